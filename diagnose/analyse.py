@@ -1,0 +1,234 @@
+"""Run checks over the evidence snapshot and build the report.
+
+Each check call is isolated: an exception becomes an ERRORED outcome carrying the traceback
+(the archive writer stores it in the bundle) and the other checks go on.  `debug=True`
+re-raises instead, for check authors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagnose.model import CheckOutcome, Finding, PathStep, Severity, Status
+from diagnose.registry import CheckSpec, Registry
+from diagnose.snapshot import ContainerEvidence, Snapshot
+
+RUN_TARGET = "(run)"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckError:
+    """A check that raised: where, and its traceback (stored in the bundle)."""
+
+    code: str
+    target: str
+    trace: str
+
+
+#: Run-scope requirements and the collector record that satisfies each.
+_RUN_LEVEL = {"engine": "info", "host": "host"}
+
+
+def _unmet(needs: Iterable[str], lookup: Any) -> str:
+    """Why a check cannot run ('' when all it `needs` was collected)."""
+    for need in needs:
+        rec = lookup(need)
+        if rec is None:
+            return f"needs {need} (not collected)"
+        if not rec.ok:
+            return f"needs {need} ({rec.reason or rec.status})"
+    return ""
+
+
+def _container_lookup(c: ContainerEvidence) -> Any:
+    def lookup(need: str) -> Any:
+        if need == "engine":
+            return c.engine.records.get(_RUN_LEVEL[need])
+        return c.records.get(need)
+
+    return lookup
+
+
+def _snapshot_lookup(snap: Snapshot) -> Any:
+    def lookup(need: str) -> Any:
+        if need == "engine":
+            return snap.engine.records.get(_RUN_LEVEL[need])
+        if need == "host":
+            return snap.host.records.get(_RUN_LEVEL[need])
+        # Per-container evidence is judged by the check itself, container by container.
+        return _ALWAYS
+
+    return lookup
+
+
+class _Present:
+    ok = True
+    reason = ""
+    status = "ok"
+
+
+_ALWAYS = _Present()
+
+
+def _call(
+    spec: CheckSpec, arg: Any, target: str, debug: bool
+) -> tuple[CheckOutcome, CheckError | None]:
+    started = time.perf_counter()
+    try:
+        raw = tuple(spec.func(arg))
+    except Exception as exc:
+        if debug:
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        outcome = CheckOutcome(
+            spec.code, spec.id, target, Status.ERRORED, f"{type(exc).__name__}: {exc}",
+            duration_ms=elapsed,
+        )
+        return outcome, CheckError(spec.code, target, traceback.format_exc())
+    elapsed = (time.perf_counter() - started) * 1000
+    stamped = tuple(_stamp(f, spec, target) for f in raw)
+    status = Status.FAILED if stamped else Status.PASSED
+    return CheckOutcome(spec.code, spec.id, target, status, "", stamped, elapsed), None
+
+
+def _stamp(finding: Finding, spec: CheckSpec, target: str) -> Finding:
+    return dataclasses.replace(
+        finding,
+        id=spec.id,
+        code=spec.code,
+        stage=spec.stage,
+        target=finding.target or target,
+        severity=finding.severity if finding.severity is not None else spec.severity,
+    )
+
+
+def run_container_checks(
+    c: ContainerEvidence, specs: Iterable[CheckSpec], debug: bool = False
+) -> tuple[list[CheckOutcome], list[CheckError]]:
+    """Run container-scope checks on one container."""
+    outcomes: list[CheckOutcome] = []
+    errors: list[CheckError] = []
+    for spec in specs:
+        why = _unmet(spec.requires, _container_lookup(c))
+        if why:
+            outcomes.append(CheckOutcome(spec.code, spec.id, c.key, Status.SKIPPED, why))
+            continue
+        outcome, err = _call(spec, c, c.key, debug)
+        outcomes.append(outcome)
+        if err is not None:
+            errors.append(err)
+    return outcomes, errors
+
+
+def run_snapshot_checks(
+    snap: Snapshot, specs: Iterable[CheckSpec], debug: bool = False
+) -> tuple[list[CheckOutcome], list[CheckError]]:
+    """Run run-scope checks (engine, project, fleet) on the whole snapshot."""
+    outcomes: list[CheckOutcome] = []
+    errors: list[CheckError] = []
+    for spec in specs:
+        why = _unmet(spec.requires, _snapshot_lookup(snap))
+        if why:
+            outcomes.append(CheckOutcome(spec.code, spec.id, RUN_TARGET, Status.SKIPPED, why))
+            continue
+        outcome, err = _call(spec, snap, RUN_TARGET, debug)
+        outcomes.append(outcome)
+        if err is not None:
+            errors.append(err)
+    return outcomes, errors
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    """Everything the reports say about one container."""
+
+    key: str
+    name: str
+    id: str
+    image: str
+    status: str
+    exit_code: int | None
+    summary: str
+    outcomes: tuple[CheckOutcome, ...]
+    path: tuple[PathStep, ...]
+    collectors: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Findings in verdict order: most severe first, then tree order."""
+        found = [f for o in self.outcomes for f in o.findings]
+        return tuple(sorted(found, key=verdict_key))
+
+    @property
+    def verdict(self) -> Finding | None:
+        """The root cause: the most severe finding, earliest in the tree."""
+        found = self.findings
+        return found[0] if found else None
+
+
+def verdict_key(f: Finding) -> tuple[int, str]:
+    """Sort key: severity descending, then code (tree order) ascending."""
+    sev = f.severity if f.severity is not None else Severity.INFO
+    return (-int(sev), f.code)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The analysed run: what every renderer and the exit code are computed from."""
+
+    targets: tuple[TargetReport, ...]
+    run_outcomes: tuple[CheckOutcome, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+    check_errors: tuple[CheckError, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of the run, verdict order."""
+        found = [f for t in self.targets for f in t.findings]
+        found += [f for o in self.run_outcomes for f in o.findings]
+        return tuple(sorted(found, key=verdict_key))
+
+    def worst(self) -> Severity | None:
+        """The highest severity found, or None."""
+        sevs = [f.severity for f in self.findings if f.severity is not None]
+        return max(sevs) if sevs else None
+
+    def exit_code(self, fail_on: Severity) -> int:
+        """0 when nothing is at or above `fail_on`, else 1."""
+        worst = self.worst()
+        return 1 if worst is not None and worst >= fail_on else 0
+
+
+def target_report(
+    c: ContainerEvidence, outcomes: Sequence[CheckOutcome], path: Sequence[PathStep]
+) -> TargetReport:
+    """Assemble the per-target report from evidence and outcomes."""
+    from diagnose.tree import state_summary
+
+    return TargetReport(
+        key=c.key,
+        name=c.name,
+        id=c.id,
+        image=c.image_ref,
+        status=c.status,
+        exit_code=c.exit_code,
+        summary=state_summary(c),
+        outcomes=tuple(outcomes),
+        path=tuple(path),
+        collectors=tuple(r.to_dict() for r in c.records.values()),
+    )
+
+
+def analyse_container(
+    c: ContainerEvidence, registry: Registry, debug: bool = False
+) -> tuple[TargetReport, list[CheckError]]:
+    """Container-scope analysis of one target, with its decision path."""
+    from diagnose.tree import decision_path
+
+    outcomes, errors = run_container_checks(c, registry.scoped("container"), debug)
+    return target_report(c, outcomes, decision_path(c, outcomes)), errors

@@ -1,0 +1,222 @@
+"""The one archive writer: bundle layout on disk, manifest, atomic publication.
+
+Evidence is appended to a compressed *body* as it arrives (raw deflate, flushed to a byte
+boundary at the end), so no copy of the whole bundle sits in memory or in a temporary tree.
+`finish()` writes the final file as ONE gzip stream, the way pigz joins independently
+compressed blocks: gzip header, the deflated head entries (manifest.json first, then
+findings.json, summary.md, summary.html), the body's deflate bytes copied as they are, the
+deflated tar end-of-archive, and a trailer whose CRC-32 is combined from the parts'.  Any gzip
+or tar reader sees an ordinary single-member .tar.gz.
+
+Files are created 0600 in the output directory under a temporary name and renamed only when
+complete, so no partial bundle ever sits under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import struct
+import tarfile
+import time
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from diagnose.errors import OutputError
+
+BLOCK = 512
+_FILE_MODE = 0o600
+_COMPRESSLEVEL = 6
+
+
+def _member(path: str, data: bytes, mtime: float) -> bytes:
+    info = tarfile.TarInfo(path)
+    info.size = len(data)
+    info.mtime = int(mtime)
+    info.mode = 0o600
+    info.uname = info.gname = "diagnose"
+    header = info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape")
+    pad = (-len(data)) % BLOCK
+    return header + data + b"\0" * pad
+
+
+def check_output_dir(directory: Path) -> None:
+    """Fail early, with what to do, when the output directory cannot take a bundle."""
+    if not directory.exists():
+        raise OutputError(f"output directory {directory} does not exist",
+                          "create it, or pass --output DIR")
+    if not directory.is_dir():
+        raise OutputError(f"output path {directory} is not a directory", "pass --output DIR")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"output directory {directory} is not writable",
+                          "pass --output DIR with a writable directory")
+
+
+def _open_private(path: Path) -> IO[bytes]:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
+def _gf2_times(mat: list[int], vec: int) -> int:
+    total = 0
+    i = 0
+    while vec:
+        if vec & 1:
+            total ^= mat[i]
+        vec >>= 1
+        i += 1
+    return total
+
+
+def _gf2_square(square: list[int], mat: list[int]) -> None:
+    for n in range(32):
+        square[n] = _gf2_times(mat, mat[n])
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """CRC-32 of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine, in Python)."""
+    if len2 <= 0:
+        return crc1
+    even = [0] * 32
+    odd = [0] * 32
+    odd[0] = 0xEDB88320
+    row = 1
+    for n in range(1, 32):
+        odd[n] = row
+        row <<= 1
+    _gf2_square(even, odd)
+    _gf2_square(odd, even)
+    while True:
+        _gf2_square(even, odd)
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        _gf2_square(odd, even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
+class _Deflater:
+    """Raw deflate of one part, with its CRC-32 and length for the gzip trailer."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.z = zlib.compressobj(_COMPRESSLEVEL, zlib.DEFLATED, -15)
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self.out.write(self.z.compress(data))
+
+    def close(self, final: bool) -> None:
+        # A sync flush ends on a byte boundary without a final block: the next part continues.
+        self.out.write(self.z.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH))
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # no name, mtime 0, Unix
+
+
+class BundleWriter:
+    """Stream evidence into a bundle and publish it atomically."""
+
+    def __init__(self, directory: Path, final_name: str) -> None:
+        check_output_dir(directory)
+        self.directory = directory
+        self.final_path = directory / final_name
+        token = f"{os.getpid()}-{time.monotonic_ns()}"
+        self._body_path = directory / f".{final_name}.{token}.body.tmp"
+        self._tmp_path = directory / f".{final_name}.{token}.tmp"
+        self._mtime = time.time()
+        self.files: list[dict[str, Any]] = []
+        self._paths: set[str] = set()
+        try:
+            self._body_raw = _open_private(self._body_path)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {directory}: {exc.strerror}",
+                              "pass --output DIR with a writable directory") from exc
+        self._body = _Deflater(self._body_raw)
+        self._closed = False
+
+    # -- body ---------------------------------------------------------------------------------
+    def add(self, path: str, data: bytes) -> None:
+        """Append one file to the body (paths are unique; later duplicates are an error)."""
+        if path in self._paths:
+            raise ValueError(f"duplicate bundle path {path}")
+        self._paths.add(path)
+        try:
+            self._body.write(_member(path, data, self._mtime))
+        except OSError as exc:
+            raise OutputError(f"writing the bundle in {self.directory} failed: {exc.strerror}",
+                              "free space or pass --output DIR elsewhere") from exc
+        self.files.append(
+            {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        )
+
+    def add_many(self, files: Iterable[tuple[str, bytes]]) -> None:
+        """Append several files in order."""
+        for path, data in files:
+            self.add(path, data)
+
+    # -- publication --------------------------------------------------------------------------
+    def finish(self, head: list[tuple[str, bytes]]) -> Path:
+        """Write head files (manifest first), the body and the end marker; rename into place."""
+        try:
+            self._body.close(final=False)
+            self._body_raw.flush()
+            os.fsync(self._body_raw.fileno())
+            self._body_raw.close()
+            self._closed = True
+            with _open_private(self._tmp_path) as out:
+                out.write(_GZIP_HEADER)
+                first = _Deflater(out)
+                for path, data in head:
+                    first.write(_member(path, data, self._mtime))
+                first.close(final=False)
+                with open(self._body_path, "rb") as body:
+                    shutil.copyfileobj(body, out, 1024 * 1024)
+                last = _Deflater(out)
+                last.write(b"\0" * (BLOCK * 2))
+                last.close(final=True)
+                crc = crc32_combine(first.crc, self._body.crc, self._body.size)
+                crc = crc32_combine(crc, last.crc, last.size)
+                total = first.size + self._body.size + last.size
+                out.write(struct.pack("<II", crc & 0xFFFFFFFF, total & 0xFFFFFFFF))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(self._tmp_path, self.final_path)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"writing the bundle in {self.directory} failed: {exc.strerror}",
+                              "free space or pass --output DIR elsewhere") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                self._body_path.unlink()
+        return self.final_path
+
+    def abort(self) -> None:
+        """Remove every temporary file; the final name is never created by an aborted run."""
+        if not self._closed:
+            with contextlib.suppress(Exception):
+                self._body_raw.close()
+            self._closed = True
+        for p in (self._body_path, self._tmp_path):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def member_bytes(path: str, data: bytes) -> bytes:
+    """A single tar member (used by tests and `diagnose redact`)."""
+    return _member(path, data, time.time())
+

@@ -1,0 +1,290 @@
+"""Command line: `diagnose CONTAINER...`, `diagnose analyze BUNDLE`, `checks`, `explain`.
+
+Thin on purpose: parse and validate options, call :mod:`diagnose.app`, print the report to
+stdout, and map the outcome to the documented exit code.  Errors never end in a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from diagnose import __version__
+from diagnose.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    DiagnoseError,
+)
+from diagnose.model import Severity
+from diagnose.render import Format
+
+DEFAULT_COMMAND = "run"
+
+
+class _DefaultGroup(TyperGroup):
+    """`diagnose web` means `diagnose run web`: anything that is not a subcommand is a target."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
+                                                                      "--version", "-V"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_DefaultGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Diagnose a misbehaving Docker container: name the root cause with evidence, and "
+    "write a support bundle.  `diagnose CONTAINER` is short for `diagnose run CONTAINER`.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"diagnose {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Diagnose a misbehaving Docker container."""
+
+
+def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
+    text = f"diagnose: error: {message}"
+    if hint:
+        text += f"\n  hint: {hint}"
+    typer.echo(text, err=True)
+    raise typer.Exit(code)
+
+
+def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
+    """Run a command body; map every failure to its exit code and a one-line message."""
+    try:
+        code = func()
+    except DiagnoseError as exc:
+        if debug:
+            raise
+        _fail(exc.message, exc.hint, exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
+                   err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc}",
+              "this is a bug in diagnose; rerun with --debug for the traceback and report it",
+              EXIT_INTERNAL)
+    raise typer.Exit(code)
+
+
+def _color(no_color: bool) -> bool:
+    return (not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+            and os.environ.get("TERM") != "dumb")
+
+
+def _parse(func: Callable[[str], Any], value: str, param: str) -> Any:
+    try:
+        return func(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=param) from None
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")]
+FailOnOpt = Annotated[str, typer.Option(
+    "--fail-on", help="Exit 1 when a finding is at or above this severity "
+    "(critical, error, warning, info).")]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 when the run "
+                                           "completes, whatever was found.")]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No ANSI colour (NO_COLOR is "
+                                          "honoured too).")]
+NoPluginsOpt = Annotated[bool, typer.Option("--no-plugins", help="Do not load third-party "
+                                            "checks (or set DIAGNOSE_NO_PLUGINS=1).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line "
+                                        "errors.")]
+
+
+def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero: bool) -> int:
+    from diagnose.render import render
+
+    sys.stdout.write(render(result.report, fmt, color=_color(no_color) and fmt is Format.TEXT))
+    sys.stdout.flush()
+    return EXIT_OK if exit_zero else result.report.exit_code(fail_on)
+
+
+@app.command(DEFAULT_COMMAND)
+def run_cmd(
+    containers: Annotated[list[str], typer.Argument(
+        metavar="CONTAINER...", help="Container names, full or short IDs, or unique ID "
+        "prefixes.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
+                                         file_okay=False)] = Path("."),
+    host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
+                                              "(like docker -H).")] = None,
+    context: Annotated[str | None, typer.Option("--context", "-c", help="Docker context "
+                                                 "name.")] = None,
+    tail: Annotated[str, typer.Option("--tail", help="Log lines per container, or 'all'.")]
+    = "2000",
+    since: Annotated[str | None, typer.Option("--since", help="Only logs since a duration "
+                                               "(10m), RFC 3339 time or Unix time.")] = None,
+    max_log_bytes: Annotated[str, typer.Option("--max-log-bytes", help="Byte cap per log "
+                                               "stream (the last bytes are kept).")] = "8M",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
+                                           "take.", min=1)] = 30.0,
+    deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
+                                                    "collection; the rest is recorded as "
+                                                    "skipped.", min=1)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Containers collected at once.",
+                                      min=1, max=64)] = 8,
+    fmt: FormatOpt = Format.TEXT,
+    fail_on: FailOnOpt = "error",
+    exit_zero: ExitZeroOpt = False,
+    no_color: NoColorOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+    = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
+                                            "...-UNREDACTED.tar.gz).")] = False,
+    redact: Annotated[list[str] | None, typer.Option(
+        "--redact", help="Extra regex to redact (group 1 if any, else the match); "
+        "repeatable.")] = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Diagnose containers and write a support bundle."""
+    import re
+    import time
+
+    from diagnose.options import parse_since, parse_size, parse_tail
+    from diagnose.run import RunOptions, stderr_progress
+
+    severity = _parse(Severity.parse, fail_on, "--fail-on")
+    patterns = tuple(redact or ())
+    for p in patterns:
+        _parse(re.compile, p, "--redact")
+    opts = RunOptions(
+        targets=tuple(containers),
+        output_dir=output,
+        host=host,
+        context=context,
+        tail=_parse(parse_tail, tail, "--tail"),
+        since=_parse(lambda s: parse_since(s, time.time()), since, "--since") if since else None,
+        max_log_bytes=_parse(parse_size, max_log_bytes, "--max-log-bytes"),
+        timeout=timeout,
+        deadline=deadline,
+        jobs=jobs,
+        fail_on=severity,
+        redact=not no_redact,
+        redact_patterns=patterns,
+        plugins=not no_plugins,
+        debug=debug,
+        argv=tuple(sys.argv[1:]),
+    )
+    if no_redact:
+        typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
+                   "and keys; do not attach it anywhere public", err=True)
+    progress = stderr_progress(not quiet and sys.stderr.isatty())
+
+    def body() -> int:
+        from diagnose.app import run_live
+
+        return _emit(run_live(opts, progress), fmt, no_color, severity, exit_zero)
+
+    _guard(body, debug)
+
+
+@app.command("analyze")
+def analyze_cmd(
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.tar.gz) "
+                                           "written by diagnose.", show_default=False)],
+    fmt: FormatOpt = Format.TEXT,
+    fail_on: FailOnOpt = "error",
+    exit_zero: ExitZeroOpt = False,
+    no_color: NoColorOpt = False,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Re-read a bundle offline (no engine) and run the same checks."""
+    severity = _parse(Severity.parse, fail_on, "--fail-on")
+
+    def body() -> int:
+        from diagnose.app import run_analyze
+
+        return _emit(run_analyze(bundle, not no_plugins, debug), fmt, no_color, severity,
+                     exit_zero)
+
+    _guard(body, debug)
+
+
+@app.command("checks")
+def checks_cmd(
+    no_plugins: NoPluginsOpt = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+) -> None:
+    """List the check catalogue (codes, ids, severities, stages, sources)."""
+    import json
+
+    from tabulate import tabulate
+
+    from diagnose.run import registry_for
+
+    reg = registry_for(not no_plugins)
+    rows = [(s.code, s.id, s.severity.label, s.stage, s.scope, s.source, s.title) for s in reg]
+    if fmt == "json":
+        keys = ("code", "id", "severity", "stage", "scope", "source", "title")
+        typer.echo(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=2))
+    else:
+        typer.echo(tabulate(rows, headers=["code", "id", "severity", "stage", "scope", "source",
+                                           "title"]))
+    for p in reg.problems:
+        typer.echo(f"diagnose: warning: plugin {p.source}: {p.message}", err=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("explain")
+def explain_cmd(
+    check_id: Annotated[str, typer.Argument(metavar="ID", help="A check id (oom-killed) or "
+                                            "code (D201).", show_default=False)],
+    no_plugins: NoPluginsOpt = False,
+) -> None:
+    """Print a check's documentation."""
+    import difflib
+
+    from diagnose.run import registry_for
+
+    reg = registry_for(not no_plugins)
+    spec = reg.get(check_id)
+    if spec is None:
+        close = difflib.get_close_matches(check_id, [s.id for s in reg], n=3)
+        _fail(f"no check {check_id!r}",
+              f"did you mean {', '.join(close)}?" if close else "`diagnose checks` lists them")
+    typer.echo(f"{spec.code} {spec.id} (default severity {spec.severity.label}, "
+               f"stage {spec.stage}, {spec.source})\n")
+    typer.echo(spec.doc)
+    raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("diagnose: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,281 @@
+"""Per-container collectors: everything `docker inspect/logs/top/history/events/diff/stats`
+would show by hand, plus networks, mounts, the host-side process tree and the entrypoint probe.
+
+Every collector is read-only: none starts, stops, execs in or otherwise alters the container.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docker.errors import NotFound
+
+from diagnose import layout
+from diagnose.collect.probe import probe_entrypoint
+from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.snapshot import parse_time
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How much log to take: `tail` lines (None = all), `since`, and a byte cap per stream."""
+
+    tail: int | None = 2000
+    since: float | None = None
+    max_bytes: int = 8 * 1024 * 1024
+
+
+def read_capped(chunks: Iterable[bytes], cap: int) -> tuple[bytes, bool, int]:
+    """Keep the *last* `cap` bytes of a stream (the end of a log is where a crash is).
+
+    Memory stays at about `cap` plus one chunk however long the stream is.  When bytes were
+    dropped the result starts at a line boundary.  Returns (data, truncated, total bytes seen).
+    """
+    kept: collections.deque[bytes] = collections.deque()
+    size = 0
+    total = 0
+    truncated = False
+    for chunk in chunks:
+        if not chunk:
+            continue
+        kept.append(chunk)
+        size += len(chunk)
+        total += len(chunk)
+        while size - len(kept[0]) >= cap and len(kept) > 1:
+            size -= len(kept.popleft())
+            truncated = True
+    data = b"".join(kept)
+    if len(data) > cap:
+        data = data[-cap:]
+        truncated = True
+    if truncated:
+        cut = data.find(b"\n")
+        if 0 <= cut < len(data) - 1:
+            data = data[cut + 1 :]
+    return data, truncated, total
+
+
+def collect_inspect(api: Any, ref: str) -> tuple[dict[str, Any], Piece]:
+    """`docker inspect CONTAINER`: the same object the CLI prints."""
+    data = api.inspect_container(ref)
+    return data, Piece({layout.INSPECT: dump_json(data)})
+
+
+def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piece:
+    """stdout and stderr kept apart, with timestamps, under --tail, --since and the byte cap."""
+    driver = ((inspect.get("HostConfig") or {}).get("LogConfig") or {}).get("Type", "")
+    if driver in ("none",):
+        raise Skip(f"logging driver {driver!r} keeps no logs")
+    cid = inspect["Id"]
+    files: dict[str, bytes] = {}
+    detail: dict[str, Any] = {"driver": driver, "tail": opts.tail, "since": opts.since,
+                              "max_bytes": opts.max_bytes}
+    truncated = False
+    lines_total = 0
+    for stream, rel in (("stdout", layout.LOG_STDOUT), ("stderr", layout.LOG_STDERR)):
+        kwargs: dict[str, Any] = {
+            "stdout": stream == "stdout",
+            "stderr": stream == "stderr",
+            "timestamps": True,
+            "stream": True,
+            "follow": False,
+            "tail": "all" if opts.tail is None else opts.tail,
+        }
+        if opts.since is not None:
+            kwargs["since"] = opts.since
+        chunks = api.logs(cid, **kwargs)
+        try:
+            data, cut, total = read_capped(_as_chunks(chunks), opts.max_bytes)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        files[rel] = data
+        lines = data.count(b"\n")
+        lines_total += lines
+        detail[stream] = {"bytes": len(data), "bytes_seen": total, "lines": lines,
+                          "truncated_by_bytes": cut}
+        truncated = truncated or cut
+    if (inspect.get("Config") or {}).get("Tty"):
+        detail["tty"] = "TTY containers merge stderr into stdout"
+    if opts.tail is not None and lines_total >= opts.tail:
+        detail["tail_reached"] = True
+        truncated = True
+    return Piece(files, truncated, detail)
+
+
+def _as_chunks(result: Any) -> Iterator[bytes]:
+    if isinstance(result, bytes | bytearray):
+        yield bytes(result)
+        return
+    for chunk in result:
+        yield chunk if isinstance(chunk, bytes) else str(chunk).encode()
+
+
+def _is_running(inspect: Mapping[str, Any]) -> bool:
+    state = inspect.get("State") or {}
+    return bool(state.get("Running")) and not state.get("Restarting")
+
+
+def collect_top(api: Any, inspect: Mapping[str, Any]) -> Piece:
+    """`docker top` (the engine runs ps on the host; zombies are not visible this way)."""
+    if not _is_running(inspect):
+        raise Skip(f"container is {(inspect.get('State') or {}).get('Status')}, not running")
+    return Piece({layout.TOP: dump_json(api.top(inspect["Id"]))})
+
+
+def collect_image(api: Any, inspect: Mapping[str, Any]) -> tuple[dict[str, Any], Piece]:
+    """Image inspect and `docker image history` (full commands)."""
+    image_id = inspect.get("Image") or (inspect.get("Config") or {}).get("Image")
+    if not image_id:
+        raise Skip("container names no image")
+    image = api.inspect_image(image_id)
+    return image, Piece({layout.IMAGE_INSPECT: dump_json(image)})
+
+
+def collect_history(api: Any, inspect: Mapping[str, Any]) -> Piece:
+    """`docker image history --no-trunc` as the Engine API returns it."""
+    image_id = inspect.get("Image")
+    if not image_id:
+        raise Skip("container names no image")
+    return Piece({layout.IMAGE_HISTORY: dump_json(api.history(image_id))})
+
+
+MAX_EVENTS = 1000
+
+
+def collect_events(api: Any, inspect: Mapping[str, Any], now: float) -> Piece:
+    """Events of this container since it was created (the engine keeps a bounded ring)."""
+    created = parse_time(inspect.get("Created"))
+    since = int(created.timestamp()) - 1 if created else int(now) - 3600
+    gen = api.events(
+        since=since,
+        until=f"{now:.9f}",
+        filters={"container": [inspect["Id"]]},
+        decode=True,
+    )
+    kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
+    seen = 0
+    try:
+        for event in gen:
+            seen += 1
+            kept.append(event)
+    finally:
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
+    return Piece(
+        {layout.EVENTS: dump_json(list(kept))},
+        truncated=seen > MAX_EVENTS,
+        detail={"since": since, "until": now, "events": seen, "kept": len(kept)},
+    )
+
+
+def collect_diff(api: Any, inspect: Mapping[str, Any]) -> Piece:
+    """`docker diff`: files added (1), changed (0) or deleted (2) in the writable layer."""
+    changes = api.diff(inspect["Id"]) or []
+    return Piece({layout.DIFF: dump_json(changes)}, detail={"changes": len(changes)})
+
+
+def collect_stats(api: Any, inspect: Mapping[str, Any]) -> Piece:
+    """One stats sample without the 2 s priming wait (`one-shot`, API >= 1.41)."""
+    if not _is_running(inspect):
+        raise Skip(f"container is {(inspect.get('State') or {}).get('Status')}, not running")
+    try:
+        stats = api.stats(inspect["Id"], stream=False, one_shot=True)
+    except Exception as exc:  # API < 1.41 has no one-shot: fall back to a plain sample
+        if "one_shot" not in str(exc) and "1.41" not in str(exc):
+            raise
+        stats = api.stats(inspect["Id"], stream=False)
+    return Piece({layout.STATS: dump_json(stats)})
+
+
+_BUILTIN_MODES = ("bridge", "host", "none", "default", "")
+
+
+def collect_networks(api: Any, inspect: Mapping[str, Any]) -> Piece:
+    """Each network the container is attached to (or names), and whether it still exists."""
+    settings = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
+    wanted: dict[str, str] = {name: (n or {}).get("NetworkID") or name
+                              for name, n in settings.items()}
+    mode = str((inspect.get("HostConfig") or {}).get("NetworkMode") or "")
+    if mode not in _BUILTIN_MODES and not mode.startswith("container:") and mode not in wanted:
+        wanted[mode] = mode
+    out: dict[str, Any] = {}
+    for name, ref in wanted.items():
+        try:
+            net = api.inspect_network(ref or name)
+            out[name] = {"found": True, "id": net.get("Id"), "inspect": net}
+        except NotFound as exc:
+            out[name] = {"found": False, "ref": ref, "error": exc.explanation or str(exc)}
+    return Piece({layout.NETWORKS: dump_json(out)}, detail={"networks": len(out)})
+
+
+def collect_mounts(inspect: Mapping[str, Any], local: bool) -> Piece:
+    """Mounts, and for bind mounts on a local engine whether the host source exists."""
+    mounts = []
+    declared = {
+        str(b).split(":", 1)[0]
+        for b in ((inspect.get("HostConfig") or {}).get("Binds") or ())
+    }
+    for hc_mount in (inspect.get("HostConfig") or {}).get("Mounts") or ():
+        if hc_mount.get("Type") == "bind" and hc_mount.get("Source"):
+            declared.add(str(hc_mount["Source"]))
+    sources = {str(m.get("Source")) for m in inspect.get("Mounts") or ()}
+    for m in inspect.get("Mounts") or ():
+        item = dict(m)
+        if local and m.get("Type") == "bind" and m.get("Source"):
+            item["source_exists"] = os.path.exists(str(m["Source"]))
+            item["source_kind"] = _kind(str(m["Source"]))
+        mounts.append(item)
+    # HostConfig.Mounts entries that never made it into .Mounts (the container never started).
+    for hc_mount in (inspect.get("HostConfig") or {}).get("Mounts") or ():
+        src = str(hc_mount.get("Source") or "")
+        if hc_mount.get("Type") == "bind" and src and src not in sources:
+            item = {"Type": "bind", "Source": src, "Destination": hc_mount.get("Target"),
+                    "RW": not hc_mount.get("ReadOnly", False), "declared_only": True}
+            if local:
+                item["source_exists"] = os.path.exists(src)
+                item["source_kind"] = _kind(src)
+            mounts.append(item)
+    return Piece({layout.MOUNTS: dump_json(mounts)},
+                 detail={"mounts": len(mounts), "checked_on_host": local,
+                         "declared_sources": sorted(declared)})
+
+
+def _kind(path: str) -> str:
+    if os.path.isdir(path):
+        return "directory"
+    if os.path.isfile(path):
+        return "file"
+    if os.path.lexists(path):
+        return "other"
+    return "missing"
+
+
+def collect_entrypoint(
+    api: Any, inspect: Mapping[str, Any], image: Mapping[str, Any], arch: str
+) -> Piece:
+    """The static entrypoint probe (reads files through the archive endpoint, runs nothing)."""
+    status = (inspect.get("State") or {}).get("Status")
+    if status in ("dead", "removing"):
+        raise Skip(f"container is {status}: its filesystem cannot be read")
+    result = probe_entrypoint(api, inspect, image, arch)
+    return Piece({layout.ENTRYPOINT: dump_json(result)},
+                 detail={"archive_calls": result.get("archive_calls", 0)})
+
+
+def now() -> float:
+    """Wall clock for bounding the events window (collection may read the clock)."""
+    return time.time()
+
+
+def json_size(obj: Any) -> int:
+    """Size of an object's JSON encoding (for records)."""
+    return len(json.dumps(obj))

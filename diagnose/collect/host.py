@@ -1,0 +1,115 @@
+"""Host-side facts via psutil: the machine, and a container's real process tree.
+
+`docker top` runs ps through the engine and cannot show zombies as children of PID 1; reading
+/proc through psutil from the host can, when the engine runs on this host.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import psutil
+
+from diagnose import layout
+from diagnose.collect.record import Piece, Skip, dump_json
+
+MAX_PROCESSES = 2000
+
+
+def collect_host(data_root: str | None, local: bool) -> Piece:
+    """CPUs, load, memory, swap, uptime and free space on the engine's data root."""
+    vm = psutil.virtual_memory()
+    sw = psutil.swap_memory()
+    facts: dict[str, Any] = {
+        "hostname": platform.node(),
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+        "cpus_logical": psutil.cpu_count(),
+        "cpus_physical": psutil.cpu_count(logical=False),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "memory": {"total": vm.total, "available": vm.available, "percent": vm.percent},
+        "swap": {"total": sw.total, "used": sw.used, "percent": sw.percent},
+        "boot_time": psutil.boot_time(),
+        "engine_local": local,
+    }
+    if local and data_root:
+        try:
+            du = psutil.disk_usage(data_root)
+            facts["data_root"] = {
+                "path": data_root,
+                "total": du.total,
+                "used": du.used,
+                "free": du.free,
+                "percent": du.percent,
+            }
+        except OSError as exc:
+            facts["data_root"] = {"path": data_root, "error": str(exc)}
+    return Piece({layout.HOST_FACTS: dump_json(facts)})
+
+
+def _in_container(proc: psutil.Process, container_id: str) -> bool:
+    try:
+        with open(f"/proc/{proc.pid}/cgroup", encoding="utf-8", errors="replace") as fh:
+            return container_id in fh.read()
+    except OSError:
+        return False
+
+
+def _describe(proc: psutil.Process) -> dict[str, Any]:
+    info: dict[str, Any] = {"pid": proc.pid}
+    try:
+        with proc.oneshot():
+            info["ppid"] = proc.ppid()
+            info["status"] = proc.status()
+            info["name"] = proc.name()
+            try:
+                info["cmdline"] = proc.cmdline()
+            except (psutil.ZombieProcess, psutil.AccessDenied):
+                info["cmdline"] = []
+            info["create_time"] = proc.create_time()
+            try:
+                info["username"] = proc.username()
+            except (KeyError, psutil.AccessDenied):
+                info["username"] = None
+            try:
+                info["rss"] = proc.memory_info().rss
+                info["threads"] = proc.num_threads()
+            except (psutil.ZombieProcess, psutil.AccessDenied):
+                pass
+    except psutil.NoSuchProcess:
+        info["status"] = "gone"
+    return info
+
+
+def collect_processes(inspect: Mapping[str, Any], local: bool) -> Piece:
+    """PID 1 of the container and all its descendants, with status (zombies show)."""
+    state = inspect.get("State") or {}
+    pid = int(state.get("Pid") or 0)
+    if not local:
+        raise Skip("engine is not on this host: its processes are not visible here")
+    if not state.get("Running") or pid <= 0:
+        raise Skip(f"container is {state.get('Status')}, no process to read")
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess as exc:
+        raise Skip(f"PID {pid} is not visible from this host (another PID namespace?)") from exc
+    if not _in_container(root, str(inspect.get("Id", ""))):
+        raise Skip(f"PID {pid} on this host is not in the container's cgroup")
+    procs = [_describe(root)]
+    try:
+        children = root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    truncated = len(children) > MAX_PROCESSES
+    procs.extend(_describe(c) for c in children[:MAX_PROCESSES])
+    zombies = sum(1 for p in procs if p.get("status") == psutil.STATUS_ZOMBIE)
+    doc = {"pid1": pid, "sampled_at": time.time(), "processes": procs}
+    return Piece(
+        {layout.PROCESSES: dump_json(doc)},
+        truncated=truncated,
+        detail={"processes": len(procs), "zombies": zombies},
+    )

@@ -1,0 +1,96 @@
+"""Run one collector in isolation and record what it did.
+
+A collector returns a :class:`Piece` (files plus facts), raises :class:`Skip` when it does not
+apply, or fails; a failure is recorded with its traceback (stored in the bundle under
+`errors/`) and never stops the other collectors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from docker.errors import APIError, DockerException, NotFound
+
+from diagnose import layout
+from diagnose.snapshot import CollectorRecord, CollectorStatus
+
+
+@dataclass
+class Piece:
+    """What a collector produced: files (owner-relative path -> bytes) and facts."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    truncated: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Skip(Exception):
+    """The collector does not apply here (e.g. top on a stopped container)."""
+
+
+class Deadline:
+    """The overall time budget of a run (`--deadline`); None means no limit."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def expired(self) -> bool:
+        """True once the budget is spent."""
+        return self.end is not None and time.monotonic() >= self.end
+
+
+def dump_json(obj: Any) -> bytes:
+    """The bundle's JSON encoding: indented, UTF-8, key order as the engine gave it."""
+    return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line saying what went wrong with an engine call."""
+    if isinstance(exc, NotFound):
+        return f"not found (removed while collecting?): {exc.explanation or exc}"
+    if isinstance(exc, APIError):
+        return f"engine error {exc.status_code}: {exc.explanation or exc}"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "engine did not answer in time (per-call --timeout)"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"engine connection failed: {exc}"
+    if isinstance(exc, DockerException):
+        return f"docker error: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_collector(
+    name: str, owner: str, func: Callable[[], Piece], deadline: Deadline | None = None
+) -> tuple[CollectorRecord, dict[str, bytes]]:
+    """Run `func`, returning its record and files (an error file when it failed)."""
+    if deadline is not None and deadline.expired():
+        rec = CollectorRecord(name, owner, CollectorStatus.SKIPPED, "overall --deadline reached")
+        return rec, {}
+    started = time.perf_counter()
+    try:
+        piece = func()
+    except Skip as skip:
+        elapsed = (time.perf_counter() - started) * 1000
+        return CollectorRecord(name, owner, CollectorStatus.SKIPPED, str(skip), elapsed), {}
+    except Exception as exc:  # a failing collector never sinks the run
+        elapsed = (time.perf_counter() - started) * 1000
+        err = layout.error_file(name)
+        trace = traceback.format_exc().encode("utf-8", "replace")
+        rec = CollectorRecord(
+            name, owner, CollectorStatus.FAILED, describe_failure(exc), elapsed,
+            bytes=len(trace), files=(err,),
+        )
+        return rec, {err: trace}
+    elapsed = (time.perf_counter() - started) * 1000
+    size = sum(len(v) for v in piece.files.values())
+    rec = CollectorRecord(
+        name, owner, CollectorStatus.OK, "", elapsed, bytes=size, truncated=piece.truncated,
+        files=tuple(piece.files), detail=piece.detail,
+    )
+    return rec, piece.files

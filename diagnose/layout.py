@@ -1,0 +1,63 @@
+"""The bundle layout: every path the archive writer and the snapshot reader agree on.
+
+One module owns the names so that the writer (collection side) and the reader (offline
+`diagnose analyze`) can never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+BUNDLE_SCHEMA = "diagnose-bundle/1"
+
+MANIFEST = "manifest.json"
+FINDINGS = "findings.json"
+SUMMARY_MD = "summary.md"
+SUMMARY_HTML = "summary.html"
+
+ENGINE_DIR = "engine"
+ENGINE_VERSION = "engine/version.json"
+ENGINE_INFO = "engine/info.json"
+ENGINE_DF = "engine/df.json"
+HOST_FACTS = "host/host.json"
+PROBES_DIR = "probes"
+
+CONTAINERS_DIR = "containers"
+
+# Files inside one container's directory (containers/<key>/...).
+INSPECT = "inspect.json"
+LOG_STDOUT = "logs/stdout.log"
+LOG_STDERR = "logs/stderr.log"
+TOP = "top.json"
+PROCESSES = "processes.json"
+IMAGE_INSPECT = "image/inspect.json"
+IMAGE_HISTORY = "image/history.json"
+EVENTS = "events.json"
+DIFF = "diff.json"
+STATS = "stats.json"
+NETWORKS = "networks.json"
+MOUNTS = "mounts.json"
+ENTRYPOINT = "entrypoint.json"
+ERRORS_DIR = "errors"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def safe_component(name: str, fallback: str = "unnamed") -> str:
+    """Turn a container or label name into one safe archive path component.
+
+    Container names are already `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, but names from labels, contexts
+    and hosts are not: anything else becomes `_`, and `.`/`..` can never escape the root.
+    """
+    cleaned = _UNSAFE.sub("_", name.lstrip("/")).strip("._") or fallback
+    return cleaned[:128]
+
+
+def container_dir(key: str) -> str:
+    """Bundle-relative directory of one target."""
+    return f"{CONTAINERS_DIR}/{key}"
+
+
+def error_file(collector: str) -> str:
+    """Where a collector's traceback goes, relative to its owner's directory."""
+    return f"{ERRORS_DIR}/{safe_component(collector)}.txt"

@@ -1,0 +1,81 @@
+"""The report as one JSON document (schema `diagnose/v1`); templates render from it too.
+
+diagnose/schema/report-v1.json is the JSON Schema of this document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from diagnose.analyse import Report, TargetReport
+from diagnose.model import Severity, Status
+
+SCHEMA = "diagnose/v1"
+
+
+def _outcome_counts(outcomes: Any) -> dict[str, int]:
+    counts = Counter(o.status.value for o in outcomes)
+    return {s.value: counts.get(s.value, 0) for s in Status}
+
+
+def _target(t: TargetReport) -> dict[str, Any]:
+    verdict = t.verdict
+    return {
+        "key": t.key,
+        "name": t.name,
+        "id": t.id,
+        "image": t.image,
+        "state": {"status": t.status, "exit_code": t.exit_code, "summary": t.summary},
+        "verdict": _verdict(verdict) if verdict else None,
+        "findings": [f.to_dict() for f in t.findings],
+        "checks": [o.to_dict() for o in t.outcomes],
+        "check_counts": _outcome_counts(t.outcomes),
+        "path": [s.to_dict() for s in t.path],
+        "collectors": list(t.collectors),
+    }
+
+
+def _verdict(f: Any) -> dict[str, Any]:
+    return {
+        "target": f.target,
+        "id": f.id,
+        "code": f.code,
+        "severity": f.severity.label if f.severity else None,
+        "title": f.title,
+    }
+
+
+def build(report: Report) -> dict[str, Any]:
+    """The whole report as plain data."""
+    meta = report.meta
+    findings = report.findings
+    counts = Counter(f.severity.label for f in findings if f.severity is not None)
+    worst = report.worst()
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "diagnose", "version": meta.get("tool_version", "")},
+        "mode": meta.get("mode", "live"),
+        "generated_at": meta.get("generated_at", ""),
+        "bundle": meta.get("bundle"),
+        "engine": meta.get("engine", {}),
+        "host": meta.get("host", {}),
+        "verdict": _verdict(findings[0]) if findings else None,
+        "worst_severity": worst.label if worst is not None else None,
+        "counts": {s.label: counts.get(s.label, 0) for s in sorted(Severity, reverse=True)},
+        "targets": [_target(t) for t in report.targets],
+        "run": {
+            "findings": [f.to_dict() for o in report.run_outcomes for f in o.findings],
+            "checks": [o.to_dict() for o in report.run_outcomes],
+        },
+        "redaction": meta.get("redaction", {"enabled": True, "counts": []}),
+        "collectors_failed": meta.get("collectors_failed", []),
+        "problems": meta.get("problems", []),
+        "files": meta.get("files", []),
+    }
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """Stable JSON text."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,282 @@
+"""Orchestration: collect -> redact -> analyse -> render/archive, live or from a bundle.
+
+Both paths feed :class:`Pipeline` the same way, one container at a time, so `diagnose analyze`
+on a bundle reproduces the live run's findings exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from diagnose import __version__, layout
+from diagnose.analyse import (
+    CheckError,
+    Report,
+    TargetReport,
+    analyse_container,
+    run_snapshot_checks,
+)
+from diagnose.archive import BundleWriter
+from diagnose.model import CheckOutcome, Severity
+from diagnose.redact import Redactor
+from diagnose.registry import Registry, load_registry
+from diagnose.snapshot import (
+    CollectorRecord,
+    CollectorStatus,
+    ContainerEvidence,
+    EngineFacts,
+    HostFacts,
+    Snapshot,
+    without_logs,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a live run needs, parsed and validated by the CLI."""
+
+    targets: tuple[str, ...]
+    output_dir: Path = Path(".")
+    host: str | None = None
+    context: str | None = None
+    tail: int | None = 2000
+    since: float | None = None
+    max_log_bytes: int = 8 * 1024 * 1024
+    timeout: float = 30.0
+    deadline: float | None = None
+    jobs: int = 4
+    fail_on: Severity = Severity.ERROR
+    redact: bool = True
+    redact_patterns: tuple[str, ...] = ()
+    plugins: bool = True
+    debug: bool = False
+    argv: tuple[str, ...] = ()
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    report: Report
+    bundle: Path | None
+    redactor: Redactor | None = None
+
+
+def utc_stamp(t: float) -> str:
+    """RFC 3339 UTC with seconds."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bundle_name(keys: list[str], started: float, redacted: bool) -> str:
+    """`diagnose-<target or multi>-<UTC time>.tar.gz` (`-UNREDACTED` when redaction is off)."""
+    who = keys[0] if len(keys) == 1 else "multi"
+    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = "" if redacted else "-UNREDACTED"
+    return f"diagnose-{layout.safe_component(who)}-{stamp}{suffix}.tar.gz"
+
+
+def unique_keys(inspects: Iterable[dict[str, Any]]) -> list[str]:
+    """One safe, unique directory name per container (its name, else its short ID)."""
+    keys: list[str] = []
+    for ins in inspects:
+        base = layout.safe_component(str(ins.get("Name", "")).lstrip("/"),
+                                     str(ins.get("Id", ""))[:12] or "container")
+        key = base
+        if key in keys:
+            key = f"{base}-{str(ins.get('Id', ''))[:12]}"
+        keys.append(key)
+    return keys
+
+
+@dataclass
+class Pipeline:
+    """Redact -> analyse -> (optionally) archive, one container at a time."""
+
+    registry: Registry
+    redactor: Redactor
+    writer: BundleWriter | None = None
+    debug: bool = False
+    reports: list[TargetReport] = field(default_factory=list)
+    kept: list[ContainerEvidence] = field(default_factory=list)
+    errors: list[CheckError] = field(default_factory=list)
+    records: list[CollectorRecord] = field(default_factory=list)
+
+    def add_files(self, files: dict[str, bytes], redact: bool = True) -> dict[str, bytes]:
+        """Redact bundle-level files and stream them to the archive."""
+        clean = {p: self.redactor.file(p, d) for p, d in files.items()} if redact else files
+        if self.writer is not None:
+            self.writer.add_many(clean.items())
+        return clean
+
+    def container(
+        self, key: str, files: dict[str, bytes], records: dict[str, CollectorRecord],
+        engine: EngineFacts, collected_at: str, redact: bool = True,
+    ) -> TargetReport:
+        """Analyse one container and stream its files out; keep only its light view."""
+        prefix = layout.container_dir(key)
+        clean = self.redactor.files(files, prefix) if redact else files
+        ev = ContainerEvidence(key, clean, records, engine, collected_at)
+        report, errors = analyse_container(ev, self.registry, self.debug)
+        if self.writer is not None:
+            self.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
+        self.reports.append(report)
+        self.errors.extend(errors)
+        self.records.extend(records.values())
+        self.kept.append(without_logs(ev))
+        return report
+
+    def finish(self, engine: EngineFacts, host: HostFacts, run: dict[str, Any],
+               order: list[str] | None = None) -> tuple[list[TargetReport], list[CheckOutcome]]:
+        """Run-scope checks over the whole snapshot; targets back in the order given."""
+        snap = Snapshot(engine, host, tuple(self.kept), run)
+        outcomes, errors = run_snapshot_checks(snap, self.registry.scoped("run"), self.debug)
+        self.errors.extend(errors)
+        reports = list(self.reports)
+        if order:
+            rank = {k: i for i, k in enumerate(order)}
+            reports.sort(key=lambda r: rank.get(r.key, len(rank)))
+        return reports, outcomes
+
+
+def check_error_files(errors: Iterable[CheckError]) -> dict[str, bytes]:
+    """Tracebacks of checks that raised, as bundle files."""
+    return {
+        f"{layout.ERRORS_DIR}/checks/{layout.safe_component(e.target)}-{e.code}.txt":
+            e.trace.encode("utf-8", "replace")
+        for e in errors
+    }
+
+
+def _engine_summary(engine: EngineFacts, source: str) -> dict[str, Any]:
+    v = engine.version
+    info = engine.info
+    return {
+        "endpoint": engine.endpoint,
+        "source": source,
+        "local": engine.local,
+        "version": v.get("Version", ""),
+        "api_version": v.get("ApiVersion", ""),
+        "negotiated_api_version": v.get("NegotiatedAPIVersion", ""),
+        "os": info.get("OperatingSystem", v.get("Os", "")),
+        "arch": engine.architecture,
+        "kernel": info.get("KernelVersion", v.get("KernelVersion", "")),
+        "storage_driver": info.get("Driver", ""),
+        "cgroup_version": info.get("CgroupVersion", ""),
+        "data_root": info.get("DockerRootDir", ""),
+    }
+
+
+def _host_summary(host: HostFacts) -> dict[str, Any]:
+    d = host.data
+    if not d:
+        return {}
+    out: dict[str, Any] = {
+        "hostname": d.get("hostname"),
+        "cpus": d.get("cpus_logical"),
+        "load_average": ", ".join(f"{x:.2f}" for x in d.get("load_average") or ()),
+        "memory_available_percent": round(100 - float((d.get("memory") or {}).get("percent", 0)),
+                                          1),
+    }
+    root = d.get("data_root") or {}
+    if "free" in root:
+        out["data_root_free_percent"] = round(100 - float(root.get("percent", 0)), 1)
+    return out
+
+
+def redacted_argv(argv: Iterable[str], redactor: Redactor) -> list[str]:
+    """The command line for the manifest, with secret flags and patterns removed."""
+    return redactor.argv(list(argv), layout.MANIFEST) if redactor.enabled else list(argv)
+
+
+def build_meta(
+    *, mode: str, started: float, engine: EngineFacts, source: str, host: HostFacts,
+    bundle: str | None, redactor: Redactor, records: Iterable[CollectorRecord],
+    problems: list[dict[str, str]], files: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Report metadata shared by live and offline runs."""
+    failed = [
+        {"owner": r.owner, "name": r.name, "reason": r.reason}
+        for r in records if r.status == CollectorStatus.FAILED
+    ]
+    return {
+        "tool_version": __version__,
+        "mode": mode,
+        "generated_at": utc_stamp(started),
+        "bundle": bundle,
+        "engine": _engine_summary(engine, source),
+        "host": _host_summary(host),
+        "redaction": {"enabled": redactor.enabled, "counts": redactor.report()},
+        "collectors_failed": failed,
+        "problems": problems,
+        "files": files,
+    }
+
+
+def problems_of(registry: Registry, errors: Iterable[CheckError]) -> list[dict[str, str]]:
+    """Plugin load problems and checks that raised, for the report."""
+    out = [{"source": p.source, "message": p.message} for p in registry.problems]
+    out += [{"source": f"check {e.code} on {e.target}",
+             "message": e.trace.strip().splitlines()[-1]} for e in errors]
+    return out
+
+
+def stderr_progress(enabled: bool) -> Progress:
+    """A progress callback writing to stderr (stdout carries only the report)."""
+    if not enabled:
+        return lambda _msg: None
+
+    def say(msg: str) -> None:
+        print(f"diagnose: {msg}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def manifest_document(
+    *, started: float, finished: float, argv: list[str], engine: dict[str, Any],
+    records: Iterable[CollectorRecord], files: list[dict[str, Any]],
+    redaction: dict[str, Any], targets: list[dict[str, Any]], options: dict[str, Any],
+    checks: dict[str, Any],
+) -> dict[str, Any]:
+    """manifest.json: what ran, when, against which engine, what each collector did."""
+    return {
+        "schema": layout.BUNDLE_SCHEMA,
+        "tool": {"name": "diagnose", "version": __version__},
+        "command": argv,
+        "started_at": utc_stamp(started),
+        "finished_at": utc_stamp(finished),
+        "duration_s": round(finished - started, 3),
+        "engine": engine,
+        "targets": targets,
+        "options": options,
+        "collectors": [r.to_dict() for r in records],
+        "checks": checks,
+        "redaction": redaction,
+        "files": files,
+    }
+
+
+def dump(doc: Any) -> bytes:
+    """JSON bytes as the bundle stores them."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def registry_for(plugins: bool) -> Registry:
+    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1)."""
+    if os.environ.get("DIAGNOSE_NO_PLUGINS", "") not in ("", "0"):
+        plugins = False
+    return load_registry(plugins=plugins)
+
+
+def now() -> float:
+    """Wall clock (orchestration may read it; checks never do)."""
+    return time.time()

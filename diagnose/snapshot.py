@@ -1,0 +1,399 @@
+"""The evidence snapshot: what collection produced, as checks and renderers see it.
+
+The snapshot *is* the bundle: every view here is parsed from the same bytes that the archive
+writer puts on disk, so a live run and `diagnose analyze BUNDLE` feed the checks identical
+input.  Nothing here talks to the engine or the host.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+from diagnose import layout
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class CollectorStatus:
+    """Collector status values (plain strings in the manifest)."""
+
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorRecord:
+    """What one collector did for one owner (a container key, or `engine` / `host`)."""
+
+    name: str
+    owner: str
+    status: str
+    reason: str = ""
+    duration_ms: float = 0.0
+    bytes: int = 0
+    truncated: bool = False
+    files: tuple[str, ...] = ()
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the collector produced its evidence."""
+        return self.status == CollectorStatus.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """Manifest form."""
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "status": self.status,
+            "reason": self.reason,
+            "duration_ms": round(self.duration_ms, 3),
+            "bytes": self.bytes,
+            "truncated": self.truncated,
+            "files": list(self.files),
+            "detail": dict(self.detail),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CollectorRecord:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=data["name"],
+            owner=data.get("owner", ""),
+            status=data.get("status", CollectorStatus.FAILED),
+            reason=data.get("reason", ""),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            bytes=int(data.get("bytes", 0)),
+            truncated=bool(data.get("truncated", False)),
+            files=tuple(data.get("files", ())),
+            detail=dict(data.get("detail") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One log line: its 1-based number in its stream file, timestamp and text."""
+
+    stream: str
+    number: int
+    timestamp: str
+    text: str
+
+    @property
+    def file(self) -> str:
+        """Container-relative file holding this line."""
+        return layout.LOG_STDOUT if self.stream == "stdout" else layout.LOG_STDERR
+
+
+def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
+    """Split a `docker logs --timestamps` stream into numbered lines.
+
+    Lines are decoded as UTF-8 with replacement: logs may hold binary garbage, and a check
+    must see what a human would see, never crash on it.
+    """
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = []
+    for number, raw in enumerate(lines, start=1):
+        stamp, sep, rest = raw.partition(" ")
+        if sep and len(stamp) >= 20 and stamp[4] == "-" and stamp.endswith("Z"):
+            out.append(LogLine(stream, number, stamp, rest.rstrip("\r")))
+        else:
+            out.append(LogLine(stream, number, "", raw.rstrip("\r")))
+    return tuple(out)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:
+        head, _, tail = text.partition(".")
+        frac = ""
+        rest = ""
+        for i, ch in enumerate(tail):
+            if not ch.isdigit():
+                rest = tail[i:]
+                break
+            frac += ch
+        text = f"{head}.{frac[:6].ljust(6, '0')}{rest}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _load_json(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """Engine-wide evidence: endpoint, version, info (with Warnings), disk usage."""
+
+    files: Mapping[str, bytes]
+    records: Mapping[str, CollectorRecord]
+    endpoint: str = ""
+    local: bool = False
+
+    @cached_property
+    def version(self) -> Mapping[str, Any]:
+        """`docker version` (server part), or {} when not collected."""
+        return _load_json(self.files.get(layout.ENGINE_VERSION)) or {}
+
+    @cached_property
+    def info(self) -> Mapping[str, Any]:
+        """`docker info`, or {} when not collected."""
+        return _load_json(self.files.get(layout.ENGINE_INFO)) or {}
+
+    @cached_property
+    def df(self) -> Mapping[str, Any]:
+        """`docker system df` (the Engine API /system/df document), or {}."""
+        return _load_json(self.files.get(layout.ENGINE_DF)) or {}
+
+    @property
+    def architecture(self) -> str:
+        """Engine host architecture as `docker info` reports it (x86_64, aarch64...)."""
+        return str(self.info.get("Architecture") or self.version.get("Arch") or "")
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """Facts about the machine diagnose ran on (psutil), when the engine is local."""
+
+    files: Mapping[str, bytes]
+    records: Mapping[str, CollectorRecord]
+
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """The host/host.json document, or {}."""
+        return _load_json(self.files.get(layout.HOST_FACTS)) or {}
+
+
+@dataclass(frozen=True)
+class ContainerEvidence:
+    """Everything collected about one container, read-only.
+
+    `files` maps container-relative paths (see :mod:`diagnose.layout`) to bytes; `records`
+    maps collector names to what each did.  Parsed views are computed on first use.
+    """
+
+    key: str
+    files: Mapping[str, bytes]
+    records: Mapping[str, CollectorRecord]
+    engine: EngineFacts
+    collected_at: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "records", MappingProxyType(dict(self.records)))
+
+    # -- locating -----------------------------------------------------------------------------
+    @property
+    def directory(self) -> str:
+        """Bundle-relative directory of this container."""
+        return layout.container_dir(self.key)
+
+    def path(self, rel: str) -> str:
+        """Bundle-relative path of one of this container's files."""
+        return f"{self.directory}/{rel}"
+
+    def has(self, collector: str) -> bool:
+        """True when `collector` ran and succeeded for this container."""
+        rec = self.records.get(collector)
+        return rec is not None and rec.ok
+
+    def json(self, rel: str) -> Any:
+        """Parse one of this container's JSON files (None when absent or invalid)."""
+        return _load_json(self.files.get(rel))
+
+    # -- inspect ------------------------------------------------------------------------------
+    @cached_property
+    def inspect(self) -> Mapping[str, Any]:
+        """The `docker inspect` object ({} when inspect failed)."""
+        return self.json(layout.INSPECT) or {}
+
+    @property
+    def id(self) -> str:
+        """Full container ID."""
+        return str(self.inspect.get("Id", ""))
+
+    @property
+    def name(self) -> str:
+        """Container name without the leading slash (the key when unknown)."""
+        return str(self.inspect.get("Name", "")).lstrip("/") or self.key
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        """`.State`."""
+        return self.inspect.get("State") or {}
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """`.Config`."""
+        return self.inspect.get("Config") or {}
+
+    @property
+    def host_config(self) -> Mapping[str, Any]:
+        """`.HostConfig`."""
+        return self.inspect.get("HostConfig") or {}
+
+    @property
+    def status(self) -> str:
+        """`.State.Status`: created, running, paused, restarting, removing, exited or dead."""
+        return str(self.state.get("Status", "unknown"))
+
+    @property
+    def exit_code(self) -> int | None:
+        """`.State.ExitCode` (None when inspect is missing)."""
+        code = self.state.get("ExitCode")
+        return int(code) if isinstance(code, int) else None
+
+    @property
+    def ever_started(self) -> bool:
+        """True when StartedAt is not the zero time: the process ran at least once."""
+        return parse_time(self.state.get("StartedAt")) is not None
+
+    @property
+    def image_ref(self) -> str:
+        """The image as the user named it (`.Config.Image`)."""
+        return str(self.config.get("Image", ""))
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """`.Config.Env` as a mapping (values may be redacted placeholders)."""
+        out: dict[str, str] = {}
+        for item in self.config.get("Env") or ():
+            key, _, value = str(item).partition("=")
+            out[key] = value
+        return out
+
+    def run_seconds(self) -> float | None:
+        """How long the last run lasted (FinishedAt - StartedAt), when both are known."""
+        start = parse_time(self.state.get("StartedAt"))
+        end = parse_time(self.state.get("FinishedAt"))
+        if start is None or end is None or end < start:
+            return None
+        return (end - start).total_seconds()
+
+    # -- other evidence -----------------------------------------------------------------------
+    @cached_property
+    def stdout(self) -> tuple[LogLine, ...]:
+        """stdout lines (empty when not collected)."""
+        return parse_log("stdout", self.files.get(layout.LOG_STDOUT, b""))
+
+    @cached_property
+    def stderr(self) -> tuple[LogLine, ...]:
+        """stderr lines (empty when not collected)."""
+        return parse_log("stderr", self.files.get(layout.LOG_STDERR, b""))
+
+    @cached_property
+    def log_lines(self) -> tuple[LogLine, ...]:
+        """Both streams interleaved in time order (stable for equal or missing timestamps)."""
+        merged = list(self.stdout) + list(self.stderr)
+        merged.sort(key=lambda line: line.timestamp)
+        return tuple(merged)
+
+    def iter_log_lines(self) -> Iterator[LogLine]:
+        """Iterate both streams, stderr first (errors usually live there)."""
+        yield from self.stderr
+        yield from self.stdout
+
+    @cached_property
+    def events(self) -> tuple[Mapping[str, Any], ...]:
+        """Engine events for this container, oldest first."""
+        return tuple(self.json(layout.EVENTS) or ())
+
+    @cached_property
+    def top(self) -> Mapping[str, Any]:
+        """`docker top` (Titles, Processes), or {}."""
+        return self.json(layout.TOP) or {}
+
+    @cached_property
+    def processes(self) -> Mapping[str, Any]:
+        """Host-side process tree (psutil), or {}."""
+        return self.json(layout.PROCESSES) or {}
+
+    @cached_property
+    def image(self) -> Mapping[str, Any]:
+        """Image inspect, or {}."""
+        return self.json(layout.IMAGE_INSPECT) or {}
+
+    @cached_property
+    def history(self) -> tuple[Mapping[str, Any], ...]:
+        """Image history, newest layer first (as the engine returns it)."""
+        return tuple(self.json(layout.IMAGE_HISTORY) or ())
+
+    @cached_property
+    def diff(self) -> tuple[Mapping[str, Any], ...]:
+        """Filesystem changes ({Path, Kind})."""
+        return tuple(self.json(layout.DIFF) or ())
+
+    @cached_property
+    def stats(self) -> Mapping[str, Any]:
+        """One-shot stats sample, or {}."""
+        return self.json(layout.STATS) or {}
+
+    @cached_property
+    def networks(self) -> Mapping[str, Any]:
+        """Networks the container is attached to: name -> {found, inspect | error}."""
+        return self.json(layout.NETWORKS) or {}
+
+    @cached_property
+    def mounts(self) -> tuple[Mapping[str, Any], ...]:
+        """Mounts with host-side facts (source_exists for local bind mounts)."""
+        return tuple(self.json(layout.MOUNTS) or ())
+
+    @cached_property
+    def entrypoint(self) -> Mapping[str, Any]:
+        """The static entrypoint probe (argv, resolved path, file facts), or {}."""
+        return self.json(layout.ENTRYPOINT) or {}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A whole run's evidence: engine, host and containers, plus the manifest's run facts."""
+
+    engine: EngineFacts
+    host: HostFacts
+    containers: tuple[ContainerEvidence, ...]
+    run: Mapping[str, Any] = field(default_factory=dict)
+
+    def container(self, key: str) -> ContainerEvidence | None:
+        """Find a container by its bundle key."""
+        return next((c for c in self.containers if c.key == key), None)
+
+
+LOG_FILES = (layout.LOG_STDOUT, layout.LOG_STDERR)
+
+
+def without_logs(container: ContainerEvidence) -> ContainerEvidence:
+    """The same container with its log files released.
+
+    Logs are the bulk of a bundle.  Once container-scope checks have read them and the archive
+    writer has streamed them out, run-scope checks get this lighter view (live and offline
+    alike), so memory stays flat however many containers a run covers.
+    """
+    files = {k: v for k, v in container.files.items() if k not in LOG_FILES}
+    return ContainerEvidence(
+        key=container.key,
+        files=files,
+        records=container.records,
+        engine=container.engine,
+        collected_at=container.collected_at,
+    )
