@@ -9,6 +9,7 @@ over as soon as its directory ends, so memory follows one container at a time.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import posixpath
 import tarfile
@@ -91,7 +92,10 @@ class BundleReader:
         except OSError as exc:
             raise BundleError(f"cannot open {self.path}: {exc.strerror}", "check the path") from exc
         try:
-            tf = tarfile.open(fileobj=fh, mode="r|gz")
+            # Our own gzip layer, so the end-of-stream marker and CRC are verified (tarfile's
+            # stream mode would take a truncated file for a shorter archive).
+            gz = gzip.GzipFile(fileobj=fh, mode="rb")
+            tf = tarfile.open(fileobj=gz, mode="r|")
             first = tf.next()
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             fh.close()
@@ -114,7 +118,23 @@ class BundleReader:
             raise BundleError(f"{self.path} is not a diagnose bundle (schema {schema!r})",
                               "pass a bundle written by diagnose")
         parts = BundleParts(manifest, file_list=list(manifest.get("files") or ()))
-        return parts, self._containers(fh, tf, parts)
+        return parts, self._containers(fh, gz, tf, parts)
+
+    def _verify(self, name: str, data: bytes, expected: dict[str, dict[str, Any]]) -> None:
+        want = expected.get(name)
+        if want is None or "sha256" not in want:
+            return
+        if hashlib.sha256(data).hexdigest() != want["sha256"]:
+            raise BundleError(f"{self.path} is corrupt: {name} does not match the checksum in "
+                              "its manifest", "fetch the bundle again")
+
+    def _drain(self, gz: gzip.GzipFile) -> None:
+        """Read to the end of the gzip stream: its length and CRC-32 are checked there."""
+        try:
+            while gz.read(1 << 20):
+                pass
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _describe(self.path, exc) from exc
 
     def _data(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
         if not member.isreg():
@@ -128,11 +148,13 @@ class BundleReader:
         return fobj.read() if fobj is not None else b""
 
     def _containers(
-        self, fh: Any, tf: tarfile.TarFile, parts: BundleParts
+        self, fh: Any, gz: gzip.GzipFile, tf: tarfile.TarFile, parts: BundleParts
     ) -> Iterator[tuple[str, dict[str, bytes]]]:
         current_key: str | None = None
         current: dict[str, bytes] = {}
         prefix = layout.CONTAINERS_DIR + "/"
+        expected = {f["path"]: f for f in parts.file_list if "path" in f}
+        seen: set[str] = set()
         try:
             while True:
                 try:
@@ -148,6 +170,8 @@ class BundleReader:
                     data = self._data(tf, member)
                 except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
                     raise _describe(self.path, exc) from exc
+                self._verify(name, data, expected)
+                seen.add(name)
                 if name.startswith(prefix) and name.count("/") >= 2:
                     key, _, rel = name[len(prefix):].partition("/")
                     if key != current_key:
@@ -162,6 +186,12 @@ class BundleReader:
                     parts.host_files[name] = data
                 elif name not in HEAD_FILES:
                     parts.other_files[name] = data
+            self._drain(gz)
+            missing = sorted(set(expected) - seen)
+            if missing:
+                raise BundleError(f"{self.path} is truncated: {len(missing)} file(s) listed in "
+                                  f"its manifest are missing (first: {missing[0]})",
+                                  "the copy or download is incomplete; fetch it again")
             if current_key is not None:
                 yield current_key, current
         finally:

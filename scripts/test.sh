@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything and run the whole test suite against a real engine.
+#   scripts/test.sh [pytest args...]
+# With CI=true a missing engine fails the run (the engine tests never skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/engine.sh
+.venv/bin/ruff check diagnose checks tests scripts
+.venv/bin/mypy diagnose checks
+exec .venv/bin/python -m pytest "$@"

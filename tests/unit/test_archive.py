@@ -1,0 +1,109 @@
+"""The archive writer: one valid gzip stream, manifest first, atomic, 0600, no temp left."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import subprocess
+import tarfile
+import zlib
+
+import pytest
+
+from diagnose.archive import BundleWriter, crc32_combine
+from diagnose.bundle import BundleReader
+from diagnose.errors import BundleError, OutputError
+
+
+def test_crc32_combine_matches_zlib():
+    for a, b in ((b"", b"x"), (b"hello", b"world"), (os.urandom(3000), os.urandom(70001))):
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def _write(tmp_path, files, head):
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    for p, d in files:
+        w.add(p, d)
+    return w.finish(head), w
+
+
+def test_single_gzip_stream_readable_everywhere(tmp_path):
+    big = os.urandom(300_000)
+    path, w = _write(tmp_path, [("engine/info.json", b"{}"), ("containers/a/x.bin", big)],
+                     [("manifest.json", b'{"schema": "diagnose-bundle/1"}'),
+                      ("findings.json", b"{}")])
+    # gzip -t and a single-member stream reader both accept it.
+    subprocess.run(["gzip", "-t", str(path)], check=True)
+    raw = path.read_bytes()
+    d = zlib.decompressobj(31)
+    out = d.decompress(raw)
+    assert d.eof and d.unused_data == b""
+    with tarfile.open(fileobj=__import__("io").BytesIO(out)) as tf:
+        names = tf.getnames()
+    assert names == ["manifest.json", "findings.json", "engine/info.json", "containers/a/x.bin"]
+    with tarfile.open(path, "r|gz") as tf:  # streaming mode too
+        members = {m.name: tf.extractfile(m).read() for m in tf if m.isreg()}
+    assert members["containers/a/x.bin"] == big
+    listing = subprocess.run(["tar", "-tzf", str(path)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert listing == names
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tar.gz"]
+    assert [f["path"] for f in w.files] == ["engine/info.json", "containers/a/x.bin"]
+
+
+def test_abort_leaves_nothing(tmp_path):
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    w.add("a", b"x")
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_dir_problems(tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        BundleWriter(tmp_path / "missing", "b.tar.gz")
+    f = tmp_path / "file"
+    f.write_text("")
+    with pytest.raises(OutputError, match="not a directory"):
+        BundleWriter(f, "b.tar.gz")
+
+
+def test_reader_refuses_bad_archives(tmp_path):
+    with pytest.raises(BundleError, match="no such bundle"):
+        BundleReader(tmp_path / "missing.tar.gz").read()
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not gzip at all")
+    with pytest.raises(BundleError, match="not a gzip"):
+        BundleReader(junk).read()
+    foreign = tmp_path / "foreign.tar.gz"
+    with tarfile.open(foreign, "w:gz") as tf:
+        data = b"hello"
+        info = tarfile.TarInfo("README")
+        info.size = len(data)
+        tf.addfile(info, __import__("io").BytesIO(data))
+    with pytest.raises(BundleError, match="not a diagnose bundle"):
+        BundleReader(foreign).read()
+    path, _ = _write(tmp_path, [("containers/a/inspect.json", b"{}")],
+                     [("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(BundleError, match="truncated"):
+        parts, it = BundleReader(cut).read()
+        list(it)
+
+
+def test_reader_refuses_path_traversal(tmp_path):
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tf:
+        for name, data in (("manifest.json", b'{"schema": "diagnose-bundle/1"}'),
+                           ("../../etc/evil", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, __import__("io").BytesIO(data))
+    parts, it = BundleReader(evil).read()
+    with pytest.raises(BundleError, match="escapes"):
+        list(it)
+    assert not (tmp_path.parent.parent / "etc" / "evil").exists()
+    gz = gzip.compress(b"")
+    assert gz
