@@ -171,10 +171,11 @@ class TargetReport:
         return found[0] if found else None
 
 
-def verdict_key(f: Finding) -> tuple[int, str]:
-    """Sort key: severity descending, then code (tree order) ascending."""
+def verdict_key(f: Finding) -> tuple[int, int, str]:
+    """Sort key: a failure's cause before security/hygiene advice, then severity descending,
+    then code (tree order) ascending.  Hygiene never outranks a root cause."""
     sev = f.severity if f.severity is not None else Severity.INFO
-    return (-int(sev), f.code)
+    return (1 if f.stage == "hygiene" else 0, -int(sev), f.code)
 
 
 @dataclass(frozen=True)

@@ -100,24 +100,8 @@ def tail(lines: Sequence[LogLine], count: int) -> Sequence[LogLine]:
     return lines[-count:] if count else ()
 
 
-def lines_since_last_start(c: ContainerEvidence) -> tuple[LogLine, ...]:
-    """Log lines of the latest run only (`docker logs` concatenates every run).
-
-    Uses the last `start` event's time when events have it, else StartedAt.
-    """
-    since = ""
-    starts = [e for e in c.events if e.get("Action") == "start"]
-    if starts:
-        since = _event_rfc3339(starts[-1])
-    elif c.state.get("StartedAt"):
-        since = str(c.state.get("StartedAt"))
-    lines = c.log_lines
-    if not since or since.startswith("0001-"):
-        return lines
-    return tuple(line for line in lines if not line.timestamp or line.timestamp >= since)
-
-
-def _event_rfc3339(event: Mapping[str, Any]) -> str:
+def event_time(event: Mapping[str, Any]) -> str:
+    """An event's time as RFC 3339 with nanoseconds (comparable with log timestamps)."""
     from datetime import UTC, datetime
 
     nano = event.get("timeNano")
@@ -184,7 +168,7 @@ def event_evidence(c: ContainerEvidence, indexed: Sequence[tuple[int, Mapping[st
         detail = ", ".join(
             f"{k}={attrs[k]}" for k in ("exitCode", "signal", "execDuration") if k in attrs
         )
-        stamp = _event_rfc3339(e)
+        stamp = event_time(e)
         out.append(
             Evidence(
                 file=c.path(layout.EVENTS),

@@ -287,9 +287,11 @@ class ContainerEvidence:
         """How long the last run lasted (FinishedAt - StartedAt), when both are known."""
         start = parse_time(self.state.get("StartedAt"))
         end = parse_time(self.state.get("FinishedAt"))
-        if start is None or end is None or end < start:
+        if start is None or end is None:
             return None
-        return (end - start).total_seconds()
+        seconds = (end - start).total_seconds()
+        # runc's exec failures finish a few microseconds "before" they started.
+        return max(seconds, 0.0) if seconds > -1 else None
 
     # -- other evidence -----------------------------------------------------------------------
     @cached_property

@@ -8,14 +8,17 @@ and DOCKER_CERT_PATH), then DOCKER_CONTEXT, then `currentContext` in ~/.docker/c
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
-from docker.context import ContextAPI
-from docker.errors import ContextNotFound, DockerException
+import docker.tls
+from docker.errors import DockerException
 
 from diagnose.errors import EngineError, UsageError
 
@@ -36,6 +39,53 @@ class Endpoint:
         return self.host.startswith("unix://") or self.host.startswith("/")
 
 
+def config_dir(environ: Mapping[str, str]) -> Path:
+    """The docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker."""
+    return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def current_context(environ: Mapping[str, str]) -> str:
+    """`currentContext` from config.json ('default' when absent or unreadable)."""
+    try:
+        data = json.loads((config_dir(environ) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "default"
+    return str(data.get("currentContext") or "default") if isinstance(data, dict) else "default"
+
+
+def load_context(name: str, environ: Mapping[str, str]) -> tuple[str, Any]:
+    """(host, TLS config) of a docker context, read from the CLI's context store.
+
+    The store is `<config dir>/contexts/meta/<sha256(name)>/meta.json` plus TLS material under
+    `contexts/tls/<same id>/docker/`.  (docker-py's ContextAPI looks for the store next to
+    config.json and so misses it when config.json does not exist; the CLI does not.)
+    """
+    cid = hashlib.sha256(name.encode("utf-8")).hexdigest()
+    root = config_dir(environ) / "contexts"
+    try:
+        meta = json.loads((root / "meta" / cid / "meta.json").read_text(encoding="utf-8"))
+    except OSError:
+        raise UsageError(f"docker context {name!r} not found",
+                         "see `docker context ls`") from None
+    except ValueError as exc:
+        raise UsageError(f"docker context {name!r} has an unreadable meta.json: {exc}") from exc
+    endpoint = ((meta.get("Endpoints") or {}).get("docker") or {})
+    host = endpoint.get("Host")
+    if not host:
+        raise UsageError(f"docker context {name!r} has no docker endpoint",
+                         "see `docker context inspect`")
+    tls_dir = root / "tls" / cid / "docker"
+    tls: Any = None
+    if tls_dir.is_dir():
+        cert, key, ca = (tls_dir / "cert.pem", tls_dir / "key.pem", tls_dir / "ca.pem")
+        tls = docker.tls.TLSConfig(
+            client_cert=(str(cert), str(key)) if cert.exists() and key.exists() else None,
+            ca_cert=str(ca) if ca.exists() else None,
+            verify=not endpoint.get("SkipTLSVerify", False),
+        )
+    return str(host), tls
+
+
 def resolve_endpoint(
     host: str | None = None, context: str | None = None, environ: Mapping[str, str] | None = None
 ) -> Endpoint:
@@ -46,33 +96,25 @@ def resolve_endpoint(
     if host:
         return Endpoint(host, "--host")
     if context:
-        return _from_context(context, f"--context {context}")
+        return _from_context(context, f"--context {context}", env)
     if env.get("DOCKER_HOST"):
         kwargs = docker.utils.kwargs_from_env(environment=dict(env))
         base = kwargs.get("base_url", env["DOCKER_HOST"])
         return Endpoint(base, "DOCKER_HOST", kwargs.get("tls"))
     if env.get("DOCKER_CONTEXT"):
         name = env["DOCKER_CONTEXT"]
-        return _from_context(name, f"DOCKER_CONTEXT={name}")
-    try:
-        current = ContextAPI.get_current_context()
-    except DockerException as exc:
-        raise UsageError(f"cannot read the current docker context: {exc}") from exc
-    if current is not None and current.Name != "default" and current.Host:
-        return Endpoint(current.Host, f"context {current.Name} (docker config)", current.TLSConfig)
+        return _from_context(name, f"DOCKER_CONTEXT={name}", env)
+    name = current_context(env)
+    if name != "default":
+        return _from_context(name, f"context {name} (docker config)", env)
     return Endpoint(DEFAULT_HOST, "default")
 
 
-def _from_context(name: str, source: str) -> Endpoint:
-    try:
-        ctx = ContextAPI.get_context(name)
-    except (ContextNotFound, DockerException) as exc:
-        raise UsageError(f"docker context {name!r} not found: {exc}",
-                         "see `docker context ls`") from exc
-    if ctx is None or not ctx.Host:
-        raise UsageError(f"docker context {name!r} not found or has no docker endpoint",
-                         "see `docker context ls`")
-    return Endpoint(ctx.Host if name != "default" else DEFAULT_HOST, source, ctx.TLSConfig)
+def _from_context(name: str, source: str, env: Mapping[str, str]) -> Endpoint:
+    if name == "default":
+        return Endpoint(env.get("DOCKER_HOST") or DEFAULT_HOST, source)
+    host, tls = load_context(name, env)
+    return Endpoint(host, source, tls)
 
 
 def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.DockerClient:
