@@ -1,6 +1,6 @@
 """`python -m diagnose` entry point."""
 
-from diagnose.cli import main
+from diagnose.entry import main
 
 if __name__ == "__main__":
     main()

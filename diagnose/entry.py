@@ -1,0 +1,22 @@
+"""Console-script entry point, kept free of heavy imports.
+
+`diagnose --version` must answer in a few tens of milliseconds (runbooks call it), so it is
+answered here before typer, the docker SDK or jinja2 are imported; everything else goes to the
+typer application in :mod:`diagnose.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from diagnose import __version__
+
+
+def main() -> None:
+    """Run the CLI."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        sys.stdout.write(f"diagnose {__version__}\n")
+        return
+    from diagnose.cli import main as cli_main
+
+    cli_main()

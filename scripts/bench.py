@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Benchmark diagnose against the manual procedure, in the same run, on the real engine.
+
+For each N it creates N real containers (half running, half exited, each with about
+--log-lines lines of log), then times:
+
+  manual:   a shell loop over the docker CLI, per container `docker inspect`, `docker logs`
+            (stdout and stderr to separate files), `docker top` (running ones),
+            `docker image history --no-trunc`, `docker events --since/--until`, `docker diff`,
+            then `tar czf` of the lot -- what an engineer does by hand;
+  diagnose: `diagnose --quiet --exit-zero` on the same containers, one bundle;
+
+and prints both times, their ratio and diagnose's peak RSS.  `--huge` adds one container with
+a 1 GB log (diagnose with the default caps and with `--tail all`).  `--version` timing is the
+median of repeated `diagnose --version` runs.  This is a script, not a test: the goals are
+ratios measured in one invocation, never wall-clock asserts.
+
+    .venv/bin/python scripts/bench.py --n 1,50,200 --huge
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIAGNOSE = [str(ROOT / ".venv" / "bin" / "diagnose")]
+IMAGE = "diagnose-test/busybox:latest"
+
+
+def sh(*args: str, check: bool = True) -> str:
+    """Run a command, return stdout."""
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:4])}...: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MiB) of the command's process tree, exit code.
+
+    Run through a fresh Python wrapper so RUSAGE_CHILDREN covers exactly this command.
+    """
+    wrapper = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "dt = time.perf_counter() - t\n"
+        "print(json.dumps([dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+        " p.returncode]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], cwd=cwd, capture_output=True,
+                         text=True, check=True).stdout
+    dt, rss_kb, code = json.loads(out)
+    return dt, rss_kb / 1024, code
+
+
+def make_containers(n: int, lines: int, label: str) -> list[str]:
+    """N containers, half running and half exited, each having printed `lines` lines."""
+    names = []
+    script = (f"i=0; while [ $i -lt {lines} ]; do "
+              "echo \"$(date) worker[$$]: processed request id=$i status=200 bytes=1234\"; "
+              "i=$((i+1)); done")
+    for i in range(n):
+        name = f"bench-{label[:6]}-{i}"
+        tail = "; exec sleep 100000" if i % 2 == 0 else "; exit 1"
+        sh("docker", "run", "-d", "--label", f"diagnose.bench={label}", "--name", name,
+           IMAGE, "sh", "-c", script + tail)
+        names.append(name)
+    deadline = time.monotonic() + 300
+    for name in names:
+        while True:
+            got = int(sh("sh", "-c", f"docker logs {name} 2>&1 | wc -l").strip() or 0)
+            if got >= lines:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name} did not print {lines} lines")
+            time.sleep(0.2)
+    return names
+
+
+def manual_script(names: list[str], tail: int) -> str:
+    """The by-hand procedure as one bash loop."""
+    now = int(time.time()) + 1
+    running = {n for n in names
+               if sh("docker", "inspect", "-f", "{{.State.Running}}", n).strip() == "true"}
+    lines = ["set -e", "mkdir -p out"]
+    for n in names:
+        top = f"docker top {n} > out/{n}/top.txt" if n in running else ":"
+        lines.append(
+            f"mkdir -p out/{n}; docker inspect {n} > out/{n}/inspect.json; "
+            f"docker logs --timestamps --tail {tail} {n} > out/{n}/stdout.log "
+            f"2> out/{n}/stderr.log; {top}; "
+            f"docker image history --no-trunc {IMAGE} > out/{n}/history.txt; "
+            f"docker events --since 30m --until {now} --filter container={n} "
+            f"> out/{n}/events.txt; docker diff {n} > out/{n}/diff.txt"
+        )
+    lines.append("tar czf manual.tar.gz out")
+    return "\n".join(lines) + "\n"
+
+
+def cleanup(label: str) -> None:
+    """Remove the benchmark's containers."""
+    ids = sh("docker", "ps", "-aq", "--filter", f"label=diagnose.bench={label}").split()
+    if ids:
+        sh("docker", "rm", "-f", *ids, check=False)
+
+
+def bench_n(n: int, lines: int, work: Path) -> dict[str, float]:
+    """One N: manual vs diagnose on the same containers."""
+    label = uuid.uuid4().hex[:10]
+    try:
+        names = make_containers(n, lines, label)
+        mdir = work / f"manual-{n}"
+        mdir.mkdir()
+        (mdir / "manual.sh").write_text(manual_script(names, lines))
+        t_manual, _, code = measured(["bash", "manual.sh"], mdir)
+        assert code == 0, "manual procedure failed"
+        ddir = work / f"diagnose-{n}"
+        ddir.mkdir()
+        t_diag, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", "--tail", str(lines),
+                                      "-o", str(ddir), *names], ddir)
+        assert code == 0, f"diagnose exited {code}"
+        bundle = next(ddir.glob("diagnose-*.tar.gz"))
+        return {"n": n, "manual_s": t_manual, "diagnose_s": t_diag,
+                "ratio": t_manual / t_diag, "rss_mib": rss,
+                "bundle_mib": bundle.stat().st_size / 2**20}
+    finally:
+        cleanup(label)
+
+
+def bench_huge(work: Path) -> list[dict[str, float]]:
+    """One container with a 1 GB log: default caps and --tail all."""
+    label = uuid.uuid4().hex[:10]
+    name = f"bench-{label[:6]}-huge"
+    try:
+        sh("docker", "run", "-d", "--label", f"diagnose.bench={label}", "--name", name, IMAGE,
+           "sh", "-c", "yes 'x' | tr -d '\\n' | fold -w 200 | head -c 1073741824; "
+           "exec sleep 100000")
+        log_path = sh("docker", "inspect", "-f", "{{.LogPath}}", name).strip()
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            size = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+            if size >= 2**30:
+                break
+            time.sleep(1)
+        else:
+            raise SystemExit("1 GB log not reached")
+        time.sleep(2)
+        out = []
+        for label_, extra in (("huge, default caps", []),
+                              ("huge, --tail all", ["--tail", "all"])):
+            d = work / f"huge-{len(out)}"
+            d.mkdir()
+            mdir = work / f"manual-huge-{len(out)}"
+            mdir.mkdir()
+            tail = "all" if extra else "2000"
+            (mdir / "m.sh").write_text(
+                f"mkdir -p out; docker inspect {name} > out/inspect.json; docker logs "
+                f"--timestamps --tail {tail} {name} > out/stdout.log 2> out/stderr.log; "
+                f"tar czf m.tar.gz out\n")
+            t_manual, rss_manual, _ = measured(["bash", "m.sh"], mdir)
+            t, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", *extra, "-o", str(d),
+                                     name], d)
+            assert code == 0
+            shutil.rmtree(mdir)
+            out.append({"case": label_, "log_bytes": os.path.getsize(log_path),
+                        "manual_s": t_manual, "diagnose_s": t, "ratio": t_manual / t,
+                        "rss_mib": rss})
+        return out
+    finally:
+        cleanup(label)
+
+
+def bench_version(runs: int = 21) -> float:
+    """Median wall time of `diagnose --version`, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([*DIAGNOSE, "--version"], capture_output=True, check=True)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Run the selected benchmarks and print a table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", default="1,50,200", help="comma-separated container counts")
+    ap.add_argument("--log-lines", type=int, default=2000)
+    ap.add_argument("--huge", action="store_true", help="add the 1 GB log case")
+    ap.add_argument("--json", action="store_true", help="print results as JSON")
+    args = ap.parse_args()
+    machine = f"{os.cpu_count()} CPUs, {sh('uname', '-m').strip()}, engine " + sh(
+        "docker", "version", "--format", "{{.Server.Version}}").strip()
+    results: dict[str, object] = {"machine": machine}
+    with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as tmp:
+        work = Path(tmp)
+        results["version_ms_median"] = bench_version()
+        results["runs"] = [bench_n(int(n), args.log_lines, work) for n in args.n.split(",")]
+        if args.huge:
+            results["huge"] = bench_huge(work)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"machine: {machine}")
+    print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
+    print(f"{'N':>5} {'manual s':>10} {'diagnose s':>11} {'ratio':>7} {'peak RSS':>10}")
+    for r in results["runs"]:  # type: ignore[union-attr]
+        print(f"{r['n']:>5} {r['manual_s']:>10.2f} {r['diagnose_s']:>11.2f} "
+              f"{r['ratio']:>6.1f}x {r['rss_mib']:>7.0f} MiB")
+    for r in results.get("huge", []):  # type: ignore[union-attr]
+        print(f"{r['case']}: log {r['log_bytes'] / 2**30:.2f} GiB, manual {r['manual_s']:.2f} s,"
+              f" diagnose {r['diagnose_s']:.2f} s ({r['ratio']:.1f}x), "
+              f"peak RSS {r['rss_mib']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
