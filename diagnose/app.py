@@ -59,7 +59,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     api = client.api
     try:
         api.ping()
-        inspects = resolve(api, list(opts.targets))
+        inspects = resolve(api, list(opts.targets), opts.select_all, opts.filters, opts.jobs)
     except (DockerException, RequestException) as exc:
         raise engine_error(endpoint, exc) from exc
     progress(f"engine {endpoint.host} ({endpoint.source}); {len(inspects)} target(s)")
@@ -146,7 +146,9 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
             checks={"count": len(registry), "errored": len(pipe.errors),
                     "problems": report.meta["problems"]},
         )
-        path = writer.finish([(layout.MANIFEST, dump(manifest)), *head])
+        # Collector reasons and details quote engine messages: the text pass covers them too.
+        manifest_bytes = redactor.text_file(layout.MANIFEST, dump(manifest))
+        path = writer.finish([(layout.MANIFEST, manifest_bytes), *head])
     except BaseException:
         writer.abort()
         raise

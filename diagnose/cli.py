@@ -132,9 +132,14 @@ def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero
 
 @app.command(DEFAULT_COMMAND)
 def run_cmd(
-    containers: Annotated[list[str], typer.Argument(
-        metavar="CONTAINER...", help="Container names, full or short IDs, or unique ID "
-        "prefixes.", show_default=False)],
+    containers: Annotated[list[str] | None, typer.Argument(
+        metavar="[CONTAINER]...", help="Container names, full or short IDs, or unique ID "
+        "prefixes.", show_default=False)] = None,
+    select_all: Annotated[bool, typer.Option("--all", "-a", help="Every container, stopped "
+                                             "ones included.")] = False,
+    filters: Annotated[list[str] | None, typer.Option(
+        "--filter", help="docker ps filter KEY=VALUE (status, label, name, ancestor, exited, "
+        "health...); repeatable; stopped containers are included.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)] = Path("."),
     host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
@@ -176,11 +181,16 @@ def run_cmd(
     from diagnose.run import RunOptions, stderr_progress
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
+    if not containers and not select_all and not filters:
+        _fail("name at least one container, or use --all or --filter",
+              "e.g. `diagnose web`, `diagnose --filter status=exited`")
     patterns = tuple(redact or ())
     for p in patterns:
         _parse(re.compile, p, "--redact")
     opts = RunOptions(
-        targets=tuple(containers),
+        targets=tuple(containers or ()),
+        select_all=select_all,
+        filters=tuple(filters or ()),
         output_dir=output,
         host=host,
         context=context,

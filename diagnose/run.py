@@ -46,6 +46,8 @@ class RunOptions:
     """Everything a live run needs, parsed and validated by the CLI."""
 
     targets: tuple[str, ...]
+    select_all: bool = False
+    filters: tuple[str, ...] = ()
     output_dir: Path = Path(".")
     host: str | None = None
     context: str | None = None

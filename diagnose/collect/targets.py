@@ -6,6 +6,7 @@ a person needs: close matches for a typo, the candidates of an ambiguous prefix.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import difflib
 import re
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from docker.errors import APIError, NotFound
 
-from diagnose.errors import AmbiguousTarget, TargetNotFound
+from diagnose.errors import AmbiguousTarget, TargetNotFound, UsageError
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -57,8 +58,64 @@ def resolve_one(api: Any, ref: str) -> dict[str, Any]:
     raise TargetNotFound(f"no such container: {ref}", hint)
 
 
-def resolve(api: Any, refs: Sequence[str]) -> list[dict[str, Any]]:
-    """Resolve several references, once each, in the order given."""
+#: The `docker ps --filter` keys the Engine API accepts for containers.
+FILTER_KEYS = frozenset({"ancestor", "before", "expose", "exited", "health", "id", "isolation",
+                         "is-task", "label", "name", "network", "publish", "since", "status",
+                         "volume"})
+
+
+def parse_filters(items: Sequence[str]) -> dict[str, list[str]]:
+    """`KEY=VALUE` strings (repeatable keys) as the Engine API filter mapping."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or not key:
+            raise UsageError(f"--filter {item!r} is not KEY=VALUE",
+                             "e.g. --filter status=exited --filter label=app=web")
+        if key not in FILTER_KEYS:
+            raise UsageError(f"--filter key {key!r} is not a docker ps filter",
+                             f"use one of: {', '.join(sorted(FILTER_KEYS))}")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def select(api: Any, all_containers: bool, filters: Sequence[str]) -> list[str]:
+    """IDs of the containers chosen by --all and/or --filter, stopped ones included.
+
+    Unlike `docker ps`, stopped containers are always considered: they are the ones that need
+    a diagnosis (sos report's docker plugin skips them by default; we don't).
+    """
+    mapping = parse_filters(filters)
+    try:
+        listing = api.containers(all=True, filters=mapping or None)
+    except APIError as exc:
+        if exc.status_code == 400:
+            raise UsageError(f"the engine rejected the filter: {exc.explanation or exc}",
+                             "check the --filter values") from exc
+        raise
+    if not listing and (all_containers or mapping):
+        what = "the filter " + " ".join(f"--filter {f}" for f in filters) if filters else "--all"
+        raise TargetNotFound(f"no container matches {what}", "`docker ps -a` lists containers")
+    # Oldest first, like a person reading `docker ps -a` from the bottom.
+    return [c["Id"] for c in sorted(listing, key=lambda c: c.get("Created", 0))]
+
+
+def inspect_many(api: Any, ids: Sequence[str], jobs: int) -> list[dict[str, Any]]:
+    """Inspect containers concurrently; ones that vanished meanwhile are left out."""
+    def one(cid: str) -> dict[str, Any] | None:
+        try:
+            return dict(api.inspect_container(cid))
+        except NotFound:
+            return None
+
+    with cf.ThreadPoolExecutor(max(1, jobs), thread_name_prefix="inspect") as pool:
+        return [d for d in pool.map(one, ids) if d is not None]
+
+
+def resolve(api: Any, refs: Sequence[str], all_containers: bool = False,
+            filters: Sequence[str] = (), jobs: int = 8) -> list[dict[str, Any]]:
+    """Resolve names/IDs/prefixes and the --all/--filter selection, once each, in order."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for ref in refs:
@@ -66,4 +123,7 @@ def resolve(api: Any, refs: Sequence[str]) -> list[dict[str, Any]]:
         if data["Id"] not in seen:
             seen.add(data["Id"])
             out.append(data)
+    if all_containers or filters:
+        ids = [i for i in select(api, all_containers, filters) if i not in seen]
+        out.extend(inspect_many(api, ids, jobs))
     return out
