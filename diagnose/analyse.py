@@ -60,6 +60,8 @@ def _snapshot_lookup(snap: Snapshot) -> Any:
             return snap.engine.records.get(_RUN_LEVEL[need])
         if need == "host":
             return snap.host.records.get(_RUN_LEVEL[need])
+        if need.startswith("engine-"):  # one engine collector: engine-df, engine-images...
+            return snap.engine.records.get(need.removeprefix("engine-"))
         # Per-container evidence is judged by the check itself, container by container.
         return _ALWAYS
 
