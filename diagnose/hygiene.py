@@ -271,8 +271,10 @@ def insecure_fetches(history: Sequence[Mapping[str, Any]]) -> list[HistoryHit]:
 
 
 _CHMOD = re.compile(r"(?:^|[\s/])chmod\s+(?P<args>.*)$")
-_SYSTEM_PATHS = ("/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/root", "/boot",
-                 "/var", "/home", "/opt", "/srv")
+#: A chmod of these directories themselves, or of anything inside the trees, is severe.
+_SYSTEM_PATHS = ("/", "/var", "/home", "/opt", "/srv", "/run", "/tmp")
+_SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                 "/root", "/boot")
 
 
 def _world_writable_mode(mode: str) -> bool:
@@ -309,6 +311,7 @@ def world_writable(history: Sequence[Mapping[str, Any]]) -> list[HistoryHit]:
             recursive = any(o in ("-R", "--recursive") or (not o.startswith("--") and "R" in o)
                             for o in opts)
             paths = [p.rstrip("/") or "/" for p in rest[1:]]
-            system = any(p in _SYSTEM_PATHS or p.startswith("/usr/") for p in paths)
+            system = any(p in _SYSTEM_PATHS or any(p == t or p.startswith(t + "/")
+                                                    for t in _SYSTEM_TREES) for p in paths)
             hits.append(HistoryHit(i, f"chmod {rest[0]}", seg[:300], recursive or system))
     return hits
