@@ -17,6 +17,7 @@ from diagnose.checks.engine_warnings import engine_warnings
 from diagnose.checks.exited_containers import exited_containers
 from diagnose.checks.no_memory_limit import no_memory_limit
 from diagnose.checks.unused_networks import unused_networks
+
 from diagnose.model import Severity
 from diagnose.snapshot import ContainerEvidence, EngineFacts, HostFacts, Snapshot
 
