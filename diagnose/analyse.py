@@ -60,6 +60,8 @@ def _snapshot_lookup(snap: Snapshot) -> Any:
             return snap.engine.records.get(_RUN_LEVEL[need])
         if need == "host":
             return snap.host.records.get(_RUN_LEVEL[need])
+        if need.startswith("engine-"):  # one engine collector: engine-df, engine-images...
+            return snap.engine.records.get(need.removeprefix("engine-"))
         # Per-container evidence is judged by the check itself, container by container.
         return _ALWAYS
 
@@ -167,8 +169,7 @@ class TargetReport:
     @property
     def verdict(self) -> Finding | None:
         """The root cause: the most severe finding, earliest in the tree."""
-        found = self.findings
-        return found[0] if found else None
+        return next((f for f in self.findings if is_cause(f)), None)
 
 
 def verdict_key(f: Finding) -> tuple[int, int, str]:
@@ -176,6 +177,13 @@ def verdict_key(f: Finding) -> tuple[int, int, str]:
     then code (tree order) ascending.  Hygiene never outranks a root cause."""
     sev = f.severity if f.severity is not None else Severity.INFO
     return (1 if f.stage == "hygiene" else 0, -int(sev), f.code)
+
+
+def is_cause(f: Finding) -> bool:
+    """Can `f` be a verdict?  Information from the engine and hygiene stages is advice
+    (cleanup, hardening) and never answers "what went wrong"; it is still listed."""
+    sev = f.severity if f.severity is not None else Severity.INFO
+    return not (f.stage in ("engine", "hygiene") and sev <= Severity.INFO)
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,11 @@ class Report:
         found = [f for t in self.targets for f in t.findings]
         found += [f for o in self.run_outcomes for f in o.findings]
         return tuple(sorted(found, key=verdict_key))
+
+    @property
+    def verdict(self) -> Finding | None:
+        """The run's verdict: the first finding that can be a cause (see :func:`is_cause`)."""
+        return next((f for f in self.findings if is_cause(f)), None)
 
     def worst(self) -> Severity | None:
         """The highest severity found, or None."""

@@ -43,6 +43,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
 
     from diagnose.collect import container as cc
     from diagnose.collect import engine_facts as ef
+    from diagnose.collect.cleanup import collect_cleanup
     from diagnose.collect.connect import connect, engine_error, resolve_endpoint
     from diagnose.collect.host import collect_host
     from diagnose.collect.record import Deadline, run_collector
@@ -90,6 +91,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
         with cf.ThreadPoolExecutor(3, thread_name_prefix="engine") as epool:
             df_future = epool.submit(run_collector, "df", "engine", lambda: ef.collect_df(api),
                                      deadline)
+            cleanup_future = epool.submit(collect_cleanup, api, deadline)
             for name, fn in (("version", version_piece), ("info", info_piece)):
                 rec, files = run_collector(name, "engine", fn, deadline)
                 engine_records[name] = rec
@@ -119,6 +121,9 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                 target = pipe.container(item.key, item.files, item.records, engine, collected_at)
                 progress(f"[{done}/{len(keys)}] {item.key}: {target.summary}")
             df_rec, df_files = df_future.result()
+            for rec, files in cleanup_future.result():
+                engine_records[rec.name] = rec
+                df_files.update(files)
         engine_records["df"] = df_rec
         df_files = pipe.add_files(df_files)
         engine = EngineFacts({**engine_files, **df_files}, engine_records, endpoint.host,

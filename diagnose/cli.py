@@ -220,6 +220,58 @@ def run_cmd(
     _guard(body, debug)
 
 
+@app.command("engine")
+def engine_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
+                                         file_okay=False)] = Path("."),
+    host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
+                                              "(like docker -H).")] = None,
+    context: Annotated[str | None, typer.Option("--context", "-c", help="Docker context "
+                                                 "name.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
+                                           "take.", min=1)] = 30.0,
+    deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
+                                                    "collection.", min=1)] = None,
+    fmt: FormatOpt = Format.TEXT,
+    fail_on: FailOnOpt = "error",
+    exit_zero: ExitZeroOpt = False,
+    no_color: NoColorOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+    = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
+                                            "...-UNREDACTED.tar.gz).")] = False,
+    redact: Annotated[list[str] | None, typer.Option(
+        "--redact", help="Extra regex to redact; repeatable.")] = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Diagnose the engine and its host (no container needed): API skew, warnings, disk,
+    and what cleanup would reclaim; writes diagnose-engine-<time>.tar.gz."""
+    import re
+
+    from diagnose.run import RunOptions, stderr_progress
+
+    severity = _parse(Severity.parse, fail_on, "--fail-on")
+    patterns = tuple(redact or ())
+    for p in patterns:
+        _parse(re.compile, p, "--redact")
+    opts = RunOptions(targets=(), output_dir=output, host=host, context=context,
+                      timeout=timeout, deadline=deadline, fail_on=severity,
+                      redact=not no_redact, redact_patterns=patterns, plugins=not no_plugins,
+                      debug=debug, argv=tuple(sys.argv[1:]))
+    if no_redact:
+        typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
+                   "and keys; do not attach it anywhere public", err=True)
+    progress = stderr_progress(not quiet and sys.stderr.isatty())
+
+    def body() -> int:
+        from diagnose.engine_run import run_engine
+
+        return _emit(run_engine(opts, progress), fmt, no_color, severity, exit_zero)
+
+    _guard(body, debug)
+
+
 @app.command("analyze")
 def analyze_cmd(
     bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.tar.gz) "

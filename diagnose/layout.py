@@ -19,6 +19,11 @@ ENGINE_DIR = "engine"
 ENGINE_VERSION = "engine/version.json"
 ENGINE_INFO = "engine/info.json"
 ENGINE_DF = "engine/df.json"
+# What the cleanup checks read (bounded lists from the low-level list endpoints).
+ENGINE_IMAGES = "engine/images.json"
+ENGINE_CONTAINERS = "engine/containers.json"
+ENGINE_VOLUMES = "engine/volumes.json"
+ENGINE_NETWORKS = "engine/networks.json"
 HOST_FACTS = "host/host.json"
 PROBES_DIR = "probes"
 

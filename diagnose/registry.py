@@ -73,6 +73,13 @@ KNOWN_EVIDENCE = frozenset(
         "engine",
         "host",
         "probe",
+        # Run scope: one engine collector each (see diagnose.collect.cleanup).
+        "engine-version",
+        "engine-df",
+        "engine-images",
+        "engine-containers",
+        "engine-volumes",
+        "engine-networks",
     }
 )
 

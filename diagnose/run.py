@@ -25,6 +25,7 @@ from diagnose.analyse import (
     run_snapshot_checks,
 )
 from diagnose.archive import BundleWriter
+from diagnose.engine_readings import disk_usage_line, storage_status
 from diagnose.model import CheckOutcome, Severity
 from diagnose.redact import Redactor
 from diagnose.registry import Registry, load_registry
@@ -173,6 +174,9 @@ def _engine_summary(engine: EngineFacts, source: str) -> dict[str, Any]:
         "arch": engine.architecture,
         "kernel": info.get("KernelVersion", v.get("KernelVersion", "")),
         "storage_driver": info.get("Driver", ""),
+        "storage_driver_status": storage_status(info),
+        "disk_usage": disk_usage_line(engine.df),
+        "warnings": len(info.get("Warnings") or ()),
         "cgroup_version": info.get("CgroupVersion", ""),
         "data_root": info.get("DockerRootDir", ""),
     }

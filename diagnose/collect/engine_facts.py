@@ -9,9 +9,14 @@ from diagnose.collect.record import Piece, dump_json
 
 
 def collect_version(api: Any) -> tuple[dict[str, Any], Piece]:
-    """Server version document, plus the API version this client negotiated."""
+    """Server version document, plus the API version this client negotiated and the newest
+    one it speaks (what `engine-api-skew` compares)."""
+    import docker
+
     version = dict(api.version())
     version["NegotiatedAPIVersion"] = getattr(api, "api_version", None)
+    version["ClientMaxAPIVersion"] = docker.constants.DEFAULT_DOCKER_API_VERSION
+    version["ClientSDK"] = f"docker-py {docker.__version__}"
     return version, Piece({layout.ENGINE_VERSION: dump_json(version)})
 
 

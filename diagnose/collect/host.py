@@ -46,6 +46,11 @@ def collect_host(data_root: str | None, local: bool) -> Piece:
                 "free": du.free,
                 "percent": du.percent,
             }
+            # Inodes run out too ("no space left on device" with free bytes to spare).
+            st = os.statvfs(data_root)
+            if st.f_files:
+                facts["data_root"]["inodes_total"] = st.f_files
+                facts["data_root"]["inodes_free"] = st.f_favail
         except OSError as exc:
             facts["data_root"] = {"path": data_root, "error": str(exc)}
     return Piece({layout.HOST_FACTS: dump_json(facts)})

@@ -61,7 +61,7 @@ def build(report: Report) -> dict[str, Any]:
         "bundle": meta.get("bundle"),
         "engine": meta.get("engine", {}),
         "host": meta.get("host", {}),
-        "verdict": _verdict(findings[0]) if findings else None,
+        "verdict": _verdict(report.verdict) if report.verdict else None,
         "worst_severity": worst.label if worst is not None else None,
         "counts": {s.label: counts.get(s.label, 0) for s in sorted(Severity, reverse=True)},
         "targets": [_target(t) for t in report.targets],

@@ -39,8 +39,8 @@ def render(report: Report, color: bool = False) -> str:
             out.append(_bold(head, color))
             out.append("  verdict: no problem found")
     run_findings = doc["run"]["findings"]
-    if not doc["targets"] and not run_findings:
-        out.append("nothing diagnosed")
+    if not doc["targets"]:
+        out.extend(_engine_head(doc, color))
     findings = [f for t in doc["targets"] for f in t["findings"]] + run_findings
     if findings:
         out.append("")
@@ -65,6 +65,22 @@ def render(report: Report, color: bool = False) -> str:
     out.append("")
     out.extend(_footer(doc))
     return "\n".join(out) + "\n"
+
+
+def _engine_head(doc: dict[str, Any], color: bool) -> list[str]:
+    """`diagnose engine` (no targets): the engine in one line, its verdict and disk usage."""
+    e = doc["engine"]
+    head = (f"engine {e.get('endpoint') or '?'}: Docker {e.get('version') or '?'} "
+            f"(API {e.get('api_version') or '?'}), storage {e.get('storage_driver') or '?'}, "
+            f"data root {e.get('data_root') or '?'}")
+    v = doc["verdict"]
+    verdict = ("  verdict: " + _paint(f"{v['severity'].upper()} {v['code']} {v['id']}",
+                                      v["severity"], color) + f": {v['title']}"
+               if v else "  verdict: no problem found")
+    lines = [_bold(head, color), verdict]
+    if e.get("disk_usage"):
+        lines.append(f"  disk: {e['disk_usage']}")
+    return lines
 
 
 def _finding(f: dict[str, Any], color: bool) -> list[str]:
