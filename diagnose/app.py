@@ -111,6 +111,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                 local=endpoint.local,
                 engine_arch=engine.architecture,
                 deadline=deadline,
+                probe=opts.probe,
             )
             collected_at = utc_stamp(started)
             done = 0
@@ -142,7 +143,8 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
             redaction={"enabled": redactor.enabled, "counts": redactor.report()},
             targets=[{"key": r.key, "name": r.name, "id": r.id} for r in reports],
             options={"tail": opts.tail, "since": opts.since, "max_log_bytes": opts.max_log_bytes,
-                     "timeout": opts.timeout, "deadline": opts.deadline, "jobs": opts.jobs},
+                     "timeout": opts.timeout, "deadline": opts.deadline, "jobs": opts.jobs,
+                     "probe": opts.probe},
             checks={"count": len(registry), "errored": len(pipe.errors),
                     "problems": report.meta["problems"]},
         )

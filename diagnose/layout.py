@@ -38,6 +38,7 @@ STATS = "stats.json"
 NETWORKS = "networks.json"
 MOUNTS = "mounts.json"
 ENTRYPOINT = "entrypoint.json"
+PROBE = "probe.json"
 ERRORS_DIR = "errors"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -19,6 +19,7 @@ from docker.errors import NotFound
 from diagnose import layout
 from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
+from diagnose.collect.override import collect_override
 from diagnose.collect.record import Deadline, Piece, run_collector
 from diagnose.snapshot import CollectorRecord
 
@@ -32,6 +33,7 @@ class CollectOptions:
     local: bool = True
     engine_arch: str = ""
     deadline: Deadline | None = None
+    probe: bool = False
 
 
 @dataclass
@@ -92,6 +94,9 @@ def collect_one(
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
     for name in jobs:
         out.take(*futures[name].result())
+    # The override probe plans from the static probe, so it runs once that is done.
+    out.take(*run_collector("probe", key, lambda: collect_override(
+        api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))
 
     # Did the container change (restart, stop, removal) while we looked?  Recorded, not hidden.
     try:
