@@ -62,6 +62,21 @@ def refine_start_category(category: str, probe: Mapping[str, Any]) -> str:
     return category
 
 
+_WRAPPERS = re.compile(
+    r"^(?:.*?(?:failed to create task for container|failed to create shim task|"
+    r"OCI runtime (?:create|start) failed|runc create failed|"
+    r"unable to start container process|starting container process caused|"
+    r"error during container init|container init caused|oci runtime error|"
+    r"failed to set up container networking)\s*:?\s*)+", re.IGNORECASE)
+
+
+def essential_error(error: str) -> str:
+    """A start error without the runtime's wrapper prefixes and the trailing `: unknown`."""
+    text = _WRAPPERS.sub("", unescape(error).strip())
+    text = re.sub(r"(?::\s*unknown)+$", "", text).strip().strip('"')
+    return text or error
+
+
 # -- classifying an exec failure with the probe -------------------------------------------------
 
 

@@ -190,6 +190,14 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
                         f"({rec.reason if rec else 'no record'})")
     target = probe.get("resolved") or probe.get("argv0")
     bits = [f"command {cmd!r}"]
+    refs = [c.path(layout.ENTRYPOINT)]
+    fs = probe.get("filesystem") or {}
+    if fs.get("readable") is False:
+        bits.append(f"its filesystem could not be read ({fs.get('error', 'archive endpoint')})")
+    override = c.records.get("probe")
+    if override is not None and override.ok:
+        bits.append("--probe: a throwaway override container ran read-only probes")
+        refs.append(c.path(layout.PROBE))
     if probe.get("exists") is False:
         bits.append(f"{probe.get('argv0')} not found in the container")
     elif target:
@@ -201,4 +209,4 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
             bits.append(f"shebang {f['shebang']!r}")
         if f.get("interpreter"):
             bits.append(f"ELF loader {f['interpreter']}")
-    return PathStep("entrypoint", q, "; ".join(bits), (c.path(layout.ENTRYPOINT),))
+    return PathStep("entrypoint", q, "; ".join(bits), tuple(refs))

@@ -243,13 +243,13 @@ def _user_facts(fs: ContainerFS, user: str) -> dict[str, Any]:
         return out
     got = fs.read_head("/etc/passwd", 512 * 1024)
     if got is None:
-        out["passwd_exists"] = False
+        out["users_file_exists"] = False
         out["found"] = False
         return out
     names = _names(got[1])
-    out["passwd_exists"] = True
+    out["users_file_exists"] = True
     out["found"] = name in names
-    out["passwd_users"] = len(names)
+    out["users_in_file"] = len(names)
     return out
 
 
