@@ -100,6 +100,9 @@ def entrypoint_not_executable(c: ContainerEvidence) -> Iterator[Finding]:
     facts.append(fact("command", path))
     more, reason = _why(c, f, part, path)
     facts += more
+    if sf is not None and "executable file not found" in sf.error:
+        facts.append(fact("why 'not found'", "runc's PATH lookup skips files without execute "
+                          f"permission; the probe found {path}"))
     evidence += command_evidence(c)
     if f:
         evidence.append(entrypoint_evidence(c, pointer))

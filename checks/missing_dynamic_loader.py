@@ -73,10 +73,12 @@ def missing_dynamic_loader(c: ContainerEvidence) -> Iterator[Finding]:
     f = ed.facts(c)
     elf: Mapping[str, Any] = f
     path = str(f.get("path") or ed.path)
+    program = path
     facts, evidence = failure_facts(c, failure)
     facts.append(fact("program", path))
     if f.get("kind") == "script":
         elf = f.get("interpreter_file") or {}
+        program = f"{path}'s interpreter {elf.get('real_path') or elf.get('path')}"
         facts.append(fact("via shebang", f"{f.get('shebang')} (the interpreter is the ELF "
                           "program below)"))
     loader = str(elf.get("interpreter") or "")
@@ -90,8 +92,8 @@ def missing_dynamic_loader(c: ContainerEvidence) -> Iterator[Finding]:
                                "shell_command.loader", "shell_command.loaders_present",
                                "os_release")
     yield Finding(
-        title=f"{path} is a dynamically linked {libc_of(loader)} program and the image has no "
-              f"{loader}",
+        title=f"{program} is a dynamically linked {libc_of(loader)} program and the image has "
+              f"no {loader}",
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=Remediation(
