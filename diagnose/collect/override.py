@@ -47,7 +47,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _section(name: str, command: str) -> str:
     # $(...) keeps the exit status; output is bounded per section.
     return (f"printf '%s\\n' {shlex.quote(MARK + name)}; "
-            f"OUT=$( {command} 2>&1 ); RC=$?; "
+            f"OUT=$( {{ {command}\n}} 2>&1 ); RC=$?; "
             f"printf '%s\\n' \"$OUT\" | head -c {SECTION_BYTES}; "
             f"printf '\\n%s%s\\n' {shlex.quote(RC_MARK)} \"$RC\"")
 
@@ -59,7 +59,7 @@ ENV_NAMES = ("if command -v awk >/dev/null 2>&1; then awk 'BEGIN{for(k in ENVIRO
 def _ls(path: str) -> str:
     """`ls -ld` of a path, and of what it points to when it is a symlink."""
     q = shlex.quote(path)
-    return f"ls -ld -- {q}; if [ -L {q} ]; then ls -ldL -- {q}; fi"
+    return f"ls -ld -- {q} && {{ [ ! -L {q} ] || ls -ldL -- {q}; }}"
 
 
 def plan(probe: Mapping[str, Any]) -> list[tuple[str, str]]:
