@@ -19,6 +19,7 @@ How to confirm by hand
     docker inspect -f '{{.State.Error}}' NAME
     docker ps --filter publish=8080          # a container holding it
     ss -ltnp 'sport = :8080'                 # a host process holding it
+    ports.json in the bundle lists both, collected when the error was a port conflict.
 
 Look-alikes told apart
     `address-in-use` (the application inside a *running* container cannot bind: a log line,
@@ -33,11 +34,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from diagnose import layout
 from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
+from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, image_ref, override_commands
+from diagnose.startlib import failure_facts, failure_for, image_ref, override_commands, quote
 
 SLUG = "port-already-allocated"
 _ADDR = re.compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")
@@ -80,6 +82,18 @@ def port_already_allocated(c: ContainerEvidence) -> Iterator[Finding]:
             evidence.append(inspect_evidence(
                 c, "/HostConfig/PortBindings/" + cport.replace("~", "~0").replace("/", "~1")))
             break
+    holders = c.json(layout.PORTS) or {}
+    for i, other in enumerate(holders.get("containers") or ()):
+        names = ", ".join(other.get("names") or ()) or str(other.get("id", ""))[:12]
+        facts.append(fact("held by container", f"{names} ({other.get('status')})"))
+        evidence.append(Evidence(file=c.path(layout.PORTS), pointer=f"/containers/{i}",
+                                 excerpt=quote(other)))
+    for i, proc in enumerate(holders.get("host_listeners") or ()):
+        if "pid" in proc:
+            facts.append(fact("held by host process", f"{proc.get('process', '?')} pid "
+                              f"{proc.get('pid')} listening on {proc.get('address')}"))
+            evidence.append(Evidence(file=c.path(layout.PORTS), pointer=f"/host_listeners/{i}",
+                                     excerpt=quote(proc)))
     commands = []
     if "container" in holder:
         commands.append(f"docker ps --filter publish={port or 'PORT'} "

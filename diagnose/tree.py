@@ -13,6 +13,7 @@ from diagnose import layout
 from diagnose.checklib import argv, signal_name, signal_of_exit
 from diagnose.model import CheckOutcome, PathStep, Status
 from diagnose.snapshot import ContainerEvidence
+from diagnose.startsig import start_blocked_by_mount
 
 
 def _duration(seconds: float | None) -> str:
@@ -103,6 +104,9 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
         started = f"yes, last started {st.get('StartedAt')}"
     elif st.get("Error"):
         started = f"no: the engine failed to start it: {st.get('Error')}"
+    elif start_blocked_by_mount(c):
+        started = ("no: a start fails on a missing bind mount source (Docker does not record "
+                   "that in State.Error)")
     else:
         started = "no: created but never started"
     steps.append(

@@ -20,6 +20,7 @@ from diagnose import layout
 from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
 from diagnose.collect.override import collect_override
+from diagnose.collect.ports import collect_port_holders
 from diagnose.collect.record import Deadline, Piece, run_collector
 from diagnose.snapshot import CollectorRecord
 
@@ -90,6 +91,7 @@ def collect_one(
         "networks": lambda: cc.collect_networks(api, inspect),
         "mounts": lambda: cc.collect_mounts(inspect, opts.local),
         "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch),
+        "ports": lambda: collect_port_holders(api, inspect, opts.local),
     }
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
     for name in jobs:

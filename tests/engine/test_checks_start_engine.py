@@ -9,6 +9,7 @@ tool runs once over all of them, and each must get exactly its cause.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import tempfile
@@ -45,7 +46,6 @@ def started(engine, scratch, tmp_path_factory):
     host_port = listener.getsockname()[1]
     names["port-host"] = engine.run("port-host", "-p", f"{host_port}:80", cmd=sleep,
                                     check=False)
-    listener.close()
 
     net = engine.network("gone")
     names["network"] = engine.create("network", "--network", net, cmd=sleep)
@@ -80,6 +80,7 @@ def started(engine, scratch, tmp_path_factory):
     result = run_diagnose(*names.values(), "--format", "json", "--quiet", "--output", str(out),
                           cwd=out)
     after = {n: engine.state(n) for n in names.values()}
+    listener.close()
     return names, result, before, after, out, {"port": port, "host_port": host_port,
                                                "src": str(src), "live": str(live)}
 
@@ -135,9 +136,12 @@ def test_findings_carry_the_specific_facts(started):
     taken = text("port-taken")
     assert f"0.0.0.0:{ctx['port']}" in taken and "another container" in taken
     assert f"docker ps --filter publish={ctx['port']}" in taken
+    assert f"held by container: {names['port-holder']} (Up" in taken
+    assert "ports.json#/containers/0" in taken
     host = text("port-host")
     assert f":{ctx['host_port']}" in host and "process on the host" in host
     assert "address already in use" in host
+    assert f"pid {os.getpid()} listening on 0.0.0.0:{ctx['host_port']}" in host
     assert "gone:" in text("network") and "networks.json" in text("network")
     mount = text("mount")
     assert ctx["src"] in mount and "checked on the engine host" in mount
