@@ -37,13 +37,6 @@ START_CHECKED = frozenset({
     "bind-mount-type-mismatch", "logging-driver-failure", "no-space-left",
 })
 
-#: Exec causes that have their own D1xx check.
-EXEC_CHECKED = frozenset({
-    "entrypoint-not-found", "entrypoint-not-executable", "bad-shebang-crlf",
-    "shebang-interpreter-missing", "missing-dynamic-loader", "exec-format-error",
-})
-
-
 def unescape(text: str) -> str:
     """Fold the backslash-escaped quotes of nested runc errors (`\\"`, `\\\\\\"`) to `"`."""
     return re.sub(r'\\+"', '"', text)

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from docker.errors import APIError, NotFound
+from docker.errors import APIError, ImageNotFound, NotFound
 
 from diagnose import layout
 from diagnose.collect.record import Piece, Skip, dump_json
@@ -194,6 +194,10 @@ def run_throwaway(api: Any, inspect: Mapping[str, Any], image: str, shell: str, 
                       "env": "none added (the image's own environment)"},
         "target": {"id": target, "untouched": True},
     }
+    try:
+        api.inspect_image(image)
+    except ImageNotFound:
+        raise Skip(f"the target's image {image[:19]} no longer exists") from None
     created = api.create_container(
         image=image, entrypoint=[shell], command=["-c", script_for(steps)], user=user or None,
         labels=labels, name=name, host_config=host_config, network_disabled=True,
