@@ -10,6 +10,10 @@ What went wrong
 How to confirm by hand
     docker inspect -f '{{.State.Status}} {{.State.StartedAt}} {{.State.Error}}' NAME
 
+Look-alikes told apart
+    `mount-source-missing` (a `--mount type=bind` source is gone: starting it fails, yet
+    State.Error stays empty) and every start failure with State.Error set.
+
 Fix
     Start it, or find what should have started it (a Compose `depends_on` condition that was
     never met leaves dependants in `created`).
@@ -23,6 +27,7 @@ from diagnose.checklib import inspect_evidence, q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
+from diagnose.startsig import start_blocked_by_mount
 
 
 @check("D001", "created-not-started", severity=Severity.WARNING, requires=("inspect",))
@@ -30,6 +35,8 @@ def created_not_started(c: ContainerEvidence) -> Iterator[Finding]:
     """Status created, never started, no start error."""
     if c.status != "created" or c.ever_started or c.state.get("Error"):
         return
+    if start_blocked_by_mount(c):
+        return  # a start was (or would be) refused: mount-source-missing says why
     labels = c.config.get("Labels") or {}
     facts = [fact("status", c.status), fact("created", c.inspect.get("Created", "")),
              fact("State.Error", "(empty: no start was attempted)")]

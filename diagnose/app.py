@@ -113,6 +113,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                 local=endpoint.local,
                 engine_arch=engine.architecture,
                 deadline=deadline,
+                probe=opts.probe,
             )
             collected_at = utc_stamp(started)
             done = 0
@@ -147,7 +148,8 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
             redaction={"enabled": redactor.enabled, "counts": redactor.report()},
             targets=[{"key": r.key, "name": r.name, "id": r.id} for r in reports],
             options={"tail": opts.tail, "since": opts.since, "max_log_bytes": opts.max_log_bytes,
-                     "timeout": opts.timeout, "deadline": opts.deadline, "jobs": opts.jobs},
+                     "timeout": opts.timeout, "deadline": opts.deadline, "jobs": opts.jobs,
+                     "probe": opts.probe},
             checks={"count": len(registry), "errored": len(pipe.errors),
                     "problems": report.meta["problems"]},
         )
@@ -232,13 +234,20 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunR
     pipe = Pipeline(registry, redactor, None, debug)
     eng_meta = manifest.get("engine") or {}
     engine_records = parts.records("engine")
-    engine = EngineFacts(dict(parts.engine_files), engine_records,
+    engine = EngineFacts({}, engine_records,
                          str(eng_meta.get("endpoint", "")), bool(eng_meta.get("local", False)))
     collected_at = str(manifest.get("started_at", ""))
     order = [t.get("key") for t in manifest.get("targets") or ()]
+    first = True
     for key, files in containers:
-        # Engine facts written after containers (df) are not seen by container checks,
-        # exactly as in the live run.
+        if first:
+            # The engine files written before the containers (version, info) have been read
+            # by now (`parts` fills as the archive is read).  Engine facts written after the
+            # containers (df) are not seen by container checks, exactly as in the live run.
+            engine = EngineFacts(
+                {p: d for p, d in parts.engine_files.items() if p != layout.ENGINE_DF},
+                engine_records, engine.endpoint, engine.local)
+            first = False
         pipe.container(key, files, parts.records(key), engine, collected_at, redact=False)
     engine = EngineFacts(dict(parts.engine_files), engine_records, engine.endpoint, engine.local)
     host = HostFacts(dict(parts.host_files), parts.records("host"))

@@ -192,15 +192,17 @@ def q(text: str) -> str:
     return shlex.quote(text)
 
 
-def override_command(c: ContainerEvidence, with_mounts: bool = True) -> str:
+def override_command(c: ContainerEvidence, with_mounts: bool = True,
+                     with_user: bool = True) -> str:
     """`docker run --rm -it --entrypoint sh IMAGE` with the target's user and mounts.
 
     This is the source notes' advice for a container that won't run: start a shell instead of
-    its entrypoint and look around with the same user and volumes.
+    its entrypoint and look around with the same user and volumes.  Leave out the user or the
+    mounts when they are what stops the container (an unknown user, a missing bind source).
     """
     parts = ["docker", "run", "--rm", "-it", "--entrypoint", "sh"]
     user = str(c.config.get("User") or "")
-    if user:
+    if user and with_user:
         parts += ["--user", user]
     if with_mounts:
         for m in c.inspect.get("Mounts") or ():

@@ -172,6 +172,11 @@ def run_cmd(
         "repeatable.")] = None,
     no_plugins: NoPluginsOpt = False,
     debug: DebugOpt = False,
+    probe: Annotated[bool, typer.Option(
+        "--probe", help="For targets that are not running, start a throwaway container from "
+        "the same image with a shell as entrypoint, run read-only probes (id, ls -l of the "
+        "entrypoint and its interpreter or loader, env names, os-release) and record them in "
+        "the bundle; the throwaway is removed and the target is never touched.")] = False,
 ) -> None:
     """Diagnose containers and write a support bundle."""
     import re
@@ -206,6 +211,7 @@ def run_cmd(
         plugins=not no_plugins,
         debug=debug,
         argv=tuple(sys.argv[1:]),
+        probe=probe,
     )
     if no_redact:
         typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "

@@ -43,6 +43,8 @@ STATS = "stats.json"
 NETWORKS = "networks.json"
 MOUNTS = "mounts.json"
 ENTRYPOINT = "entrypoint.json"
+PROBE = "probe.json"
+PORTS = "ports.json"
 ERRORS_DIR = "errors"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")

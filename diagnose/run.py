@@ -64,6 +64,7 @@ class RunOptions:
     plugins: bool = True
     debug: bool = False
     argv: tuple[str, ...] = ()
+    probe: bool = False
 
 
 @dataclass

@@ -23,6 +23,13 @@ from typing import Any
 
 from diagnose.checklib import event_attr, event_time, signal_of_event, signal_of_exit
 from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.startsig import (
+    classify_exec,
+    env_failure_in,
+    refine_start_category,
+    shell_failure_in,
+    unescape,
+)
 
 # -- the latest run --------------------------------------------------------------------------
 
@@ -80,14 +87,14 @@ START_ERROR_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, rx in (
         ("port-already-allocated",
          r"port is already allocated|address already in use|failed to bind host port|"
-         r"Ports are not available|failed programming external connectivity"),
+         r"Ports are not available|failed programming external connectivity|EADDRINUSE"),
         ("network-not-found",
          r"network [^ ]+ not found|could not find a network matching|No such network"),
         ("invalid-user",
          r"unable to find (?:user|group) |no matching entries in (?:passwd|group) file"),
         ("bind-mount-type-mismatch",
          r"Are you trying to mount a directory onto a file|"
-         r"error mounting .* not a directory"),
+         r"error mounting .* not a directory|mounting \"[^\"]*\" to rootfs .*not a directory"),
         ("mount-source-missing",
          r"bind source path does not exist|error while creating mount source path|"
          r"invalid mount config for type \"bind\"|Mounts denied|"
@@ -96,17 +103,17 @@ START_ERROR_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"stat [^:]+: no such file or directory.*mount"),
         ("workdir-invalid",
          r"chdir to cwd|working directory .* is invalid|Cannot mkdir: .* is not a directory"),
+        ("hook-failed", r"error running (?:\w+ )?hook"),
+        ("logging-driver-failure", r"failed to initialize logging driver"),
         ("entrypoint-not-found",
          r"exec: \"[^\"]*\": (?:executable file not found in \$PATH|"
-         r"stat [^:]*: no such file or directory|not a directory)|"
-         r"Container command '[^']*' not found or does not exist|"
-         r"no such file or directory: unknown$"),
+         r"stat [^:]*: no such file or directory|"
+         r"stat [^:]*: not a directory|not a directory)|"
+         r"Container command '[^']*' not found or does not exist"),
         ("entrypoint-not-executable",
          r"exec: \"[^\"]*\": (?:permission denied|is a directory)"),
         ("no-space-left", r"no space left on device"),
         ("exec-format-error", r"exec format error"),
-        ("hook-failed", r"error running (?:\w+ )?hook"),
-        ("logging-driver-failure", r"failed to initialize logging driver"),
     )
 )
 
@@ -126,13 +133,19 @@ def start_failure(c: ContainerEvidence) -> StartFailure | None:
     error = str(c.state.get("Error") or "")
     if not error:
         return None
-    category = next((name for name, rx in START_ERROR_PATTERNS if rx.search(error)), "other")
+    category = refine_start_category(classify_start_error(error), c.entrypoint)
     return StartFailure(category, error, c.exit_code, c.ever_started)
+
+
+def classify_start_error(error: str) -> str:
+    """The category of a start error text (any Docker/runc generation), `other` if unknown."""
+    text = unescape(error)
+    return next((name for name, rx in START_ERROR_PATTERNS if rx.search(text)), "other")
 
 
 def quoted_command(error: str) -> str | None:
     """The command runc could not exec, from `exec: "X": ...` in an error text."""
-    m = re.search(r'exec: \\?"([^"\\]*)\\?"', error)
+    m = re.search(r'exec: "([^"]*)"', unescape(error))
     return m.group(1) if m else None
 
 
@@ -140,7 +153,7 @@ def quoted_command(error: str) -> str | None:
 
 EXEC_LINE = re.compile(r"^exec (?P<path>/?\S+): (?P<error>[a-z][a-z ]+[a-z])$")
 STANDARD_INIT = re.compile(
-    r"standard_init_linux\.go:\d+: exec user process caused:?\s*\"?(?P<error>[^\"]+?)\"?\s*$")
+    r"standard_init_linux\.go:\d+: exec user process caused:?\s*\\?\"?(?P<error>[a-z][a-z ]*[a-z])")
 
 
 @dataclass(frozen=True)
@@ -175,28 +188,76 @@ def exec_cause(c: ContainerEvidence, failure: ExecFailure) -> str:
 
     `no such file or directory` from exec of a file that exists means its interpreter is
     missing: a CRLF shebang (`/bin/sh\\r`), a missing shebang interpreter, or an ELF loader
-    (PT_INTERP) that the image lacks.
+    (PT_INTERP) that the image lacks.  See :func:`diagnose.startsig.classify_exec`.
     """
     probe = c.entrypoint
-    f = probe.get("file") or {}
-    err = failure.error
-    if "format" in err:
-        return "exec-format-error"
-    if "permission denied" in err:
-        return "entrypoint-not-executable"
-    if "no such file" in err:
-        if probe and probe.get("exists") is False:
-            return "entrypoint-not-found"
-        if f.get("kind") == "script":
-            if f.get("shebang_crlf"):
-                return "bad-shebang-crlf"
-            if f.get("interpreter_exists") is False:
-                return "shebang-interpreter-missing"
-        if f.get("kind") == "elf" and f.get("interpreter") and f.get("interpreter_exists") is False:
-            return "missing-dynamic-loader"
-        if f.get("kind") == "elf" and f.get("runs_natively") is False:
-            return "exec-format-error"
-    return "exec-failed"
+    readable = (probe.get("filesystem") or {}).get("readable") is not False
+    return classify_exec(failure.error, probe, readable)
+
+
+@dataclass(frozen=True)
+class ExecDiagnosis:
+    """Why the entrypoint could not be executed, and where that shows.
+
+    `via` is `runc` (runc's own `exec /x: ...` line, exit 1 or 255), `env` (a
+    `#!/usr/bin/env PROG` shebang whose PROG is missing, exit 127) or `shell` (a shell-form
+    command whose first word could not be executed, exit 127/126).  `probe_pointer` is the
+    JSON pointer of the probed file's facts inside entrypoint.json.
+    """
+
+    cause: str
+    via: str
+    path: str
+    error: str
+    line: LogLine
+    probe_pointer: str
+
+    def facts(self, c: ContainerEvidence) -> Mapping[str, Any]:
+        """The probe's facts about the file that failed (`{}` when not probed)."""
+        part: Any = c.entrypoint
+        for key in filter(None, self.probe_pointer.split("/")):
+            part = part.get(key) if isinstance(part, Mapping) else None
+        return part if isinstance(part, Mapping) else {}
+
+
+def exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
+    """The exec failure of the latest run, with its cause, in any of its three shapes."""
+    ef = exec_failure(c)
+    probe = c.entrypoint
+    if ef is not None:
+        path = ef.path or str(probe.get("resolved") or "")
+        return ExecDiagnosis(exec_cause(c, ef), "runc", path, ef.error, ef.line, "/file")
+    if c.state.get("Error") or not c.ever_started or c.exit_code not in (126, 127):
+        return None
+    lines = latest_run_lines(c)
+    sc = probe.get("shell_command") or {}
+    env = env_failure_in(lines) if c.exit_code == 127 else None
+    if env is not None:
+        # The script with the env shebang is the entrypoint, or a shell-form command's word.
+        for part, pointer in ((probe, "/file"), (sc, "/shell_command/file")):
+            f = part.get("file") or {}
+            if f.get("env_program"):
+                cause = "bad-shebang-crlf" if env.crlf or f.get("shebang_crlf") else \
+                    "shebang-interpreter-missing"
+                return ExecDiagnosis(cause, "env", str(part.get("resolved") or ""),
+                                     "No such file or directory", env.line, pointer)
+    word = sc.get("word")
+    if not word:
+        return None
+    sh = shell_failure_in(lines, str(word))
+    if sh is None:
+        return None
+    error = {"bad interpreter crlf": "no such file or directory",
+             "bad interpreter no such file": "no such file or directory"}.get(sh.error, sh.error)
+    cause = classify_exec(error, sc)
+    if sh.error == "bad interpreter crlf":
+        cause = "bad-shebang-crlf"
+    if cause in ("exec-failed", "entrypoint-not-found"):
+        # The command really is missing (or the shell's reason is unknown): that is a plain
+        # `command-not-found` from a shell, reported by the exit stage.
+        return None
+    return ExecDiagnosis(cause, "shell", str(sc.get("resolved") or word), sh.error, sh.line,
+                         "/shell_command/file")
 
 
 # -- exits -----------------------------------------------------------------------------------
@@ -250,9 +311,9 @@ def explained_exit(c: ContainerEvidence) -> str | None:
     sf = start_failure(c)
     if sf is not None:
         return sf.category
-    ef = exec_failure(c)
-    if ef is not None:
-        return exec_cause(c, ef)
+    ed = exec_diagnosis(c)
+    if ed is not None:
+        return ed.cause
     story = kill_story(c)
     if story is not None:
         if story.kind == "oom":

@@ -13,6 +13,7 @@ from diagnose import layout
 from diagnose.checklib import argv, signal_name, signal_of_exit
 from diagnose.model import CheckOutcome, PathStep, Status
 from diagnose.snapshot import ContainerEvidence
+from diagnose.startsig import start_blocked_by_mount
 
 
 def _duration(seconds: float | None) -> str:
@@ -103,6 +104,9 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
         started = f"yes, last started {st.get('StartedAt')}"
     elif st.get("Error"):
         started = f"no: the engine failed to start it: {st.get('Error')}"
+    elif start_blocked_by_mount(c):
+        started = ("no: a start fails on a missing bind mount source (Docker does not record "
+                   "that in State.Error)")
     else:
         started = "no: created but never started"
     steps.append(
@@ -190,6 +194,14 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
                         f"({rec.reason if rec else 'no record'})")
     target = probe.get("resolved") or probe.get("argv0")
     bits = [f"command {cmd!r}"]
+    refs = [c.path(layout.ENTRYPOINT)]
+    fs = probe.get("filesystem") or {}
+    if fs.get("readable") is False:
+        bits.append(f"its filesystem could not be read ({fs.get('error', 'archive endpoint')})")
+    override = c.records.get("probe")
+    if override is not None and override.ok:
+        bits.append("--probe: a throwaway override container ran read-only probes")
+        refs.append(c.path(layout.PROBE))
     if probe.get("exists") is False:
         bits.append(f"{probe.get('argv0')} not found in the container")
     elif target:
@@ -201,4 +213,4 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
             bits.append(f"shebang {f['shebang']!r}")
         if f.get("interpreter"):
             bits.append(f"ELF loader {f['interpreter']}")
-    return PathStep("entrypoint", q, "; ".join(bits), (c.path(layout.ENTRYPOINT),))
+    return PathStep("entrypoint", q, "; ".join(bits), tuple(refs))

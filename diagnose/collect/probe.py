@@ -9,122 +9,15 @@ loader exists.  It works on created, exited and running containers alike.
 
 from __future__ import annotations
 
-import io
 import posixpath
-import tarfile
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from docker.errors import NotFound
-
+from diagnose.collect.containerfs import ContainerFS, is_dir, perm
 from diagnose.collect.fileinfo import describe, mode_string, runs_natively
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-HEAD_BYTES = 64 * 1024
-MAX_LINKS = 16
-
-_GO_MODE_DIR = 1 << 31
-_GO_MODE_SYMLINK = 1 << 27
-
-
-class _GenReader(io.RawIOBase):
-    """A file object over a chunk generator, so tarfile reads only what it needs."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-class ContainerFS:
-    """Read-only access to one container's filesystem view (rootfs plus its mounts)."""
-
-    def __init__(self, api: Any, container_id: str) -> None:
-        self.api = api
-        self.cid = container_id
-        self.calls = 0
-
-    def stat(self, path: str) -> dict[str, Any] | None:
-        """The engine's stat of `path` (symlinks not followed), or None when it is missing."""
-        gen, stat = self._open(path)
-        if gen is None:
-            return None
-        gen.close()
-        return stat
-
-    def _open(self, path: str) -> tuple[Any, dict[str, Any] | None]:
-        self.calls += 1
-        try:
-            gen, stat = self.api.get_archive(self.cid, path, chunk_size=HEAD_BYTES)
-        except NotFound:
-            return None, None
-        return gen, stat
-
-    def read_head(self, path: str, size: int = HEAD_BYTES) -> tuple[dict[str, Any], bytes] | None:
-        """Tar header facts and the first `size` bytes of a regular file (None if missing)."""
-        gen, stat = self._open(path)
-        if gen is None:
-            return None
-        try:
-            with tarfile.open(fileobj=io.BufferedReader(_GenReader(gen)), mode="r|") as tf:
-                member = tf.next()
-                if member is None:
-                    return {"stat": stat}, b""
-                facts = {
-                    "stat": stat,
-                    "uid": member.uid,
-                    "gid": member.gid,
-                    "owner": member.uname or str(member.uid),
-                    "group": member.gname or str(member.gid),
-                    "tar_mode": member.mode,
-                    "size": member.size,
-                }
-                data = b""
-                if member.isreg():
-                    fh = tf.extractfile(member)
-                    data = fh.read(size) if fh is not None else b""
-                return facts, data
-        finally:
-            gen.close()
-
-    def resolve(self, path: str) -> tuple[str | None, list[str], dict[str, Any] | None]:
-        """Follow symlinks (the engine resolves each hop inside the container root).
-
-        Returns (final path or None when dangling, the chain of links, final stat).
-        """
-        chain: list[str] = []
-        current = path
-        for _ in range(MAX_LINKS):
-            stat = self.stat(current)
-            if stat is None:
-                return None, chain, None
-            target = stat.get("linkTarget") or ""
-            if not (stat.get("mode", 0) & _GO_MODE_SYMLINK) or not target:
-                return current, chain, stat
-            chain.append(f"{current} -> {target}")
-            current = target
-        return None, chain, None
-
-
-def _is_dir(stat: Mapping[str, Any]) -> bool:
-    return bool(stat.get("mode", 0) & _GO_MODE_DIR)
-
-
-def _perm(stat: Mapping[str, Any]) -> int:
-    return int(stat.get("mode", 0)) & 0o777
 
 
 def path_env(inspect: Mapping[str, Any], image: Mapping[str, Any]) -> tuple[str, str]:
@@ -167,9 +60,9 @@ def _candidate(fs: ContainerFS, full: str) -> dict[str, Any]:
         cand["links"] = chain
         cand["real_path"] = final
     if stat is not None:
-        cand["mode_octal"] = mode_string(_perm(stat))
-        cand["executable"] = bool(_perm(stat) & 0o111)
-        cand["is_dir"] = _is_dir(stat)
+        cand["mode_octal"] = mode_string(perm(stat))
+        cand["executable"] = bool(perm(stat) & 0o111)
+        cand["is_dir"] = is_dir(stat)
         cand["size"] = stat.get("size")
     return cand
 
@@ -190,22 +83,78 @@ def probe_entrypoint(
         "path_source": path_source,
         "engine_arch": engine_arch,
     }
+    readable, why = fs.root_readable()
+    out["filesystem"] = {"readable": readable, **({"error": why} if why else {})}
+    if not readable:
+        # Every path would look missing: record nothing rather than false absences.
+        out["archive_calls"] = fs.calls
+        return out
     if argv:
         name = argv[0]
         out["argv0"] = name
-        resolved, candidates = lookup(fs, name, path, workdir)
-        out["candidates"] = candidates
-        existing = next((c for c in candidates if c["exists"] and not c.get("is_dir")), None)
-        out["exists"] = existing is not None
-        out["resolved"] = resolved or (existing["path"] if existing else None)
-        out["executable"] = bool(existing and existing.get("executable"))
-        out["is_dir"] = any(c.get("is_dir") for c in candidates if c["path"] == out["resolved"])
-        if existing is not None:
-            out["file"] = _file_facts(fs, existing.get("real_path") or existing["path"], path,
-                                      workdir, engine_arch)
+        out.update(_command_facts(fs, name, path, workdir, engine_arch))
+        script = shell_script(argv)
+        if script is not None:
+            out["shell_command"] = _shell_command(fs, script, path, workdir, engine_arch)
     out["user"] = _user_facts(fs, str(config.get("User") or ""))
+    out["shell"] = _shell_facts(fs, engine_arch)
     out["healthcheck"] = _health_program(fs, config, path, workdir)
     out["archive_calls"] = fs.calls
+    return out
+
+
+def _command_facts(fs: ContainerFS, name: str, path: str, workdir: str,
+                   arch: str) -> dict[str, Any]:
+    """Resolve one command name and describe the file it names."""
+    out: dict[str, Any] = {}
+    resolved, candidates = lookup(fs, name, path, workdir)
+    out["candidates"] = candidates
+    existing = next((c for c in candidates if c["exists"] and not c.get("is_dir")), None)
+    out["exists"] = existing is not None
+    out["resolved"] = resolved or (existing["path"] if existing else None)
+    out["executable"] = bool(existing and existing.get("executable"))
+    out["is_dir"] = any(c.get("is_dir") for c in candidates
+                        if c["path"] == (out["resolved"] or candidates[0]["path"]))
+    if existing is not None:
+        out["file"] = _file_facts(fs, existing.get("real_path") or existing["path"], path,
+                                  workdir, arch)
+    return out
+
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
+_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_./+@-]+$")
+
+
+def shell_script(argv: list[str]) -> str | None:
+    """The script of a `sh -c SCRIPT` command (Docker's shell form), else None."""
+    if len(argv) < 3 or posixpath.basename(argv[0]) not in SHELLS:
+        return None
+    flags = argv[1]
+    if not (flags.startswith("-") and "c" in flags[1:] and flags[1:].isalpha()):
+        return None
+    return argv[2]
+
+
+def shell_command_word(script: str) -> str | None:
+    """The first command word of a shell script when it is a plain word (`exec` skipped)."""
+    words = script.strip().split()
+    while words and (words[0] == "exec" or "=" in words[0] and _PLAIN_WORD.match(
+            words[0].split("=", 1)[0] or "-")):
+        words = words[1:]
+    if not words or not _PLAIN_WORD.match(words[0]):
+        return None
+    return words[0]
+
+
+def _shell_command(fs: ContainerFS, script: str, path: str, workdir: str,
+                   arch: str) -> dict[str, Any]:
+    """The command a shell-form CMD runs first: the shell reports its failures as `not found`,
+    whatever the real cause (missing loader, CRLF shebang...), so the file is described too."""
+    word = shell_command_word(script)
+    out: dict[str, Any] = {"script": script[:500], "word": word}
+    if word is None:
+        return out
+    out.update(_command_facts(fs, word, path, workdir, arch))
     return out
 
 
@@ -216,8 +165,8 @@ def _file_facts(fs: ContainerFS, real: str, path: str, workdir: str, arch: str) 
     facts, head = got
     stat = facts.pop("stat") or {}
     info: dict[str, Any] = {"path": real, **facts}
-    info["mode_octal"] = mode_string(_perm(stat) if stat else facts.get("tar_mode", 0))
-    info["executable"] = bool((_perm(stat) if stat else facts.get("tar_mode", 0)) & 0o111)
+    info["mode_octal"] = mode_string(perm(stat) if stat else facts.get("tar_mode", 0))
+    info["executable"] = bool((perm(stat) if stat else facts.get("tar_mode", 0)) & 0o111)
     info.pop("tar_mode", None)
     info.update(describe(head))
     if info["kind"] == "script":
@@ -227,10 +176,15 @@ def _file_facts(fs: ContainerFS, real: str, path: str, workdir: str, arch: str) 
         if info.get("shebang_crlf"):
             clean = info.get("interpreter_clean", "")
             info["interpreter_clean_exists"] = bool(clean) and fs.resolve(clean)[2] is not None
+        target = interp if info["interpreter_exists"] else ""
+        if target:
+            info["interpreter_file"] = _interpreter_facts(fs, target, arch)
         prog = info.get("env_program")
         if prog and info["interpreter_exists"]:
             found, _ = lookup(fs, prog.rstrip("\r"), path, workdir)
             info["env_program_resolved"] = found
+            if found:
+                info["env_program_file"] = _interpreter_facts(fs, found, arch)
     elif info["kind"] == "elf":
         loader = info.get("interpreter")
         if loader:
@@ -239,22 +193,86 @@ def _file_facts(fs: ContainerFS, real: str, path: str, workdir: str, arch: str) 
     return info
 
 
+def _interpreter_facts(fs: ContainerFS, path: str, arch: str) -> dict[str, Any]:
+    """One level down: the interpreter of a script is itself a file that must be runnable
+    (executable, its own ELF loader present, the right machine)."""
+    final, chain, stat = fs.resolve(path)
+    out: dict[str, Any] = {"path": path}
+    if chain:
+        out["links"] = chain
+    if stat is None or final is None:
+        out["exists"] = False
+        return out
+    out["exists"] = True
+    out["real_path"] = final
+    out["mode_octal"] = mode_string(perm(stat))
+    out["executable"] = bool(perm(stat) & 0o111)
+    out["is_dir"] = is_dir(stat)
+    if out["is_dir"]:
+        return out
+    got = fs.read_head(final)
+    if got is None:
+        return out
+    info = describe(got[1])
+    out["kind"] = info["kind"]
+    for key in ("machine", "elf_class", "static", "interpreter", "shebang"):
+        if key in info:
+            out[key] = info[key]
+    if info["kind"] == "elf":
+        if info.get("interpreter"):
+            out["interpreter_exists"] = fs.resolve(info["interpreter"])[2] is not None
+        out["runs_natively"] = runs_natively(info.get("machine", ""), arch)
+    return out
+
+
+def _names(data: bytes) -> set[str]:
+    return {ln.split(":", 1)[0] for ln in data.decode("utf-8", "replace").splitlines() if ln}
+
+
 def _user_facts(fs: ContainerFS, user: str) -> dict[str, Any]:
+    """Is Config.User's name (and group) in the image's /etc/passwd (/etc/group)?"""
     out: dict[str, Any] = {"user": user}
-    name = user.split(":", 1)[0]
+    name, _, group = user.partition(":")
+    if group and not group.isdigit():
+        got = fs.read_head("/etc/group", 512 * 1024)
+        out["group"] = group
+        out["group_file_exists"] = got is not None
+        out["group_found"] = got is not None and group in _names(got[1])
     if not name or name.isdigit():
         out["numeric"] = True
         return out
     got = fs.read_head("/etc/passwd", 512 * 1024)
     if got is None:
-        out["passwd_exists"] = False
+        out["users_file_exists"] = False
         out["found"] = False
         return out
-    _, data = got
-    names = {ln.split(":", 1)[0] for ln in data.decode("utf-8", "replace").splitlines() if ln}
-    out["passwd_exists"] = True
+    names = _names(got[1])
+    out["users_file_exists"] = True
     out["found"] = name in names
+    out["users_in_file"] = len(names)
     return out
+
+
+SHELL_CANDIDATES = ("/bin/sh", "/bin/bash", "/bin/ash", "/busybox/sh")
+
+
+def _shell_facts(fs: ContainerFS, arch: str) -> dict[str, Any]:
+    """Whether the image has a shell an entrypoint override can start (`--entrypoint sh`)."""
+    tried = []
+    for candidate in SHELL_CANDIDATES:
+        facts = _interpreter_facts(fs, candidate, arch)
+        tried.append(candidate)
+        if not facts.get("exists"):
+            continue
+        usable = bool(facts.get("executable")) and not facts.get("is_dir")
+        if facts.get("kind") == "elf":
+            usable = (usable and facts.get("runs_natively") is not False
+                      and facts.get("interpreter_exists", True) is not False)
+        elif facts.get("kind") != "script":
+            usable = usable and facts.get("kind") not in ("empty", "data")
+        if usable:
+            return {"usable": True, "path": candidate, "file": facts, "tried": tried}
+    return {"usable": False, "path": None, "tried": tried}
 
 
 def _health_program(fs: ContainerFS, config: Mapping[str, Any], path: str, workdir: str) -> Any:

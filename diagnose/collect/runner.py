@@ -19,6 +19,8 @@ from docker.errors import NotFound
 from diagnose import layout
 from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
+from diagnose.collect.override import collect_override
+from diagnose.collect.ports import collect_port_holders
 from diagnose.collect.record import Deadline, Piece, run_collector
 from diagnose.snapshot import CollectorRecord
 
@@ -32,6 +34,7 @@ class CollectOptions:
     local: bool = True
     engine_arch: str = ""
     deadline: Deadline | None = None
+    probe: bool = False
 
 
 @dataclass
@@ -88,10 +91,14 @@ def collect_one(
         "networks": lambda: cc.collect_networks(api, inspect),
         "mounts": lambda: cc.collect_mounts(inspect, opts.local),
         "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch),
+        "ports": lambda: collect_port_holders(api, inspect, opts.local),
     }
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
     for name in jobs:
         out.take(*futures[name].result())
+    # The override probe plans from the static probe, so it runs once that is done.
+    out.take(*run_collector("probe", key, lambda: collect_override(
+        api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))
 
     # Did the container change (restart, stop, removal) while we looked?  Recorded, not hidden.
     try:
