@@ -6,15 +6,16 @@ What went wrong
     which is normally the application: it was never written to be an init, so it never
     reaps them.  Zombies hold a PID each (hitting `--pids-limit` or the kernel's limit means
     `fork: Resource temporarily unavailable`), and `docker stop` can hang on them.
-    The host-side process tree (`processes.json`, read through /proc: `docker top` shows
-    them too, as `<defunct>`) says which process is the parent.
+    The host-side process tree (`processes.json`, read through /proc on the engine host)
+    says which process is the parent; `docker top` cannot show zombies, which have already
+    left the container's cgroup.
 
     One zombie seen once can be a child that exited a moment before its parent's wait():
     that is reported as info; two or more under the same parent as a warning.  With
     `--init` PID 1 is docker-init (tini), which reaps every orphan.
 
 How to confirm by hand
-    docker top NAME -o pid,ppid,stat,args         (STAT Z, `<defunct>`)
+    ps -o pid,ppid,stat,args --ppid $(docker inspect -f '{{.State.Pid}}' NAME)   (STAT Z)
     docker inspect -f '{{.HostConfig.Init}}' NAME
 
 Fix
@@ -39,6 +40,10 @@ from diagnose.snapshot import ContainerEvidence
 def _label(p: Mapping[str, Any]) -> str:
     cmd = " ".join(str(x) for x in p.get("cmdline") or ()) or str(p.get("name") or "?")
     return f"{cmd[:80]} (host PID {p.get('pid')})"
+
+
+def _ps_command(name: str) -> str:
+    return f"ps -o pid,ppid,stat,args --ppid $(docker inspect -f '{{{{.State.Pid}}}}' {name})"
 
 
 @check("D305", "zombie-processes", severity=Severity.WARNING, requires=("inspect", "processes"))
@@ -85,13 +90,12 @@ def zombie_processes(c: ContainerEvidence) -> Iterator[Finding]:
                      f"(`{command_text(c)[:60]}`) does not reap its children; run with --init")
             summary = ("Run an init as PID 1 that reaps orphans: `docker run --init` (Compose "
                        "`init: true`) or tini / dumb-init as the entrypoint.")
-            commands = (f"docker top {n} -o pid,ppid,stat,args",
-                        f"docker run -d --init {q(c.image_ref or 'IMAGE')}")
+            commands = (_ps_command(n), f"docker run -d --init {q(c.image_ref or 'IMAGE')}")
         else:
             title = (f"{len(group)} zombie process{'es' if len(group) != 1 else ''} under "
                      f"{_label(parent)}, which does not wait() for its children")
             summary = ("Fix the parent program to wait() for its children (or ignore SIGCHLD); "
                        "--init only reaps orphans re-parented to PID 1.")
-            commands = (f"docker top {n} -o pid,ppid,stat,args",)
+            commands = (f"ps -o pid,ppid,stat,args --ppid {parent.get('pid')}",)
         yield Finding(title=title, facts=tuple(facts), evidence=tuple(evidence),
                       remediation=Remediation(summary, commands), severity=severity)
