@@ -59,7 +59,12 @@ def headline(lines: Sequence[LogLine], everything: Sequence[LogLine]) -> tuple[s
         err = next((t for t in texts if re.match(r"^\w*Error\b", t)), texts[-1])
         return "Node.js error", err
     marked = [t for t in texts if re.search(r"\b(?:Error|ERROR|FATAL|Fatal|fatal|panic)\b", t)]
-    return "last output", (marked[-1] if marked else texts[-1])
+    if marked:
+        return "last output", marked[-1]
+    # stdout and stderr are separate pipes, so their lines' order at the same instant is not
+    # reliable; errors go to stderr, so its last line speaks for the failure.
+    errs = [ln.text.strip() for ln in lines if ln.stream == "stderr" and ln.text.strip()]
+    return "last output", (errs[-1] if errs else texts[-1])
 
 
 @check("D205", "app-exit-error", severity=Severity.ERROR, requires=("inspect",))

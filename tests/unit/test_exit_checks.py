@@ -264,3 +264,9 @@ def test_unhealthy_reads_the_probe_record_and_timeouts():
     assert f.severity is Severity.WARNING and "`curl` is not in the image" in f.title
     assert "unhealthy" not in found(container(status="running", health={
         "Status": "starting", "FailingStreak": 2, "Log": [odd]}))
+
+
+def test_last_output_prefers_stderr_when_nothing_is_marked():
+    # Separate pipes: stdout's line may carry the later timestamp although it was written first.
+    c = container(exit_code=1, stdout=log("crashing", at_s=0.5), stderr=log("boom", at_s=0.4))
+    assert found(c)["app-exit-error"].title == "exited with code 1: boom"
