@@ -13,6 +13,12 @@ What went wrong
     The engine keeps only a few hundred recent events, engine-wide.  When the ones for this
     container are gone, the finding says so and rests on the exit code alone.
 
+    Severity follows the sender: info for `docker stop`; warning for `docker kill`, and for a
+    non-crash signal nobody in Docker sent; error for a crash signal or a SIGKILL nobody in
+    Docker sent.  With the events gone: error for a crash signal, warning for SIGKILL (it
+    may have been `docker kill` or the host), info for SIGTERM and other requests (most
+    likely a stop).
+
 How to confirm by hand
     docker inspect -f '{{.State.ExitCode}} {{.State.OOMKilled}} {{.State.FinishedAt}}' NAME
     docker events --since 24h --filter container=NAME --filter event=kill --filter event=stop
