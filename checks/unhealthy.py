@@ -6,7 +6,9 @@ What went wrong
     (3 by default, failures during `start_period` not counted) `State.Health.Status` becomes
     `unhealthy`.  Plain Docker does not restart an unhealthy container, but Compose
     `depends_on: condition: service_healthy`, Swarm and load balancers act on it.  The last
-    five probe results are in `State.Health.Log`: exit code and output.
+    five probe results are in `State.Health.Log`: exit code and output.  (When a container
+    stops, the engine sets its health to `unhealthy` whatever the probes said: only a running
+    or paused container's health is read.)
 
     Two very different situations look the same in `docker ps`:
     - the probe itself is broken: its program is not in the image (`exec: "curl": executable
@@ -69,10 +71,14 @@ def _ns(value: Any) -> str:
 def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
     """State.Health.Status unhealthy; the failing probe's output, broken probe vs app down."""
     health = c.state.get("Health") or {}
-    if health.get("Status") != "unhealthy":
+    # When a container stops the engine marks its health `unhealthy` whatever the probes said:
+    # only a running (or paused, health frozen) container's status is the probes' verdict.
+    if health.get("Status") != "unhealthy" or c.status not in ("running", "paused"):
         return
     log = list(health.get("Log") or [])
     failing = [(i, e) for i, e in enumerate(log) if e.get("ExitCode") != 0]
+    if not failing and not health.get("FailingStreak"):
+        return
     hc = c.config.get("Healthcheck") or {}
     test = [str(t) for t in hc.get("Test") or []]
     probe = c.entrypoint.get("healthcheck") if c.entrypoint else None

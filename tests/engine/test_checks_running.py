@@ -135,6 +135,19 @@ def test_healthy_containers_get_nothing_of_warning_or_worse(engine, diagnose):
         none_of(r, name, RUNNING_SLUGS | EXIT_SLUGS)
 
 
+def test_stopped_container_with_a_passing_healthcheck_is_not_unhealthy(engine, diagnose):
+    c = engine.run("hc-stopped", "--health-cmd", "true", *HEALTH, cmd=("sleep", "100000"))
+    wait_for(lambda: engine.inspect(c)["State"]["Health"]["Status"] == "healthy",
+             timeout=30, what="healthy")
+    docker("kill", c)
+    engine.wait_status(c, "exited")
+    # The engine itself flips a stopped container's health to "unhealthy".
+    assert engine.inspect(c)["State"]["Health"]["Status"] == "unhealthy"
+    r = report(diagnose, c)
+    none_of(r, c, {"unhealthy"})
+    assert "killed-by-signal" in ids(r, c)
+
+
 def test_paused(engine, diagnose):
     c = states.make_paused(engine)
     try:

@@ -270,3 +270,10 @@ def test_last_output_prefers_stderr_when_nothing_is_marked():
     # Separate pipes: stdout's line may carry the later timestamp although it was written first.
     c = container(exit_code=1, stdout=log("crashing", at_s=0.5), stderr=log("boom", at_s=0.4))
     assert found(c)["app-exit-error"].title == "exited with code 1: boom"
+
+
+def test_health_of_a_stopped_container_is_not_a_finding():
+    # The engine sets Health.Status=unhealthy when a container stops; the probes all passed.
+    health = {"Status": "unhealthy", "FailingStreak": 0, "Log": [{"ExitCode": 0, "Output": ""}]}
+    assert "unhealthy" not in found(container(exit_code=137, health=health, events=[]))
+    assert "unhealthy" not in found(container(status="running", health=health))
