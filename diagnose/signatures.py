@@ -256,7 +256,9 @@ def kill_story(c: ContainerEvidence) -> Kill | None:
     """Why the latest run died of a signal (exit 128+n), read from OOMKilled and events."""
     sig = signal_of_exit(c.exit_code)
     run = latest_run_events(c)
-    if c.state.get("OOMKilled") or any(e.get("Action") == "oom" for _, e in run):
+    # The flag describes the last exit; on a running container it is a stale leftover.
+    flagged = c.state.get("OOMKilled") and c.status not in ("running", "paused")
+    if flagged or any(e.get("Action") == "oom" for _, e in run):
         relevant = tuple((i, e) for i, e in run if e.get("Action") in ("oom", "kill", "die"))
         return Kill("oom", sig, relevant, "kernel")
     if sig is None:
