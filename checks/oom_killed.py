@@ -4,7 +4,10 @@ What went wrong
     The container's memory cgroup hit its limit (`--memory`) and the kernel killed a process
     in it.  Docker records this as `State.OOMKilled=true` and emits an `oom` event before
     `die`; the exit code is usually 137 (128 + SIGKILL).  On cgroup v2 the flag is also set
-    when a *child* process was killed, so the exit code may differ.
+    when a *child* process was killed, so the exit code may differ.  While the container runs
+    the flag still describes its previous exit (Docker 20.10 does not clear it on start), so
+    for a running container only an `oom` event since its last start counts: a process in it
+    was killed and PID 1 survived.
 
 How to confirm by hand
     docker inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}' NAME
@@ -12,7 +15,8 @@ How to confirm by hand
 
 Look-alikes told apart
     `killed-after-stop-timeout` (kill 15 then kill 9 events, no oom) and `killed-by-signal`
-    (a plain SIGKILL from `docker kill` or an orchestrator).
+    (a plain SIGKILL from `docker kill` or an orchestrator; on cgroup v1 also a host-wide OOM
+    kill, which leaves OOMKilled=false).
 
 Fix
     Raise the limit (`docker update --memory`) or cap the runtime's heap below it
@@ -23,10 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_evidence, events_with, inspect_evidence, q
+from diagnose.checklib import event_evidence, inspect_evidence, q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
+from diagnose.runfacts import events_fact, human_seconds
+from diagnose.signatures import latest_run_events
 from diagnose.snapshot import ContainerEvidence
+from diagnose.tree import exit_meaning
 
 
 def _mib(n: int) -> str:
@@ -35,26 +42,38 @@ def _mib(n: int) -> str:
 
 @check("D201", "oom-killed", severity=Severity.CRITICAL, requires=("inspect",))
 def oom_killed(c: ContainerEvidence) -> Iterator[Finding]:
-    """OOMKilled flag or an `oom` event."""
-    flagged = bool(c.state.get("OOMKilled"))
-    oom_events = events_with(c, "oom")
+    """OOMKilled flag or an `oom` event in the latest run."""
+    if c.status in ("dead", "removing", "created"):
+        return
+    running = c.status in ("running", "paused")
+    # Only the latest run counts.  The flag describes the last exit; Docker 20.10 keeps it set
+    # after a restart, so on a running container it is stale and only an `oom` event since the
+    # last start shows a process was killed in this run.
+    flagged = bool(c.state.get("OOMKilled")) and not running
+    oom_events = [(i, e) for i, e in latest_run_events(c) if e.get("Action") == "oom"]
     if not flagged and not oom_events:
         return
     limit = int(c.host_config.get("Memory") or 0)
     facts = [
         fact("State.OOMKilled", flagged),
-        fact("exit code", c.exit_code),
+        fact("exit code", "(still running: PID 1 survived)" if running
+             else exit_meaning(c.exit_code)),
         fact("memory limit", _mib(limit) if limit else "none (host memory)"),
         fact("oom events", len(oom_events)),
+        events_fact(c),
     ]
+    if not running:
+        facts.insert(2, fact("ran for", human_seconds(c.run_seconds())))
     evidence = [inspect_evidence(c, "/State/OOMKilled")]
     if limit:
         evidence.append(inspect_evidence(c, "/HostConfig/Memory"))
     evidence += event_evidence(c, oom_events[-3:])
     new_limit = f"{max(limit * 2 // 1024 // 1024, 256)}m" if limit else "512m"
+    where = f" at its {_mib(limit)} memory limit" if limit else ""
     yield Finding(
-        title=(f"killed by the kernel OOM killer at its {_mib(limit)} memory limit" if limit
-               else "killed by the kernel OOM killer"),
+        title=(f"a process in it was killed by the kernel OOM killer{where} (PID 1 survived)"
+               if running else f"killed by the kernel OOM killer{where}"),
+        severity=Severity.ERROR if running else None,
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=Remediation(

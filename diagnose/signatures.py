@@ -131,7 +131,8 @@ class StartFailure:
 def start_failure(c: ContainerEvidence) -> StartFailure | None:
     """Classify State.Error, when the latest start failed in the engine."""
     error = str(c.state.get("Error") or "")
-    if not error:
+    # A dead container's State.Error is its failed removal, not a failed start.
+    if not error or c.status in ("dead", "removing"):
         return None
     category = refine_start_category(classify_start_error(error), c.entrypoint)
     return StartFailure(category, error, c.exit_code, c.ever_started)
@@ -263,34 +264,88 @@ def exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
 # -- exits -----------------------------------------------------------------------------------
 
 
+#: Signals whose death means the process crashed (when nobody sent them from outside).
+CRASH_SIGNALS = frozenset({4, 5, 6, 7, 8, 11, 24, 25, 31})
+
+
+def run_end_recorded(c: ContainerEvidence) -> bool:
+    """True when the events hold the `die` that ended the latest run.
+
+    The engine keeps only a small ring of recent events (about 256, engine-wide), so on a busy
+    engine a container's kill/die events are soon gone; readings that depend on them must say
+    so rather than guess.
+    """
+    return any(e.get("Action") == "die" for _, e in latest_run_events(c))
+
+
+def engine_stopped_it(c: ContainerEvidence) -> bool:
+    """True when the events show the engine sent the latest run a signal (`docker stop/kill`,
+    `docker rm -f`, a restart): it did not end on its own."""
+    return any(e.get("Action") == "kill" for _, e in latest_run_events(c))
+
+
 @dataclass(frozen=True)
 class Kill:
-    """How a signal death came about: `oom`, `stop-timeout`, `sigkill`, `signal` or `unknown`."""
+    """How a signal death came about.
+
+    `kind` is `oom`, `stop-timeout`, `sigkill`, `signal` or `unknown` (SIGKILL with no kill
+    event).  `sender` says who sent the fatal signal: `docker-stop` (a kill event followed by
+    `stop`), `docker-kill` (a kill event with that signal, no `stop`), `outside` (the run's
+    end is in the events but no kill event sent it: the process itself, another process, the
+    kernel) or `unknown` (the events are gone).  `stop_gap` is the seconds between the stop
+    signal and the SIGKILL of a timed-out stop.
+    """
 
     kind: str
     signal: int | None
     events: tuple[tuple[int, Mapping[str, Any]], ...]
+    sender: str = "unknown"
+    stop_gap: float | None = None
+
+
+def _seconds_between(a: Mapping[str, Any], b: Mapping[str, Any]) -> float | None:
+    na, nb = a.get("timeNano"), b.get("timeNano")
+    if isinstance(na, int) and isinstance(nb, int):
+        return (nb - na) / 1e9
+    ta, tb = a.get("time"), b.get("time")
+    if isinstance(ta, int) and isinstance(tb, int):
+        return float(tb - ta)
+    return None
 
 
 def kill_story(c: ContainerEvidence) -> Kill | None:
     """Why the latest run died of a signal (exit 128+n), read from OOMKilled and events."""
     sig = signal_of_exit(c.exit_code)
     run = latest_run_events(c)
-    if c.state.get("OOMKilled") or any(e.get("Action") == "oom" for _, e in run):
+    # The flag describes the last exit; on a running container it is a stale leftover.
+    flagged = c.state.get("OOMKilled") and c.status not in ("running", "paused")
+    if flagged or any(e.get("Action") == "oom" for _, e in run):
         relevant = tuple((i, e) for i, e in run if e.get("Action") in ("oom", "kill", "die"))
-        return Kill("oom", sig, relevant)
+        return Kill("oom", sig, relevant, "kernel")
     if sig is None:
         return None
     kills = [(i, e) for i, e in run if e.get("Action") == "kill"]
     signals = [signal_of_event(event_attr(e, "signal")) for _, e in kills]
     dies = tuple((i, e) for i, e in run if e.get("Action") == "die")
+    stopped = any(e.get("Action") == "stop" for _, e in run)
+    if sig in signals:
+        sender = "docker-stop" if stopped else "docker-kill"
+    else:
+        sender = "outside" if dies else "unknown"
     if sig == 9:
         if signals and signals[-1] == 9 and any(s not in (None, 9) for s in signals[:-1]):
-            return Kill("stop-timeout", sig, tuple(kills) + dies)
+            first = next(e for (_, e), s in zip(kills, signals, strict=True) if s not in (None, 9))
+            gap = _seconds_between(first, kills[-1][1])
+            return Kill("stop-timeout", sig, tuple(kills) + dies, sender, gap)
+        stop_signal = signal_of_event(c.config.get("StopSignal") or "SIGTERM")
+        if signals and signals[-1] == 9 and stopped and stop_signal != 9:
+            # `docker stop` ended in SIGKILL although the stop signal is not SIGKILL: a timeout
+            # whose first kill event has already left the engine's ring.
+            return Kill("stop-timeout", sig, tuple(kills) + dies, sender)
         if signals and signals[-1] == 9:
-            return Kill("sigkill", sig, tuple(kills) + dies)
-        return Kill("unknown", sig, dies)
-    return Kill("signal", sig, tuple(kills) + dies)
+            return Kill("sigkill", sig, tuple(kills) + dies, sender)
+        return Kill("unknown", sig, dies, sender)
+    return Kill("signal", sig, tuple(kills) + dies, sender)
 
 
 LOG_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -308,6 +363,8 @@ LOG_PATTERNS: dict[str, re.Pattern[str]] = {
 def explained_exit(c: ContainerEvidence) -> str | None:
     """The specific check that explains a non-zero exit, or None when only the application's
     own output can (then `app-exit-error` reports it with the decisive log lines)."""
+    if c.status == "dead":
+        return "dead"
     sf = start_failure(c)
     if sf is not None:
         return sf.category
@@ -320,7 +377,7 @@ def explained_exit(c: ContainerEvidence) -> str | None:
             return "oom-killed"
         if story.kind == "stop-timeout":
             return "killed-after-stop-timeout"
-        if story.signal == 11:
+        if story.signal == 11 and story.sender not in ("docker-stop", "docker-kill"):
             return "segfault"
         return "killed-by-signal"
     if c.exit_code == 127:

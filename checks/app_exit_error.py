@@ -1,0 +1,100 @@
+"""D205: The application exited with an error code.
+
+What went wrong
+    The main process ran and exited by itself with a non-zero code (1 is the usual "error",
+    2 a Go panic or a shell usage error, 101 a Rust panic...).  Nothing more specific explains
+    it: it was not a start failure, an exec failure, a signal, a missing command or library.
+    The application said why in its output: this finding quotes the decisive lines of the
+    latest run (`docker logs` concatenates every run): the final exception of a Python
+    traceback, a Go panic with its first goroutine frame, a Java exception with its
+    `Caused by`, a Node.js error, or failing that the last lines it printed.
+
+How to confirm by hand
+    docker inspect -f '{{.State.ExitCode}} {{.State.StartedAt}} {{.State.FinishedAt}}' NAME
+    docker logs --tail 50 NAME
+
+Look-alikes told apart
+    Everything `diagnose.signatures.explained_exit` names first: start failures (State.Error),
+    runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing interpreters or
+    loaders, wrong architecture), signal deaths (128+n), `command-not-found` and
+    `missing-shared-library` (127).  This check stays silent whenever one of those applies.
+
+Fix
+    Read the quoted error and fix its cause in the code, configuration or environment (a
+    missing variable, an unreachable dependency, a bad file).  To reproduce, start a shell in
+    the image with the same user and mounts and run the command by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from diagnose.checklib import log_evidence, logs_command, override_command
+from diagnose.model import Finding, Remediation, Severity, fact
+from diagnose.registry import check
+from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
+from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
+from diagnose.snapshot import ContainerEvidence, LogLine
+
+_PY_EXC = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
+_JAVA = re.compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")
+
+
+def headline(lines: Sequence[LogLine], everything: Sequence[LogLine]) -> tuple[str, str]:
+    """(what kind of failure the decisive lines show, the one line that says it)."""
+    if not lines:
+        return "no output", ""
+    texts = [ln.text.strip() for ln in lines]
+    raw = [ln.text for ln in lines]
+    if any(t.startswith("Traceback (most recent call") for t in texts) or (
+        _PY_EXC.match(raw[-1]) and any(t.startswith("File \"") for t in texts)
+    ):
+        return "Python exception", texts[-1]
+    if texts[0].startswith(("panic: ", "fatal error: ")):
+        return "Go panic", texts[0]
+    if _JAVA.match(raw[0]):
+        return "Java exception", texts[0]
+    if any("node:internal" in ln.text or ln.text.startswith("Node.js v") for ln in everything):
+        err = next((t for t in texts if re.match(r"^\w*Error\b", t)), texts[-1])
+        return "Node.js error", err
+    marked = [t for t in texts if re.search(r"\b(?:Error|ERROR|FATAL|Fatal|fatal|panic)\b", t)]
+    if marked:
+        return "last output", marked[-1]
+    # stdout and stderr are separate pipes, so their lines' order at the same instant is not
+    # reliable; errors go to stderr, so its last line speaks for the failure.
+    errs = [ln.text.strip() for ln in lines if ln.stream == "stderr" and ln.text.strip()]
+    return "last output", (errs[-1] if errs else texts[-1])
+
+
+@check("D205", "app-exit-error", severity=Severity.ERROR, requires=("inspect",))
+def app_exit_error(c: ContainerEvidence) -> Iterator[Finding]:
+    """Non-zero exit that no more specific check explains; quotes the decisive log lines."""
+    if not ended(c) or not c.exit_code or explained_exit(c) is not None:
+        return
+    lines = latest_run_lines(c)
+    decisive = decisive_lines(lines)
+    kind, said = headline(decisive, lines)
+    facts = run_facts(c) + [
+        fact("State.Error", "(empty: it started and ran)"),
+        fact("PID 1 command", command_text(c)),
+        fact("log lines of the latest run", len(lines)),
+        fact("decisive lines", f"{kind}, {len(decisive)} line(s)" if decisive else "none"),
+    ]
+    rec = c.records.get("logs")
+    if rec is None or not rec.ok:
+        facts.append(fact("logs", f"not collected ({rec.reason if rec else 'no record'})"))
+    shown = said if len(said) <= 140 else said[:137] + "..."
+    title = (f"exited with code {c.exit_code}: {shown}" if said
+             else f"exited with code {c.exit_code} without printing anything")
+    yield Finding(
+        title=title,
+        facts=tuple(facts),
+        evidence=tuple(exit_evidence(c)[:1] + log_evidence(c, decisive, 3)),
+        remediation=Remediation(
+            "Read the application's own error (quoted) and fix its cause in the code, "
+            "configuration or environment; to reproduce, run the command by hand from a shell "
+            "in the image.",
+            (logs_command(c), override_command(c)),
+        ),
+    )
