@@ -216,7 +216,9 @@ class Hits:
     lines: tuple[LogLine, ...]
     latest_run: tuple[LogLine, ...]
     groups: tuple[Group, ...]
-    runs_with: int
+    #: Runs (of `runs_total`) that printed a claimed line; None when the engine's events no
+    #: longer cover every run (dockerd keeps only its latest 256 events).
+    runs_with: int | None
     runs_total: int
 
     @property
@@ -260,16 +262,20 @@ def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None
     by_key: dict[str, list[LogLine]] = {}
     for ln in matched:
         by_key.setdefault(message_key(ln.text), []).append(ln)
-    groups = tuple(Group(k, tuple(v), len({run_of(bounds, ln) for ln in v}))
+    restarts = int(c.inspect.get("RestartCount") or 0)
+    # Every run but one in progress ends with a `die`.  The engine drops its oldest events
+    # first, so with the `create` event still there every later one is too.
+    runs = len(bounds) + (1 if c.status in ("running", "paused") else 0)
+    complete = runs >= restarts + 1 and any(e.get("Action") == "create" for e in c.events)
+    groups = tuple(Group(k, tuple(v), len({run_of(bounds, ln) for ln in v}) if complete else 0)
                    for k, v in by_key.items())
-    starts = sum(1 for e in c.events if e.get("Action") == "start")
     return Hits(
         slug=slug,
         lines=matched,
         latest_run=tuple(ln for ln in matched if ln in latest),
         groups=groups,
-        runs_with=len({run_of(bounds, ln) for ln in matched}),
-        runs_total=max(starts, len(bounds), 1),
+        runs_with=len({run_of(bounds, ln) for ln in matched}) if complete else None,
+        runs_total=max(restarts + 1, runs, 1),
     )
 
 
@@ -324,7 +330,10 @@ def summary_facts(hits: Hits) -> list[tuple[str, str]]:
     facts = [fact("matching log lines", len(hits.lines)),
              fact("distinct messages", len(hits.groups))]
     if hits.runs_total > 1:
-        facts.append(fact("runs that logged it", f"{hits.runs_with} of {hits.runs_total}"))
+        facts.append(fact("runs that logged it",
+                          f"{hits.runs_with} of {hits.runs_total}" if hits.runs_with is not None
+                          else f"unknown of {hits.runs_total} (the engine no longer has the "
+                          "events of the early runs)"))
     facts.append(fact("in the latest run", len(hits.latest_run)))
     first, last = hits.lines[0], hits.lines[-1]
     if first.timestamp:

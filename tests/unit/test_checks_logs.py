@@ -484,3 +484,19 @@ def test_external_names_are_not_blamed_on_the_bridge_network():
                   status="exited", exit_code=1, inspect={"HostConfig": {"NetworkMode": "none"}})
     assert findings(c)["dns-resolution-failure"].title == (
         "name resolution fails: the container has no network (--network none)")
+
+
+def test_runs_are_not_counted_when_the_engine_dropped_early_events():
+    import json
+
+    from diagnose import layout
+
+    c = container(runs=[["nc: bad address 'db'"]] * 3, status="exited", exit_code=1)
+    events = json.loads(c.files[layout.EVENTS])
+    assert [e["Action"] for e in events[:3]] == ["create", "start", "die"]
+    dropped = ContainerEvidence(key=c.key, records=c.records, engine=c.engine,
+                                files={**c.files, layout.EVENTS: json.dumps(events[3:]).encode()})
+    facts = dict(findings(dropped)["dns-resolution-failure"].facts)
+    assert facts["runs that logged it"].startswith("unknown of 3")
+    assert facts["repeated"] == "3x: nc: bad address 'db'"
+    assert dict(findings(c)["dns-resolution-failure"].facts)["runs that logged it"] == "3 of 3"
