@@ -61,11 +61,17 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         return
     targets: dict[str, tuple[Endpoint | None, str, LogLine]] = {}
     context: list[LogLine] = []
+    quoted = set(hits.quoted())
+    # A restart loop repeats the same lines: read each distinct message once.
+    read: dict[tuple[str, ...], tuple[Endpoint | None, str]] = {}
     for ln in hits.lines:
         lines = continuation(c, ln)
-        ep = endpoint_in(lines)
-        targets[str(ep) if ep else "?"] = (ep, failure_kind(" ".join(x.text for x in lines)), ln)
-        if ln in hits.quoted():
+        texts = tuple(x.text for x in lines)
+        if texts not in read:
+            read[texts] = (endpoint_in(lines), failure_kind(" ".join(texts)))
+        ep, kind = read[texts]
+        targets[str(ep) if ep else "?"] = (ep, kind, ln)
+        if ln in quoted:
             context += lines[1:]
     mode = network_mode(c)
     latest_ep, latest_kind, _ = max(targets.values(), key=lambda t: (t[2].timestamp,

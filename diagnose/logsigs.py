@@ -47,6 +47,10 @@ class Signature:
     """The lines one check claims: any of `include`, and none of `exclude`."""
 
     slug: str
+    #: Lower-case fragments one of which every claimed line contains: a cheap first look
+    #: (substring search, far faster than a case-insensitive alternation), so the full patterns
+    #: run on a few lines instead of every line of a large log.
+    keywords: tuple[str, ...]
     include: re.Pattern[str]
     exclude: re.Pattern[str] | None = None
     #: Whether a match at the end of a failed run explains the exit (root cause).
@@ -56,6 +60,12 @@ class Signature:
 
     def matches(self, text: str) -> bool:
         """True when the patterns alone claim the text."""
+        low = text.lower()
+        for k in self.keywords:
+            if k in low:
+                break
+        else:
+            return False
         if not self.include.search(text):
             return False
         return not (self.exclude is not None and self.exclude.search(text))
@@ -65,12 +75,12 @@ class Signature:
         return self.matches(line.text) and (self.confirm is None or self.confirm(c, line))
 
 
-def _sig(slug: str, include: Iterable[str], exclude: Iterable[str] = (),
+def _sig(slug: str, keywords: Iterable[str], include: Iterable[str], exclude: Iterable[str] = (),
          explains_exit: bool = True,
          confirm: Callable[[ContainerEvidence, LogLine], bool] | None = None) -> Signature:
     ex = list(exclude)
-    return Signature(slug, compile_any(include), compile_any(ex) if ex else None, explains_exit,
-                     confirm)
+    return Signature(slug, tuple(keywords), compile_any(include),
+                     compile_any(ex) if ex else None, explains_exit, confirm)
 
 
 def preceding(c: ContainerEvidence, line: LogLine, count: int) -> tuple[LogLine, ...]:
@@ -93,7 +103,8 @@ def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
 
 
 SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
-    _sig("missing-env-var", (
+    _sig("missing-env-var", ("not specified", "unbound variable", "not set", "keyerror",
+                             "missing value", "env"), (
         r"superuser password is not specified",                   # postgres
         r"password option is not specified",                      # mysql, mariadb
         r"\b[A-Za-z_]\w*: unbound variable",                      # bash set -u
@@ -107,9 +118,12 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"\benv(?:ironment)? variable ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})['\"`]? (?:is )?"
         r"(?:not set|missing|required|undefined|must be set|empty)",
     ), confirm=_environ_key_error),
-    _sig("read-only-filesystem", (r"read-only file ?system", r"\bEROFS\b")),
-    _sig("no-space-left", (r"no space left on device", r"\bENOSPC\b", r"Disk is full writing")),
-    _sig("permission-denied", (
+    _sig("read-only-filesystem", ("read-only file", "erofs"),
+         (r"read-only file ?system", r"\bEROFS\b")),
+    _sig("no-space-left", ("no space left", "enospc", "disk is full"),
+         (r"no space left on device", r"\bENOSPC\b", r"Disk is full writing")),
+    _sig("permission-denied", ("permission", "eacces", "errno 13", "accessdenied",
+                               "operation not permitted"), (
         r"permission denied", r"\bEACCES\b", r"\[Errno 13\]", r"\bPermissionError\b",
         r"AccessDeniedException", r"changing ownership of .*: Operation not permitted",
     ), exclude=(
@@ -119,11 +133,14 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"column|tablespace|language|large object|foreign)",
         r"Permission denied \((?:publickey|password|keyboard-interactive|gssapi)",
     )),
-    _sig("address-in-use", (
+    _sig("address-in-use", ("in use", "eaddrinuse", "errno 98", "(98: ", "bindexception"), (
         r"address already in use", r"\bEADDRINUSE\b", r"\[Errno 98\]", r"\(98: ",
         r"\bBindException\b", r"Connection in use: \(",
     ), exclude=(ENGINE_PORT.pattern,)),
     _sig("dns-resolution-failure", (
+        "name resolution", "resolving", "not known", "hostname", "nodename", "in upstream",
+        "lookup ", "getaddrinfo", "eai_again", "resolve host", "unknownhost", "unknown host",
+        "bad address", "can't find", "server host", "host name"), (
         r"temporary failure in name resolution", r"temporary failure resolving '",
         r"name or service not known", r"no address associated with hostname",
         r"nodename nor servname provided", r"host not found in upstream",
@@ -136,6 +153,8 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"could not translate host name",
     ), exclude=(r"getaddrinfo\(\) thread failed",)),
     _sig("dependency-unreachable", (
+        "refused", "errno 111", "can't connect", "could not connect", "connection to server",
+        "timed out", "etimedout", "i/o timeout", "no route", "unreach"), (
         r"connection refused", r"\bECONNREFUSED\b", r"\[Errno 111\]",
         r"Can't connect to (?:local )?MySQL server", r"could not connect to server",
         r"connection to server at .* failed",
@@ -145,20 +164,27 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"\bENETUNREACH\b",
     ), exclude=(DNS_LOOKUP.pattern, r"failed to initialize logging driver",
                 r"name or service not known|temporary failure in name resolution")),
-    _sig("too-many-open-files", (
+    _sig("too-many-open-files", ("too many open files", "emfile", "enfile", "errno 24"), (
         r"too many open files", r"\bEMFILE\b", r"\bENFILE\b", r"\[Errno 24\]",
     )),
-    _sig("fork-failed", (
+    _sig("fork-failed", ("fork", "resource temporarily unavailable", "eagain",
+                         "native thread", "os thread"), (
         r"can't fork", r"fork: retry", r"\bfork: Resource temporarily unavailable",
         r"fork\(\) failed", r"\bvfork\b.*Resource temporarily unavailable",
         r"(?:pthread_create|clone3?|posix_spawn|thread)\S*[^\n]{0,40}"
         r"(?:Resource temporarily unavailable|EAGAIN)",
         r"unable to create (?:new )?native thread", r"failed to create new OS thread",
     )),
-    _sig("bind-to-localhost", (
+    # Only announcements that report the address actually bound: a literal loopback IP
+    # (Werkzeug, Uvicorn, Django, Puma, Gunicorn print their bind address), PostgreSQL's
+    # `listening on IPv4 address "127.0.0.1"`, and dev servers' `Local:` line (told apart by
+    # their `Network:` line).  A bare "listening on http://localhost:3000" is often a
+    # hard-coded string of an app bound to every interface: not claimed.
+    _sig("bind-to-localhost", ("127.0.0.1", "::1", "local:"), (
         r"\b(?:listening|running|serving|started|bound|server|available)\b[^\n]{0,60}?"
-        r"\b(?:on|at)\s+(?:(?:https?|tcp)://)?(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?"
+        r"\b(?:on|at):?\s+(?:(?:https?|tcp)://)?(?:127\.0\.0\.1|\[::1\])(?::\d+)?"
         r"(?:[/\s,.)]|$)",
+        r"listening on IPv[46] address \"(?:127\.0\.0\.1|::1)\"",
         r"\bLocal:\s+https?://(?:localhost|127\.0\.0\.1)(?::\d+)?",
     ), explains_exit=False),
 )}
@@ -327,14 +353,16 @@ def summary_facts(hits: Hits) -> list[tuple[str, str]]:
     """How often, in how many runs, first and last seen: the repeat count of a restart loop."""
     from diagnose.model import fact
 
-    facts = [fact("matching log lines", len(hits.lines)),
-             fact("distinct messages", len(hits.groups))]
+    facts = [fact("matching log lines", len(hits.lines))]
+    if len(hits.groups) > 1:
+        facts.append(fact("distinct messages", len(hits.groups)))
     if hits.runs_total > 1:
         facts.append(fact("runs that logged it",
                           f"{hits.runs_with} of {hits.runs_total}" if hits.runs_with is not None
                           else f"unknown of {hits.runs_total} (the engine no longer has the "
                           "events of the early runs)"))
-    facts.append(fact("in the latest run", len(hits.latest_run)))
+    if hits.runs_total > 1 or not hits.latest_run:
+        facts.append(fact("in the latest run", len(hits.latest_run)))
     first, last = hits.lines[0], hits.lines[-1]
     if first.timestamp:
         facts.append(fact("first seen", first.timestamp))

@@ -443,6 +443,20 @@ def test_bind_to_localhost_needs_published_ports_and_no_exposed_address():
     vite = [("stdout", "  ➜  Local:   http://localhost:5000/"),
             ("stdout", "  ➜  Network: use --host to expose")]
     assert "bind-to-localhost" in findings(container(vite, inspect=PUBLISHED))
+    for line in ("Uvicorn running on http://127.0.0.1:5000 (Press CTRL+C to quit)",
+                 "Starting development server at http://127.0.0.1:5000/",
+                 "[1] [INFO] Listening at: http://127.0.0.1:5000 (1)",
+                 "* Listening on tcp://127.0.0.1:5000",
+                 '2024-01-01 10:00:00.000 UTC [1] LOG:  listening on IPv4 address "127.0.0.1", '
+                 "port 5000"):
+        assert "bind-to-localhost" in findings(container([("stdout", line)],
+                                                         inspect=PUBLISHED)), line
+    # A hard-coded "localhost" greeting of an app bound to every interface is not a claim.
+    node = [("stdout", "Server listening on http://localhost:5000")]
+    assert "bind-to-localhost" not in findings(container(node, inspect=PUBLISHED))
+    pg = [("stdout", 'LOG:  listening on IPv4 address "0.0.0.0", port 5000'),
+          ("stdout", 'LOG:  listening on IPv6 address "::", port 5000')]
+    assert "bind-to-localhost" not in findings(container(pg, inspect=PUBLISHED))
     other_port = [("stdout", "admin listening on 127.0.0.1:9000")]
     assert "bind-to-localhost" not in findings(container(other_port, inspect=PUBLISHED))
     exited = container(flask, status="exited", exit_code=0, inspect=PUBLISHED)
