@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import network_mode, port_in
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -59,8 +59,8 @@ def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
     if procs:
         facts.append(fact("processes in the container", f"{len(procs)}: "
                           + "; ".join(procs[:6])[:300]))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     port = f"port {ports[-1]}" if ports else "its port"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import network_mode, port_in, published_ports
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -72,8 +72,8 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("listens on", f"loopback port {shown}" if shown else "loopback"),
              fact("published ports", "; ".join(f"{k} -> {', '.join(v)}"
                                                for k, v in published.items()) or "all (-P)")]
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PortBindings"))
     where = f"127.0.0.1:{shown}" if shown else "127.0.0.1"
     yield Finding(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import Endpoint, container_with_ip, continuation, endpoint_in, network_mode
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -86,8 +86,8 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         if owner:
             facts.append(fact(f"{latest_ep.ip or latest_ep.host}", f"container {owner[0]} on "
                               f"network {owner[1]}"))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits, extra=context)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     shown = str(latest_ep) if latest_ep else ""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import network_members, network_mode
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -77,8 +77,8 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     for net in user_nets[:3]:
         others = [m for m in members.get(net, []) if m != c.name]
         facts.append(fact(f"containers on {net}", ", ".join(others[:10]) or "(none but this one)"))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
     if attached:
         evidence.append(inspect_evidence(c, "/NetworkSettings/Networks", attached))

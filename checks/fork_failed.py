@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
@@ -58,8 +58,8 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("pids in the cgroup now", current))
     if procs:
         facts.append(fact("processes (docker top)", f"{len(procs)}, {zombies} defunct"))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PidsLimit", pids_limit))
 
     if pids_limit > 0:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import env_state, env_vars_in
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -60,8 +60,8 @@ def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
         if ln in quoted and any(v in " ".join(a.text for a in after) for v in variables):
             context += after
     facts = [fact(f"Config.Env {var}", state) for var, state in list(variables.items())[:8]]
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits, extra=context)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/Config/Env",
                                      sorted(str(e).split("=", 1)[0] for e in
                                             c.config.get("Env") or ())))

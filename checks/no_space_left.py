@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import MountHit, mount_for, paths_in
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -53,8 +53,8 @@ def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
     root = str(c.engine.info.get("DockerRootDir") or "")
     if root:
         facts.append(fact("engine data root", root))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     for m in {m.pointer: m for m in where.values() if m.pointer}.values():
         evidence.append(inspect_evidence(c, m.pointer))
 

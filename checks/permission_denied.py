@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import MountHit, mount_for, paths_in
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -81,8 +81,8 @@ def permission_denied(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("files a shell could not execute", ", ".join(execs)))
     if selinux:
         facts.append(fact("engine security options", "SELinux enabled"))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/Config/User", c.config.get("User") or ""))
     for m in {m.pointer: m for m in where.values() if m.kind in ("bind", "volume")}.values():
         evidence.append(inspect_evidence(c, m.pointer))

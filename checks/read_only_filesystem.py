@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.logfacts import MountHit, mount_for, paths_in
 from diagnose.model import Finding, Remediation, Severity, fact
@@ -57,8 +57,8 @@ def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("HostConfig.ReadonlyRootfs", rootfs_ro)]
     for p, m in list(where.items())[:5]:
         facts.append(fact(f"path {p}", m.describe()))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/ReadonlyRootfs", rootfs_ro))
     for m in {m.pointer: m for m in read_only.values() if m.kind != "rootfs"}.values():
         evidence.append(inspect_evidence(c, m.pointer))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logsigs
+from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
@@ -55,8 +55,8 @@ def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
                   else "not set: the engine's default applies")]
     if system_wide:
         facts.append(fact("scope", "host-wide file table (ENFILE, fs.file-max)"))
-    facts += logsigs.summary_facts(hits)
-    evidence = logsigs.hits_evidence(c, hits)
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/Ulimits", c.host_config.get("Ulimits")
                                      or []))
     if system_wide:

@@ -1,4 +1,5 @@
-"""What a matched log line is about, and what the rest of the evidence says about that.
+"""What a matched log line is about, what the rest of the evidence says about it, and the
+facts and quoted evidence every log finding carries.
 
 Log-signature checks quote a line; these helpers pull the object of the error out of it (a path,
 a host and port, a variable name) and join it with inspect: which mount a path lives on and
@@ -8,11 +9,13 @@ whether it is writable, which container owns an IP, which ports are published.  
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from diagnose.logsigs import strip_stamp
+from diagnose.checklib import log_evidence
+from diagnose.logsigs import Hits, strip_stamp
+from diagnose.model import Evidence, fact
 from diagnose.snapshot import ContainerEvidence, LogLine
 
 # -- paths -------------------------------------------------------------------------------------
@@ -279,3 +282,41 @@ def env_state(env: Mapping[str, Any], var: str) -> str:
     if var not in env:
         return "not set"
     return "set but empty" if env[var] == "" else "set"
+
+
+# -- what every log finding says ---------------------------------------------------------------
+
+
+def summary_facts(hits: Hits) -> list[tuple[str, str]]:
+    """How often, in how many runs, first and last seen: the repeat count of a restart loop."""
+    facts = [fact("matching log lines", len(hits.lines))]
+    if len(hits.groups) > 1:
+        facts.append(fact("distinct messages", len(hits.groups)))
+    if hits.runs_total > 1:
+        facts.append(fact("runs that logged it",
+                          f"{hits.runs_with} of {hits.runs_total}" if hits.runs_with is not None
+                          else f"unknown of {hits.runs_total} (the engine no longer has the "
+                          "events of the early runs)"))
+    if hits.runs_total > 1 or not hits.latest_run:
+        facts.append(fact("in the latest run", len(hits.latest_run)))
+    first, last = hits.lines[0], hits.lines[-1]
+    if first.timestamp:
+        facts.append(fact("first seen", first.timestamp))
+    if last.timestamp and len(hits.lines) > 1:
+        facts.append(fact("last seen", last.timestamp))
+    for g in sorted(hits.groups, key=lambda g: -len(g.lines))[:3]:
+        if len(g.lines) > 1:
+            runs = f" in {g.runs} runs" if g.runs > 1 else ""
+            text = strip_stamp(g.latest.text)[:160]
+            facts.append(fact("repeated", f"{len(g.lines)}x{runs}: {text}"))
+    return facts
+
+
+def hits_evidence(c: ContainerEvidence, hits: Hits, extra: Iterable[LogLine] = (),
+                  limit: int = 4) -> list[Evidence]:
+    """Quoted line ranges: the latest occurrence of each distinct message (plus `extra`
+    context lines), never every repeat of a restart loop."""
+    lines = dict.fromkeys(hits.quoted(limit))
+    for ln in extra:
+        lines.setdefault(ln, None)
+    return log_evidence(c, list(lines), limit=limit + 2)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from diagnose.checklib import compile_any, event_time, signal_of_exit
-from diagnose.model import Evidence, Severity
+from diagnose.model import Severity
 from diagnose.snapshot import ContainerEvidence, LogLine
 
 _I = re.IGNORECASE
@@ -345,44 +345,3 @@ def severity(c: ContainerEvidence, hits: Hits) -> Severity:
         return Severity.WARNING
     return Severity.INFO
 
-
-# -- what every log finding says ---------------------------------------------------------------
-
-
-def summary_facts(hits: Hits) -> list[tuple[str, str]]:
-    """How often, in how many runs, first and last seen: the repeat count of a restart loop."""
-    from diagnose.model import fact
-
-    facts = [fact("matching log lines", len(hits.lines))]
-    if len(hits.groups) > 1:
-        facts.append(fact("distinct messages", len(hits.groups)))
-    if hits.runs_total > 1:
-        facts.append(fact("runs that logged it",
-                          f"{hits.runs_with} of {hits.runs_total}" if hits.runs_with is not None
-                          else f"unknown of {hits.runs_total} (the engine no longer has the "
-                          "events of the early runs)"))
-    if hits.runs_total > 1 or not hits.latest_run:
-        facts.append(fact("in the latest run", len(hits.latest_run)))
-    first, last = hits.lines[0], hits.lines[-1]
-    if first.timestamp:
-        facts.append(fact("first seen", first.timestamp))
-    if last.timestamp and len(hits.lines) > 1:
-        facts.append(fact("last seen", last.timestamp))
-    for g in sorted(hits.groups, key=lambda g: -len(g.lines))[:3]:
-        if len(g.lines) > 1:
-            runs = f" in {g.runs} runs" if g.runs > 1 else ""
-            text = strip_stamp(g.latest.text)[:160]
-            facts.append(fact("repeated", f"{len(g.lines)}x{runs}: {text}"))
-    return facts
-
-
-def hits_evidence(c: ContainerEvidence, hits: Hits, extra: Iterable[LogLine] = (),
-                  limit: int = 4) -> list[Evidence]:
-    """Quoted line ranges: the latest occurrence of each distinct message (plus `extra`
-    context lines), never every repeat of a restart loop."""
-    from diagnose.checklib import log_evidence
-
-    lines = dict.fromkeys(hits.quoted(limit))
-    for ln in extra:
-        lines.setdefault(ln, None)
-    return log_evidence(c, list(lines), limit=limit + 2)
