@@ -297,6 +297,9 @@ def summary_facts(hits: Hits) -> list[tuple[str, str]]:
                           f"{hits.runs_with} of {hits.runs_total}" if hits.runs_with is not None
                           else f"unknown of {hits.runs_total} (the engine no longer has the "
                           "events of the early runs)"))
+    if hits.truncated:
+        facts.append(fact("log", "truncated by --tail/--since/--max-log-bytes: earlier lines "
+                          "are not counted"))
     if hits.runs_total > 1 or not hits.latest_run:
         facts.append(fact("in the latest run", len(hits.latest_run)))
     first, last = hits.lines[0], hits.lines[-1]

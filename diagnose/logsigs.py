@@ -17,6 +17,7 @@ and language runtimes capitalise errno texts differently (`Read-only file system
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -246,6 +247,8 @@ class Hits:
     #: longer cover every run (dockerd keeps only its latest 256 events).
     runs_with: int | None
     runs_total: int
+    #: The collected log is cut (--tail, --since, --max-log-bytes): counts are lower bounds.
+    truncated: bool = False
 
     @property
     def latest(self) -> LogLine:
@@ -271,7 +274,7 @@ def run_of(boundaries: Sequence[str], line: LogLine) -> int:
     """Index of the run that printed `line` (0 = first run; lines without time: last run)."""
     if not line.timestamp:
         return len(boundaries)
-    return sum(1 for b in boundaries if b < line.timestamp)
+    return bisect.bisect_left(boundaries, line.timestamp)
 
 
 def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None) -> Hits | None:
@@ -302,6 +305,7 @@ def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None
         groups=groups,
         runs_with=len({run_of(bounds, ln) for ln in matched}) if complete else None,
         runs_total=max(restarts + 1, runs, 1),
+        truncated=bool((rec := c.records.get("logs")) is not None and rec.truncated),
     )
 
 

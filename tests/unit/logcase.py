@@ -43,6 +43,7 @@ def container(
     networks: Mapping[str, Any] | None = None,
     top: Mapping[str, Any] | None = None,
     engine_info: Mapping[str, Any] | None = None,
+    truncated: bool = False,
 ) -> ContainerEvidence:
     """A container whose logs are `lines` (stderr unless given as ("stdout", text)).
 
@@ -92,8 +93,8 @@ def container(
         layout.NETWORKS: json.dumps(networks or {}).encode(),
         layout.TOP: json.dumps(top or {}).encode(),
     }
-    records = {name: CollectorRecord(name, "web", "ok") for name in
-               ("inspect", "logs", "events", "networks", "top")}
+    records = {name: CollectorRecord(name, "web", "ok", truncated=truncated and name == "logs")
+               for name in ("inspect", "logs", "events", "networks", "top")}
     eng = EngineFacts(files={layout.ENGINE_INFO: json.dumps(engine_info or {}).encode()},
                       records={})
     return ContainerEvidence(key="web", files=files, records=records, engine=eng)

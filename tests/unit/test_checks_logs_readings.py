@@ -203,3 +203,10 @@ def test_runs_are_not_counted_when_the_engine_dropped_early_events():
     assert facts["runs that logged it"].startswith("unknown of 3")
     assert facts["repeated"] == "3x: nc: bad address 'db'"
     assert dict(findings(c)["dns-resolution-failure"].facts)["runs that logged it"] == "3 of 3"
+
+
+def test_a_cut_log_says_its_counts_are_lower_bounds():
+    line = "nc: bad address 'db'"
+    facts = dict(findings(container([line], truncated=True))["dns-resolution-failure"].facts)
+    assert facts["log"].startswith("truncated by --tail")
+    assert "log" not in dict(findings(container([line]))["dns-resolution-failure"].facts)
