@@ -234,22 +234,20 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunR
     pipe = Pipeline(registry, redactor, None, debug)
     eng_meta = manifest.get("engine") or {}
     engine_records = parts.records("engine")
-    engine = EngineFacts({}, engine_records,
-                         str(eng_meta.get("endpoint", "")), bool(eng_meta.get("local", False)))
+    endpoint, local = str(eng_meta.get("endpoint", "")), bool(eng_meta.get("local", False))
     collected_at = str(manifest.get("started_at", ""))
     order = [t.get("key") for t in manifest.get("targets") or ()]
-    first = True
+    seen_by_containers: EngineFacts | None = None
     for key, files in containers:
-        if first:
-            # The engine files written before the containers (version, info) have been read
-            # by now (`parts` fills as the archive is read).  Engine facts written after the
-            # containers (df) are not seen by container checks, exactly as in the live run.
-            engine = EngineFacts(
-                {p: d for p, d in parts.engine_files.items() if p != layout.ENGINE_DF},
-                engine_records, engine.endpoint, engine.local)
-            first = False
-        pipe.container(key, files, parts.records(key), engine, collected_at, redact=False)
-    engine = EngineFacts(dict(parts.engine_files), engine_records, engine.endpoint, engine.local)
+        # The pass reads engine files as it goes: version and info precede the containers, df
+        # follows them.  Fix the engine at the first container, so container checks see what
+        # they saw live (info, not df).
+        if seen_by_containers is None:
+            seen_by_containers = EngineFacts(dict(parts.engine_files), engine_records, endpoint,
+                                             local)
+        pipe.container(key, files, parts.records(key), seen_by_containers, collected_at,
+                       redact=False)
+    engine = EngineFacts(dict(parts.engine_files), engine_records, endpoint, local)
     host = HostFacts(dict(parts.host_files), parts.records("host"))
     reports, run_outcomes = pipe.finish(engine, host, {"started_at": collected_at,
                                                         "mode": "offline"}, order)

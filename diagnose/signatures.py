@@ -385,7 +385,10 @@ def explained_exit(c: ContainerEvidence) -> str | None:
             for slug in ("missing-shared-library", "command-not-found"):
                 if LOG_PATTERNS[slug].search(line.text):
                     return slug
-    return None
+    # The application's last words name a D4xx log signature (read-only filesystem, DNS...).
+    from diagnose.logsigs import exit_cause  # imported here: logsigs builds on this module
+
+    return exit_cause(c)
 
 
 def decisive_lines(lines: Sequence[LogLine], limit: int = 12) -> list[LogLine]:

@@ -1,0 +1,93 @@
+"""D410: The application could not start a process or thread (fork failed).
+
+What went wrong
+    fork(2), clone(2) or pthread_create failed with EAGAIN: busybox `sh: can't fork: Resource
+    temporarily unavailable`, bash `fork: retry: Resource temporarily unavailable`, nginx
+    `fork() failed while spawning "worker process" (11: Resource temporarily unavailable)`,
+    Java `OutOfMemoryError: unable to create native thread`, Go `runtime: failed to create new
+    OS thread`.  The container hit its pids limit (`--pids-limit`, counted over processes *and*
+    threads of the cgroup), the `nproc` ulimit of its user, or a host-wide limit
+    (kernel.pid_max, threads-max).  A PID 1 that never reaps exited children fills the same
+    table with zombies.
+
+How to confirm by hand
+    docker inspect -f '{{.HostConfig.PidsLimit}} {{json .HostConfig.Ulimits}}' NAME
+    docker stats --no-stream NAME            # the PIDS column against the limit
+    docker top NAME                          # many processes? <defunct> ones?
+
+Look-alikes told apart
+    `too-many-open-files` (EMFILE: descriptors, not processes); `zombie-processes` (the cause
+    when the table is full of `<defunct>` entries); `oom-killed` (memory, exit 137).
+
+Fix
+    Raise the limit (`docker update --pids-limit 1024 NAME`, or recreate with a bigger
+    `--pids-limit` / `--ulimit nproc=`), reduce worker and thread counts, and run with `--init`
+    when zombies pile up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from diagnose import logfacts, logsigs
+from diagnose.checklib import inspect_evidence, logs_command, q
+from diagnose.model import Finding, Remediation, Severity, fact
+from diagnose.registry import check
+from diagnose.snapshot import ContainerEvidence
+
+SLUG = "fork-failed"
+
+
+@check("D410", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
+def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
+    """EAGAIN from fork/clone/pthread_create, joined with PidsLimit, nproc and stats."""
+    hits = logsigs.scan(c, SLUG)
+    if hits is None:
+        return
+    pids_limit = int(c.host_config.get("PidsLimit") or 0)
+    nproc = next((u for u in c.host_config.get("Ulimits") or () if u.get("Name") == "nproc"),
+                 None)
+    current = (c.stats.get("pids_stats") or {}).get("current")
+    procs = c.top.get("Processes") or ()
+    zombies = sum(1 for p in procs if "<defunct>" in " ".join(map(str, p)))
+
+    facts = [fact("HostConfig.PidsLimit", pids_limit if pids_limit > 0 else "unlimited")]
+    if nproc:
+        facts.append(fact("nproc ulimit", f"{nproc.get('Soft')} soft, {nproc.get('Hard')} hard"))
+    if current is not None:
+        facts.append(fact("pids in the cgroup now", current))
+    if procs:
+        facts.append(fact("processes (docker top)", f"{len(procs)}, {zombies} defunct"))
+    facts += logfacts.summary_facts(hits)
+    evidence = logfacts.hits_evidence(c, hits)
+    evidence.append(inspect_evidence(c, "/HostConfig/PidsLimit", pids_limit))
+
+    if pids_limit > 0:
+        title = f"could not fork: the container reached its pids limit of {pids_limit}"
+    elif nproc:
+        title = f"could not fork: the nproc ulimit ({nproc.get('Soft')}) was reached"
+    else:
+        title = ("could not fork: the container sets no pids limit or nproc ulimit, so a "
+                 "host-wide limit was reached (kernel.pid_max, threads-max, TasksMax)")
+    if zombies:
+        title += f"; {zombies} zombie processes hold entries"
+    name = q(c.name)
+    new = max(1024, pids_limit * 4)
+    cmds = [logs_command(c), f"docker stats --no-stream {name}", f"docker top {name}"]
+    if pids_limit > 0:
+        cmds.append(f"docker update --pids-limit {new} {name}")
+    if zombies:
+        cmds.append(f"docker run --init {q(c.image_ref or 'IMAGE')}")
+    if not pids_limit and not nproc:
+        cmds.append("cat /proc/sys/kernel/pid_max /proc/sys/kernel/threads-max")
+    yield Finding(
+        title=title,
+        facts=tuple(facts),
+        evidence=tuple(evidence),
+        remediation=Remediation(
+            "Raise the process limit or lower the application's worker/thread count; if "
+            "defunct processes pile up, run with --init so PID 1 reaps them.",
+            tuple(cmds),
+        ),
+        severity=logsigs.severity(c, hits),
+    )
