@@ -255,6 +255,15 @@ def finding_ids(result: Result, target: str | None = None) -> set[str]:
     return {f["id"] for f in findings(result, target)}
 
 
+#: Stages whose findings are advice about the engine or hygiene, not the diagnosis of a failure.
+ADVICE_STAGES = frozenset({"hygiene", "engine"})
+
+
+def cause_ids(result: Result, target: str | None = None) -> set[str]:
+    """Finding ids of the diagnosis itself (security/hygiene and engine advice left out)."""
+    return {f["id"] for f in findings(result, target) if f["stage"] not in ADVICE_STAGES}
+
+
 def finding(result: Result, check_id: str, target: str | None = None) -> dict[str, Any]:
     """The one finding with `check_id` (fails the test when absent)."""
     found = [f for f in findings(result, target) if f["id"] == check_id]

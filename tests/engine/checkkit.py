@@ -16,7 +16,7 @@ from diagnose.analyse import analyse_container
 from diagnose.model import Finding
 from diagnose.registry import load_registry
 from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
-from tests.conftest import Result, docker, findings, wait_for
+from tests.conftest import Result, cause_ids, docker, findings, wait_for
 
 SEVERITY_RANK = {"info": 10, "warning": 20, "error": 30, "critical": 40}
 
@@ -30,8 +30,8 @@ def report(diagnose: Callable[..., Result], *names: str) -> Result:
 
 
 def ids(result: Result, name: str) -> set[str]:
-    """Finding ids of one target."""
-    return {f["id"] for f in findings(result, name)}
+    """Finding ids of one target's diagnosis (hygiene and engine advice left out)."""
+    return cause_ids(result, name)
 
 
 def only(result: Result, name: str, slug: str) -> dict[str, Any]:

@@ -21,9 +21,9 @@ import pytest
 from tests.conftest import (
     Engine,
     Result,
+    cause_ids,
     docker,
     finding,
-    finding_ids,
     findings,
     run_diagnose,
     wait_for,
@@ -176,7 +176,7 @@ def made(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
 
 def ids(made: dict[str, Any], key: str) -> set[str]:
-    return finding_ids(made["result"], made[key])
+    return cause_ids(made["result"], made[key])
 
 
 def one(made: dict[str, Any], key: str, slug: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import docker, findings, run_diagnose
+from tests.conftest import cause_ids, docker, run_diagnose
 from tests.engine.startkit import assert_cause, comparable, free_port, text_of
 
 
@@ -159,7 +159,7 @@ def test_missing_source_of_a_running_container_is_a_warning(started):
 
 def test_plain_created_is_not_a_mount_problem(started):
     names, result, *_ = started
-    created = {f["id"] for f in findings(result, names["created"])}
+    created = cause_ids(result, names["created"])
     assert created == {"created-not-started"}
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 
 def test_filter_all_and_names_make_one_bundle(engine, diagnose):
-    exited = engine.run("sel-exited", cmd=("sh", "-c", "exit 3"))
-    created = engine.create("sel-created", cmd=("true",))
-    running = engine.run("sel-running", cmd=("sleep", "100000"))
+    # A label of this test's own: other tests of the session share the session label.
+    own = f"diagnose.test.select={uuid.uuid4().hex[:8]}"
+    exited = engine.run("sel-exited", "--label", own, cmd=("sh", "-c", "exit 3"))
+    created = engine.create("sel-created", "--label", own, cmd=("true",))
+    running = engine.run("sel-running", "--label", own, cmd=("sleep", "100000"))
     engine.wait_status(exited, "exited")
-    mine = f"label={engine.label}"
+    mine = f"label={own}"
 
     r = diagnose("--filter", mine, "--filter", "status=exited", "-q", "-f", "json",
                  "--exit-zero")
@@ -21,7 +24,7 @@ def test_filter_all_and_names_make_one_bundle(engine, diagnose):
     # Stopped containers are included without -a (unlike docker ps).
     r = diagnose("--filter", mine, "-q", "-f", "json", "--exit-zero")
     names = {t["name"] for t in r.json()["targets"]}
-    assert {exited, created, running} <= names
+    assert names == {exited, created, running}
     assert r.bundle.name.startswith("diagnose-multi-")
     members = r.members()
     for n in (exited, created, running):
