@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -74,12 +75,15 @@ def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
 
 
 def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
-    """Run a command body; map every failure to its exit code and a one-line message."""
+    """Run a command body; map every failure to its exit code and a one-line message.
+
+    With --debug the traceback is printed too, and the exit code is still the documented one.
+    """
     try:
         code = func()
     except DiagnoseError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(exc.message, exc.hint, exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
@@ -89,15 +93,18 @@ def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
         raise
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc}",
               "this is a bug in diagnose; rerun with --debug for the traceback and report it",
               EXIT_INTERNAL)
     raise typer.Exit(code)
 
 
-def _color(no_color: bool) -> bool:
-    return (not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+def _color(no_color: bool, stream: Any = None) -> bool:
+    """ANSI colour only on a terminal, never with --no-color, NO_COLOR (no-color.org: set and
+    not empty) or TERM=dumb."""
+    stream = sys.stdout if stream is None else stream
+    return (not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
             and os.environ.get("TERM") != "dumb")
 
 
@@ -173,7 +180,8 @@ def run_cmd(
     import time
 
     from diagnose.options import parse_since, parse_size, parse_tail
-    from diagnose.run import RunOptions, stderr_progress
+    from diagnose.progress import for_stderr
+    from diagnose.run import RunOptions
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
     patterns = tuple(redact or ())
@@ -200,12 +208,14 @@ def run_cmd(
     if no_redact:
         typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
                    "and keys; do not attach it anywhere public", err=True)
-    progress = stderr_progress(not quiet and sys.stderr.isatty())
 
     def body() -> int:
         from diagnose.app import run_live
 
-        return _emit(run_live(opts, progress), fmt, no_color, severity, exit_zero)
+        # The progress display is gone before the report reaches the terminal.
+        with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
+            result = run_live(opts, progress)
+        return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
 
