@@ -129,3 +129,52 @@ def external_references(page: Page) -> list[str]:
     if re.search(r"url\s*\(|@import", page.style, re.I):
         found.append("CSS url()/@import")
     return found
+
+
+# -- terminals -------------------------------------------------------------------------------
+
+
+def run_on_terminal(args: list[str], *, stdout_tty: bool, stderr_tty: bool, cwd: Path,
+                    env: dict[str, str] | None = None, columns: int = 120,
+                    timeout: float = 180) -> tuple[int, bytes, bytes, bytes]:
+    """Run a command with stdout and/or stderr on a pseudo-terminal (the rest on pipes).
+
+    Returns (exit code, stdout pipe bytes, stderr pipe bytes, terminal bytes).
+    """
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+    for var in ("NO_COLOR", "FORCE_COLOR"):
+        if env is None or var not in env:
+            full_env.pop(var, None)
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                            stdout=slave if stdout_tty else subprocess.PIPE,
+                            stderr=slave if stderr_tty else subprocess.PIPE,
+                            cwd=cwd, env=full_env)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain_terminal() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain_terminal, daemon=True)
+    reader.start()
+    out, err = proc.communicate(timeout=timeout)
+    reader.join(10)
+    os.close(master)
+    return proc.returncode, out or b"", err or b"", b"".join(chunks)
