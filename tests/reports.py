@@ -23,7 +23,10 @@ SCHEMA_PATH = ROOT / "diagnose" / "schema" / "report-v1.json"
 @functools.cache
 def validator() -> jsonschema.Draft202012Validator:
     """A strict validator for diagnose/v1 documents (formats checked too)."""
+    from diagnose.render.document import schema as packaged
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert packaged() == schema, "the package must ship the schema of the repository"
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)

@@ -88,6 +88,16 @@ def build(report: Report) -> dict[str, Any]:
     }
 
 
+def schema() -> dict[str, Any]:
+    """The JSON Schema of this document, as shipped inside the package."""
+    import importlib.resources
+
+    text = importlib.resources.files("diagnose").joinpath("schema/report-v1.json").read_text(
+        encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
 def dumps(doc: dict[str, Any]) -> str:
     """Stable JSON text."""
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -86,3 +86,36 @@ def test_markdown_and_html_carry_the_whole_story(several):
     for t in doc["targets"]:
         for step in t["path"]:
             assert step["question"] in body
+
+
+def test_the_schema_is_strict(several):
+    import copy
+
+    import jsonschema
+
+    from tests.reports import validator
+
+    good = json.loads(render(several, Format.JSON))
+    bad_cases = []
+    doc = copy.deepcopy(good)
+    next(t for t in doc["targets"] if t["findings"])["findings"][0]["severity"] = "fatal"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["surprise"] = 1
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["targets"][0]["checks"][0]["status"] = "maybe"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    del doc["targets"][0]["path"]
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["files"][0]["path"] = "../../etc/passwd"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["schema"] = "diagnose/v2"
+    bad_cases.append(doc)
+    for case in bad_cases:
+        with pytest.raises(jsonschema.ValidationError):
+            validator().validate(case)
+    validator().validate(good)
