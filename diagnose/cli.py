@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -74,12 +75,15 @@ def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
 
 
 def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
-    """Run a command body; map every failure to its exit code and a one-line message."""
+    """Run a command body; map every failure to its exit code and a one-line message.
+
+    With --debug the traceback is printed too, and the exit code is still the documented one.
+    """
     try:
         code = func()
     except DiagnoseError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(exc.message, exc.hint, exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
@@ -89,15 +93,18 @@ def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
         raise
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc}",
               "this is a bug in diagnose; rerun with --debug for the traceback and report it",
               EXIT_INTERNAL)
     raise typer.Exit(code)
 
 
-def _color(no_color: bool) -> bool:
-    return (not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+def _color(no_color: bool, stream: Any = None) -> bool:
+    """ANSI colour only on a terminal, never with --no-color, NO_COLOR (no-color.org: set and
+    not empty) or TERM=dumb."""
+    stream = sys.stdout if stream is None else stream
+    return (not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
             and os.environ.get("TERM") != "dumb")
 
 
@@ -128,6 +135,18 @@ def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero
     sys.stdout.write(render(result.report, fmt, color=_color(no_color) and fmt is Format.TEXT))
     sys.stdout.flush()
     return EXIT_OK if exit_zero else result.report.exit_code(fail_on)
+
+
+def _redaction(no_redact: bool, patterns: list[str] | None) -> tuple[str, ...]:
+    """Validate --redact patterns; warn loudly when redaction is off."""
+    import re
+
+    for p in patterns or ():
+        _parse(re.compile, p, "--redact")
+    if no_redact:
+        typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
+                   "and keys; do not attach it anywhere public", err=True)
+    return tuple(patterns or ())
 
 
 @app.command(DEFAULT_COMMAND)
@@ -179,19 +198,17 @@ def run_cmd(
         "the bundle; the throwaway is removed and the target is never touched.")] = False,
 ) -> None:
     """Diagnose containers and write a support bundle."""
-    import re
     import time
 
     from diagnose.options import parse_since, parse_size, parse_tail
-    from diagnose.run import RunOptions, stderr_progress
+    from diagnose.progress import for_stderr
+    from diagnose.run import RunOptions
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
     if not containers and not select_all and not filters:
         _fail("name at least one container, or use --all or --filter",
               "e.g. `diagnose web`, `diagnose --filter status=exited`")
-    patterns = tuple(redact or ())
-    for p in patterns:
-        _parse(re.compile, p, "--redact")
+    patterns = _redaction(no_redact, redact)
     opts = RunOptions(
         targets=tuple(containers or ()),
         select_all=select_all,
@@ -213,15 +230,14 @@ def run_cmd(
         argv=tuple(sys.argv[1:]),
         probe=probe,
     )
-    if no_redact:
-        typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
-                   "and keys; do not attach it anywhere public", err=True)
-    progress = stderr_progress(not quiet and sys.stderr.isatty())
 
     def body() -> int:
         from diagnose.app import run_live
 
-        return _emit(run_live(opts, progress), fmt, no_color, severity, exit_zero)
+        # The progress display is gone before the report reaches the terminal.
+        with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
+            result = run_live(opts, progress)
+        return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
 
@@ -253,27 +269,22 @@ def engine_cmd(
 ) -> None:
     """Diagnose the engine and its host (no container needed): API skew, warnings, disk,
     and what cleanup would reclaim; writes diagnose-engine-<time>.tar.gz."""
-    import re
-
-    from diagnose.run import RunOptions, stderr_progress
+    from diagnose.run import RunOptions
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
-    patterns = tuple(redact or ())
-    for p in patterns:
-        _parse(re.compile, p, "--redact")
+    patterns = _redaction(no_redact, redact)
     opts = RunOptions(targets=(), output_dir=output, host=host, context=context,
                       timeout=timeout, deadline=deadline, fail_on=severity,
                       redact=not no_redact, redact_patterns=patterns, plugins=not no_plugins,
                       debug=debug, argv=tuple(sys.argv[1:]))
-    if no_redact:
-        typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
-                   "and keys; do not attach it anywhere public", err=True)
-    progress = stderr_progress(not quiet and sys.stderr.isatty())
 
     def body() -> int:
         from diagnose.engine_run import run_engine
+        from diagnose.progress import for_stderr
 
-        return _emit(run_engine(opts, progress), fmt, no_color, severity, exit_zero)
+        with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
+            result = run_engine(opts, progress)
+        return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from diagnose.snapshot import (
     without_logs,
 )
 
+#: How a run says what it is doing (diagnose.progress displays it, or not).
 Progress = Callable[[str], None]
 
 
@@ -235,17 +235,6 @@ def problems_of(registry: Registry, errors: Iterable[CheckError]) -> list[dict[s
     out += [{"source": f"check {e.code} on {e.target}",
              "message": e.trace.strip().splitlines()[-1]} for e in errors]
     return out
-
-
-def stderr_progress(enabled: bool) -> Progress:
-    """A progress callback writing to stderr (stdout carries only the report)."""
-    if not enabled:
-        return lambda _msg: None
-
-    def say(msg: str) -> None:
-        print(f"diagnose: {msg}", file=sys.stderr, flush=True)
-
-    return say
 
 
 def manifest_document(

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/engine.sh
+scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
 .venv/bin/mypy diagnose checks
 exec .venv/bin/python -m pytest "$@"

@@ -45,17 +45,33 @@ def resolve_one(api: Any, ref: str) -> dict[str, Any]:
         matches = [c for c in _listing(api) if str(c.get("Id", "")).startswith(ref)]
         if len(matches) > 1:
             shown = "; ".join(_label(c) for c in matches[:10])
+            more = f"; and {len(matches) - 10} more" if len(matches) > 10 else ""
             raise AmbiguousTarget(
                 f"container ID prefix {ref!r} is ambiguous: it matches {len(matches)} containers: "
-                f"{shown}",
+                f"{shown}{more}",
                 "give more characters of the ID, or the name",
             )
         if len(matches) == 1:
             return dict(api.inspect_container(matches[0]["Id"]))
-    names = [n.lstrip("/") for c in _listing(api) for n in (c.get("Names") or ())]
-    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "`docker ps -a` lists containers"
+    close = suggestions(ref, _listing(api))
+    hint = (f"did you mean {'; '.join(_label(c) for c in close)}? (`docker ps -a` lists them all)"
+            if close else "`docker ps -a` lists containers")
     raise TargetNotFound(f"no such container: {ref}", hint)
+
+
+def suggestions(ref: str, listing: Sequence[dict[str, Any]], limit: int = 5
+                ) -> list[dict[str, Any]]:
+    """Containers a person who typed `ref` probably meant: names containing it (Compose names
+    like `shop-web-1` for `web`, shortest first), then names within a typo of it."""
+    by_name: dict[str, dict[str, Any]] = {}
+    for c in listing:
+        for n in c.get("Names") or ():
+            by_name.setdefault(n.lstrip("/"), c)
+    low = ref.lower()
+    containing = sorted((n for n in by_name if low in n.lower()), key=lambda n: (len(n), n))
+    close = difflib.get_close_matches(ref, list(by_name), n=limit, cutoff=0.6)
+    names = list(dict.fromkeys([*containing[:limit], *close]))[:limit]
+    return [{**by_name[n], "Names": [n]} for n in names]
 
 
 #: The `docker ps --filter` keys the Engine API accepts for containers.

@@ -1,12 +1,15 @@
-"""Renderers: the report as text (tabulate), JSON (schema diagnose/v1), Markdown and HTML
-(jinja2 templates from templates/).  A renderer is a pure function from the report to a string;
-the CLI does the I/O.
+"""Renderers: the report as text, JSON (schema diagnose/v1), Markdown and HTML.
+
+Every format is one jinja2 template in templates/ (tables in text are tabulate tables drawn by
+a filter).  Adding a format is adding a member to :class:`Format` and its template to
+:data:`TEMPLATES`; tests/unit/test_formats.py fails until both exist and render a real report.
+A renderer is a pure function from the report to a string; the CLI does the I/O.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import assert_never
+from typing import Any
 
 from diagnose.analyse import Report
 
@@ -20,16 +23,50 @@ class Format(enum.StrEnum):
     HTML = "html"
 
 
-def render(report: Report, fmt: Format, color: bool = False) -> str:
-    """Render `report` in `fmt`."""
-    from diagnose.render import document, templates, text
+#: The template of each format (in the `diagnose.templates` package).
+TEMPLATES: dict[Format, str] = {
+    Format.TEXT: "summary.txt.j2",
+    Format.JSON: "summary.json.j2",
+    Format.MARKDOWN: "summary.md.j2",
+    Format.HTML: "summary.html.j2",
+}
 
-    if fmt is Format.TEXT:
-        return text.render(report, color=color)
+
+class _Paint:
+    """ANSI colour for the text template; a no-op unless colour was asked for."""
+
+    _SEVERITY = {"critical": "1;31", "error": "31", "warning": "33", "info": "36"}
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def _sgr(self, code: str, text: Any) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color and code else str(text)
+
+    def sev(self, severity: str | None, text: Any) -> str:
+        """`text` in the colour of `severity`."""
+        return self._sgr(self._SEVERITY.get(severity or "", ""), text)
+
+    def bold(self, text: Any) -> str:
+        """Bold `text`."""
+        return self._sgr("1", text)
+
+    def dim(self, text: Any) -> str:
+        """Faint `text` (pointers into the bundle)."""
+        return self._sgr("2", text)
+
+    def ok(self, text: Any) -> str:
+        """`text` in green."""
+        return self._sgr("32", text)
+
+
+def render(report: Report, fmt: Format, color: bool = False) -> str:
+    """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
+    from diagnose.render import document, templates, view
+
+    doc = document.build(report)
     if fmt is Format.JSON:
-        return document.dumps(document.build(report))
-    if fmt is Format.MARKDOWN:
-        return templates.render("summary.md.j2", document.build(report))
-    if fmt is Format.HTML:
-        return templates.render("summary.html.j2", document.build(report))
-    assert_never(fmt)
+        # Machines get the document exactly as built (JSON escapes control characters).
+        return templates.render(TEMPLATES[fmt], r=doc)
+    return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
+                            **view.build(doc))

@@ -1,6 +1,11 @@
 """The report as one JSON document (schema `diagnose/v1`); templates render from it too.
 
-diagnose/schema/report-v1.json is the JSON Schema of this document.
+diagnose/schema/report-v1.json is the JSON Schema of this document (tests validate real output
+against it).  The document is a function of the evidence only: `diagnose analyze` on a bundle
+renders it byte for byte the same every time, and the same as the live run apart from `mode`
+and `bundle`.  That is why check outcomes carry no duration: how long a pure check took is a
+fact about the machine that ran the analysis, not about the containers (collector durations
+are kept: they were measured once, at collection, and are stored in the bundle).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from diagnose.analyse import Report, TargetReport
-from diagnose.model import Severity, Status
+from diagnose.model import CheckOutcome, Severity, Status
 
 SCHEMA = "diagnose/v1"
 
@@ -30,11 +35,17 @@ def _target(t: TargetReport) -> dict[str, Any]:
         "state": {"status": t.status, "exit_code": t.exit_code, "summary": t.summary},
         "verdict": _verdict(verdict) if verdict else None,
         "findings": [f.to_dict() for f in t.findings],
-        "checks": [o.to_dict() for o in t.outcomes],
+        "checks": [_outcome(o) for o in t.outcomes],
         "check_counts": _outcome_counts(t.outcomes),
         "path": [s.to_dict() for s in t.path],
         "collectors": list(t.collectors),
     }
+
+
+def _outcome(o: CheckOutcome) -> dict[str, Any]:
+    doc = o.to_dict()
+    doc.pop("duration_ms", None)  # volatile: see the module docstring
+    return doc
 
 
 def _verdict(f: Any) -> dict[str, Any]:
@@ -67,13 +78,24 @@ def build(report: Report) -> dict[str, Any]:
         "targets": [_target(t) for t in report.targets],
         "run": {
             "findings": [f.to_dict() for o in report.run_outcomes for f in o.findings],
-            "checks": [o.to_dict() for o in report.run_outcomes],
+            "checks": [_outcome(o) for o in report.run_outcomes],
+            "check_counts": _outcome_counts(report.run_outcomes),
         },
         "redaction": meta.get("redaction", {"enabled": True, "counts": []}),
         "collectors_failed": meta.get("collectors_failed", []),
         "problems": meta.get("problems", []),
         "files": meta.get("files", []),
     }
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of this document, as shipped inside the package."""
+    import importlib.resources
+
+    text = importlib.resources.files("diagnose").joinpath("schema/report-v1.json").read_text(
+        encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -2,16 +2,22 @@
 
 Templates ship inside the package as `diagnose.templates` (the repository keeps them in
 templates/), so lookup goes through importlib.resources and works from a wheel and from an
-editable install alike.
+editable install alike.  The filters here are what keeps odd content (log lines quoted as
+evidence) from breaking a format: `md` and `code` for Markdown, autoescape for HTML, `table`
+(tabulate) and `wrap` for text.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.resources
+import json
+import re
+import textwrap
 from typing import Any
 
 import jinja2
+from tabulate import tabulate
 
 
 @functools.cache
@@ -27,30 +33,126 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["mdcell"] = _md_cell
-    env.filters["fence"] = _fence
-    env.filters["human_bytes"] = human_bytes
+    env.filters.update(
+        md=md,
+        code=code,
+        fence=fence,
+        human_bytes=human_bytes,
+        table=table,
+        wrap=wrap,
+        json=to_json,
+        excerpt=excerpt,
+        one_line=one_line,
+    )
     return env
 
 
-def render(name: str, doc: dict[str, Any]) -> str:
-    """Render template `name` with the report document as `r`."""
-    return environment().get_template(name).render(r=doc)
+def render(name: str, **context: Any) -> str:
+    """Render template `name`; the report document is passed as `r` by convention."""
+    return environment().get_template(name).render(**context)
 
 
-def _md_cell(value: Any) -> str:
-    text = str(value if value is not None else "")
-    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+# -- Markdown ----------------------------------------------------------------------------------
+
+# Everything CommonMark/GFM could read as markup inline: emphasis, code spans, links and
+# images, raw HTML and entities, table cell separators, strikethrough.  A backslash before any
+# ASCII punctuation is a literal in CommonMark (GitHub and GitLab alike).
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+# Block constructs only matter at the start of a line: headings, list items, setext underlines
+# and thematic breaks (`>`, `*` and `_` were escaped already).  `1.5 s` is not a list item.
+_MD_LEAD = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=[\s-]|$)|=+(?=\s*$)|\d{1,9}(?=[.)](?:\s|$)))")
 
 
-def _fence(text: str) -> str:
-    """A code fence longer than any backtick run inside `text`."""
-    longest = 0
-    run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
+def one_line(value: Any) -> str:
+    """Collapse line breaks (a table row or a list item must stay one line)."""
+    text = "" if value is None else str(value)
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+
+
+def md(value: Any) -> str:
+    """Markdown-escape untrusted text for inline use (paragraphs, list items, table cells)."""
+    text = _MD_INLINE.sub(r"\\\1", one_line(value))
+    # `1. x` must become `1\. x`, `- x` becomes `\- x` (a `>` was escaped above already).
+    return _MD_LEAD.sub(_lead, text, count=1)
+
+
+def _lead(m: re.Match[str]) -> str:
+    lead, mark = m.group(1), m.group(2)
+    return f"{lead}{mark}\\" if mark[0].isdigit() else f"{lead}\\{mark}"
+
+
+def code(value: Any, cell: bool = False) -> str:
+    """An inline code span that holds any text: a backtick run longer than any inside.
+
+    In a GFM table cell `|` must be escaped even inside code (`cell=True`); elsewhere a
+    backslash in a code span would show.
+    """
+    text = one_line(value)
+    if not text:
+        return "(empty)"
+    ticks = "`" * (_longest_run(text, "`") + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    if cell:
+        text = text.replace("|", "\\|")
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def fence(text: Any) -> str:
+    """A code fence longer than any backtick run inside `text` (so it cannot be closed)."""
+    return "`" * max(3, _longest_run(str(text), "`") + 1)
+
+
+def _longest_run(text: str, ch: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == ch else 0
         longest = max(longest, run)
-    return "`" * max(3, longest + 1)
+    return longest
+
+
+# -- text --------------------------------------------------------------------------------------
+
+
+def table(rows: list[list[Any]], headers: list[str] | None = None,
+          maxcolwidths: list[int | None] | None = None, fmt: str = "simple") -> str:
+    """A tabulate table (column widths capped by wrapping, so rows fit a terminal)."""
+    if not rows:
+        return ""
+    # tabulate's `maxcolwidths` would reflow every cell; wrap only the columns asked for.
+    if maxcolwidths:
+        rows = [[_wrap_cell(v, w) for v, w in zip(row, maxcolwidths, strict=False)]
+                + list(row[len(maxcolwidths):]) for row in rows]
+    return tabulate(rows, headers=headers or (), tablefmt=fmt, disable_numparse=True)
+
+
+def _wrap_cell(value: Any, width: int | None) -> Any:
+    if width is None or not isinstance(value, str) or len(value) <= width:
+        return value
+    return "\n".join(textwrap.wrap(value, width, break_on_hyphens=False,
+                                   break_long_words=True))
+
+
+def wrap(value: Any, width: int = 100, indent: str = "", first: str | None = None) -> str:
+    """Wrap a paragraph at `width` columns (never inside a hyphenated id like oom-killed)."""
+    return textwrap.fill(
+        one_line(value), width=width, initial_indent=indent if first is None else first,
+        subsequent_indent=indent, break_on_hyphens=False, break_long_words=True,
+    )
+
+
+def excerpt(value: Any, max_lines: int = 12, max_width: int = 200) -> dict[str, Any]:
+    """The first `max_lines` lines of an evidence excerpt, each cut at `max_width`."""
+    lines = str(value or "").splitlines()
+    shown = [ln if len(ln) <= max_width else ln[: max_width - 1] + "…" for ln in lines[:max_lines]]
+    return {"lines": shown, "more": max(0, len(lines) - max_lines)}
+
+
+# -- JSON and sizes ----------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> str:
+    """Stable, indented JSON text (UTF-8 kept as is)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def human_bytes(n: Any) -> str:

@@ -1,0 +1,78 @@
+"""What the human formats (text, Markdown, HTML) show besides the document itself.
+
+`build` returns the document with control characters made visible (a log line holding
+`ESC ]0;...` must not retitle a terminal, a CR must not overwrite a line, a bidi override must
+not reorder what a reader sees) and a few derived views: every finding in verdict order,
+targets worst first, totals.  Pure functions of the document; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from diagnose.analyse import verdict_key
+from diagnose.model import Finding, Status
+
+SEVERITIES = ("critical", "error", "warning", "info")
+_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting marks.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch == "\r":
+        return "\\r"
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def visible(value: Any) -> Any:
+    """`value` with control and bidi characters in every string shown as escapes (`\\x1b`)."""
+    if isinstance(value, str):
+        return _INVISIBLE.sub(_escape, value)
+    if isinstance(value, dict):
+        return {k: visible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [visible(v) for v in value]
+    return value
+
+
+def _rank(target: dict[str, Any]) -> int:
+    verdict = target["verdict"]
+    return _RANK.get(verdict["severity"], -1) if verdict else -1
+
+
+def build(doc: dict[str, Any]) -> dict[str, Any]:
+    """(document made visible, derived view) for the templates of the human formats."""
+    r = visible(doc)
+    findings = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])
+    # Most severe first; within one severity, verdict order (a cause before hygiene advice).
+    findings.sort(key=lambda f: verdict_key(Finding.from_dict(f)))
+    findings.sort(key=lambda f: _RANK.get(f["severity"], -1), reverse=True)
+    targets = sorted(r["targets"], key=_rank, reverse=True)
+    by_verdict = Counter(t["verdict"]["severity"] if t["verdict"] else "ok" for t in targets)
+    checks = Counter[str]()
+    for t in r["targets"]:
+        checks.update(t["check_counts"])
+    checks.update(r["run"]["check_counts"])
+    target_keys = {t["key"] for t in r["targets"]}
+    return {
+        "r": r,
+        "v": {
+            "findings": findings,
+            "targets": targets,
+            "single": len(targets) == 1,
+            # A target column is noise when every finding is about the one target.
+            "target_column": len(targets) != 1 or any(f["target"] not in target_keys
+                                                      for f in findings),
+            "with_findings": [t for t in targets if t["findings"]],
+            "without_findings": [t for t in r["targets"] if not t["findings"]],
+            "targets_by_verdict": {s: by_verdict.get(s, 0) for s in (*SEVERITIES, "ok")},
+            "checks": {s.value: checks.get(s.value, 0) for s in Status},
+            "checks_total": sum(checks.values()),
+            "severities": SEVERITIES,
+        },
+    }

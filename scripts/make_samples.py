@@ -1,0 +1,202 @@
+"""Make the sample bundles in samples/ and their committed renderings.
+
+    scripts/make-samples.sh            # break real containers, diagnose them, store the bundles,
+                                       # then render each as .txt, .json, .md and .html
+    scripts/make-samples.sh --render   # only re-render from the committed bundles (offline)
+
+Bundles keep STABLE names (samples/oom-killed.tar.gz, ...).  Each rendering is exactly what
+`diagnose analyze samples/NAME.tar.gz --format F --no-color --no-plugins` prints, run from the
+repository root, so it is reproducible offline and byte for byte: the report document holds no
+value that changes from one analysis of the same bundle to the next (see
+diagnose/render/document.py).  tests/unit/test_samples.py fails when a committed rendering
+differs from what the code renders now; after changing checks or renderers, run
+`scripts/make-samples.sh --render` and commit the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+IMAGE = "diagnose-test/busybox:latest"
+LABEL = "diagnose.samples=1"
+PREFIX = "sample-"
+
+#: Rendered file extension of each --format.
+FORMATS = {"text": "txt", "json": "json", "markdown": "md", "html": "html"}
+
+#: The command that regenerates renderings (quoted by the drift test's failure message).
+RENDER_COMMAND = "scripts/make-samples.sh --render"
+
+# An app that crashes the way a Python program does, from a plain sh script (the test image has
+# no Python).  Its last line quotes odd input on purpose: HTML, a pipe, backticks and emphasis
+# must come out inert and intact in every format.
+CRASH_IMAGE = "diagnose-samples/app-crash:1"
+CRASH_SCRIPT = r"""#!/bin/sh
+echo 'worker 1.4.2 starting (pid 1)'
+echo 'connecting to queue amqp://queue:5672/'
+sleep 0.2
+{
+echo 'Traceback (most recent call last):'
+echo '  File "/app/worker.py", line 41, in <module>'
+echo '    main()'
+echo '  File "/app/worker.py", line 37, in main'
+echo '    handle(parse_header(raw))'
+echo '  File "/app/proto.py", line 12, in parse_header'
+echo '    raise ValueError(f"bad header: {raw!r}")'
+echo "ValueError: bad header: '<script>alert(1)</script> | \`id\` | **x**'"
+} >&2
+exit 1
+"""
+
+
+def docker(*args: str, check: bool = True) -> str:
+    """Run the docker CLI; its stdout."""
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, check=False,
+                          timeout=120)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"make-samples: docker {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def inspect(name: str) -> dict[str, object]:
+    """`docker inspect` of one container."""
+    data = json.loads(docker("inspect", name))[0]
+    assert isinstance(data, dict)
+    return data
+
+
+def wait(what: str, predicate: Callable[[], bool], timeout: float = 60) -> None:
+    """Poll until `predicate()` holds."""
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise SystemExit(f"make-samples: timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def status(name: str) -> str:
+    """The container's State.Status."""
+    state = inspect(name)["State"]
+    assert isinstance(state, dict)
+    return str(state["Status"])
+
+
+def clean() -> None:
+    """Remove the containers (by label) and the image this script made."""
+    ids = docker("ps", "-aq", "--filter", f"label={LABEL}").split()
+    if ids:
+        docker("rm", "-f", *ids, check=False)
+    docker("rmi", "-f", CRASH_IMAGE, check=False)
+
+
+def break_containers() -> dict[str, list[str]]:
+    """Create the broken containers; sample name -> container names it diagnoses."""
+    run = ["run", "-d", "--label", LABEL, "--name"]
+    docker(*run, f"{PREFIX}oom-killed", "--memory", "32m", IMAGE,
+           "sh", "-c", "echo 'loading cache'; x=a; while true; do x=$x$x; done")
+    docker("create", "--label", LABEL, "--name", f"{PREFIX}created-not-started", IMAGE,
+           "echo", "never started")
+    with tempfile.TemporaryDirectory() as ctx:
+        (Path(ctx) / "worker.sh").write_text(CRASH_SCRIPT)
+        (Path(ctx) / "worker.sh").chmod(0o755)
+        (Path(ctx) / "Dockerfile").write_text(
+            f"FROM {IMAGE}\nCOPY worker.sh /app/worker.sh\nCMD [\"/app/worker.sh\"]\n")
+        docker("build", "-q", "--label", LABEL, "-t", CRASH_IMAGE, ctx)
+    docker(*run, f"{PREFIX}app-crash", CRASH_IMAGE)
+    docker(*run, f"{PREFIX}restart-loop", "--restart", "always", IMAGE, "sh", "-c",
+           "echo 'reading /etc/app/app.conf'; "
+           "echo 'fatal: open /etc/app/app.conf: no such file or directory' >&2; exit 2")
+    docker(*run, f"{PREFIX}healthy", IMAGE, "sh", "-c", "echo ready; exec sleep 100000")
+    wait("the OOM kill", lambda: status(f"{PREFIX}oom-killed") == "exited")
+    wait("the crash", lambda: status(f"{PREFIX}app-crash") == "exited")
+    wait("three restarts", lambda: int(str(inspect(f"{PREFIX}restart-loop")["RestartCount"]))
+         >= 3)
+    singles = ["oom-killed", "created-not-started", "app-crash", "restart-loop"]
+    samples = {name: [f"{PREFIX}{name}"] for name in singles}
+    samples["several-targets"] = [f"{PREFIX}{n}" for n in (*singles, "healthy")]
+    return samples
+
+
+def collect(samples: dict[str, list[str]]) -> None:
+    """Run the real tool on each sample's containers; keep the bundle under a stable name."""
+    SAMPLES.mkdir(exist_ok=True)
+    for sample, containers in samples.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.run(
+                [sys.executable, "-m", "diagnose", *containers, "--output", tmp, "--quiet",
+                 "--exit-zero", "--no-plugins", "--format", "json"],
+                capture_output=True, text=True, check=False, cwd=ROOT, timeout=300,
+            )
+            bundles = list(Path(tmp).glob("diagnose-*.tar.gz"))
+            if proc.returncode != 0 or len(bundles) != 1:
+                raise SystemExit(f"make-samples: diagnose failed for {sample}: {proc.stderr}")
+            shutil.copyfile(bundles[0], SAMPLES / f"{sample}.tar.gz")
+        print(f"make-samples: samples/{sample}.tar.gz", file=sys.stderr)
+
+
+def render_one(bundle: Path, fmt: str) -> str:
+    """What `diagnose analyze` prints for `bundle` in `fmt` (offline, no colour, no plugins)."""
+    env = {**os.environ, "NO_COLOR": "1", "DIAGNOSE_NO_PLUGINS": "1", "TERM": "dumb"}
+    rel = bundle.resolve().relative_to(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "analyze", str(rel), "--format", fmt, "--no-color",
+         "--no-plugins", "--exit-zero"],
+        capture_output=True, check=False, cwd=ROOT, env=env, timeout=120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"diagnose analyze {rel} --format {fmt} failed ({proc.returncode}): "
+                           f"{proc.stderr.decode('utf-8', 'replace')}")
+    return proc.stdout.decode("utf-8")
+
+
+def rendering_path(bundle: Path, fmt: str) -> Path:
+    """samples/NAME.tar.gz -> samples/NAME.<ext of fmt>."""
+    return bundle.with_name(bundle.name.removesuffix(".tar.gz") + "." + FORMATS[fmt])
+
+
+def bundles() -> list[Path]:
+    """The committed sample bundles."""
+    return sorted(SAMPLES.glob("*.tar.gz"))
+
+
+def render_all() -> None:
+    """Write every rendering of every sample bundle."""
+    jobs = [(b, f) for b in bundles() for f in FORMATS]
+    if not jobs:
+        raise SystemExit("make-samples: no bundles in samples/; run without --render first")
+    with cf.ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda job: render_one(*job), jobs))
+    for (bundle, fmt), text in zip(jobs, texts, strict=True):
+        rendering_path(bundle, fmt).write_text(text, encoding="utf-8")
+    print(f"make-samples: rendered {len(jobs)} files in samples/", file=sys.stderr)
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--render", action="store_true",
+                        help="only re-render the committed bundles (offline, no engine)")
+    args = parser.parse_args()
+    if not args.render:
+        clean()
+        try:
+            collect(break_containers())
+        finally:
+            clean()
+    render_all()
+
+
+if __name__ == "__main__":
+    main()
