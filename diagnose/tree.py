@@ -12,7 +12,7 @@ from typing import Any
 from diagnose import layout
 from diagnose.checklib import argv, signal_name, signal_of_exit
 from diagnose.model import CheckOutcome, PathStep, Status
-from diagnose.snapshot import ContainerEvidence
+from diagnose.snapshot import ContainerEvidence, LogLine, parse_time
 from diagnose.startsig import start_blocked_by_mount
 
 
@@ -147,7 +147,7 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
         answer = f"{len(c.stdout)} stdout and {len(c.stderr)} stderr lines"
         if log_rec.truncated:
             answer += " (truncated by the caps)"
-        last = next((ln for ln in reversed(c.log_lines) if ln.text.strip()), None)
+        last = last_line(c)
         if last is not None:
             answer += f"; last line: {last.text[:160]!r}"
     else:
@@ -172,6 +172,23 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
                      + (f" (+{len(skipped) - 6} more)" if len(skipped) > 6 else ""))
         )
     return steps
+
+
+def last_line(c: ContainerEvidence) -> LogLine | None:
+    """The line a person would call "the last one".
+
+    The engine timestamps stdout and stderr in separate copiers, so lines printed a moment apart
+    can swap across streams; when the latest stdout line is within 100 ms of the latest stderr
+    line, the stderr one (where errors go) is taken.
+    """
+    last = next((ln for ln in reversed(c.log_lines) if ln.text.strip()), None)
+    err = next((ln for ln in reversed(c.stderr) if ln.text.strip()), None)
+    if last is None or err is None or last.stream == "stderr":
+        return last
+    t_last, t_err = parse_time(last.timestamp), parse_time(err.timestamp)
+    if t_last is not None and t_err is not None and (t_last - t_err).total_seconds() < 0.1:
+        return err
+    return last
 
 
 def _event_label(e: Mapping[str, Any]) -> str:
