@@ -5,15 +5,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
-import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from diagnose import layout
 from diagnose.analyse import Report
+from diagnose.archive import check_output_dir, scan_for_secrets
 from diagnose.bundle import BundleReader
-from diagnose.errors import EngineError, SecretLeak
-from diagnose.redact import MIN_PROPAGATE, Redactor
+from diagnose.redact import Redactor
 from diagnose.render import Format, render
 from diagnose.run import (
     Pipeline,
@@ -45,11 +45,12 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     from diagnose.collect import engine_facts as ef
     from diagnose.collect.connect import connect, engine_error, resolve_endpoint
     from diagnose.collect.host import collect_host
-    from diagnose.collect.record import Deadline, run_collector
+    from diagnose.collect.record import Deadline, GuardedAPI, run_collector
     from diagnose.collect.runner import CollectOptions, collect_all
     from diagnose.collect.targets import resolve
 
     started = now()
+    check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
     registry = registry_for(opts.plugins)
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
@@ -64,14 +65,17 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
         raise engine_error(endpoint, exc) from exc
     progress(f"engine {endpoint.host} ({endpoint.source}); {len(inspects)} target(s)")
 
-    redactor = Redactor(opts.redact, opts.redact_patterns)
+    redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
     for ins in inspects:
         redactor.learn_inspect(ins)
-    keys = unique_keys(inspects)
+    # Directory and bundle names come from container names, which may hold a learned secret.
+    keys = unique_keys([{**ins, "Name": redactor.plain(str(ins.get("Name", "")))}
+                        for ins in inspects])
     writer = _open_writer(opts, keys, started)
     pipe = Pipeline(registry, redactor, writer, opts.debug)
     try:
         deadline = Deadline(opts.deadline)
+        api = GuardedAPI(client.api, deadline)
         engine_records: dict[str, CollectorRecord] = {}
         engine_files: dict[str, bytes] = {}
         version: dict[str, Any] = {}
@@ -87,7 +91,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
             info, piece = ef.collect_info(api)
             return piece
 
-        with cf.ThreadPoolExecutor(3, thread_name_prefix="engine") as epool:
+        with _pool(3, "engine") as epool:
             df_future = epool.submit(run_collector, "df", "engine", lambda: ef.collect_df(api),
                                      deadline)
             for name, fn in (("version", version_piece), ("info", info_piece)):
@@ -95,8 +99,9 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                 engine_records[name] = rec
                 engine_files.update(files)
             if not engine_records["version"].ok and not engine_records["info"].ok:
-                raise EngineError(f"the engine at {endpoint.host} stopped answering: "
-                                  f"{engine_records['info'].reason}", "check dockerd")
+                # The targets were resolved: what was seen is still worth a (partial) bundle.
+                progress(f"warning: the engine stopped answering: "
+                         f"{engine_records['info'].reason}; the bundle will be partial")
             engine_files = pipe.add_files(engine_files)
             data_root = str(info.get("DockerRootDir") or "")
             host_rec, host_files = run_collector(
@@ -118,7 +123,12 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                 done += 1
                 target = pipe.container(item.key, item.files, item.records, engine, collected_at)
                 progress(f"[{done}/{len(keys)}] {item.key}: {target.summary}")
-            df_rec, df_files = df_future.result()
+            try:
+                df_rec, df_files = df_future.result(timeout=deadline.remaining())
+            except cf.TimeoutError:
+                df_rec = CollectorRecord("df", "engine", "failed",
+                                         "overall --deadline reached before it finished")
+                df_files = {}
         engine_records["df"] = df_rec
         df_files = pipe.add_files(df_files)
         engine = EngineFacts({**engine_files, **df_files}, engine_records, endpoint.host,
@@ -127,16 +137,16 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
         reports, run_outcomes = pipe.finish(engine, host, run_meta, keys)
         all_records = [*engine_records.values(), host_rec, *pipe.records]
         pipe.add_files(check_error_files(pipe.errors), redact=True)
-        report = _report(
+        report = redactor.scrub(_report(
             mode="live", started=started, engine=engine, source=endpoint.source, host=host,
             bundle=str(writer.final_path), redactor=redactor, records=all_records,
             pipe=pipe, reports=reports, run_outcomes=run_outcomes, files=list(writer.files),
-        )
+        ))
         head = _head_files(report, redactor)
         files_all = [*({"path": p, "size": len(d), "sha256": _sha(d)} for p, d in head),
                      *writer.files]
         finished = now()
-        manifest = manifest_document(
+        manifest = redactor.scrub(manifest_document(
             started=started, finished=finished, argv=redacted_argv(opts.argv, redactor),
             engine=report.meta["engine"], records=all_records, files=files_all,
             redaction={"enabled": redactor.enabled, "counts": redactor.report()},
@@ -145,18 +155,28 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
                      "timeout": opts.timeout, "deadline": opts.deadline, "jobs": opts.jobs},
             checks={"count": len(registry), "errored": len(pipe.errors),
                     "problems": report.meta["problems"]},
-        )
-        path = writer.finish([(layout.MANIFEST, dump(manifest)), *head])
+        ))
+        path = writer.finish([(layout.MANIFEST, dump(manifest)), *head],
+                             verify=lambda tmp: scan_for_secrets(tmp, redactor))
     except BaseException:
         writer.abort()
         raise
     finally:
         with contextlib.suppress(Exception):
             client.close()
-    if redactor.enabled:
-        _rescan(path, redactor)
     progress(f"bundle written: {path}")
     return RunResult(report, path, redactor)
+
+
+@contextlib.contextmanager
+def _pool(workers: int, name: str) -> Iterator[cf.ThreadPoolExecutor]:
+    """A thread pool that never waits at exit for engine calls nobody needs any more
+    (Ctrl-C, or the deadline passed): each ends by itself within --timeout."""
+    pool = cf.ThreadPoolExecutor(workers, thread_name_prefix=name)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _open_writer(opts: RunOptions, keys: list[str], started: float) -> Any:
@@ -182,37 +202,15 @@ def _report(*, mode: str, started: float, engine: EngineFacts, source: str, host
 
 
 def _head_files(report: Report, redactor: Redactor) -> list[tuple[str, bytes]]:
-    """findings.json, summary.md and summary.html, redacted like every other byte."""
-    out = []
-    for path, fmt in ((layout.FINDINGS, Format.JSON), (layout.SUMMARY_MD, Format.MARKDOWN),
-                      (layout.SUMMARY_HTML, Format.HTML)):
-        # Our own documents are built from redacted evidence; the text pass is a safety net
-        # (a structural pass would mistake report fields such as "key" for secrets).
-        out.append((path, redactor.text_file(path, render(report, fmt).encode("utf-8"))))
-    return out
+    """findings.json, summary.md and summary.html.
 
-
-def _rescan(path: Path, redactor: Redactor) -> None:
-    """Reread the finished archive; any learned secret still inside deletes the bundle."""
-    secrets = [s.encode("utf-8", "surrogateescape") for s in redactor.secrets()
-               if len(s) >= MIN_PROPAGATE]
-    if not secrets:
-        return
-    leaked: list[str] = []
-    with tarfile.open(path, "r:gz") as tf:
-        for member in tf:
-            if not member.isreg():
-                continue
-            fh = tf.extractfile(member)
-            data = fh.read() if fh is not None else b""
-            if any(s in data for s in secrets):
-                leaked.append(member.name)
-    if leaked:
-        path.unlink(missing_ok=True)
-        raise SecretLeak(
-            f"a secret survived redaction in {', '.join(leaked[:5])}; the bundle was deleted",
-            "report this as a bug; use --redact PATTERN to add a rule meanwhile",
-        )
+    They are rendered from the report, which is built from redacted evidence and scrubbed
+    (:meth:`Redactor.scrub`) like stdout; the post-write rescan covers them as every file.
+    """
+    del redactor  # kept in the signature: callers pass the run's redactor
+    return [(path, render(report, fmt).encode("utf-8"))
+            for path, fmt in ((layout.FINDINGS, Format.JSON), (layout.SUMMARY_MD, Format.MARKDOWN),
+                              (layout.SUMMARY_HTML, Format.HTML))]
 
 
 def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunResult:

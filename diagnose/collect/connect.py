@@ -129,6 +129,10 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
         )
     except DockerException as exc:
         raise engine_error(endpoint, exc) from exc
+    # docker-py switches the socket timeout off for streamed responses (logs, archives), made
+    # for `follow`, which we never use: keep --timeout on every read, so an engine that stops
+    # answering in the middle of a log cannot hang the run.
+    client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
     return client
 
 
@@ -140,7 +144,7 @@ def engine_error(endpoint: Endpoint, exc: BaseException) -> EngineError:
     if isinstance(cause, PermissionError) or "Permission denied" in text:
         return EngineError(
             f"permission denied on the Docker engine socket {where}",
-            "run as root, or add your user to the docker group (then log in again)",
+            "add your user to the docker group (then log in again) or run it with sudo",
         )
     if isinstance(cause, FileNotFoundError) or (
         isinstance(cause, OSError) and cause.errno in (errno.ENOENT, errno.ECONNREFUSED)

@@ -1,0 +1,205 @@
+"""What looks secret: names, text patterns, PEM blocks, and the spans redaction never rewrites.
+
+Pure data and pure functions; :mod:`diagnose.redact` applies them.  Every rule names the part
+of a match that is the secret (group `v`, or `v2`/`v3` for alternative spellings) so the
+placeholder can replace exactly that and leave the key visible: `DB_PASSWORD=[redacted-1]`,
+`postgres://app:[redacted-2]@db`, `Authorization: Bearer [redacted-3]`.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+PLACEHOLDER_RE = re.compile(r"\[redacted-\d+\]")
+
+#: Name fragments that mark a variable, label, flag or field as secret (case-insensitive).
+_SECRET_SUBSTRINGS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE",
+                      "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PASSPHRASE",
+                      "REQUIREPASS", "MASTERAUTH", "AUTHORIZATION", "OAUTH", "PRIVKEY")
+#: Whole words of a name (split on `_`, `-`, `.` and camelCase) that mark it secret.
+_SECRET_PARTS = {"KEY", "KEYS", "PASS", "PWD", "AUTH", "DSN", "SALT", "COOKIE", "SESSION",
+                 "SIGNATURE", "CREDS", "JWT", "OTP", "PIN", "CERTKEY", "AUTHKEY", "HMAC"}
+#: Normalised (upper case, letters and digits only) names that look secret but are not,
+#: among them engine fields such as NetworkSettings.SandboxKey.
+_NOT_SECRET_NAMES = {"KEYBOARD", "PASSTHROUGH", "AUTHTYPE", "AUTHOR", "AUTHORS", "TOKENTYPE",
+                     "SANDBOXKEY", "CERTISSUERPUBLICKEY", "AUTHORITY", "KEYSPACE", "PINNED",
+                     "SESSIONS"}
+#: A secret-looking name with one of these last words holds a reference to a secret (a
+#: file, a path, an id, a URL whose password the URL rule handles), not the secret itself.
+#: Redacting those would spread harmless values such as `/run/secrets` over the evidence.
+_REFERENCE_SUFFIXES = ("FILE", "PATH", "DIR", "FILENAME", "LOCATION", "ID", "IDS", "NAME",
+                       "TYPE", "URL", "URI", "ENDPOINT", "HOST", "PORT", "ENABLED", "ENABLE",
+                       "DISABLED", "TTL", "TIMEOUT", "LENGTH", "SIZE", "ALGORITHM", "ALG",
+                       "EXPIRY", "EXPIRES", "VERSION", "MODE", "METHOD", "PROVIDER", "ISSUER",
+                       "PUBLIC", "PUB", "FINGERPRINT")
+_PUBLIC_ENDINGS = ("PUBLICKEY", "PUBKEY", "KEYID")
+
+
+@functools.lru_cache(maxsize=4096)
+def secret_name(name: str, extra: tuple[str, ...] = ()) -> bool:
+    """Does a variable/label/flag/field name look like it holds a secret?
+
+    `extra` are user-configured name fragments (config file `redact_names`), matched as
+    case-insensitive substrings.
+    """
+    upper = name.upper().lstrip("-")
+    flat = re.sub(r"[^A-Z0-9]", "", upper)
+    if not flat:
+        return False
+    if any(e and e.upper() in upper for e in extra):
+        return True
+    if flat in _NOT_SECRET_NAMES or flat.endswith(_PUBLIC_ENDINGS):
+        return False
+    words = [w for w in re.split(r"[^A-Z0-9]+",
+                                 re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()) if w]
+    if len(words) > 1 and words[-1] in _REFERENCE_SUFFIXES:
+        return False
+    if any(s in upper for s in _SECRET_SUBSTRINGS):
+        return True
+    return bool(set(words) & _SECRET_PARTS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One text pattern: its report name, regex, and how much its matches are trusted.
+
+    `gate`: the match's group `k` must look like a secret name.  `learn`: "always" spreads
+    the value to every other place it occurs (and the rescan looks for it); "strong" only
+    when the value looks like a real secret rather than a word (free-text key: value pairs
+    such as `auth: failed` in a log must not make "failed" vanish everywhere).
+    """
+
+    name: str
+    regex: re.Pattern[str]
+    gate: bool = False
+    learn: str = "always"
+
+
+_KV_NAME = (r"[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|key|auth|credential|private|dsn|salt|"
+            r"cookie|session|signature|creds|jwt|hmac)[A-Za-z0-9_.-]*")
+
+TEXT_RULES: tuple[Rule, ...] = (
+    Rule("url-password", re.compile(
+        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*:(?P<v>[^\s/?#\"'<>]+)@")),
+    Rule("authorization-header", re.compile(
+        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+        r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?"
+        r"(?P<v>[^\s\"',;\[\]]{6,})")),
+    Rule("bearer-token", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)")),
+    Rule("jwt", re.compile(
+        r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)")),
+    Rule("aws-access-key-id", re.compile(
+        r"\b(?P<v>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b")),
+    Rule("aws-secret-key", re.compile(
+        r"(?i)aws[A-Za-z0-9_.-]{0,30}(?:secret|key)[A-Za-z0-9_.-]{0,30}[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")),
+    Rule("github-token", re.compile(
+        r"\b(?P<v>gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
+    Rule("gitlab-token", re.compile(
+        r"\b(?P<v>gl(?:pat|dt|rt|ptt|soat|cbt|imt|ft|oas|agent)-[A-Za-z0-9_-]{20,}"
+        r"|GR1348941[A-Za-z0-9_-]{20,})")),
+    Rule("slack-token", re.compile(
+        r"\b(?P<v>xox[abposre]-[A-Za-z0-9-]{10,})"
+        r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/]{20,})")),
+    Rule("stripe-key", re.compile(
+        r"\b(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{20,})")),
+    Rule("saas-token", re.compile(
+        r"\b(?P<v>AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|SG\.[A-Za-z0-9_-]{16,}\."
+        r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})")),
+    Rule("key-value-pair", re.compile(
+        r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + r")[\"']?\s*(?:=|:(?!//))\s*"
+        r"(?!(?:basic|bearer|digest|negotiate|token)\s)"
+        r"(?:\"(?P<v>(?:[^\"\\\n]|\\.)+)\"|'(?P<v2>[^'\n]+)'"
+        r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))"), gate=True, learn="strong"),
+)
+
+#: Cheap pre-filter: a string matching none of these cannot match any rule above.
+TRIGGER = re.compile(
+    r"(?i)://|authoriz|bearer|eyJ|A[KSGIRNBC][A-Z0-9]{2}[A-Z0-9]{16}|aws|gh[pousr]_|github_pat|"
+    r"gl[a-z]{1,5}-|GR1348941|xox|hooks\.slack|_live_|_test_|whsec_|AIza|npm_|SG\.|dop_v1|hf_|"
+    r"pass|pwd|secret|token|key|auth|credential|private|dsn|salt|cookie|session|signature|"
+    r"creds|jwt|hmac")
+
+# -- PEM private keys ---------------------------------------------------------------------------
+_ARMOUR = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+PEM_BEGIN = re.compile(r"-----BEGIN " + _ARMOUR)
+PEM_END = re.compile(r"-----END " + _ARMOUR)
+PEM_FULL = re.compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>.*?)(?=-----END " + _ARMOUR + ")",
+                      re.S)
+PEM_OPEN = re.compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>(?:(?!-----END ).)+)\Z", re.S)
+PEM_ORPHAN_END = re.compile(r"(?P<v>(?:[A-Za-z0-9+/=]|\\[rn]|\s){16,})(?=-----END " + _ARMOUR
+                            + ")")
+#: A line of key material inside a PEM block (base64, or the legacy encryption headers).
+PEM_BODY_LINE = re.compile(r"^\s*(?:[A-Za-z0-9+/=]{8,}|Proc-Type:.*|DEK-Info:.*|)\s*$")
+
+# -- spans that are never rewritten -------------------------------------------------------------
+#: Docker's `--timestamps` prefix of a log line.
+LOG_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
+_PROTECTED = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"  # RFC 3339 times
+    r"|(?<![0-9A-Za-z])(?:sha256:)?[0-9a-f]{12,}(?![0-9A-Za-z])"  # IDs and digests
+    r"|\[redacted-\d+\]"  # our own placeholders
+)
+
+#: Values too common to be spread as secrets (they are still replaced where found by name).
+STOP_VALUES = frozenset({
+    "true", "false", "null", "none", "nil", "yes", "no", "on", "off", "enabled", "disabled",
+    "created", "running", "paused", "restarting", "removing", "exited", "dead", "healthy",
+    "unhealthy", "starting", "default", "bridge", "host", "local", "json-file", "redacted",
+})
+MIN_PROPAGATE = 4  # shorter values are redacted where found, not searched for everywhere
+MIN_LINE = 8  # lines of a multi-line secret that are searched for on their own
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Timestamps, engine IDs/digests and placeholders in `text`: never rewritten inside."""
+    return [m.span() for m in _PROTECTED.finditer(text)]
+
+
+def strictly_inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Is `span` part of (and shorter than) one of `spans`?
+
+    A learned secret `2024` inside a timestamp or `beef` inside a container ID is a
+    coincidence, not a leak; a secret that *is* a whole 40-hex token is still replaced.
+    """
+    a, b = span
+    return any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans)
+
+
+def strong(value: str) -> bool:
+    """Does a value found in free text look like a real secret rather than a word?"""
+    if len(value) < 8:
+        return False
+    classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
+               + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+    return classes >= 2
+
+
+def propagates(value: str) -> bool:
+    """Is `value` searched for everywhere once learned (and by the post-write rescan)?"""
+    return (len(value) >= MIN_PROPAGATE and value.lower() not in STOP_VALUES
+            and not PLACEHOLDER_RE.fullmatch(value))
+
+
+def variants(value: str) -> set[str]:
+    """How a secret may be spelled in other files: JSON- and HTML-escaped, percent-encoded,
+    Markdown-table-escaped, and each long line of a multi-line value on its own."""
+    out = {
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        html.escape(value),
+        urllib.parse.quote(value, safe=""),
+        value.replace("|", "\\|"),
+    }
+    if "\n" in value:
+        for line in value.splitlines():
+            line = line.strip()
+            if len(line) >= MIN_LINE and not PEM_BEGIN.search(line) and not PEM_END.search(line):
+                out.add(line)
+    out.discard(value)
+    return {v for v in out if propagates(v)}
