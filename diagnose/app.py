@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -213,13 +214,20 @@ def _head_files(report: Report, redactor: Redactor) -> list[tuple[str, bytes]]:
                               (layout.SUMMARY_HTML, Format.HTML))]
 
 
-def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunResult:
-    """Rebuild the evidence from a bundle (no engine) and run the same checks."""
+def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
+                redactor: Redactor | None = None) -> RunResult:
+    """Rebuild the evidence from a bundle (no engine) and run the same checks.
+
+    A bundle written with --no-redact is redacted in memory with `redactor` (when given and
+    enabled) before the checks see it, so stdout stays free of its secrets.
+    """
     registry = registry_for(plugins)
     reader = BundleReader(bundle)
     parts, containers = reader.read()
     manifest = parts.manifest
-    redactor = Redactor(enabled=False)
+    was_redacted = bool((manifest.get("redaction") or {}).get("enabled", True))
+    if redactor is None or was_redacted:
+        redactor = Redactor(enabled=False)
     pipe = Pipeline(registry, redactor, None, debug)
     eng_meta = manifest.get("engine") or {}
     engine_records = parts.records("engine")
@@ -229,10 +237,16 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunR
     order = [t.get("key") for t in manifest.get("targets") or ()]
     for key, files in containers:
         # Engine facts written after containers (df) are not seen by container checks,
-        # exactly as in the live run.
-        pipe.container(key, files, parts.records(key), engine, collected_at, redact=False)
-    engine = EngineFacts(dict(parts.engine_files), engine_records, engine.endpoint, engine.local)
-    host = HostFacts(dict(parts.host_files), parts.records("host"))
+        # exactly as in the live run; those before them are (the reader fills them in as it
+        # passes them, so the view is rebuilt here).
+        engine = EngineFacts(redactor.files(parts.engine_files, ""), engine_records,
+                             engine.endpoint, engine.local)
+        redactor.learn_inspect(_json_or_empty(files.get(layout.INSPECT)))
+        pipe.container(key, files, parts.records(key), engine, collected_at,
+                       redact=redactor.enabled)
+    engine = EngineFacts(redactor.files(parts.engine_files, ""), engine_records,
+                         engine.endpoint, engine.local)
+    host = HostFacts(redactor.files(parts.host_files, ""), parts.records("host"))
     reports, run_outcomes = pipe.finish(engine, host, {"started_at": collected_at,
                                                         "mode": "offline"}, order)
     started_ts = _parse_epoch(collected_at)
@@ -244,7 +258,15 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False) -> RunR
         files=[f for f in parts.file_list if f.get("path") not in
                (layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML)],
     )
-    return RunResult(report, None)
+    return RunResult(redactor.scrub(report), None)
+
+
+def _json_or_empty(data: bytes | None) -> dict[str, Any]:
+    try:
+        doc = json.loads(data or b"{}")
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _recorded_redaction(manifest: dict[str, Any]) -> Redactor:

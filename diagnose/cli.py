@@ -66,10 +66,9 @@ def _main(
 
 
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
-    text = f"diagnose: error: {message}"
-    if hint:
-        text += f"\n  hint: {hint}"
-    typer.echo(text, err=True)
+    # One line, whatever the message quotes (a container name, a path, an engine error).
+    text = f"diagnose: error: {message}" + (f"; {hint}" if hint else "")
+    typer.echo(" ".join(text.split()), err=True)
     raise typer.Exit(code)
 
 
@@ -120,6 +119,20 @@ NoPluginsOpt = Annotated[bool, typer.Option("--no-plugins", help="Do not load th
                                             "checks (or set DIAGNOSE_NO_PLUGINS=1).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line "
                                         "errors.")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Configuration file (default $XDG_CONFIG_HOME/diagnose/config.toml): "
+    "redact = [regex...], redact_names = [fragment...].", dir_okay=False)]
+RedactOpt = Annotated[list[str] | None, typer.Option(
+    "--redact", help="Extra regex to redact (group 1 if any, else the match); repeatable.")]
+
+
+def _redaction(config: Path | None, patterns: list[str] | None) -> tuple[tuple[str, ...],
+                                                                          tuple[str, ...]]:
+    """Patterns and secret-name fragments from the config file plus --redact."""
+    from diagnose.config import load_config
+
+    cfg = load_config(config)
+    return (*cfg.redact, *(patterns or ())), cfg.redact_names
 
 
 def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero: bool) -> int:
@@ -162,9 +175,8 @@ def run_cmd(
     = False,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
                                             "...-UNREDACTED.tar.gz).")] = False,
-    redact: Annotated[list[str] | None, typer.Option(
-        "--redact", help="Extra regex to redact (group 1 if any, else the match); "
-        "repeatable.")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -203,9 +215,13 @@ def run_cmd(
     progress = stderr_progress(not quiet and sys.stderr.isatty())
 
     def body() -> int:
+        import dataclasses
+
         from diagnose.app import run_live
 
-        return _emit(run_live(opts, progress), fmt, no_color, severity, exit_zero)
+        patterns, names = _redaction(config, redact)
+        live = dataclasses.replace(opts, redact_patterns=patterns, redact_names=names)
+        return _emit(run_live(live, progress), fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
 
@@ -219,16 +235,59 @@ def analyze_cmd(
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
     no_plugins: NoPluginsOpt = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Show an -UNREDACTED bundle's "
+                                            "secrets on stdout (redacted by default).")]
+    = False,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
     severity = _parse(Severity.parse, fail_on, "--fail-on")
+    for p in redact or ():
+        _parse(__import__("re").compile, p, "--redact")
 
     def body() -> int:
         from diagnose.app import run_analyze
+        from diagnose.redact import Redactor
 
-        return _emit(run_analyze(bundle, not no_plugins, debug), fmt, no_color, severity,
-                     exit_zero)
+        patterns, names = _redaction(config, redact)
+        redactor = Redactor(not no_redact, patterns, names)
+        return _emit(run_analyze(bundle, not no_plugins, debug, redactor), fmt, no_color,
+                     severity, exit_zero)
+
+    _guard(body, debug)
+
+
+@app.command("redact")
+def redact_cmd(
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.tar.gz) written "
+                                           "by diagnose, e.g. an -UNREDACTED one.",
+                                           show_default=False)],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file or directory (default: next to BUNDLE, without "
+        "-UNREDACTED).")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Redact an existing bundle into a new file (the input is never changed)."""
+    for p in redact or ():
+        _parse(__import__("re").compile, p, "--redact")
+
+    def body() -> int:
+        from diagnose.rebundle import redact_bundle
+        from diagnose.redact import Redactor
+
+        patterns, names = _redaction(config, redact)
+        result = redact_bundle(bundle, output, Redactor(True, patterns, names),
+                               plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
+        total = sum(n for n in result.redactor.counts.values()) if result.redactor else 0
+        typer.echo(f"{result.bundle}")
+        typer.echo(f"diagnose: redacted bundle written ({total} value(s) replaced): "
+                   f"{result.bundle}", err=True)
+        return EXIT_OK
 
     _guard(body, debug)
 
@@ -283,8 +342,29 @@ def explain_cmd(
 
 def main() -> None:
     """Console-script entry point."""
+    code: Any = EXIT_OK
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
+                   err=True)
+        code = EXIT_INTERRUPTED
+    except SystemExit as exc:
+        code = exc.code
+    _exit(code)
+
+
+def _exit(code: Any) -> NoReturn:
+    """Exit now, even when a worker thread still waits on an engine that stopped answering
+    (Ctrl-C, --deadline): the bundle is complete or removed by then, nothing is pending."""
+    import threading
+
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import json
 import re
 from collections import Counter
@@ -60,6 +61,7 @@ class Redactor:
         self._spread_re: re.Pattern[str] | None = None
         self._quiet = 0  # > 0: nothing is counted (pre-scans, report scrubbing)
         self._learning = 0  # > 0: only learn, output is thrown away (no spreading)
+        self._offset = 0  # placeholder numbers already used by the input (re-redaction)
 
     # -- placeholders -------------------------------------------------------------------------
     def _replace(self, value: str, rule: str, where: str, learn: bool = True) -> str:
@@ -69,7 +71,7 @@ class Redactor:
             self.counts[(rule, where)] += 1
         ph = self._placeholders.get(value)
         if ph is None:
-            ph = f"[redacted-{len(self._placeholders) + 1}]"
+            ph = f"[redacted-{self._offset + len(self._placeholders) + 1}]"
             self._placeholders[value] = ph
         if learn:
             self._learn(value, ph)
@@ -80,6 +82,19 @@ class Redactor:
             if rr.propagates(v) and v not in self._spread:
                 self._spread[v] = ph
                 self._spread_re = None
+
+    def reserve_placeholders(self, used: int) -> None:
+        """Number placeholders after `used` (re-redacting a bundle that already has some),
+        so one placeholder never stands for two different secrets.  Only call this before
+        any output was produced: placeholders learned so far are renumbered."""
+        if used <= 0:
+            return
+        shift = {ph: f"[redacted-{int(ph[10:-1]) + used}]"
+                 for ph in self._placeholders.values()}
+        self._placeholders = {v: shift[p] for v, p in self._placeholders.items()}
+        self._spread = {v: shift[p] for v, p in self._spread.items()}
+        self._offset += used
+        self._spread_re = None
 
     def _secret(self, name: str) -> bool:
         return secret_name(name, self._names)
@@ -143,9 +158,9 @@ class Redactor:
         if rr.TRIGGER.search(s):
             for rule in rr.TEXT_RULES:
                 if rule.regex.search(s):
-                    s = rule.regex.sub(lambda m, r=rule: self._sub(m, r, where), s)
+                    s = rule.regex.sub(functools.partial(self._sub, rule=rule, where=where), s)
         for rx in self._extra:
-            s = rx.sub(lambda m, rx=rx: self._sub_user(m, rx, where), s)
+            s = rx.sub(functools.partial(self._sub_user, rx=rx, where=where), s)
         return s
 
     def _sub(self, m: re.Match[str], rule: rr.Rule, where: str) -> str:
