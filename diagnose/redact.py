@@ -288,7 +288,9 @@ class Redactor:
         """A command line as a list: flags, assignments, then patterns on every element."""
         if not self.enabled:
             return list(args)
-        return [self.text(a, where) if isinstance(a, str) else a
+        # An element with spaces is a command line of its own (`sh -c "app --password x"`).
+        return [(self.command_line(a, where) if any(c.isspace() for c in a)
+                 else self.text(a, where)) if isinstance(a, str) else a
                 for a in self._argv_structural(list(args), where)]
 
     def command_line(self, line: str, where: str) -> str:

@@ -113,7 +113,7 @@ TEXT_RULES: tuple[Rule, ...] = (
         r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})")),
     Rule("key-value-pair", re.compile(
         r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + r")[\"']?\s*(?:=|:(?!//))\s*"
-        r"(?!(?:basic|bearer|digest|negotiate|token)\s)"
+        r"(?![\"']?(?:basic|bearer|digest|negotiate|token)\s)"
         r"(?:\"(?P<v>(?:[^\"\\\n]|\\.)+)\"|'(?P<v2>[^'\n]+)'"
         r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))"), gate=True, learn="strong"),
 )
