@@ -133,7 +133,21 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
     # for `follow`, which we never use: keep --timeout on every read, so an engine that stops
     # answering in the middle of a log cannot hang the run.
     client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
+    _timeout_every_call(client.api)
     return client
+
+
+def _timeout_every_call(api: Any) -> None:
+    """docker-py asks for no timeout at all on some reads (`events`, for `docker events`
+    without --until); ours always have an end, so --timeout applies to them too."""
+    get = api._get
+
+    def timed_get(url: str, **kwargs: Any) -> Any:
+        if "timeout" in kwargs and kwargs["timeout"] is None:
+            kwargs["timeout"] = api.timeout
+        return get(url, **kwargs)
+
+    api._get = timed_get
 
 
 def engine_error(endpoint: Endpoint, exc: BaseException) -> EngineError:
