@@ -18,7 +18,7 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.archive import BundleWriter, scan_for_secrets
-from diagnose.bundle import BundleParts, BundleReader
+from diagnose.bundle import HEAD_FILES, BundleReader
 from diagnose.errors import UsageError
 from diagnose.redact import PLACEHOLDER_RE, Redactor
 from diagnose.run import (
@@ -65,39 +65,56 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
     started = now()
     dest = output_path(src, out)
     _learn_everything(src, redactor)
-    reader = BundleReader(src)
-    parts, containers = reader.read()
+    parts, members = BundleReader(src).members()
     manifest = parts.manifest
     registry = registry_for(plugins)
     writer = BundleWriter(dest.parent, dest.name, overwrite=False)
     pipe = Pipeline(registry, redactor, writer, debug)
     try:
-        written: dict[str, bytes] = {}
-
-        def flush(source: dict[str, bytes]) -> None:
-            fresh = {k: v for k, v in source.items() if k not in written}
-            written.update(pipe.add_files(fresh))
-
         eng = manifest.get("engine") or {}
         endpoint, local = str(eng.get("endpoint", "")), bool(eng.get("local", False))
         engine_records = parts.records("engine")
+        engine_files: dict[str, bytes] = {}
+        host_files: dict[str, bytes] = {}
         renamed: dict[str, str] = {}
         collected_at = str(manifest.get("started_at", ""))
-        for key, files in containers:
-            # Engine and host files that came before this container, as in the live run.
-            flush(parts.engine_files)
-            flush(parts.host_files)
-            engine = EngineFacts(_only(written, parts.engine_files), engine_records, endpoint,
-                                 local)
+        group: tuple[str, dict[str, bytes]] | None = None
+
+        def close_group() -> None:
+            # One container's files, analysed with the engine facts written before them,
+            # exactly as in the live run.
+            nonlocal group
+            if group is None:
+                return
+            key, files = group
+            group = None
             new_key = _new_key(key, redactor, renamed)
             records = {n: dataclasses.replace(r, owner=new_key)
                        for n, r in parts.records(key).items()}
+            engine = EngineFacts(dict(engine_files), engine_records, endpoint, local)
             pipe.container(new_key, files, records, engine, collected_at)
-        flush(parts.engine_files)
-        flush(parts.host_files)
-        flush(_kept_other_files(parts))
-        engine = EngineFacts(_only(written, parts.engine_files), engine_records, endpoint, local)
-        host = HostFacts(_only(written, parts.host_files), parts.records("host"))
+
+        prefix = layout.CONTAINERS_DIR + "/"
+        for name, data in members:
+            if name.startswith(prefix) and name.count("/") >= 2:
+                key, _, rel = name[len(prefix):].partition("/")
+                if group is not None and group[0] != key:
+                    close_group()
+                if group is None:
+                    group = (key, {})
+                group[1][rel] = data
+                continue
+            close_group()
+            if name in HEAD_FILES or _regenerated(name):
+                continue
+            clean = pipe.add_files({name: data})
+            if name.startswith(layout.ENGINE_DIR + "/"):
+                engine_files.update(clean)
+            elif name.startswith("host/"):
+                host_files.update(clean)
+        close_group()
+        engine = EngineFacts(dict(engine_files), engine_records, endpoint, local)
+        host = HostFacts(dict(host_files), parts.records("host"))
         order = [renamed.get(str(t.get("key")), str(t.get("key")))
                  for t in manifest.get("targets") or ()]
         reports, run_outcomes = pipe.finish(engine, host, {"started_at": collected_at,
@@ -123,17 +140,14 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
 
 def _learn_everything(src: Path, redactor: Redactor) -> None:
     """First pass: learn every secret and skip the placeholder numbers already used."""
-    parts, containers = BundleReader(src).read()
+    _, members = BundleReader(src).members()
     used = 0
     with redactor.learning():
-        for key, files in containers:
-            for data in files.values():
-                used = max(used, _highest_placeholder(data))
-            redactor.files(files, layout.container_dir(key))
-        others = {**parts.engine_files, **parts.host_files, **_kept_other_files(parts)}
-        for data in others.values():
+        for name, data in members:
+            if name in HEAD_FILES or _regenerated(name):
+                continue
             used = max(used, _highest_placeholder(data))
-        redactor.files(others, "")
+            redactor.file(name, data)
     redactor.reserve_placeholders(used)
 
 
@@ -142,14 +156,9 @@ def _highest_placeholder(data: bytes) -> int:
     return max((int(m.group(0)[10:-1]) for m in PLACEHOLDER_RE.finditer(text)), default=0)
 
 
-def _kept_other_files(parts: BundleParts) -> dict[str, bytes]:
+def _regenerated(name: str) -> bool:
     # Check tracebacks are regenerated with the findings; anything else is carried over.
-    prefix = f"{layout.ERRORS_DIR}/checks/"
-    return {k: v for k, v in parts.other_files.items() if not k.startswith(prefix)}
-
-
-def _only(written: dict[str, bytes], names: dict[str, bytes]) -> dict[str, bytes]:
-    return {k: written[k] for k in names if k in written}
+    return name.startswith(f"{layout.ERRORS_DIR}/checks/")
 
 
 def _new_key(key: str, redactor: Redactor, renamed: dict[str, str]) -> str:

@@ -62,6 +62,7 @@ class Redactor:
         self._quiet = 0  # > 0: nothing is counted (pre-scans, report scrubbing)
         self._learning = 0  # > 0: only learn, output is thrown away (no spreading)
         self._offset = 0  # placeholder numbers already used by the input (re-redaction)
+        self._frozen = 0  # > 0: replace, but learn nothing new (everything is written)
 
     # -- placeholders -------------------------------------------------------------------------
     def _replace(self, value: str, rule: str, where: str, learn: bool = True) -> str:
@@ -73,7 +74,7 @@ class Redactor:
         if ph is None:
             ph = f"[redacted-{self._offset + len(self._placeholders) + 1}]"
             self._placeholders[value] = ph
-        if learn:
+        if learn and not self._frozen:
             self._learn(value, ph)
         return ph
 
@@ -277,9 +278,12 @@ class Redactor:
                 out.append(arg)
                 continue
             m = _ASSIGN_RE.match(arg)
-            if m and self._secret(m.group(2)) and m.group(3):
+            if m and self._secret(m.group(2)) and m.group(3).rstrip("\"'"):
+                # A shell word may end with the closing quote of a longer string.
+                value = m.group(3).rstrip("\"'")
                 out.append(f"{m.group(1) or ''}{m.group(2)}="
-                           f"{self._replace(m.group(3), 'secret-flag', where)}")
+                           f"{self._replace(value, 'secret-flag', where)}"
+                           f"{m.group(3)[len(value):]}")
                 continue
             out.append(arg)
         return out
@@ -441,8 +445,12 @@ class Redactor:
         """
         if not self.enabled:
             return obj
-        with self.quiet():
-            return self._scrub(obj)
+        self._frozen += 1
+        try:
+            with self.quiet():
+                return self._scrub(obj)
+        finally:
+            self._frozen -= 1
 
     def _scrub(self, obj: Any) -> Any:
         if isinstance(obj, enum.Enum):

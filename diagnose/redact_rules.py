@@ -89,7 +89,7 @@ TEXT_RULES: tuple[Rule, ...] = (
     Rule("authorization-header", re.compile(
         r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
         r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?"
-        r"(?P<v>[^\s\"',;\[\]]{6,})")),
+        r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,})")),
     Rule("bearer-token", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)")),
     Rule("jwt", re.compile(
         r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)")),
@@ -114,7 +114,7 @@ TEXT_RULES: tuple[Rule, ...] = (
     Rule("key-value-pair", re.compile(
         r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + r")[\"']?\s*(?:=|:(?!//))\s*"
         r"(?![\"']?(?:basic|bearer|digest|negotiate|token)\s)"
-        r"(?:\"(?P<v>(?:[^\"\\\n]|\\.)+)\"|'(?P<v2>[^'\n]+)'"
+        r"(?:\"(?P<v>[^\"\\\s](?:[^\"\\\n]|\\.)*)\"|'(?P<v2>[^'\s][^'\n]*)'"
         r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))"), gate=True, learn="strong"),
 )
 
@@ -172,8 +172,9 @@ def strictly_inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool
 
 
 def strong(value: str) -> bool:
-    """Does a value found in free text look like a real secret rather than a word?"""
-    if len(value) < 8:
+    """Does a value found in free text look like a real secret rather than a word (or a
+    stretch of shell script between two quotes)?"""
+    if len(value) < 8 or any(c.isspace() for c in value):
         return False
     classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
                + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
