@@ -100,8 +100,8 @@ def _peak_rss(proc: subprocess.Popen[bytes], stop: threading.Event, peak: list[i
 
 def test_one_gigabyte_log_is_capped_and_memory_stays_flat(engine, tmp_path):
     gib = 1024 ** 3
-    script = ('L=$(head -c 999 /dev/zero | tr "\\0" x); yes "$L" | head -c %d; '
-              "echo done-writing; exec sleep 100000" % gib)
+    script = (f'L=$(head -c 999 /dev/zero | tr "\\0" x); yes "$L" | head -c {gib}; '
+              "echo done-writing; exec sleep 100000")
     c = engine.run("onegig", cmd=("sh", "-c", script))
     try:
         log_path = Path(engine.inspect(c)["LogPath"])
