@@ -19,10 +19,12 @@ file (never values) go to the manifest and the summary.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import enum
 import functools
+import itertools
 import json
 import re
 from collections import Counter
@@ -156,13 +158,28 @@ class Redactor:
     def _patterns(self, s: str, where: str) -> str:
         if "-----" in s:
             s = self._pem_string(s, where)
-        if rr.TRIGGER.search(s):
-            for rule in rr.TEXT_RULES:
-                if rule.regex.search(s):
-                    s = rule.regex.sub(functools.partial(self._sub, rule=rule, where=where), s)
+        found = set(rr.TRIGGER_RE.findall(s.lower()))
+        applicable = sorted(set().union(*(rr.RULES_FOR[f] for f in found))) if found else ()
+        for index in applicable:
+            rule = rr.TEXT_RULES[index]
+            if rule.gate:
+                s = self._splice_all(s, rr.key_value_matches(s, s.lower()), rule, where)
+            else:
+                s = rule.regex.sub(functools.partial(self._sub, rule=rule, where=where), s)
         for rx in self._extra:
             s = rx.sub(functools.partial(self._sub_user, rx=rx, where=where), s)
         return s
+
+    def _splice_all(self, s: str, matches: list[re.Match[str]], rule: rr.Rule,
+                    where: str) -> str:
+        pieces: list[str] = []
+        pos = 0
+        for m in matches:
+            pieces.append(s[pos:m.start()])
+            pieces.append(self._sub(m, rule, where))
+            pos = m.end()
+        pieces.append(s[pos:])
+        return "".join(pieces)
 
     def _sub(self, m: re.Match[str], rule: rr.Rule, where: str) -> str:
         groups = m.groupdict()
@@ -364,16 +381,22 @@ class Redactor:
     def files(self, files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
         """Redact a set of files whose bundle paths are `prefix/<key>`.
 
-        Two passes: the first only learns (so a secret first seen in image history or at line
-        900 of a log also goes from inspect.json and from line 10), the second rewrites.
+        A secret first seen in image history or at line 900 of a log must also go from
+        inspect.json and from line 10: when the pass learned a value that occurs in what it
+        already wrote, the set is redacted again with everything known (counts restarted).
         """
         if not self.enabled:
             return dict(files)
         paths = {k: (f"{prefix}/{k}" if prefix else k) for k in files}
-        with self.learning():
-            for k, v in files.items():
-                self.file(paths[k], v)
-        return {k: self.file(paths[k], v) for k, v in files.items()}
+        counts = Counter(self.counts)
+        known = set(self._spread)
+        out = {k: self.file(paths[k], v) for k, v in files.items()}
+        fresh = [v for v in self._spread if v not in known]
+        if fresh and any(v in data.decode("utf-8", "surrogateescape")
+                         for data in out.values() for v in fresh):
+            self.counts = counts
+            out = {k: self.file(paths[k], v) for k, v in files.items()}
+        return out
 
     def text_file(self, path: str, data: bytes) -> bytes:
         """Redact a file line by line as text, whatever its extension."""
@@ -382,10 +405,15 @@ class Redactor:
     def _text_bytes(self, data: bytes, where: str) -> bytes:
         # surrogateescape keeps non-UTF-8 bytes exactly as they were; lines are never joined
         # or split, so log line numbers stay valid.
-        lines = data.decode("utf-8", errors="surrogateescape").split("\n")
+        text = data.decode("utf-8", errors="surrogateescape")
+        lines = text.split("\n")
+        todo = self._lines_to_look_at(text, lines)
         out: list[str] = []
         pem: list[tuple[str, str]] = []  # (timestamp prefix, material) of an open block
-        for line in lines:
+        for i, line in enumerate(lines):
+            if not pem and todo is not None and i not in todo:
+                out.append(line)
+                continue
             stamp, rest = _split_stamp(line)
             if pem:
                 if rr.PEM_END.search(rest) or len(pem) >= _PEM_BLOCK_MAX_LINES:
@@ -412,6 +440,37 @@ class Redactor:
         if pem:
             out.extend(self._pem_lines(pem, where))
         return "\n".join(out).encode("utf-8", errors="surrogateescape")
+
+    def _lines_to_look_at(self, text: str, lines: list[str]) -> set[int] | None:
+        """Indices of the lines any rule, user pattern or learned secret could touch (None:
+        all of them).  Found with plain substring searches over the whole text, which is
+        far cheaper than running every rule on every line of an 8 MiB log."""
+        low = text.lower()
+        if len(low) != len(text):
+            return None
+        starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+        hits: set[int] = set()
+
+        def mark(hay: str, needle: str) -> None:
+            i = hay.find(needle)
+            while i >= 0:
+                n = bisect.bisect_right(starts, i) - 1
+                hits.add(n)
+                if n + 1 >= len(starts):
+                    return
+                i = hay.find(needle, starts[n + 1])  # the rest of this line is decided
+
+        for needle in (*rr.ALL_TRIGGERS, "-----"):
+            mark(low, needle)
+        if not self._learning:
+            for value in self._spread:
+                mark(text, value)
+        for rx in self._extra:
+            for m in rx.finditer(text):
+                first = bisect.bisect_right(starts, m.start()) - 1
+                last = bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1
+                hits.update(range(first, last + 1))
+        return hits
 
     def _pem_lines(self, block: list[tuple[str, str]], where: str) -> list[str]:
         """Replace the material of one multi-line PEM block; every line keeps its prefix."""

@@ -76,54 +76,99 @@ class Rule:
 
     name: str
     regex: re.Pattern[str]
+    triggers: tuple[str, ...]  # lower-case literals: a string with none of them cannot match
     gate: bool = False
     learn: str = "always"
 
 
-_KV_NAME = (r"[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|key|auth|credential|private|dsn|salt|"
-            r"cookie|session|signature|creds|jwt|hmac)[A-Za-z0-9_.-]*")
+KV_FRAGMENTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "dsn",
+                "salt", "cookie", "session", "signature", "creds", "jwt", "hmac")
+KV_FRAGMENT_RE = re.compile("|".join(KV_FRAGMENTS))
+_KV_NAME = r"[A-Za-z0-9_.-]*(?:" + "|".join(KV_FRAGMENTS) + r")[A-Za-z0-9_.-]*"
+
+_AWS_KEY_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "ABIA",
+                     "ACCA")
+_GITLAB_PREFIXES = ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glimt-", "glft-",
+                    "gloas-", "glagent-")
+_KV_SEPARATOR_AND_VALUE = (
+    r"[\"']?\s*(?:=|:(?!//))\s*"
+    r"(?![\"']?(?:basic|bearer|digest|negotiate|token)\s)"  # `Authorization: Bearer x`
+    r"(?:\"(?P<v>[^\"\\\s](?:[^\"\\\n]|\\.)*)\"|'(?P<v2>[^'\s][^'\n]*)'"
+    r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))")
+#: The key-value rule anchored at the start of a key (see :func:`key_value_matches`).
+KV_AT = re.compile(r"(?i)(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE)
 
 TEXT_RULES: tuple[Rule, ...] = (
     Rule("url-password", re.compile(
-        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*:(?P<v>[^\s/?#\"'<>]+)@")),
+        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*:(?P<v>[^\s/?#\"'<>]+)@"), ("://",)),
     Rule("authorization-header", re.compile(
         r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
         r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?"
-        r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,})")),
-    Rule("bearer-token", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)")),
+        r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,})"),
+        ("authorization",)),
+    Rule("bearer-token", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
+         ("bearer",)),
     Rule("jwt", re.compile(
-        r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)")),
+        r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)"), ("eyj",)),
     Rule("aws-access-key-id", re.compile(
-        r"\b(?P<v>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b")),
+        r"\b(?P<v>(?:" + "|".join(_AWS_KEY_PREFIXES) + r")[A-Z0-9]{16})\b"),
+        tuple(p.lower() for p in _AWS_KEY_PREFIXES)),
     Rule("aws-secret-key", re.compile(
         r"(?i)aws[A-Za-z0-9_.-]{0,30}(?:secret|key)[A-Za-z0-9_.-]{0,30}[\"']?\s*[:=]\s*[\"']?"
-        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")),
+        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), ("aws",)),
     Rule("github-token", re.compile(
-        r"\b(?P<v>gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
+        r"\b(?P<v>gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
     Rule("gitlab-token", re.compile(
-        r"\b(?P<v>gl(?:pat|dt|rt|ptt|soat|cbt|imt|ft|oas|agent)-[A-Za-z0-9_-]{20,}"
-        r"|GR1348941[A-Za-z0-9_-]{20,})")),
+        r"\b(?P<v>(?:" + "|".join(_GITLAB_PREFIXES) + r")[A-Za-z0-9_-]{20,}"
+        r"|GR1348941[A-Za-z0-9_-]{20,})"), (*_GITLAB_PREFIXES, "gr1348941")),
     Rule("slack-token", re.compile(
         r"\b(?P<v>xox[abposre]-[A-Za-z0-9-]{10,})"
-        r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/]{20,})")),
+        r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/]{20,})"), ("xox", "hooks.slack.com")),
     Rule("stripe-key", re.compile(
-        r"\b(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{20,})")),
+        r"\b(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{20,})"),
+        ("_live_", "_test_", "whsec_")),
     Rule("saas-token", re.compile(
         r"\b(?P<v>AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|SG\.[A-Za-z0-9_-]{16,}\."
-        r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})")),
+        r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})"),
+        ("aiza", "npm_", "sg.", "dop_v1_", "hf_")),
     Rule("key-value-pair", re.compile(
-        r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + r")[\"']?\s*(?:=|:(?!//))\s*"
-        r"(?![\"']?(?:basic|bearer|digest|negotiate|token)\s)"
-        r"(?:\"(?P<v>[^\"\\\s](?:[^\"\\\n]|\\.)*)\"|'(?P<v2>[^'\s][^'\n]*)'"
-        r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))"), gate=True, learn="strong"),
+        r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE),
+        KV_FRAGMENTS, gate=True, learn="strong"),
 )
+#: Every trigger literal: a line containing none of them (nor "-----") needs no rule at all.
+ALL_TRIGGERS = tuple(sorted({t for r in TEXT_RULES for t in r.triggers}, key=lambda t: -len(t)))
+#: One pass over a lower-cased string finds the triggers present (longest first)...
+TRIGGER_RE = re.compile("|".join(re.escape(t) for t in ALL_TRIGGERS))
+#: ...and each one found stands for every rule whose trigger it contains ("authorization"
+#: also means "auth"), as indices into TEXT_RULES, so rules still run in their order.
+RULES_FOR = {lit: frozenset(i for i, r in enumerate(TEXT_RULES)
+                            if any(t in lit for t in r.triggers)) for lit in ALL_TRIGGERS}
+_IDENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
-#: Cheap pre-filter: a string matching none of these cannot match any rule above.
-TRIGGER = re.compile(
-    r"(?i)://|authoriz|bearer|eyJ|A[KSGIRNBC][A-Z0-9]{2}[A-Z0-9]{16}|aws|gh[pousr]_|github_pat|"
-    r"gl[a-z]{1,5}-|GR1348941|xox|hooks\.slack|_live_|_test_|whsec_|AIza|npm_|SG\.|dop_v1|hf_|"
-    r"pass|pwd|secret|token|key|auth|credential|private|dsn|salt|cookie|session|signature|"
-    r"creds|jwt|hmac")
+
+def key_value_matches(s: str, low: str) -> list[re.Match[str]]:
+    """Matches of the key-value rule, found from the secret-name fragments outward.
+
+    Same result as the rule's regex, several times faster: the regex alone tries its
+    unanchored key pattern at every position of every line.
+    """
+    if len(low) != len(s):  # case folding changed the length: positions would not line up
+        return list(TEXT_RULES[-1].regex.finditer(s))
+    out: list[re.Match[str]] = []
+    last = -1
+    for frag in KV_FRAGMENT_RE.finditer(low):
+        a = frag.start()
+        while a > 0 and s[a - 1] in _IDENT:
+            a -= 1
+        if a < last or (a > 0 and s[a - 1].isascii() and s[a - 1].isalnum()):
+            continue
+        m = KV_AT.match(s, a)
+        if m:
+            out.append(m)
+            last = m.end()
+    return out
+
 
 # -- PEM private keys ---------------------------------------------------------------------------
 _ARMOUR = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
