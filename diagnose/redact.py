@@ -252,12 +252,12 @@ class Redactor:
 
     def leaks(self, text: str) -> int:
         """How many learned secrets occur in `text` (outside protected spans)."""
-        rx = self._spread_regex()
-        if rx is None:
+        present = [v for v in self._spread if v in text]  # plain searches first: fast
+        if not present:
             return 0
+        present.sort(key=len, reverse=True)
+        rx = re.compile("|".join(re.escape(v) for v in present))
         found = [m.span() for m in rx.finditer(text)]
-        if not found:
-            return 0
         spans = rr.protected_spans(text)
         return sum(1 for span in found if not rr.strictly_inside(span, spans))
 
@@ -496,14 +496,17 @@ class Redactor:
 
     # -- reports ------------------------------------------------------------------------------
     def scrub(self, obj: Any) -> Any:
-        """Redact every string of a report or manifest (dataclasses, dicts, lists), uncounted.
+        """Make a report or manifest safe to print: redact every string (uncounted) and show
+        control characters as `\\xNN` (dataclasses, dicts, lists are walked).
 
-        The report is built from redacted evidence, so this normally changes nothing; it is
-        the guarantee that stdout and the bundle's own documents never carry a learned secret
-        (from a record's error message, a command line, an endpoint...).
+        The report is built from redacted evidence, so redaction normally changes nothing
+        here; it is the guarantee that stdout and the bundle's own documents never carry a
+        learned secret (from a record's error message, a command line, an endpoint...).  The
+        control characters a binary log may hold would otherwise reach a terminal (escape
+        sequences) or make the HTML invalid (NUL), whatever a check quotes.
         """
         if not self.enabled:
-            return obj
+            return _walk(obj, _visible)
         self._frozen += 1
         try:
             with self.quiet():
@@ -512,19 +515,31 @@ class Redactor:
             self._frozen -= 1
 
     def _scrub(self, obj: Any) -> Any:
-        if isinstance(obj, enum.Enum):
-            return obj
-        if isinstance(obj, str):
-            return self.text(obj, "")
-        if isinstance(obj, dict):
-            return {k: self._scrub(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return type(obj)(self._scrub(x) for x in obj)
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            changes = {f.name: self._scrub(getattr(obj, f.name))
-                       for f in dataclasses.fields(obj) if f.init}
-            return dataclasses.replace(obj, **changes)
+        return _walk(obj, lambda s: _visible(self.text(s, "")))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(s: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s) if _CONTROL.search(s) else s
+
+
+def _walk(obj: Any, fix: Any) -> Any:
+    """Apply `fix` to every string value in dataclasses, dicts, lists and tuples."""
+    if isinstance(obj, enum.Enum):
         return obj
+    if isinstance(obj, str):
+        return fix(obj)
+    if isinstance(obj, dict):
+        return {k: _walk(v, fix) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_walk(x, fix) for x in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _walk(getattr(obj, f.name), fix)
+                   for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
 
 
 def _is_secret_value(v: Any) -> bool:

@@ -280,3 +280,9 @@ def test_reserve_placeholders_never_reuses_a_number():
     r.reserve_placeholders(7)
     assert r.text("first-value", "g") == "[redacted-8]"
     assert r.assignment("B_TOKEN=second-value", "g") == "B_TOKEN=[redacted-9]"
+
+
+def test_scrub_shows_control_characters_even_without_redaction():
+    for r in (Redactor(), Redactor(enabled=False)):
+        out = r.scrub({"excerpt": "a\x1b[31mred\x00 \x9b x\r\ny\tz é"})
+        assert out == {"excerpt": "a\\x1b[31mred\\x00 \\x9b x\\x0d\ny\tz é"}
