@@ -143,7 +143,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
             bundle=str(writer.final_path), redactor=redactor, records=all_records,
             pipe=pipe, reports=reports, run_outcomes=run_outcomes, files=list(writer.files),
         ))
-        head = _head_files(report, redactor)
+        head = _head_files(report)
         files_all = [*({"path": p, "size": len(d), "sha256": _sha(d)} for p, d in head),
                      *writer.files]
         finished = now()
@@ -202,13 +202,12 @@ def _report(*, mode: str, started: float, engine: EngineFacts, source: str, host
     return Report(tuple(reports), tuple(run_outcomes), meta, tuple(pipe.errors))
 
 
-def _head_files(report: Report, redactor: Redactor) -> list[tuple[str, bytes]]:
+def _head_files(report: Report) -> list[tuple[str, bytes]]:
     """findings.json, summary.md and summary.html.
 
     They are rendered from the report, which is built from redacted evidence and scrubbed
     (:meth:`Redactor.scrub`) like stdout; the post-write rescan covers them as every file.
     """
-    del redactor  # kept in the signature: callers pass the run's redactor
     return [(path, render(report, fmt).encode("utf-8"))
             for path, fmt in ((layout.FINDINGS, Format.JSON), (layout.SUMMARY_MD, Format.MARKDOWN),
                               (layout.SUMMARY_HTML, Format.HTML))]

@@ -135,6 +135,13 @@ def _redaction(config: Path | None, patterns: list[str] | None) -> tuple[tuple[s
     return (*cfg.redact, *(patterns or ())), cfg.redact_names
 
 
+def _check_patterns(patterns: list[str] | None) -> None:
+    import re
+
+    for p in patterns or ():
+        _parse(re.compile, p, "--redact")
+
+
 def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero: bool) -> int:
     from diagnose.render import render
 
@@ -244,8 +251,7 @@ def analyze_cmd(
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
     severity = _parse(Severity.parse, fail_on, "--fail-on")
-    for p in redact or ():
-        _parse(__import__("re").compile, p, "--redact")
+    _check_patterns(redact)
 
     def body() -> int:
         from diagnose.app import run_analyze
@@ -273,8 +279,7 @@ def redact_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Redact an existing bundle into a new file (the input is never changed)."""
-    for p in redact or ():
-        _parse(__import__("re").compile, p, "--redact")
+    _check_patterns(redact)
 
     def body() -> int:
         from diagnose.rebundle import redact_bundle

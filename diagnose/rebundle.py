@@ -127,7 +127,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
             records=all_records, pipe=pipe, reports=reports, run_outcomes=run_outcomes,
             files=list(writer.files),
         ))
-        head = _head_files(report, redactor)
+        head = _head_files(report)
         new_manifest = redactor.scrub(_manifest(manifest, src, head, writer, redactor,
                                                 all_records, renamed, argv))
         path = writer.finish([(layout.MANIFEST, dump(new_manifest)), *head],
