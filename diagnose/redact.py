@@ -19,12 +19,8 @@ file (never values) go to the manifest and the summary.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import dataclasses
-import enum
 import functools
-import itertools
 import json
 import re
 from collections import Counter
@@ -46,7 +42,6 @@ _USER_KEYED = frozenset({"Labels", "Attributes", "Options", "DriverOpts", "Volum
 #: Clients that take a password glued to `-p` (`mysql -uroot -psecret`).
 _GLUED_P = frozenset({"mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump",
                       "mysqlimport", "mysqlshow", "mysqlcheck"})
-_PEM_BLOCK_MAX_LINES = 400
 
 
 class Redactor:
@@ -403,96 +398,22 @@ class Redactor:
         return self._text_bytes(data, path) if self.enabled else data
 
     def _text_bytes(self, data: bytes, where: str) -> bytes:
-        # surrogateescape keeps non-UTF-8 bytes exactly as they were; lines are never joined
-        # or split, so log line numbers stay valid.
-        text = data.decode("utf-8", errors="surrogateescape")
-        lines = text.split("\n")
-        todo = self._lines_to_look_at(text, lines)
-        out: list[str] = []
-        pem: list[tuple[str, str]] = []  # (timestamp prefix, material) of an open block
-        for i, line in enumerate(lines):
-            if not pem and todo is not None and i not in todo:
-                out.append(line)
-                continue
-            stamp, rest = _split_stamp(line)
-            if pem:
-                if rr.PEM_END.search(rest) or len(pem) >= _PEM_BLOCK_MAX_LINES:
-                    end = rr.PEM_END.search(rest)
-                    tail = rest[end.start():] if end else ""
-                    material = rest[: end.start()] if end else rest
-                    pem.append((stamp, material))
-                    out.extend(self._pem_lines(pem, where))
-                    if end:
-                        out[-1] += tail
-                    pem = []
-                else:
-                    pem.append((stamp, rest))
-                continue
-            begin = rr.PEM_BEGIN.search(rest)
-            if begin and not rr.PEM_END.search(rest, begin.end()):
-                head = rest[: begin.end()]
-                pem.append((stamp + self.text(head[: begin.start()], where)
-                            + head[begin.start():], rest[begin.end():]))
-                continue
-            if rr.PEM_END.search(rest) and not begin:
-                self._orphan_pem_tail(out, where)
-            out.append(stamp + self.text(rest, where))
-        if pem:
-            out.extend(self._pem_lines(pem, where))
-        return "\n".join(out).encode("utf-8", errors="surrogateescape")
+        from diagnose.redact_lines import redact_lines
 
-    def _lines_to_look_at(self, text: str, lines: list[str]) -> set[int] | None:
-        """Indices of the lines any rule, user pattern or learned secret could touch (None:
-        all of them).  Found with plain substring searches over the whole text, which is
-        far cheaper than running every rule on every line of an 8 MiB log."""
-        low = text.lower()
-        if len(low) != len(text):
-            return None
-        starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-        hits: set[int] = set()
+        return redact_lines(self, data, where)
 
-        def mark(hay: str, needle: str) -> None:
-            i = hay.find(needle)
-            while i >= 0:
-                n = bisect.bisect_right(starts, i) - 1
-                hits.add(n)
-                if n + 1 >= len(starts):
-                    return
-                i = hay.find(needle, starts[n + 1])  # the rest of this line is decided
+    def spread_values(self) -> list[str]:
+        """The learned values searched for everywhere (only while not just learning)."""
+        return [] if self._learning else list(self._spread)
 
-        for needle in (*rr.ALL_TRIGGERS, "-----"):
-            mark(low, needle)
-        if not self._learning:
-            for value in self._spread:
-                mark(text, value)
-        for rx in self._extra:
-            for m in rx.finditer(text):
-                first = bisect.bisect_right(starts, m.start()) - 1
-                last = bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1
-                hits.update(range(first, last + 1))
-        return hits
+    @property
+    def extra_patterns(self) -> list[re.Pattern[str]]:
+        """The user's patterns (--redact, config file)."""
+        return self._extra
 
-    def _pem_lines(self, block: list[tuple[str, str]], where: str) -> list[str]:
-        """Replace the material of one multi-line PEM block; every line keeps its prefix."""
-        material = "\n".join(m for _, m in block if m.strip())
-        if not material.strip():
-            return [p + m for p, m in block]
-        ph = self._replace(material, "pem-private-key", where)
-        return [p + (ph if m.strip() else m) for p, m in block]
-
-    def _orphan_pem_tail(self, out: list[str], where: str) -> None:
-        """An END line whose BEGIN was cut off (log caps keep the end of a log): the key
-        material lines just above it are redacted too."""
-        start = len(out)
-        while start > 0 and len(out) - start < _PEM_BLOCK_MAX_LINES:
-            stamp, rest = _split_stamp(out[start - 1])
-            if not rest.strip() or not rr.PEM_BODY_LINE.match(rest):
-                break
-            start -= 1
-        if start == len(out):
-            return
-        block = [_split_stamp(line) for line in out[start:]]
-        out[start:] = self._pem_lines(block, where)
+    def replace(self, value: str, rule: str, where: str) -> str:
+        """The placeholder for `value`, learned and counted under `rule` and `where`."""
+        return self._replace(value, rule, where)
 
     # -- reports ------------------------------------------------------------------------------
     def scrub(self, obj: Any) -> Any:
@@ -506,7 +427,7 @@ class Redactor:
         sequences) or make the HTML invalid (NUL), whatever a check quotes.
         """
         if not self.enabled:
-            return _walk(obj, _visible)
+            return rr.walk_strings(obj, rr.visible)
         self._frozen += 1
         try:
             with self.quiet():
@@ -515,38 +436,9 @@ class Redactor:
             self._frozen -= 1
 
     def _scrub(self, obj: Any) -> Any:
-        return _walk(obj, lambda s: _visible(self.text(s, "")))
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _visible(s: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s) if _CONTROL.search(s) else s
-
-
-def _walk(obj: Any, fix: Any) -> Any:
-    """Apply `fix` to every string value in dataclasses, dicts, lists and tuples."""
-    if isinstance(obj, enum.Enum):
-        return obj
-    if isinstance(obj, str):
-        return fix(obj)
-    if isinstance(obj, dict):
-        return {k: _walk(v, fix) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_walk(x, fix) for x in obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _walk(getattr(obj, f.name), fix)
-                   for f in dataclasses.fields(obj) if f.init}
-        return dataclasses.replace(obj, **changes)
-    return obj
+        return rr.walk_strings(obj, lambda s: rr.visible(self.text(s, "")))
 
 
 def _is_secret_value(v: Any) -> bool:
     return isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)
                                   and bool(v))
-
-
-def _split_stamp(line: str) -> tuple[str, str]:
-    m = rr.LOG_STAMP.match(line)
-    return (line[: m.end()], line[m.end():]) if m else ("", line)

@@ -8,12 +8,15 @@ placeholder can replace exactly that and leave the key visible: `DB_PASSWORD=[re
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 import html
 import json
 import re
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 PLACEHOLDER_RE = re.compile(r"\[redacted-\d+\]")
 
@@ -249,3 +252,29 @@ def variants(value: str) -> set[str]:
                 out.add(line)
     out.discard(value)
     return {v for v in out if propagates(v)}
+
+
+# -- what is printed ----------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(s: str) -> str:
+    """Control characters (terminal escapes, NUL...) shown as `\\xNN`; tab and newline kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s) if _CONTROL.search(s) else s
+
+
+def walk_strings(obj: Any, fix: Any) -> Any:
+    """Apply `fix` to every string value in dataclasses, dicts, lists and tuples."""
+    if isinstance(obj, enum.Enum):
+        return obj
+    if isinstance(obj, str):
+        return fix(obj)
+    if isinstance(obj, dict):
+        return {k: walk_strings(v, fix) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(walk_strings(x, fix) for x in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: walk_strings(getattr(obj, f.name), fix)
+                   for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
