@@ -9,7 +9,8 @@ deflated tar end-of-archive, and a trailer whose CRC-32 is combined from the par
 or tar reader sees an ordinary single-member .tar.gz.
 
 Files are created 0600 in the output directory under a temporary name and renamed only when
-complete, so no partial bundle ever sits under the final name.
+complete and verified (the post-write rescan for learned secrets runs on the temporary file),
+so no partial, interrupted or leaking bundle ever sits under the final name.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import struct
 import tarfile
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from diagnose.errors import OutputError
+from diagnose.errors import OutputError, SecretLeak
+
+if TYPE_CHECKING:
+    from diagnose.redact import Redactor
 
 BLOCK = 512
 _FILE_MODE = 0o600
@@ -131,10 +135,14 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # no name, mtime 0, 
 class BundleWriter:
     """Stream evidence into a bundle and publish it atomically."""
 
-    def __init__(self, directory: Path, final_name: str) -> None:
+    def __init__(self, directory: Path, final_name: str, overwrite: bool = True) -> None:
         check_output_dir(directory)
         self.directory = directory
         self.final_path = directory / final_name
+        self.overwrite = overwrite
+        if not overwrite and os.path.lexists(self.final_path):
+            raise OutputError(f"{self.final_path} already exists",
+                              "remove it or pass -o with another name")
         token = f"{os.getpid()}-{time.monotonic_ns()}"
         self._body_path = directory / f".{final_name}.{token}.body.tmp"
         self._tmp_path = directory / f".{final_name}.{token}.tmp"
@@ -170,8 +178,13 @@ class BundleWriter:
             self.add(path, data)
 
     # -- publication --------------------------------------------------------------------------
-    def finish(self, head: list[tuple[str, bytes]]) -> Path:
-        """Write head files (manifest first), the body and the end marker; rename into place."""
+    def finish(self, head: list[tuple[str, bytes]],
+               verify: Callable[[Path], None] | None = None) -> Path:
+        """Write head files (manifest first), the body and the end marker; rename into place.
+
+        `verify` reads the complete temporary file before it is published; if it raises, the
+        temporary file is removed and nothing appears under the final name.
+        """
         try:
             self._body.close(final=False)
             self._body_raw.flush()
@@ -195,15 +208,36 @@ class BundleWriter:
                 out.write(struct.pack("<II", crc & 0xFFFFFFFF, total & 0xFFFFFFFF))
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(self._tmp_path, self.final_path)
+            if verify is not None:
+                verify(self._tmp_path)
+            self._publish()
         except OSError as exc:
             self.abort()
             raise OutputError(f"writing the bundle in {self.directory} failed: {exc.strerror}",
                               "free space or pass --output DIR elsewhere") from exc
+        except BaseException:
+            self.abort()
+            raise
         finally:
             with contextlib.suppress(OSError):
                 self._body_path.unlink()
         return self.final_path
+
+    def _publish(self) -> None:
+        if self.overwrite:
+            os.replace(self._tmp_path, self.final_path)
+            return
+        try:
+            os.link(self._tmp_path, self.final_path)  # fails when the name exists: no clobber
+        except FileExistsError:
+            raise OutputError(f"{self.final_path} already exists",
+                              "remove it or pass -o with another name") from None
+        except OSError:
+            if os.path.lexists(self.final_path):
+                raise
+            os.replace(self._tmp_path, self.final_path)  # no hard links on this filesystem
+            return
+        os.unlink(self._tmp_path)
 
     def abort(self) -> None:
         """Remove every temporary file; the final name is never created by an aborted run."""
@@ -220,3 +254,31 @@ def member_bytes(path: str, data: bytes) -> bytes:
     """A single tar member (used by tests and `diagnose redact`)."""
     return _member(path, data, time.time())
 
+
+
+def scan_for_secrets(path: Path, redactor: Redactor) -> None:
+    """Reread a finished archive; raise SecretLeak if any learned secret is still inside.
+
+    Every member's name and bytes are searched (decoded the way the redactor reads them),
+    for each value the redactor learned and its escaped spellings.  Values are never shown:
+    the error names the members only.
+    """
+    if not redactor.enabled or not redactor.secrets():
+        return
+    leaked: list[str] = []
+    with tarfile.open(path, "r:gz") as tf:
+        for member in tf:
+            found = redactor.leaks(member.name)
+            if member.isreg():
+                fh = tf.extractfile(member)
+                data = fh.read() if fh is not None else b""
+                found += redactor.leaks(data.decode("utf-8", "surrogateescape"))
+            if found:
+                leaked.append(member.name)
+    if leaked:
+        shown = ", ".join(leaked[:5]) + (f" (+{len(leaked) - 5} more)" if len(leaked) > 5 else "")
+        raise SecretLeak(
+            f"a secret survived redaction in {shown}; the bundle was deleted",
+            "report this as a bug (without the secret); meanwhile add a pattern with "
+            "--redact REGEX or collect the containers one at a time",
+        )

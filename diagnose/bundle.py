@@ -87,6 +87,10 @@ class BundleReader:
         The iterator must be consumed fully; engine and host files found after containers are
         added to the parts as the pass reaches them.
         """
+        fh, gz, tf, parts = self._open()
+        return parts, self._containers(fh, gz, tf, parts)
+
+    def _open(self) -> tuple[Any, gzip.GzipFile, tarfile.TarFile, BundleParts]:
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed by the generator
         except OSError as exc:
@@ -118,7 +122,7 @@ class BundleReader:
             raise BundleError(f"{self.path} is not a diagnose bundle (schema {schema!r})",
                               "pass a bundle written by diagnose")
         parts = BundleParts(manifest, file_list=list(manifest.get("files") or ()))
-        return parts, self._containers(fh, gz, tf, parts)
+        return fh, gz, tf, parts
 
     def _verify(self, name: str, data: bytes, expected: dict[str, dict[str, Any]]) -> None:
         want = expected.get(name)
@@ -153,6 +157,33 @@ class BundleReader:
         current_key: str | None = None
         current: dict[str, bytes] = {}
         prefix = layout.CONTAINERS_DIR + "/"
+        for name, data in self._members(fh, gz, tf, parts):
+            if name.startswith(prefix) and name.count("/") >= 2:
+                key, _, rel = name[len(prefix):].partition("/")
+                if key != current_key:
+                    if current_key is not None:
+                        yield current_key, current
+                    current_key, current = key, {}
+                current[rel] = data
+                continue
+            if name.startswith(layout.ENGINE_DIR + "/"):
+                parts.engine_files[name] = data
+            elif name.startswith("host/"):
+                parts.host_files[name] = data
+            elif name not in HEAD_FILES:
+                parts.other_files[name] = data
+        if current_key is not None:
+            yield current_key, current
+
+    def members(self) -> tuple[BundleParts, Iterator[tuple[str, bytes]]]:
+        """The manifest, and every member after it as (name, bytes), in archive order, with
+        the same checks as :meth:`read` (for rewriting a bundle member by member)."""
+        fh, gz, tf, parts = self._open()
+        return parts, self._members(fh, gz, tf, parts)
+
+    def _members(
+        self, fh: Any, gz: gzip.GzipFile, tf: tarfile.TarFile, parts: BundleParts
+    ) -> Iterator[tuple[str, bytes]]:
         expected = {f["path"]: f for f in parts.file_list if "path" in f}
         seen: set[str] = set()
         try:
@@ -172,28 +203,13 @@ class BundleReader:
                     raise _describe(self.path, exc) from exc
                 self._verify(name, data, expected)
                 seen.add(name)
-                if name.startswith(prefix) and name.count("/") >= 2:
-                    key, _, rel = name[len(prefix):].partition("/")
-                    if key != current_key:
-                        if current_key is not None:
-                            yield current_key, current
-                        current_key, current = key, {}
-                    current[rel] = data
-                    continue
-                if name.startswith(layout.ENGINE_DIR + "/"):
-                    parts.engine_files[name] = data
-                elif name.startswith("host/"):
-                    parts.host_files[name] = data
-                elif name not in HEAD_FILES:
-                    parts.other_files[name] = data
+                yield name, data
             self._drain(gz)
             missing = sorted(set(expected) - seen)
             if missing:
                 raise BundleError(f"{self.path} is truncated: {len(missing)} file(s) listed in "
                                   f"its manifest are missing (first: {missing[0]})",
                                   "the copy or download is incomplete; fetch it again")
-            if current_key is not None:
-                yield current_key, current
         finally:
             tf.close()
             fh.close()

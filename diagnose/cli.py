@@ -67,10 +67,9 @@ def _main(
 
 
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
-    text = f"diagnose: error: {message}"
-    if hint:
-        text += f"\n  hint: {hint}"
-    typer.echo(text, err=True)
+    # One line, whatever the message quotes (a container name, a path, an engine error).
+    text = f"diagnose: error: {message}" + (f"; {hint}" if hint else "")
+    typer.echo(" ".join(text.split()), err=True)
     raise typer.Exit(code)
 
 
@@ -127,6 +126,27 @@ NoPluginsOpt = Annotated[bool, typer.Option("--no-plugins", help="Do not load th
                                             "checks (or set DIAGNOSE_NO_PLUGINS=1).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line "
                                         "errors.")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Configuration file (default $XDG_CONFIG_HOME/diagnose/config.toml): "
+    "redact = [regex...], redact_names = [fragment...].", dir_okay=False)]
+RedactOpt = Annotated[list[str] | None, typer.Option(
+    "--redact", help="Extra regex to redact (group 1 if any, else the match); repeatable.")]
+
+
+def _redaction(config: Path | None, patterns: list[str] | None) -> tuple[tuple[str, ...],
+                                                                          tuple[str, ...]]:
+    """Patterns and secret-name fragments from the config file plus --redact."""
+    from diagnose.config import load_config
+
+    cfg = load_config(config)
+    return (*cfg.redact, *(patterns or ())), cfg.redact_names
+
+
+def _check_patterns(patterns: list[str] | None) -> None:
+    import re
+
+    for p in patterns or ():
+        _parse(re.compile, p, "--redact")
 
 
 def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero: bool) -> int:
@@ -137,12 +157,9 @@ def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero
     return EXIT_OK if exit_zero else result.report.exit_code(fail_on)
 
 
-def _redaction(no_redact: bool, patterns: list[str] | None) -> tuple[str, ...]:
+def _redact_flags(no_redact: bool, patterns: list[str] | None) -> tuple[str, ...]:
     """Validate --redact patterns; warn loudly when redaction is off."""
-    import re
-
-    for p in patterns or ():
-        _parse(re.compile, p, "--redact")
+    _check_patterns(patterns)
     if no_redact:
         typer.echo("diagnose: WARNING: --no-redact: the bundle may contain passwords, tokens "
                    "and keys; do not attach it anywhere public", err=True)
@@ -186,9 +203,8 @@ def run_cmd(
     = False,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
                                             "...-UNREDACTED.tar.gz).")] = False,
-    redact: Annotated[list[str] | None, typer.Option(
-        "--redact", help="Extra regex to redact (group 1 if any, else the match); "
-        "repeatable.")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
     debug: DebugOpt = False,
     probe: Annotated[bool, typer.Option(
@@ -208,7 +224,7 @@ def run_cmd(
     if not containers and not select_all and not filters:
         _fail("name at least one container, or use --all or --filter",
               "e.g. `diagnose web`, `diagnose --filter status=exited`")
-    patterns = _redaction(no_redact, redact)
+    patterns = _redact_flags(no_redact, redact)
     opts = RunOptions(
         targets=tuple(containers or ()),
         select_all=select_all,
@@ -232,11 +248,15 @@ def run_cmd(
     )
 
     def body() -> int:
+        import dataclasses
+
         from diagnose.app import run_live
 
+        patterns, names = _redaction(config, redact)
+        live = dataclasses.replace(opts, redact_patterns=patterns, redact_names=names)
         # The progress display is gone before the report reaches the terminal.
         with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
-            result = run_live(opts, progress)
+            result = run_live(live, progress)
         return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
@@ -262,8 +282,8 @@ def engine_cmd(
     = False,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
                                             "...-UNREDACTED.tar.gz).")] = False,
-    redact: Annotated[list[str] | None, typer.Option(
-        "--redact", help="Extra regex to redact; repeatable.")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -272,18 +292,22 @@ def engine_cmd(
     from diagnose.run import RunOptions
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
-    patterns = _redaction(no_redact, redact)
+    patterns = _redact_flags(no_redact, redact)
     opts = RunOptions(targets=(), output_dir=output, host=host, context=context,
                       timeout=timeout, deadline=deadline, fail_on=severity,
                       redact=not no_redact, redact_patterns=patterns, plugins=not no_plugins,
                       debug=debug, argv=tuple(sys.argv[1:]))
 
     def body() -> int:
+        import dataclasses
+
         from diagnose.engine_run import run_engine
         from diagnose.progress import for_stderr
 
+        patterns, names = _redaction(config, redact)
+        live = dataclasses.replace(opts, redact_patterns=patterns, redact_names=names)
         with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
-            result = run_engine(opts, progress)
+            result = run_engine(live, progress)
         return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)
@@ -298,16 +322,57 @@ def analyze_cmd(
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
     no_plugins: NoPluginsOpt = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Show an -UNREDACTED bundle's "
+                                            "secrets on stdout (redacted by default).")]
+    = False,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
     severity = _parse(Severity.parse, fail_on, "--fail-on")
+    _check_patterns(redact)
 
     def body() -> int:
         from diagnose.app import run_analyze
+        from diagnose.redact import Redactor
 
-        return _emit(run_analyze(bundle, not no_plugins, debug), fmt, no_color, severity,
-                     exit_zero)
+        patterns, names = _redaction(config, redact)
+        redactor = Redactor(not no_redact, patterns, names)
+        return _emit(run_analyze(bundle, not no_plugins, debug, redactor), fmt, no_color,
+                     severity, exit_zero)
+
+    _guard(body, debug)
+
+
+@app.command("redact")
+def redact_cmd(
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.tar.gz) written "
+                                           "by diagnose, e.g. an -UNREDACTED one.",
+                                           show_default=False)],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file or directory (default: next to BUNDLE, without "
+        "-UNREDACTED).")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Redact an existing bundle into a new file (the input is never changed)."""
+    _check_patterns(redact)
+
+    def body() -> int:
+        from diagnose.rebundle import redact_bundle
+        from diagnose.redact import Redactor
+
+        patterns, names = _redaction(config, redact)
+        result = redact_bundle(bundle, output, Redactor(True, patterns, names),
+                               plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
+        total = sum(n for n in result.redactor.counts.values()) if result.redactor else 0
+        typer.echo(f"{result.bundle}")
+        typer.echo(f"diagnose: redacted bundle written ({total} value(s) replaced): "
+                   f"{result.bundle}", err=True)
+        return EXIT_OK
 
     _guard(body, debug)
 
@@ -362,8 +427,29 @@ def explain_cmd(
 
 def main() -> None:
     """Console-script entry point."""
+    code: Any = EXIT_OK
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
+                   err=True)
+        code = EXIT_INTERRUPTED
+    except SystemExit as exc:
+        code = exc.code
+    _exit(code)
+
+
+def _exit(code: Any) -> NoReturn:
+    """Exit now, even when a worker thread still waits on an engine that stopped answering
+    (Ctrl-C, --deadline): the bundle is complete or removed by then, nothing is pending."""
+    import threading
+
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -13,7 +13,6 @@ import concurrent.futures as cf
 import contextlib
 from typing import Any
 
-from diagnose import layout
 from diagnose.errors import EngineError
 from diagnose.redact import Redactor
 from diagnose.run import (
@@ -22,11 +21,7 @@ from diagnose.run import (
     RunOptions,
     RunResult,
     bundle_name,
-    check_error_files,
-    dump,
-    manifest_document,
     now,
-    redacted_argv,
     registry_for,
     utc_stamp,
 )
@@ -85,7 +80,7 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
     from requests.exceptions import RequestException
 
     # The report/archive tail is diagnose.app's own (shared, not copied).
-    from diagnose.app import _head_files, _report, _rescan, _sha
+    from diagnose.app import publish
     from diagnose.archive import BundleWriter
     from diagnose.collect.connect import connect, engine_error, resolve_endpoint
     from diagnose.collect.record import Deadline
@@ -105,7 +100,7 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
         raise engine_error(endpoint, exc) from exc
     progress(f"engine {endpoint.host} ({endpoint.source})")
 
-    redactor = Redactor(opts.redact, opts.redact_patterns)
+    redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
     try:
         writer = BundleWriter(opts.output_dir, bundle_name([ENGINE_KEY], started, opts.redact))
     except BaseException:
@@ -118,31 +113,16 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
         collected_at = utc_stamp(started)
         reports, run_outcomes = pipe.finish(engine, host,
                                             {"started_at": collected_at, "mode": "live"}, [])
-        pipe.add_files(check_error_files(pipe.errors), redact=True)
-        report = _report(
-            mode="live", started=started, engine=engine, source=endpoint.source, host=host,
-            bundle=str(writer.final_path), redactor=redactor, records=records, pipe=pipe,
-            reports=reports, run_outcomes=run_outcomes, files=list(writer.files),
+        report, path = publish(
+            pipe=pipe, started=started, engine=engine, source=endpoint.source, host=host,
+            records=records, reports=reports, run_outcomes=run_outcomes, argv=opts.argv,
+            options={"timeout": opts.timeout, "deadline": opts.deadline},
         )
-        head = _head_files(report, redactor)
-        files_all = [*({"path": p, "size": len(d), "sha256": _sha(d)} for p, d in head),
-                     *writer.files]
-        manifest = manifest_document(
-            started=started, finished=now(), argv=redacted_argv(opts.argv, redactor),
-            engine=report.meta["engine"], records=records, files=files_all,
-            redaction={"enabled": redactor.enabled, "counts": redactor.report()},
-            targets=[], options={"timeout": opts.timeout, "deadline": opts.deadline},
-            checks={"count": len(registry), "errored": len(pipe.errors),
-                    "problems": report.meta["problems"]},
-        )
-        path = writer.finish([(layout.MANIFEST, dump(manifest)), *head])
     except BaseException:
         writer.abort()
         raise
     finally:
         with contextlib.suppress(Exception):
             client.close()
-    if redactor.enabled:
-        _rescan(path, redactor)
     progress(f"bundle written: {path}")
     return RunResult(report, path, redactor)

@@ -61,6 +61,7 @@ class RunOptions:
     fail_on: Severity = Severity.ERROR
     redact: bool = True
     redact_patterns: tuple[str, ...] = ()
+    redact_names: tuple[str, ...] = ()
     plugins: bool = True
     debug: bool = False
     argv: tuple[str, ...] = ()
@@ -117,7 +118,7 @@ class Pipeline:
 
     def add_files(self, files: dict[str, bytes], redact: bool = True) -> dict[str, bytes]:
         """Redact bundle-level files and stream them to the archive."""
-        clean = {p: self.redactor.file(p, d) for p, d in files.items()} if redact else files
+        clean = self.redactor.files(files, "") if redact else files
         if self.writer is not None:
             self.writer.add_many(clean.items())
         return clean

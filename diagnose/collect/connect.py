@@ -129,7 +129,25 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
         )
     except DockerException as exc:
         raise engine_error(endpoint, exc) from exc
+    # docker-py switches the socket timeout off for streamed responses (logs, archives), made
+    # for `follow`, which we never use: keep --timeout on every read, so an engine that stops
+    # answering in the middle of a log cannot hang the run.
+    client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
+    _timeout_every_call(client.api)
     return client
+
+
+def _timeout_every_call(api: Any) -> None:
+    """docker-py asks for no timeout at all on some reads (`events`, for `docker events`
+    without --until); ours always have an end, so --timeout applies to them too."""
+    get = api._get
+
+    def timed_get(url: str, **kwargs: Any) -> Any:
+        if "timeout" in kwargs and kwargs["timeout"] is None:
+            kwargs["timeout"] = api.timeout
+        return get(url, **kwargs)
+
+    api._get = timed_get
 
 
 def engine_error(endpoint: Endpoint, exc: BaseException) -> EngineError:
@@ -140,7 +158,7 @@ def engine_error(endpoint: Endpoint, exc: BaseException) -> EngineError:
     if isinstance(cause, PermissionError) or "Permission denied" in text:
         return EngineError(
             f"permission denied on the Docker engine socket {where}",
-            "run as root, or add your user to the docker group (then log in again)",
+            "add your user to the docker group (then log in again) or run it with sudo",
         )
     if isinstance(cause, FileNotFoundError) or (
         isinstance(cause, OSError) and cause.errno in (errno.ENOENT, errno.ECONNREFUSED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import struct
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,34 +32,51 @@ class LogOptions:
     max_bytes: int = 8 * 1024 * 1024
 
 
+class TailBuffer:
+    """The *last* `cap` bytes of a stream fed chunk by chunk (memory: about `cap` + a chunk)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.kept: collections.deque[bytes] = collections.deque()
+        self.size = 0
+        self.total = 0
+        self.truncated = False
+
+    def add(self, chunk: bytes) -> None:
+        """Take one chunk, dropping the oldest whole chunks beyond the cap."""
+        if not chunk:
+            return
+        self.kept.append(chunk)
+        self.size += len(chunk)
+        self.total += len(chunk)
+        while self.size - len(self.kept[0]) >= self.cap and len(self.kept) > 1:
+            self.size -= len(self.kept.popleft())
+            self.truncated = True
+
+    def result(self) -> tuple[bytes, bool, int]:
+        """(data starting at a line boundary when cut, truncated, total bytes seen)."""
+        data = b"".join(self.kept)
+        truncated = self.truncated
+        if len(data) > self.cap:
+            data = data[-self.cap:]
+            truncated = True
+        if truncated:
+            cut = data.find(b"\n")
+            if 0 <= cut < len(data) - 1:
+                data = data[cut + 1 :]
+        return data, truncated, self.total
+
+
 def read_capped(chunks: Iterable[bytes], cap: int) -> tuple[bytes, bool, int]:
     """Keep the *last* `cap` bytes of a stream (the end of a log is where a crash is).
 
     Memory stays at about `cap` plus one chunk however long the stream is.  When bytes were
     dropped the result starts at a line boundary.  Returns (data, truncated, total bytes seen).
     """
-    kept: collections.deque[bytes] = collections.deque()
-    size = 0
-    total = 0
-    truncated = False
+    buf = TailBuffer(cap)
     for chunk in chunks:
-        if not chunk:
-            continue
-        kept.append(chunk)
-        size += len(chunk)
-        total += len(chunk)
-        while size - len(kept[0]) >= cap and len(kept) > 1:
-            size -= len(kept.popleft())
-            truncated = True
-    data = b"".join(kept)
-    if len(data) > cap:
-        data = data[-cap:]
-        truncated = True
-    if truncated:
-        cut = data.find(b"\n")
-        if 0 <= cut < len(data) - 1:
-            data = data[cut + 1 :]
-    return data, truncated, total
+        buf.add(chunk)
+    return buf.result()
 
 
 def collect_inspect(api: Any, ref: str) -> tuple[dict[str, Any], Piece]:
@@ -78,7 +96,61 @@ def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piec
                               "max_bytes": opts.max_bytes}
     truncated = False
     lines_total = 0
+    tty = bool((inspect.get("Config") or {}).get("Tty"))
+    results = (_both_streams(api, cid, opts, tty) if opts.tail is None
+               else _each_stream(api, cid, opts))
     for stream, rel in (("stdout", layout.LOG_STDOUT), ("stderr", layout.LOG_STDERR)):
+        data, cut, total = results[stream]
+        files[rel] = data
+        lines = data.count(b"\n")
+        lines_total += lines
+        detail[stream] = {"bytes": len(data), "bytes_seen": total, "lines": lines,
+                          "truncated_by_bytes": cut}
+        truncated = truncated or cut
+    if tty:
+        detail["tty"] = "TTY containers merge stderr into stdout"
+    if opts.tail is not None and lines_total >= opts.tail:
+        detail["tail_reached"] = True
+        truncated = True
+    return Piece(files, truncated, detail)
+
+
+def _both_streams(api: Any, cid: str, opts: LogOptions, tty: bool
+                  ) -> dict[str, tuple[bytes, bool, int]]:
+    """A whole log in ONE pass, split by the multiplexed frame headers (what the docker CLI
+    does; a TTY log is all stdout).  Two filtered requests would make the engine read a huge
+    json-file log twice, and the stderr one would send nothing for as long as that scan takes.
+    """
+    params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0,
+                              "tail": "all"}
+    if opts.since is not None:
+        params["since"] = opts.since
+    response = api._get(api._url("/containers/{0}/logs", cid), params=params, stream=True)
+    api._raise_for_status(response)
+    bufs = {1: TailBuffer(opts.max_bytes), 2: TailBuffer(opts.max_bytes)}
+    try:
+        raw = response.raw
+        if tty:
+            for chunk in raw.stream(64 * 1024, decode_content=False):
+                bufs[1].add(chunk)
+        while not tty:
+            header = raw.read(8)
+            if len(header) < 8:
+                break
+            kind, length = struct.unpack(">BxxxL", header)
+            data = raw.read(length) if length else b""
+            if length and not data:
+                break
+            bufs.get(kind, bufs[1]).add(data)
+    finally:
+        response.close()
+    return {"stdout": bufs[1].result(), "stderr": bufs[2].result()}
+
+
+def _each_stream(api: Any, cid: str, opts: LogOptions) -> dict[str, tuple[bytes, bool, int]]:
+    """One request per stream: `--tail N` counts lines per stream, like the old behaviour."""
+    out: dict[str, tuple[bytes, bool, int]] = {}
+    for stream in ("stdout", "stderr"):
         kwargs: dict[str, Any] = {
             "stdout": stream == "stdout",
             "stderr": stream == "stderr",
@@ -91,23 +163,12 @@ def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piec
             kwargs["since"] = opts.since
         chunks = api.logs(cid, **kwargs)
         try:
-            data, cut, total = read_capped(_as_chunks(chunks), opts.max_bytes)
+            out[stream] = read_capped(_as_chunks(chunks), opts.max_bytes)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        files[rel] = data
-        lines = data.count(b"\n")
-        lines_total += lines
-        detail[stream] = {"bytes": len(data), "bytes_seen": total, "lines": lines,
-                          "truncated_by_bytes": cut}
-        truncated = truncated or cut
-    if (inspect.get("Config") or {}).get("Tty"):
-        detail["tty"] = "TTY containers merge stderr into stdout"
-    if opts.tail is not None and lines_total >= opts.tail:
-        detail["tail_reached"] = True
-        truncated = True
-    return Piece(files, truncated, detail)
+    return out
 
 
 def _as_chunks(result: Any) -> Iterator[bytes]:

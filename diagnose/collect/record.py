@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3
 from docker.errors import APIError, DockerException, NotFound
 
 from diagnose import layout
@@ -44,6 +45,57 @@ class Deadline:
         """True once the budget is spent."""
         return self.end is not None and time.monotonic() >= self.end
 
+    def remaining(self) -> float | None:
+        """Seconds left (never negative), or None without a deadline."""
+        return None if self.end is None else max(0.0, self.end - time.monotonic())
+
+
+class DeadlineReached(Exception):
+    """The overall --deadline passed before an engine call could be made."""
+
+
+class GuardedAPI:
+    """The engine client as collectors see it: no call starts after the overall deadline.
+
+    A collector that makes many calls (the entrypoint probe, a long log stream) stops at the
+    deadline instead of carrying on in the background; a single call is bounded by the
+    per-call --timeout.  Streams returned by a call are checked between chunks too.
+    """
+
+    def __init__(self, api: Any, deadline: Deadline) -> None:
+        self._api = api
+        self._deadline = deadline
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._api, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self._deadline.expired():
+                raise DeadlineReached("overall --deadline reached")
+            result = attr(*args, **kwargs)
+            if isinstance(result, tuple) and result and _is_stream(result[0]):
+                return (self._guard(result[0]), *result[1:])
+            return self._guard(result) if _is_stream(result) else result
+
+        return call
+
+    def _guard(self, stream: Any) -> Iterator[Any]:
+        try:
+            for item in stream:
+                if self._deadline.expired():
+                    raise DeadlineReached("overall --deadline reached while reading a stream")
+                yield item
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+
+def _is_stream(obj: Any) -> bool:
+    return hasattr(obj, "__next__") and not isinstance(obj, str | bytes | dict | list)
+
 
 def dump_json(obj: Any) -> bytes:
     """The bundle's JSON encoding: indented, UTF-8, key order as the engine gave it."""
@@ -52,11 +104,15 @@ def dump_json(obj: Any) -> bytes:
 
 def describe_failure(exc: BaseException) -> str:
     """One line saying what went wrong with an engine call."""
+    if isinstance(exc, DeadlineReached):
+        return str(exc)
     if isinstance(exc, NotFound):
         return f"not found (removed while collecting?): {exc.explanation or exc}"
     if isinstance(exc, APIError):
         return f"engine error {exc.status_code}: {exc.explanation or exc}"
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError
+                  | TimeoutError) or (isinstance(exc, requests.exceptions.ConnectionError)
+                                      and "timed out" in str(exc).lower()):
         return "engine did not answer in time (per-call --timeout)"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"engine connection failed: {exc}"

@@ -21,8 +21,8 @@ from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
 from diagnose.collect.override import collect_override
 from diagnose.collect.ports import collect_port_holders
-from diagnose.collect.record import Deadline, Piece, run_collector
-from diagnose.snapshot import CollectorRecord
+from diagnose.collect.record import Deadline, Piece, describe_failure, run_collector
+from diagnose.snapshot import CollectorRecord, CollectorStatus
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,36 @@ class Collected:
         self.files.update(files)
 
 
+_STATE_KEYS = ("Status", "Running", "Paused", "Restarting", "Pid", "ExitCode", "StartedAt",
+               "FinishedAt", "OOMKilled")
+
+
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("Status", "StartedAt", "FinishedAt", "Pid")
     b, a = before.get("State") or {}, after.get("State") or {}
-    changed = {k: [b.get(k), a.get(k)] for k in keys if b.get(k) != a.get(k)}
+    changed = {k: [b.get(k), a.get(k)] for k in _STATE_KEYS if b.get(k) != a.get(k)}
     if before.get("RestartCount") != after.get("RestartCount"):
         changed["RestartCount"] = [before.get("RestartCount"), after.get("RestartCount")]
     return changed
+
+
+def _recheck(api: Any, cid: str, before: Mapping[str, Any], dl: Deadline | None
+             ) -> dict[str, Any]:
+    """Did the container change (restart, stop, removal) while we looked?"""
+    if dl is not None and dl.expired():
+        return {}  # no time left to look; the deadline is recorded on the collectors
+    try:
+        after = api.inspect_container(cid)
+    except NotFound:
+        return {"removed": True}
+    except Exception as exc:  # the engine went away mid-run: recorded, the rest is kept
+        return {"recheck_failed": describe_failure(exc)}
+    return _changes(before, after)
+
+
+def _late(name: str, key: str, started: float) -> tuple[CollectorRecord, dict[str, bytes]]:
+    elapsed = (time.perf_counter() - started) * 1000
+    return (CollectorRecord(name, key, CollectorStatus.FAILED,
+                            "overall --deadline reached before it finished", elapsed), {})
 
 
 def collect_one(
@@ -93,21 +116,23 @@ def collect_one(
         "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch),
         "ports": lambda: collect_port_holders(api, inspect, opts.local),
     }
+    submitted = time.perf_counter()
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
     for name in jobs:
-        out.take(*futures[name].result())
+        try:
+            # At the deadline a collector still waiting on the engine is given up on (its
+            # thread ends by itself: every call is bounded by --timeout and the guarded client
+            # starts no new call).
+            out.take(*futures[name].result(timeout=dl.remaining() if dl else None))
+        except cf.TimeoutError:
+            futures[name].cancel()
+            out.take(*_late(name, key, submitted))
     # The override probe plans from the static probe, so it runs once that is done.
     out.take(*run_collector("probe", key, lambda: collect_override(
         api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))
 
     # Did the container change (restart, stop, removal) while we looked?  Recorded, not hidden.
-    try:
-        after = api.inspect_container(cid)
-        changed = _changes(inspect, after)
-    except NotFound:
-        changed = {"removed": True}
-    except Exception as exc:  # the engine went away mid-run: recorded, the rest is kept
-        changed = {"recheck_failed": f"{type(exc).__name__}: {exc}"}
+    changed = _recheck(api, cid, inspect, dl)
     if changed:
         rec = out.records["inspect"]
         out.records["inspect"] = CollectorRecord(
@@ -123,14 +148,14 @@ def collect_all(
 ) -> Iterator[Collected]:
     """Collect every (key, inspect) target; yields each as soon as it is complete."""
     jobs = max(1, opts.jobs)
-    with (
-        cf.ThreadPoolExecutor(jobs, thread_name_prefix="target") as tpool,
-        cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece") as ppool,
-    ):
+    tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
+    ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
+    try:
         futures = [tpool.submit(collect_one, api, key, ins, opts, ppool) for key, ins in targets]
-        try:
-            for fut in cf.as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
+        for fut in cf.as_completed(futures):
+            yield fut.result()
+    finally:
+        # Never wait here for calls the engine does not answer (Ctrl-C, or collectors given up
+        # at the deadline): each ends by itself within --timeout.
+        tpool.shutdown(wait=False, cancel_futures=True)
+        ppool.shutdown(wait=False, cancel_futures=True)

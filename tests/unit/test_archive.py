@@ -107,3 +107,47 @@ def test_reader_refuses_path_traversal(tmp_path):
     assert not (tmp_path.parent.parent / "etc" / "evil").exists()
     gz = gzip.compress(b"")
     assert gz
+
+
+def test_verify_failure_publishes_nothing(tmp_path):
+    from diagnose.errors import SecretLeak
+
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    w.add("containers/a/x.log", b"data")
+
+    def verify(tmp):
+        assert tmp.exists() and tmp.name != "b.tar.gz"
+        raise SecretLeak("a secret survived", "")
+
+    with pytest.raises(SecretLeak):
+        w.finish([("manifest.json", b"{}")], verify=verify)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_overwrite_mode(tmp_path):
+    (tmp_path / "b.tar.gz").write_bytes(b"old")
+    with pytest.raises(OutputError, match="already exists"):
+        BundleWriter(tmp_path, "b.tar.gz", overwrite=False)
+    w = BundleWriter(tmp_path, "c.tar.gz", overwrite=False)
+    w.add("a", b"x")
+    (tmp_path / "c.tar.gz").write_bytes(b"raced")  # appeared while we were writing
+    with pytest.raises(OutputError, match="already exists"):
+        w.finish([("manifest.json", b"{}")])
+    assert (tmp_path / "c.tar.gz").read_bytes() == b"raced"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tar.gz", "c.tar.gz"]
+
+
+def test_scan_for_secrets_names_members_never_values(tmp_path):
+    from diagnose.archive import scan_for_secrets
+    from diagnose.errors import SecretLeak
+    from diagnose.redact import Redactor
+
+    r = Redactor()
+    r.assignment("DB_PASSWORD=Leaky-Pw-1", "x")
+    path, _ = _write(tmp_path, [("containers/a/logs/stdout.log", b"ok\nLeaky-Pw-1\n"),
+                                ("containers/a/inspect.json", b'{"a": "clean"}')],
+                     [("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
+    with pytest.raises(SecretLeak) as err:
+        scan_for_secrets(path, r)
+    assert "containers/a/logs/stdout.log" in err.value.message
+    assert "inspect.json" not in err.value.message and "Leaky" not in str(err.value)
