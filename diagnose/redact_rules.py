@@ -39,7 +39,10 @@ _REFERENCE_SUFFIXES = ("FILE", "PATH", "DIR", "FILENAME", "LOCATION", "ID", "IDS
                        "TYPE", "URL", "URI", "ENDPOINT", "HOST", "PORT", "ENABLED", "ENABLE",
                        "DISABLED", "TTL", "TIMEOUT", "LENGTH", "SIZE", "ALGORITHM", "ALG",
                        "EXPIRY", "EXPIRES", "VERSION", "MODE", "METHOD", "PROVIDER", "ISSUER",
-                       "PUBLIC", "PUB", "FINGERPRINT")
+                       "PUBLIC", "PUB", "FINGERPRINT",
+                       # ...or names a condition, not a value: Python's `KeyError: 'APP_CONFIG'`,
+                       # `TokenExpiredError`, `AuthenticationFailure`.
+                       "ERROR", "ERRORS", "EXCEPTION", "FAILURE", "FAILED", "WARNING")
 _PUBLIC_ENDINGS = ("PUBLICKEY", "PUBKEY", "KEYID")
 
 

@@ -16,7 +16,7 @@ from diagnose.analyse import analyse_container
 from diagnose.model import Finding
 from diagnose.registry import load_registry
 from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
-from tests.conftest import Result, cause_ids, docker, findings, wait_for
+from tests.conftest import ADVICE_STAGES, Result, cause_ids, docker, findings, wait_for
 
 SEVERITY_RANK = {"info": 10, "warning": 20, "error": 30, "critical": 40}
 
@@ -54,8 +54,10 @@ def none_of(result: Result, name: str, slugs: Iterable[str]) -> None:
 
 
 def worst(result: Result, name: str) -> int:
-    """The rank of the worst severity reported for `name` (0 when nothing)."""
-    return max((SEVERITY_RANK[f["severity"]] for f in findings(result, name)), default=0)
+    """The rank of the worst severity of `name`'s diagnosis (0 when nothing; hygiene and engine
+    advice left out)."""
+    return max((SEVERITY_RANK[f["severity"]] for f in findings(result, name)
+                if f["stage"] not in ADVICE_STAGES), default=0)
 
 
 def verdict(result: Result, name: str) -> str | None:

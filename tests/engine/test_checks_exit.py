@@ -203,8 +203,8 @@ Traceback (most recent call last):
   File "/app/main.py", line 12, in <module>
     main()
   File "/app/main.py", line 8, in main
-    cfg = load(os.environ["APP_CONFIG"])
-KeyError: 'APP_CONFIG'
+    workers = int(settings["workers"])
+ValueError: invalid literal for int() with base 10: 'four'
 EOF
 exit 1"""))
     go = engine.run("go-panic", cmd=("sh", "-c", """
@@ -225,10 +225,11 @@ exit 2"""))
 
     f = only(r, py, "app-exit-error")
     assert f["severity"] == "error"
-    assert f["title"] == "exited with code 1: KeyError: 'APP_CONFIG'"
+    assert f["title"] == ("exited with code 1: ValueError: invalid literal for int() with base "
+                          "10: 'four'")
     assert facts(f)["decisive lines"].startswith("Python exception")
     excerpt = "\n".join(e["excerpt"] for e in f["evidence"])
-    assert "Traceback (most recent call last):" in excerpt and "KeyError: 'APP_CONFIG'" in excerpt
+    assert "Traceback (most recent call last):" in excerpt and "ValueError: invalid literal" in excerpt
     assert any(e["ref"].startswith(f"containers/{py}/logs/stderr.log#L") for e in f["evidence"])
 
     f = only(r, go, "app-exit-error")

@@ -286,3 +286,12 @@ def test_scrub_shows_control_characters_even_without_redaction():
     for r in (Redactor(), Redactor(enabled=False)):
         out = r.scrub({"excerpt": "a\x1b[31mred\x00 \x9b x\r\ny\tz é"})
         assert out == {"excerpt": "a\\x1b[31mred\\x00 \\x9b x\\x0d\ny\tz é"}
+
+
+def test_exception_names_are_not_secret_names():
+    from diagnose.redact_rules import secret_name
+
+    for name in ("KeyError", "TokenExpiredError", "AuthenticationFailure", "PasswordException"):
+        assert not secret_name(name), name
+    for name in ("API_KEY", "DB_PASSWORD", "authToken"):
+        assert secret_name(name), name
