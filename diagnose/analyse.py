@@ -159,11 +159,16 @@ class TargetReport:
     outcomes: tuple[CheckOutcome, ...]
     path: tuple[PathStep, ...]
     collectors: tuple[dict[str, Any], ...] = ()
+    #: Findings of run-scope checks about this target (e.g. a failed Compose dependency).
+    linked: tuple[Finding, ...] = ()
+    engine: str = ""
+    project: str = ""
+    service: str = ""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         """Findings in verdict order: most severe first, then tree order."""
-        found = [f for o in self.outcomes for f in o.findings]
+        found = [f for o in self.outcomes for f in o.findings] + list(self.linked)
         return tuple(sorted(found, key=verdict_key))
 
     @property
@@ -196,10 +201,16 @@ class Report:
     check_errors: tuple[CheckError, ...] = ()
 
     @property
+    def run_findings(self) -> tuple[Finding, ...]:
+        """Findings of run-scope checks that are not about one target (those are listed with
+        their target: see TargetReport.linked)."""
+        keys = {t.key for t in self.targets}
+        return tuple(f for o in self.run_outcomes for f in o.findings if f.target not in keys)
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         """Every finding of the run, verdict order."""
-        found = [f for t in self.targets for f in t.findings]
-        found += [f for o in self.run_outcomes for f in o.findings]
+        found = [f for t in self.targets for f in t.findings] + list(self.run_findings)
         return tuple(sorted(found, key=verdict_key))
 
     @property
@@ -213,7 +224,10 @@ class Report:
         return max(sevs) if sevs else None
 
     def exit_code(self, fail_on: Severity) -> int:
-        """0 when nothing is at or above `fail_on`, else 1."""
+        """0 when nothing is at or above `fail_on`, else 1; 3 when an engine of a several-engine
+        run could not be reached (its failure is in the report, the others were diagnosed)."""
+        if any(e.get("status") == "failed" for e in self.meta.get("engines") or ()):
+            return 3
         worst = self.worst()
         return 1 if worst is not None and worst >= fail_on else 0
 
@@ -235,6 +249,8 @@ def target_report(
         outcomes=tuple(outcomes),
         path=tuple(path),
         collectors=tuple(r.to_dict() for r in c.records.values()),
+        project=c.compose_project,
+        service=c.compose_service,
     )
 
 

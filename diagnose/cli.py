@@ -114,6 +114,11 @@ def _parse(func: Callable[[str], Any], value: str, param: str) -> Any:
         raise typer.BadParameter(str(exc), param_hint=param) from None
 
 
+HostOpt = Annotated[list[str] | None, typer.Option(
+    "--host", "-H", help="Engine endpoint (like docker -H); repeat it to diagnose several "
+    "engines in one run.")]
+ContextOpt = Annotated[list[str] | None, typer.Option(
+    "--context", "-c", help="Docker context name; repeatable, like --host.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")]
 FailOnOpt = Annotated[str, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity "
@@ -176,12 +181,13 @@ def run_cmd(
     filters: Annotated[list[str] | None, typer.Option(
         "--filter", help="docker ps filter KEY=VALUE (status, label, name, ancestor, exited, "
         "health...); repeatable; stopped containers are included.")] = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", help="Every container of a Compose project (label "
+        "com.docker.compose.project), one section per service.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)] = Path("."),
-    host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
-                                              "(like docker -H).")] = None,
-    context: Annotated[str | None, typer.Option("--context", "-c", help="Docker context "
-                                                 "name.")] = None,
+    host: HostOpt = None,
+    context: ContextOpt = None,
     tail: Annotated[str, typer.Option("--tail", help="Log lines per container, or 'all'.")]
     = "2000",
     since: Annotated[str | None, typer.Option("--since", help="Only logs since a duration "
@@ -221,8 +227,8 @@ def run_cmd(
     from diagnose.run import RunOptions
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
-    if not containers and not select_all and not filters:
-        _fail("name at least one container, or use --all or --filter",
+    if not containers and not select_all and not filters and not project:
+        _fail("name at least one container, or use --all, --filter or --project",
               "e.g. `diagnose web`, `diagnose --filter status=exited`")
     patterns = _redact_flags(no_redact, redact)
     opts = RunOptions(
@@ -230,8 +236,9 @@ def run_cmd(
         select_all=select_all,
         filters=tuple(filters or ()),
         output_dir=output,
-        host=host,
-        context=context,
+        hosts=tuple(host or ()),
+        contexts=tuple(context or ()),
+        project=project,
         tail=_parse(parse_tail, tail, "--tail"),
         since=_parse(lambda s: parse_since(s, time.time()), since, "--since") if since else None,
         max_log_bytes=_parse(parse_size, max_log_bytes, "--max-log-bytes"),
@@ -266,10 +273,8 @@ def run_cmd(
 def engine_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)] = Path("."),
-    host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
-                                              "(like docker -H).")] = None,
-    context: Annotated[str | None, typer.Option("--context", "-c", help="Docker context "
-                                                 "name.")] = None,
+    host: HostOpt = None,
+    context: ContextOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
                                            "take.", min=1)] = 30.0,
     deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
@@ -293,7 +298,8 @@ def engine_cmd(
 
     severity = _parse(Severity.parse, fail_on, "--fail-on")
     patterns = _redact_flags(no_redact, redact)
-    opts = RunOptions(targets=(), output_dir=output, host=host, context=context,
+    opts = RunOptions(targets=(), output_dir=output, hosts=tuple(host or ()),
+                      contexts=tuple(context or ()),
                       timeout=timeout, deadline=deadline, fail_on=severity,
                       redact=not no_redact, redact_patterns=patterns, plugins=not no_plugins,
                       debug=debug, argv=tuple(sys.argv[1:]))
@@ -447,8 +453,8 @@ def _exit(code: Any) -> NoReturn:
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if isinstance(code, str):
         print(code, file=sys.stderr)
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
-           if t is not threading.main_thread()):
+    # Daemon or not: thread-pool workers are joined at interpreter exit either way.
+    if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -9,11 +9,10 @@ checks through the same :class:`~diagnose.run.Pipeline` as `diagnose CONTAINER`,
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 from typing import Any
 
-from diagnose.errors import EngineError
+from diagnose.errors import EngineError, UsageError
 from diagnose.redact import Redactor
 from diagnose.run import (
     Pipeline,
@@ -30,47 +29,23 @@ from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
 ENGINE_KEY = "engine"
 
 
-def collect_engine(
-    api: Any, host_local: bool, endpoint: str, pipe: Pipeline, deadline: Any = None,
-) -> tuple[EngineFacts, HostFacts, list[CollectorRecord]]:
-    """Every engine-wide collector (concurrently), redacted and streamed into the bundle."""
-    from diagnose.collect import engine_facts as ef
-    from diagnose.collect.cleanup import collect_cleanup
-    from diagnose.collect.host import collect_host
-    from diagnose.collect.record import run_collector
+def collect_engine(api: Any, local: bool, endpoint: str, pipe: Pipeline, deadline: Any
+                   ) -> tuple[EngineFacts, HostFacts, list[CollectorRecord]]:
+    """The engine section (as every bundle has it), redacted and streamed into the bundle."""
+    from diagnose.app import _pool
+    from diagnose.collect import section
 
-    records: dict[str, CollectorRecord] = {}
-    files: dict[str, bytes] = {}
-    info: dict[str, Any] = {}
-
-    def info_piece() -> Any:
-        got, piece = ef.collect_info(api)
-        info.update(got)
-        return piece
-
-    with cf.ThreadPoolExecutor(3, thread_name_prefix="engine") as pool:
-        df_future = pool.submit(run_collector, "df", "engine", lambda: ef.collect_df(api),
-                                deadline)
-        cleanup_future = pool.submit(collect_cleanup, api, deadline)
-        for name, fn in (("version", lambda: ef.collect_version(api)[1]), ("info", info_piece)):
-            rec, got = run_collector(name, "engine", fn, deadline)
-            records[name] = rec
-            files.update(got)
-        if not records["version"].ok and not records["info"].ok:
-            raise EngineError(f"the engine at {endpoint} stopped answering: "
-                              f"{records['info'].reason}", "check dockerd")
-        data_root = str(info.get("DockerRootDir") or "")
-        host_rec, host_files = run_collector(
-            "host", "host", lambda: collect_host(data_root, host_local), deadline)
-        rec, got = df_future.result()
-        records[rec.name] = rec
-        files.update(got)
-        for rec, got in cleanup_future.result():
-            records[rec.name] = rec
-            files.update(got)
-    engine = EngineFacts(pipe.add_files(files), records, endpoint, host_local)
-    host = HostFacts(pipe.add_files(host_files), {"host": host_rec})
-    return engine, host, [*records.values(), host_rec]
+    with _pool(3, "engine") as pool:
+        sec = section.start(api, local, deadline, pool)
+        if not sec.answered:
+            raise EngineError(f"the engine at {endpoint} stopped answering: {sec.reason()}",
+                              "check dockerd")
+        _, tail_files = section.finish(sec, deadline)
+    assert sec.host_record is not None
+    engine = EngineFacts(pipe.add_files({**sec.files, **tail_files}), sec.records, endpoint,
+                         local)
+    host = HostFacts(pipe.add_files(sec.host_files), {"host": sec.host_record})
+    return engine, host, [*sec.records.values(), sec.host_record]
 
 
 def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
@@ -82,14 +57,20 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
     # The report/archive tail is diagnose.app's own (shared, not copied).
     from diagnose.app import publish
     from diagnose.archive import BundleWriter
-    from diagnose.collect.connect import connect, engine_error, resolve_endpoint
+    from diagnose.collect.connect import connect, engine_error
     from diagnose.collect.record import Deadline
 
     started = now()
     registry = registry_for(opts.plugins)
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
-    endpoint = resolve_endpoint(opts.host, opts.context)
+    from diagnose.live import endpoints
+
+    named = endpoints(opts)
+    if len(named) > 1:
+        raise UsageError("diagnose engine looks at one engine at a time",
+                         "give one --host or --context")
+    endpoint = named[0][1]
     client = connect(endpoint, opts.timeout, 8)
     api = client.api
     try:

@@ -28,6 +28,8 @@ HOST_FACTS = "host/host.json"
 PROBES_DIR = "probes"
 
 CONTAINERS_DIR = "containers"
+#: A run over several engines puts each engine's files under engines/<label>/.
+ENGINES_DIR = "engines"
 
 # Files inside one container's directory (containers/<key>/...).
 INSPECT = "inspect.json"
@@ -63,6 +65,15 @@ def safe_component(name: str, fallback: str = "unnamed") -> str:
 def container_dir(key: str) -> str:
     """Bundle-relative directory of one target."""
     return f"{CONTAINERS_DIR}/{key}"
+
+
+def split_engine(path: str) -> tuple[str, str]:
+    """(engine prefix, rest) of a bundle path: ('engines/a/', 'containers/x/inspect.json') for
+    a several-engine bundle's member, ('', path) otherwise."""
+    if path.startswith(ENGINES_DIR + "/") and path.count("/") >= 2:
+        label, _, rest = path[len(ENGINES_DIR) + 1:].partition("/")
+        return f"{ENGINES_DIR}/{label}/", rest
+    return "", path
 
 
 def error_file(collector: str) -> str:

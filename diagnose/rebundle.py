@@ -11,7 +11,6 @@ the input is never overwritten.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from diagnose.archive import BundleWriter, scan_for_secrets
 from diagnose.bundle import HEAD_FILES, BundleReader
 from diagnose.errors import UsageError
 from diagnose.redact import PLACEHOLDER_RE, Redactor
+from diagnose.replay import regenerated
 from diagnose.run import (
     Pipeline,
     RunResult,
@@ -31,7 +31,7 @@ from diagnose.run import (
     registry_for,
     utc_stamp,
 )
-from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
+from diagnose.snapshot import CollectorRecord
 
 UNREDACTED_SUFFIX = "-UNREDACTED.tar.gz"
 
@@ -61,6 +61,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
                   debug: bool = False, argv: tuple[str, ...] = ()) -> RunResult:
     """Write a redacted copy of bundle `src`; return its report and path."""
     from diagnose.app import _head_files, _report
+    from diagnose.replay import replay
 
     started = now()
     dest = output_path(src, out)
@@ -69,67 +70,26 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
     manifest = parts.manifest
     registry = registry_for(plugins)
     writer = BundleWriter(dest.parent, dest.name, overwrite=False)
-    pipe = Pipeline(registry, redactor, writer, debug)
+    renamed: dict[str, str] = {}
     try:
+        done = replay(parts, members, registry, redactor, writer=writer, debug=debug,
+                      rename=lambda key: _new_key(key, redactor, renamed))
+        errors = [e for er in done.engines for e in er.pipe.errors]
+        pipe = Pipeline(registry, redactor, writer, debug, errors=errors)
+        pipe.add_files(check_error_files(errors), redact=True)
+        first = done.engines[0]
+        assert first.engine is not None and first.host is not None
         eng = manifest.get("engine") or {}
-        endpoint, local = str(eng.get("endpoint", "")), bool(eng.get("local", False))
-        engine_records = parts.records("engine")
-        engine_files: dict[str, bytes] = {}
-        host_files: dict[str, bytes] = {}
-        renamed: dict[str, str] = {}
-        collected_at = str(manifest.get("started_at", ""))
-        group: tuple[str, dict[str, bytes]] | None = None
-
-        def close_group() -> None:
-            # One container's files, analysed with the engine facts written before them,
-            # exactly as in the live run.
-            nonlocal group
-            if group is None:
-                return
-            key, files = group
-            group = None
-            new_key = _new_key(key, redactor, renamed)
-            records = {n: dataclasses.replace(r, owner=new_key)
-                       for n, r in parts.records(key).items()}
-            engine = EngineFacts(dict(engine_files), engine_records, endpoint, local)
-            pipe.container(new_key, files, records, engine, collected_at)
-
-        prefix = layout.CONTAINERS_DIR + "/"
-        for name, data in members:
-            if name.startswith(prefix) and name.count("/") >= 2:
-                key, _, rel = name[len(prefix):].partition("/")
-                if group is not None and group[0] != key:
-                    close_group()
-                if group is None:
-                    group = (key, {})
-                group[1][rel] = data
-                continue
-            close_group()
-            if name in HEAD_FILES or _regenerated(name):
-                continue
-            clean = pipe.add_files({name: data})
-            if name.startswith(layout.ENGINE_DIR + "/"):
-                engine_files.update(clean)
-            elif name.startswith("host/"):
-                host_files.update(clean)
-        close_group()
-        engine = EngineFacts(dict(engine_files), engine_records, endpoint, local)
-        host = HostFacts(dict(host_files), parts.records("host"))
-        order = [renamed.get(str(t.get("key")), str(t.get("key")))
-                 for t in manifest.get("targets") or ()]
-        reports, run_outcomes = pipe.finish(engine, host, {"started_at": collected_at,
-                                                            "mode": "offline"}, order)
-        pipe.add_files(check_error_files(pipe.errors), redact=True)
-        all_records = [*engine_records.values(), *parts.records("host").values(), *pipe.records]
         report = redactor.scrub(_report(
-            mode="offline", started=started, engine=engine,
-            source=str(eng.get("source", "")), host=host, bundle=str(dest), redactor=redactor,
-            records=all_records, pipe=pipe, reports=reports, run_outcomes=run_outcomes,
-            files=list(writer.files),
+            mode="offline", started=started, engine=first.engine,
+            source=str(eng.get("source", "")), host=first.host, bundle=str(dest),
+            redactor=redactor, records=done.records, pipe=pipe, reports=done.reports,
+            run_outcomes=done.run_outcomes, files=list(writer.files),
+            engines=manifest.get("engines") or None,
         ))
         head = _head_files(report)
         new_manifest = redactor.scrub(_manifest(manifest, src, head, writer, redactor,
-                                                all_records, renamed, argv))
+                                                done.records, renamed, argv))
         path = writer.finish([(layout.MANIFEST, dump(new_manifest)), *head],
                              verify=lambda tmp: scan_for_secrets(tmp, redactor))
     except BaseException:
@@ -144,7 +104,7 @@ def _learn_everything(src: Path, redactor: Redactor) -> None:
     used = 0
     with redactor.learning():
         for name, data in members:
-            if name in HEAD_FILES or _regenerated(name):
+            if name in HEAD_FILES or regenerated(name):
                 continue
             used = max(used, _highest_placeholder(data))
             redactor.file(name, data)
@@ -154,11 +114,6 @@ def _learn_everything(src: Path, redactor: Redactor) -> None:
 def _highest_placeholder(data: bytes) -> int:
     text = data.decode("utf-8", "replace")
     return max((int(m.group(0)[10:-1]) for m in PLACEHOLDER_RE.finditer(text)), default=0)
-
-
-def _regenerated(name: str) -> bool:
-    # Check tracebacks are regenerated with the findings; anything else is carried over.
-    return name.startswith(f"{layout.ERRORS_DIR}/checks/")
 
 
 def _new_key(key: str, redactor: Redactor, renamed: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ on a bundle reproduces the live run's findings exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -25,7 +26,7 @@ from diagnose.analyse import (
 )
 from diagnose.archive import BundleWriter
 from diagnose.engine_readings import disk_usage_line, storage_status
-from diagnose.model import CheckOutcome, Severity
+from diagnose.model import CheckOutcome, Finding, PathStep, Severity
 from diagnose.redact import Redactor
 from diagnose.registry import Registry, load_registry
 from diagnose.snapshot import (
@@ -50,8 +51,11 @@ class RunOptions:
     select_all: bool = False
     filters: tuple[str, ...] = ()
     output_dir: Path = Path(".")
-    host: str | None = None
-    context: str | None = None
+    #: Engines: each --host and --context given (repeatable); none means the CLI's default.
+    hosts: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+    #: A Compose project: every container labelled com.docker.compose.project=NAME.
+    project: str | None = None
     tail: int | None = 2000
     since: float | None = None
     max_log_bytes: int = 8 * 1024 * 1024
@@ -111,16 +115,20 @@ class Pipeline:
     redactor: Redactor
     writer: BundleWriter | None = None
     debug: bool = False
+    #: `engines/<label>/` in a run over several engines: every path of this engine gets it.
+    prefix: str = ""
+    engine_label: str = ""
     reports: list[TargetReport] = field(default_factory=list)
     kept: list[ContainerEvidence] = field(default_factory=list)
     errors: list[CheckError] = field(default_factory=list)
     records: list[CollectorRecord] = field(default_factory=list)
 
     def add_files(self, files: dict[str, bytes], redact: bool = True) -> dict[str, bytes]:
-        """Redact bundle-level files and stream them to the archive."""
-        clean = self.redactor.files(files, "") if redact else files
+        """Redact engine-level files and stream them to the archive (under this engine's
+        prefix); returns them keyed as the snapshot knows them (without the prefix)."""
+        clean = self.redactor.files(files, self.prefix.rstrip("/")) if redact else files
         if self.writer is not None:
-            self.writer.add_many(clean.items())
+            self.writer.add_many((self.prefix + p, d) for p, d in clean.items())
         return clean
 
     def container(
@@ -128,10 +136,12 @@ class Pipeline:
         engine: EngineFacts, collected_at: str, redact: bool = True,
     ) -> TargetReport:
         """Analyse one container and stream its files out; keep only its light view."""
-        prefix = layout.container_dir(key)
+        prefix = self.prefix + layout.container_dir(key)
         clean = self.redactor.files(files, prefix) if redact else files
-        ev = ContainerEvidence(key, clean, records, engine, collected_at)
+        ev = ContainerEvidence(key, clean, records, engine, collected_at, self.prefix)
         report, errors = analyse_container(ev, self.registry, self.debug)
+        if self.engine_label:
+            report = dataclasses.replace(report, engine=self.engine_label)
         if self.writer is not None:
             self.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
         self.reports.append(report)
@@ -142,15 +152,46 @@ class Pipeline:
 
     def finish(self, engine: EngineFacts, host: HostFacts, run: dict[str, Any],
                order: list[str] | None = None) -> tuple[list[TargetReport], list[CheckOutcome]]:
-        """Run-scope checks over the whole snapshot; targets back in the order given."""
+        """Run-scope checks over the whole snapshot; targets back in the order given.
+
+        A run-scope finding about one target (its `target` is that container's key, e.g. a
+        Compose service whose dependency failed) is listed with that target and counts for its
+        verdict; the others stay run-level.  In a run over several engines the run-level ones
+        are attributed to this engine's label.
+        """
         snap = Snapshot(engine, host, tuple(self.kept), run)
         outcomes, errors = run_snapshot_checks(snap, self.registry.scoped("run"), self.debug)
         self.errors.extend(errors)
-        reports = list(self.reports)
+        keys = {r.key for r in self.reports}
+        if self.engine_label:
+            outcomes = [dataclasses.replace(o, target=self.engine_label, findings=tuple(
+                f if f.target in keys else dataclasses.replace(f, target=self.engine_label)
+                for f in o.findings)) for o in outcomes]
+        linked: dict[str, list[Finding]] = {}
+        for o in outcomes:
+            for f in o.findings:
+                if f.target in keys:
+                    linked.setdefault(f.target, []).append(f)
+        reports = [_link(r, linked.get(r.key, [])) for r in self.reports]
         if order:
             rank = {k: i for i, k in enumerate(order)}
             reports.sort(key=lambda r: rank.get(r.key, len(rank)))
         return reports, outcomes
+
+
+def _link(report: TargetReport, found: list[Finding]) -> TargetReport:
+    """Attach run-scope findings to a target, and say so on its decision path."""
+    if not found:
+        return report
+    from diagnose.registry import STAGES
+
+    questions = dict(STAGES)
+    steps = list(report.path)
+    for stage in dict.fromkeys(f.stage for f in found):
+        ids = ", ".join(dict.fromkeys(f.id for f in found if f.stage == stage))
+        titles = "; ".join(f.title for f in found if f.stage == stage)
+        steps.append(PathStep(stage, questions.get(stage, stage), f"{titles} -> {ids}"))
+    return dataclasses.replace(report, linked=tuple(found), path=tuple(steps))
 
 
 def check_error_files(errors: Iterable[CheckError]) -> dict[str, bytes]:
@@ -242,7 +283,7 @@ def manifest_document(
     *, started: float, finished: float, argv: list[str], engine: dict[str, Any],
     records: Iterable[CollectorRecord], files: list[dict[str, Any]],
     redaction: dict[str, Any], targets: list[dict[str, Any]], options: dict[str, Any],
-    checks: dict[str, Any],
+    checks: dict[str, Any], engines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """manifest.json: what ran, when, against which engine, what each collector did."""
     return {
@@ -253,6 +294,7 @@ def manifest_document(
         "finished_at": utc_stamp(finished),
         "duration_s": round(finished - started, 3),
         "engine": engine,
+        "engines": engines or [],
         "targets": targets,
         "options": options,
         "collectors": [r.to_dict() for r in records],

@@ -198,6 +198,8 @@ class ContainerEvidence:
     records: Mapping[str, CollectorRecord]
     engine: EngineFacts
     collected_at: str = ""
+    #: `engines/<label>/` when the run covered several engines, else "".
+    prefix: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
@@ -207,7 +209,7 @@ class ContainerEvidence:
     @property
     def directory(self) -> str:
         """Bundle-relative directory of this container."""
-        return layout.container_dir(self.key)
+        return self.prefix + layout.container_dir(self.key)
 
     def path(self, rel: str) -> str:
         """Bundle-relative path of one of this container's files."""
@@ -273,6 +275,21 @@ class ContainerEvidence:
     def image_ref(self) -> str:
         """The image as the user named it (`.Config.Image`)."""
         return str(self.config.get("Image", ""))
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """`.Config.Labels` ({} when none)."""
+        return self.config.get("Labels") or {}
+
+    @property
+    def compose_project(self) -> str:
+        """The Compose project this container belongs to ('' when none)."""
+        return str(self.labels.get("com.docker.compose.project", ""))
+
+    @property
+    def compose_service(self) -> str:
+        """The Compose service this container runs ('' when none)."""
+        return str(self.labels.get("com.docker.compose.service", ""))
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -398,4 +415,5 @@ def without_logs(container: ContainerEvidence) -> ContainerEvidence:
         records=container.records,
         engine=container.engine,
         collected_at=container.collected_at,
+        prefix=container.prefix,
     )

@@ -39,6 +39,9 @@ def _target(t: TargetReport) -> dict[str, Any]:
         "check_counts": _outcome_counts(t.outcomes),
         "path": [s.to_dict() for s in t.path],
         "collectors": list(t.collectors),
+        "engine": t.engine,
+        "project": t.project,
+        "service": t.service,
     }
 
 
@@ -71,13 +74,14 @@ def build(report: Report) -> dict[str, Any]:
         "generated_at": meta.get("generated_at", ""),
         "bundle": meta.get("bundle"),
         "engine": meta.get("engine", {}),
+        "engines": meta.get("engines", []),
         "host": meta.get("host", {}),
         "verdict": _verdict(report.verdict) if report.verdict else None,
         "worst_severity": worst.label if worst is not None else None,
         "counts": {s.label: counts.get(s.label, 0) for s in sorted(Severity, reverse=True)},
         "targets": [_target(t) for t in report.targets],
         "run": {
-            "findings": [f.to_dict() for o in report.run_outcomes for f in o.findings],
+            "findings": [f.to_dict() for f in report.run_findings],
             "checks": [_outcome(o) for o in report.run_outcomes],
             "check_counts": _outcome_counts(report.run_outcomes),
         },

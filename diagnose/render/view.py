@@ -74,5 +74,25 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
             "checks": {s.value: checks.get(s.value, 0) for s in Status},
             "checks_total": sum(checks.values()),
             "severities": SEVERITIES,
+            "services": services(r["targets"]),
+            "engines": r.get("engines", []) if len(r.get("engines", [])) > 1 else [],
         },
     }
+
+
+def services(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Compose services of the run (project, service, its containers, worst verdict), in
+    the order first seen; empty when no target belongs to a Compose project."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in targets:
+        if not t.get("project"):
+            continue
+        key = (t["project"], t.get("service", ""))
+        entry = out.setdefault(key, {"project": key[0], "service": key[1], "containers": [],
+                                     "verdict": None})
+        entry["containers"].append(t["name"])
+        v = t["verdict"]
+        if v and (entry["verdict"] is None
+                  or _RANK.get(v["severity"], -1) > _RANK.get(entry["verdict"]["severity"], -1)):
+            entry["verdict"] = v
+    return list(out.values())

@@ -1,0 +1,101 @@
+"""The engine section of a bundle: what every run collects about the engine and its host.
+
+Two steps, so container collection never waits for the slow parts: `start()` collects
+`docker version` and `docker info` (container checks read them) and the host facts, and
+starts `docker system df` and the cleanup lists in the background; `finish()` waits for those
+(no longer than the overall deadline).  `diagnose CONTAINER`, `diagnose engine` and every
+engine of a several-engine run use the same code.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagnose.collect import engine_facts as ef
+from diagnose.collect.cleanup import COLLECTORS, collect_cleanup
+from diagnose.collect.host import collect_host
+from diagnose.collect.record import Deadline, run_collector
+from diagnose.snapshot import CollectorRecord, CollectorStatus
+
+
+@dataclass
+class EngineSection:
+    """One engine's engine-wide evidence as it is being collected."""
+
+    owner: str
+    records: dict[str, CollectorRecord] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    host_record: CollectorRecord | None = None
+    host_files: dict[str, bytes] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    _df: cf.Future[Any] | None = None
+    _cleanup: cf.Future[Any] | None = None
+
+    @property
+    def answered(self) -> bool:
+        """False when neither version nor info could be read: the engine stopped answering."""
+        return any(self.records[n].ok for n in ("version", "info") if n in self.records)
+
+    def reason(self) -> str:
+        """Why the engine did not answer (when it did not)."""
+        rec = self.records.get("info") or self.records.get("version")
+        return rec.reason if rec is not None else "not collected"
+
+
+def _owned(rec: CollectorRecord, owner: str) -> CollectorRecord:
+    return rec if rec.owner == owner else dataclasses.replace(rec, owner=owner)
+
+
+def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
+          prefix: str = "") -> EngineSection:
+    """Version, info and host facts now; df and the cleanup lists in the background.
+
+    `prefix` is this engine's bundle directory in a several-engine run (records are then owned
+    by `<prefix>engine` and `<prefix>host`, matching the paths).
+    """
+    owner = f"{prefix}engine"
+    section = EngineSection(owner)
+    section._df = pool.submit(run_collector, "df", owner, lambda: ef.collect_df(api), deadline)
+    section._cleanup = pool.submit(collect_cleanup, api, deadline)
+
+    def info_piece() -> Any:
+        got, piece = ef.collect_info(api)
+        section.info.update(got)
+        return piece
+
+    for name, fn in (("version", lambda: ef.collect_version(api)[1]), ("info", info_piece)):
+        rec, files = run_collector(name, owner, fn, deadline)
+        section.records[name] = rec
+        section.files.update(files)
+    data_root = str(section.info.get("DockerRootDir") or "")
+    section.host_record, section.host_files = run_collector(
+        "host", f"{prefix}host", lambda: collect_host(data_root, local), deadline)
+    return section
+
+
+def finish(section: EngineSection, deadline: Deadline) -> tuple[list[CollectorRecord],
+                                                                dict[str, bytes]]:
+    """df and the cleanup lists: their records and files (failed when past the deadline)."""
+    late = "overall --deadline reached before it finished"
+    records: list[CollectorRecord] = []
+    files: dict[str, bytes] = {}
+    assert section._df is not None and section._cleanup is not None
+    try:
+        rec, got = section._df.result(timeout=deadline.remaining())
+        records.append(rec)
+        files.update(got)
+    except cf.TimeoutError:
+        records.append(CollectorRecord("df", section.owner, CollectorStatus.FAILED, late))
+    try:
+        for rec, got in section._cleanup.result(timeout=deadline.remaining()):
+            records.append(_owned(rec, section.owner))
+            files.update(got)
+    except cf.TimeoutError:
+        records.extend(CollectorRecord(name, section.owner, CollectorStatus.FAILED, late)
+                       for name in COLLECTORS)
+    for rec in records:
+        section.records[rec.name] = rec
+    return records, files
