@@ -26,11 +26,11 @@ from diagnose.run import (
     RunOptions,
     RunResult,
     now,
-    registry_for,
     unique_keys,
     utc_stamp,
 )
 from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
+from diagnose.warmup import Warmup
 
 PROJECT_LABEL = "com.docker.compose.project"
 
@@ -236,10 +236,11 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
 
     started = now()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
-    registry = registry_for(opts.plugins)
+    warm = Warmup(opts.plugins)  # checks and templates load while the engines answer
+    sessions = open_sessions(opts, progress)
+    registry = warm.registry()
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
-    sessions = open_sessions(opts, progress)
     ok = [s for s in sessions if s.error is None]
     progress(", ".join(f"engine {s.endpoint.host} ({s.endpoint.source}): {len(s.inspects)} "
                        f"target(s)" for s in ok))

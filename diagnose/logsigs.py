@@ -282,6 +282,8 @@ def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None
     from diagnose.signatures import latest_run_lines  # signatures imports us lazily
 
     sig = SIGNATURES[slug]
+    if lines is None and not any(k in c.log_text_lower for k in sig.keywords):
+        return None  # no line can be claimed: skip the line-by-line look
     pool = c.log_lines if lines is None else lines
     matched = tuple(ln for ln in pool if sig.claims(c, ln))
     if not matched:

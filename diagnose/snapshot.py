@@ -328,6 +328,12 @@ class ContainerEvidence:
         merged.sort(key=lambda line: line.timestamp)
         return tuple(merged)
 
+    @cached_property
+    def log_text_lower(self) -> str:
+        """Every log line's text, lower-cased, in one string: one substring search over it
+        tells a check whether any line can be of interest before it looks line by line."""
+        return "\n".join(line.text for line in self.log_lines).lower()
+
     def iter_log_lines(self) -> Iterator[LogLine]:
         """Iterate both streams, stderr first (errors usually live there)."""
         yield from self.stderr

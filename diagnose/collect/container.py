@@ -7,11 +7,11 @@ Every collector is read-only: none starts, stops, execs in or otherwise alters t
 from __future__ import annotations
 
 import collections
-import json
+import concurrent.futures as cf
 import os
 import struct
-import time
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,18 +67,6 @@ class TailBuffer:
         return data, truncated, self.total
 
 
-def read_capped(chunks: Iterable[bytes], cap: int) -> tuple[bytes, bool, int]:
-    """Keep the *last* `cap` bytes of a stream (the end of a log is where a crash is).
-
-    Memory stays at about `cap` plus one chunk however long the stream is.  When bytes were
-    dropped the result starts at a line boundary.  Returns (data, truncated, total bytes seen).
-    """
-    buf = TailBuffer(cap)
-    for chunk in chunks:
-        buf.add(chunk)
-    return buf.result()
-
-
 def collect_inspect(api: Any, ref: str) -> tuple[dict[str, Any], Piece]:
     """`docker inspect CONTAINER`: the same object the CLI prints."""
     data = api.inspect_container(ref)
@@ -97,8 +85,7 @@ def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piec
     truncated = False
     lines_total = 0
     tty = bool((inspect.get("Config") or {}).get("Tty"))
-    results = (_both_streams(api, cid, opts, tty) if opts.tail is None
-               else _each_stream(api, cid, opts))
+    results = _both_streams(api, cid, opts, tty)
     for stream, rel in (("stdout", layout.LOG_STDOUT), ("stderr", layout.LOG_STDERR)):
         data, cut, total = results[stream]
         files[rel] = data
@@ -117,66 +104,50 @@ def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piec
 
 def _both_streams(api: Any, cid: str, opts: LogOptions, tty: bool
                   ) -> dict[str, tuple[bytes, bool, int]]:
-    """A whole log in ONE pass, split by the multiplexed frame headers (what the docker CLI
-    does; a TTY log is all stdout).  Two filtered requests would make the engine read a huge
-    json-file log twice, and the stderr one would send nothing for as long as that scan takes.
+    """The log in ONE request, split by the multiplexed frame headers (what the docker CLI
+    does; a TTY log is all stdout).
+
+    The engine applies --tail to both streams together and filters afterwards, so this is
+    exactly what `docker logs --tail N` shows per stream.  Two filtered requests would make
+    the engine read a huge json-file log twice, and the stderr one would send nothing for as
+    long as that scan takes.  Frames are split from 64 KiB reads: docker-py's stream helper
+    reads each frame with two small reads, which costs more than the engine's own work.
     """
     params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0,
-                              "tail": "all"}
+                              "tail": "all" if opts.tail is None else opts.tail}
     if opts.since is not None:
         params["since"] = opts.since
     response = api._get(api._url("/containers/{0}/logs", cid), params=params, stream=True)
     api._raise_for_status(response)
     bufs = {1: TailBuffer(opts.max_bytes), 2: TailBuffer(opts.max_bytes)}
     try:
-        raw = response.raw
+        chunks = response.raw.stream(64 * 1024, decode_content=False)
         if tty:
-            for chunk in raw.stream(64 * 1024, decode_content=False):
+            for chunk in chunks:
                 bufs[1].add(chunk)
-        while not tty:
-            header = raw.read(8)
-            if len(header) < 8:
-                break
-            kind, length = struct.unpack(">BxxxL", header)
-            data = raw.read(length) if length else b""
-            if length and not data:
-                break
-            bufs.get(kind, bufs[1]).add(data)
+        else:
+            for kind, data in demux(chunks):
+                bufs.get(kind, bufs[1]).add(data)
     finally:
         response.close()
     return {"stdout": bufs[1].result(), "stderr": bufs[2].result()}
 
 
-def _each_stream(api: Any, cid: str, opts: LogOptions) -> dict[str, tuple[bytes, bool, int]]:
-    """One request per stream: `--tail N` counts lines per stream, like the old behaviour."""
-    out: dict[str, tuple[bytes, bool, int]] = {}
-    for stream in ("stdout", "stderr"):
-        kwargs: dict[str, Any] = {
-            "stdout": stream == "stdout",
-            "stderr": stream == "stderr",
-            "timestamps": True,
-            "stream": True,
-            "follow": False,
-            "tail": "all" if opts.tail is None else opts.tail,
-        }
-        if opts.since is not None:
-            kwargs["since"] = opts.since
-        chunks = api.logs(cid, **kwargs)
-        try:
-            out[stream] = read_capped(_as_chunks(chunks), opts.max_bytes)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-    return out
-
-
-def _as_chunks(result: Any) -> Iterator[bytes]:
-    if isinstance(result, bytes | bytearray):
-        yield bytes(result)
-        return
-    for chunk in result:
-        yield chunk if isinstance(chunk, bytes) else str(chunk).encode()
+def demux(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Split the Engine API's multiplexed stream (8-byte header: stream id, 3 zero bytes,
+    big-endian length; then the payload) into (stream id, payload), whatever the chunking."""
+    pending = b""
+    for chunk in chunks:
+        pending = pending + chunk if pending else chunk
+        pos = 0
+        end = len(pending)
+        while end - pos >= 8:
+            kind, length = struct.unpack_from(">BxxxL", pending, pos)
+            if end - pos - 8 < length:
+                break
+            yield kind, pending[pos + 8:pos + 8 + length]
+            pos += 8 + length
+        pending = pending[pos:]
 
 
 def _is_running(inspect: Mapping[str, Any]) -> bool:
@@ -191,21 +162,46 @@ def collect_top(api: Any, inspect: Mapping[str, Any]) -> Piece:
     return Piece({layout.TOP: dump_json(api.top(inspect["Id"]))})
 
 
-def collect_image(api: Any, inspect: Mapping[str, Any]) -> tuple[dict[str, Any], Piece]:
+class Memo:
+    """Engine answers that several targets share (one image behind many containers): each
+    is asked once per run, by whichever collector needs it first; the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[tuple[str, str], cf.Future[Any]] = {}
+
+    def get(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
+        """The answer for (kind, key), fetched at most once."""
+        with self._lock:
+            fut = self._futures.get((kind, key))
+            mine = fut is None
+            if fut is None:
+                fut = self._futures[(kind, key)] = cf.Future()
+        if mine:
+            try:
+                fut.set_result(fetch())
+            except BaseException as exc:
+                fut.set_exception(exc)
+        return fut.result()
+
+
+def collect_image(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None
+                  ) -> tuple[dict[str, Any], Piece]:
     """Image inspect and `docker image history` (full commands)."""
     image_id = inspect.get("Image") or (inspect.get("Config") or {}).get("Image")
     if not image_id:
         raise Skip("container names no image")
-    image = api.inspect_image(image_id)
+    image = (memo or Memo()).get("image", str(image_id), lambda: api.inspect_image(image_id))
     return image, Piece({layout.IMAGE_INSPECT: dump_json(image)})
 
 
-def collect_history(api: Any, inspect: Mapping[str, Any]) -> Piece:
+def collect_history(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None) -> Piece:
     """`docker image history --no-trunc` as the Engine API returns it."""
     image_id = inspect.get("Image")
     if not image_id:
         raise Skip("container names no image")
-    return Piece({layout.IMAGE_HISTORY: dump_json(api.history(image_id))})
+    history = (memo or Memo()).get("history", str(image_id), lambda: api.history(image_id))
+    return Piece({layout.IMAGE_HISTORY: dump_json(history)})
 
 
 MAX_EVENTS = 1000
@@ -330,13 +326,3 @@ def collect_entrypoint(
     result = probe_entrypoint(api, inspect, image, arch)
     return Piece({layout.ENTRYPOINT: dump_json(result)},
                  detail={"archive_calls": result.get("archive_calls", 0)})
-
-
-def now() -> float:
-    """Wall clock for bounding the events window (collection may read the clock)."""
-    return time.time()
-
-
-def json_size(obj: Any) -> int:
-    """Size of an object's JSON encoding (for records)."""
-    return len(json.dumps(obj))

@@ -6,12 +6,16 @@ nothing in them.  The engine mounts the rootfs and every mount to serve it.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import io
 import tarfile
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from docker.errors import NotFound
+from docker.utils import decode_json_header
+
+T = TypeVar("T")
 
 HEAD_BYTES = 64 * 1024
 MAX_LINKS = 16
@@ -49,6 +53,19 @@ class ContainerFS:
         self.api = api
         self.cid = container_id
         self.calls = 0
+        # One probe asks about the same paths more than once (the entrypoint, then the
+        # shell it turns out to be); the filesystem is read once per path.
+        self._stats: dict[str, dict[str, Any] | None] = {}
+        self._heads: dict[tuple[str, int], tuple[dict[str, Any], bytes] | None] = {}
+
+    def _head(self, path: str) -> Any:
+        # HEAD /containers/{id}/archive is the Engine API's stat (what `docker cp` asks
+        # first); docker-py has no method for it, only get_archive's GET, which makes the
+        # engine build a tar (dockerd re-executes itself for that on each call).  So the
+        # request goes through the SDK's own session and URL builder.
+        self.calls += 1
+        url = self.api._url("/containers/{0}/archive", self.cid)
+        return self.api.head(url, params={"path": path}, timeout=self.api.timeout)
 
     def root_readable(self) -> tuple[bool, str]:
         """Whether the engine can open this container's filesystem at all (HEAD of `/`).
@@ -57,9 +74,7 @@ class ContainerFS:
         source has vanished it answers 404 for every path, `/` included.  Without this check
         such a container would look as if none of its files existed.
         """
-        self.calls += 1
-        url = self.api._url("/containers/{0}/archive", self.cid)
-        resp = self.api.head(url, params={"path": "/"}, timeout=self.api.timeout)
+        resp = self._head("/")
         try:
             if resp.status_code == 200:
                 return True, ""
@@ -69,11 +84,27 @@ class ContainerFS:
 
     def stat(self, path: str) -> dict[str, Any] | None:
         """The engine's stat of `path` (symlinks not followed), or None when it is missing."""
-        gen, stat = self._open(path)
-        if gen is None:
-            return None
-        gen.close()
-        return stat
+        if path not in self._stats:
+            self._stats[path] = self._stat(path)
+        return self._stats[path]
+
+    def _stat(self, path: str) -> dict[str, Any] | None:
+        resp = self._head(path)
+        try:
+            if resp.status_code == 404:
+                return None
+            self.api._raise_for_status(resp)
+            header = resp.headers.get("X-Docker-Container-Path-Stat")
+            return dict(decode_json_header(header)) if header else {}
+        finally:
+            resp.close()
+
+    def map(self, func: Callable[[str], T], paths: Sequence[str]) -> list[T]:
+        """`func` over `paths` concurrently (each is a few HEAD requests), results in order."""
+        if len(paths) < 2:
+            return [func(p) for p in paths]
+        with cf.ThreadPoolExecutor(min(8, len(paths)), thread_name_prefix="stat") as pool:
+            return list(pool.map(func, paths))
 
     def _open(self, path: str) -> tuple[Any, dict[str, Any] | None]:
         self.calls += 1
@@ -85,6 +116,11 @@ class ContainerFS:
 
     def read_head(self, path: str, size: int = HEAD_BYTES) -> tuple[dict[str, Any], bytes] | None:
         """Tar header facts and the first `size` bytes of a regular file (None if missing)."""
+        if (path, size) not in self._heads:
+            self._heads[(path, size)] = self._read_head(path, size)
+        return self._heads[(path, size)]
+
+    def _read_head(self, path: str, size: int) -> tuple[dict[str, Any], bytes] | None:
         gen, stat = self._open(path)
         if gen is None:
             return None

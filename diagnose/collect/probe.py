@@ -42,11 +42,14 @@ def lookup(fs: ContainerFS, name: str, path: str, workdir: str) -> tuple[str | N
         candidates.append(_candidate(fs, full))
         found = candidates[0]
         return (full if found["exists"] else None), candidates
+    fulls = []
     for directory in path.split(":"):
         directory = directory or "."
         if not directory.startswith("/"):
             directory = posixpath.join(workdir or "/", directory)
-        cand = _candidate(fs, posixpath.join(directory, name))
+        fulls.append(posixpath.join(directory, name))
+    # Every PATH entry is looked at at once; the record lists them up to the one runc takes.
+    for cand in fs.map(lambda full: _candidate(fs, full), fulls):
         candidates.append(cand)
         if cand["exists"] and cand.get("executable") and not cand.get("is_dir"):
             return cand["path"], candidates
@@ -125,6 +128,13 @@ SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
 _PLAIN_WORD = re.compile(r"^[A-Za-z0-9_./+@-]+$")
 
 
+#: Reserved words and builtins a script can start with: nothing to look up on PATH.
+SHELL_WORDS = frozenset({"for", "if", "while", "until", "case", "select", "function", "{", "(",
+                         "!", "[", "[[", "test", "echo", "printf", "set", "trap", "cd", "export",
+                         "read", "true", "false", ":", ".", "source", "eval", "ulimit", "umask",
+                         "wait"})
+
+
 def shell_script(argv: list[str]) -> str | None:
     """The script of a `sh -c SCRIPT` command (Docker's shell form), else None."""
     if len(argv) < 3 or posixpath.basename(argv[0]) not in SHELLS:
@@ -141,7 +151,7 @@ def shell_command_word(script: str) -> str | None:
     while words and (words[0] == "exec" or "=" in words[0] and _PLAIN_WORD.match(
             words[0].split("=", 1)[0] or "-")):
         words = words[1:]
-    if not words or not _PLAIN_WORD.match(words[0]):
+    if not words or not _PLAIN_WORD.match(words[0]) or words[0] in SHELL_WORDS:
         return None
     return words[0]
 

@@ -35,6 +35,8 @@ class CollectOptions:
     engine_arch: str = ""
     deadline: Deadline | None = None
     probe: bool = False
+    #: Per-image answers shared by every target of the run.
+    memo: cc.Memo = field(default_factory=cc.Memo)
 
 
 @dataclass
@@ -98,7 +100,7 @@ def collect_one(
 
     def image_piece() -> Piece:
         nonlocal image
-        image, piece = cc.collect_image(api, inspect)
+        image, piece = cc.collect_image(api, inspect, opts.memo)
         return piece
 
     out.take(*run_collector("image", key, image_piece, dl))
@@ -107,7 +109,7 @@ def collect_one(
         "logs": lambda: cc.collect_logs(api, inspect, opts.logs),
         "top": lambda: cc.collect_top(api, inspect),
         "processes": lambda: collect_processes(inspect, opts.local),
-        "history": lambda: cc.collect_history(api, inspect),
+        "history": lambda: cc.collect_history(api, inspect, opts.memo),
         "events": lambda: cc.collect_events(api, inspect, started),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),

@@ -70,3 +70,12 @@ def render(report: Report, fmt: Format, color: bool = False) -> str:
         return templates.render(TEMPLATES[fmt], r=doc)
     return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
                             **view.build(doc))
+
+
+def warm_templates() -> None:
+    """Load (compile, or read from the bytecode cache) every format's template now."""
+    from diagnose.render import templates
+
+    env = templates.environment()
+    for name in TEMPLATES.values():
+        env.get_template(name)

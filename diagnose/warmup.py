@@ -1,0 +1,47 @@
+"""Work that needs no engine, done while the engine is being asked.
+
+Importing the check catalogue and compiling the report templates are pure CPU; the engine
+calls of a run are mostly waiting on a socket.  A warm-up thread does the former during the
+latter, and the run collects the results where it first needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from diagnose.registry import Registry
+
+
+class Warmup:
+    """Load the check registry, then the report templates, on a background thread."""
+
+    def __init__(self, plugins: bool) -> None:
+        self._plugins = plugins
+        self._registry: Registry | None = None
+        self._error: BaseException | None = None
+        self._registry_ready = threading.Event()
+        threading.Thread(target=self._run, name="warmup", daemon=True).start()
+
+    def _run(self) -> None:
+        from diagnose.run import registry_for
+
+        try:
+            self._registry = registry_for(self._plugins)
+        except BaseException as exc:  # handed to the caller of registry()
+            self._error = exc
+        finally:
+            self._registry_ready.set()
+        try:
+            from diagnose.render import warm_templates
+
+            warm_templates()
+        except Exception:  # rendering reports the same error, where it can say so
+            pass
+
+    def registry(self) -> Registry:
+        """The registry (waits for the warm-up to have loaded it)."""
+        self._registry_ready.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._registry is not None
+        return self._registry
