@@ -1,0 +1,69 @@
+"""Pieces of the fast path: the log demultiplexer, the shared-answer memo, engine prefixes."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+
+from diagnose import layout
+from diagnose.collect.container import Memo, TailBuffer, demux
+
+
+def _frame(kind: int, data: bytes) -> bytes:
+    return struct.pack(">BxxxL", kind, len(data)) + data
+
+
+def test_demux_whatever_the_chunking():
+    frames = [(1, b"out one\n"), (2, b"err one\n"), (1, b""), (1, b"x" * 70000), (2, b"e\n")]
+    raw = b"".join(_frame(k, d) for k, d in frames)
+    for size in (1, 3, 8, 9, 1000, 65536, len(raw)):
+        chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+        assert list(demux(chunks)) == frames, size
+    # A truncated last frame is dropped, not half-delivered.
+    assert list(demux([raw[:-1]])) == frames[:-1]
+
+
+def test_tail_buffer_keeps_the_last_bytes_at_a_line_boundary():
+    buf = TailBuffer(20)
+    for i in range(100):
+        buf.add(f"line {i}\n".encode())
+    data, truncated, total = buf.result()
+    assert truncated and data.endswith(b"line 99\n") and len(data) <= 20
+    assert data.startswith(b"line ") and total == sum(len(f"line {i}\n") for i in range(100))
+
+
+def test_memo_asks_once_even_when_asked_together():
+    memo = Memo()
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        time.sleep(0.05)
+        return {"Id": "sha256:x"}
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(memo.get("image", "x", fetch)))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and results == [{"Id": "sha256:x"}] * 8
+    boom = Memo()
+
+    def fail():
+        raise RuntimeError("engine error")
+
+    for _ in range(2):
+        try:
+            boom.get("history", "y", fail)
+        except RuntimeError as exc:
+            assert "engine error" in str(exc)
+
+
+def test_split_engine():
+    assert layout.split_engine("engines/prod/containers/web/inspect.json") == (
+        "engines/prod/", "containers/web/inspect.json")
+    assert layout.split_engine("containers/web/inspect.json") == ("", "containers/web/inspect.json")
+    assert layout.split_engine("engine/info.json") == ("", "engine/info.json")
