@@ -22,8 +22,8 @@ def _c(service, status="running", exit_code=0, depends="", health=None, project=
         state["Health"] = {"Status": health}
     inspect = {"Id": service * 8, "Name": f"/{project}-{service}-1", "State": state,
                "Config": {"Labels": labels}}
-    return ContainerEvidence(f"{project}-{service}-1", {"inspect.json": json.dumps(inspect).encode()},
-                             {}, ENGINE)
+    files = {"inspect.json": json.dumps(inspect).encode()}
+    return ContainerEvidence(f"{project}-{service}-1", files, {}, ENGINE)
 
 
 def test_depends_on_formats():

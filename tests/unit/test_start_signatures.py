@@ -6,12 +6,12 @@ The real engine here is Docker 20.10 with runc 1.1; these are the texts of the o
 from __future__ import annotations
 
 import pytest
+from diagnose.checks.bind_mount_type_mismatch import mount_pair
+from diagnose.checks.invalid_user import MISSING
+from diagnose.checks.mount_source_missing import source_in
+from diagnose.checks.network_not_found import missing_network
+from diagnose.checks.port_already_allocated import holder_of, host_address
 
-from checks.bind_mount_type_mismatch import mount_pair
-from checks.invalid_user import MISSING
-from checks.mount_source_missing import source_in
-from checks.network_not_found import missing_network
-from checks.port_already_allocated import holder_of, host_address
 from diagnose.collect.override import parse_output, plan, script_for
 from diagnose.collect.probe import shell_command_word, shell_script
 from diagnose.signatures import EXEC_LINE, STANDARD_INIT, classify_start_error, quoted_command
