@@ -236,6 +236,7 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
 
     started = now()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
+    import diagnose.collect.connect  # noqa: F401 - the SDK first: the warm-up overlaps waits
     warm = Warmup(opts.plugins)  # checks and templates load while the engines answer
     sessions = open_sessions(opts, progress)
     registry = warm.registry()

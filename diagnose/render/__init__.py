@@ -9,9 +9,10 @@ A renderer is a pure function from the report to a string; the CLI does the I/O.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diagnose.analyse import Report
+if TYPE_CHECKING:  # the CLI imports Format at start-up: the analysis modules load later
+    from diagnose.analyse import Report
 
 
 class Format(enum.StrEnum):
