@@ -33,6 +33,7 @@ from diagnose.run import (
     unique_keys,
     utc_stamp,
 )
+from diagnose.service_run import analyse_bundle_services
 from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
 
 
@@ -226,7 +227,8 @@ def _report(*, mode: str, started: float, engine: EngineFacts, source: str, host
         redactor=redactor, records=records, problems=problems_of(pipe.registry, pipe.errors),
         files=files,
     )
-    return Report(tuple(reports), tuple(run_outcomes), meta, tuple(pipe.errors))
+    return Report(tuple(reports), tuple(run_outcomes), meta, tuple(pipe.errors),
+                  tuple(pipe.services))
 
 
 def _head_files(report: Report) -> list[tuple[str, bytes]]:
@@ -272,6 +274,7 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
         pipe.container(key, files, parts.records(key), seen_by_containers, collected_at,
                        redact=redactor.enabled)
     engine = EngineFacts(redactor.files(parts.engine_files, ""), engine_records, endpoint, local)
+    analyse_bundle_services(pipe, parts, engine, collected_at, redactor.enabled)  # Swarm
     host = HostFacts(redactor.files(parts.host_files, ""), parts.records("host"))
     reports, run_outcomes = pipe.finish(engine, host, {"started_at": collected_at,
                                                         "mode": "offline"}, order)

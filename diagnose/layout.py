@@ -47,6 +47,14 @@ PROBE = "probe.json"
 PORTS = "ports.json"
 ERRORS_DIR = "errors"
 
+SERVICES_DIR = "services"
+# Files inside one Swarm service's directory (services/<key>/...); its logs use the container
+# names above (logs/stdout.log, logs/stderr.log), from every task on every node.
+SERVICE_SPEC = "service.json"
+SERVICE_STATUS = "status.json"
+SERVICE_TASKS = "tasks.json"
+SERVICE_NODES = "nodes.json"
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -63,6 +71,11 @@ def safe_component(name: str, fallback: str = "unnamed") -> str:
 def container_dir(key: str) -> str:
     """Bundle-relative directory of one target."""
     return f"{CONTAINERS_DIR}/{key}"
+
+
+def service_dir(key: str) -> str:
+    """Bundle-relative directory of one Swarm service (also its collectors' owner)."""
+    return f"{SERVICES_DIR}/{key}"
 
 
 def error_file(collector: str) -> str:
