@@ -64,7 +64,7 @@ def replicas_below_desired(s: ServiceEvidence) -> Iterator[Finding]:
         fact("desired", f"{desired} ({how})"),
         fact("running", len(running)),
         fact("starting (converging)", len(on_way)),
-        fact("newest task of the other slots", counted(
+        fact("newest task of each slot not running", counted(
             f"{t.state}" + (f" (desired {t.desired})" if t.desired != "running" else "")
             for t in idle) or "none: no task was created"),
         fact("explained by", cause or "no other finding: see the task states"),

@@ -39,12 +39,13 @@ from diagnose.checklib import log_evidence, q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.service_evidence import ServiceEvidence
-from diagnose.signatures import decisive_lines
+from diagnose.signatures import classify_start_error, decisive_lines
 from diagnose.swarmsig import (
     counted,
     current_of,
     exit_code_of,
     newest,
+    short_error,
     task_evidence,
     task_kind,
     tasks_of,
@@ -64,12 +65,14 @@ def task_failing(s: ServiceEvidence) -> Iterator[Finding]:
     lines = s.task_log(latest.id)
     decisive = decisive_lines(lines)
     said = decisive[-1].text.strip() if decisive else ""
-    what = (f"exited with code {exit_code_of(latest)}" if task_kind(latest) == "exit"
-            else "could not start")
-    headline = said or latest.error
-    shown = headline if len(headline) <= 140 else headline[:137] + "..."
-    title = (f"{len(failed)} task(s) of {s.name} failed; the newest {what}"
-             + (f": {shown}" if shown else ""))
+    if task_kind(latest) == "exit":
+        what = f"exited with code {exit_code_of(latest)}"
+        what += f": {said}" if said else (" without printing anything" if s.has("logs")
+                                          else "")
+    else:
+        what = f"could not start: {short_error(latest.error)}"
+    shown = what if len(what) <= 160 else what[:157] + "..."
+    title = f"{len(failed)} task(s) of {s.name} failed; the newest {shown}"
     restart = (s.spec.get("TaskTemplate") or {}).get("RestartPolicy") or {}
     facts = [
         fact("failed tasks (kept by the managers)", len(failed)),
@@ -80,6 +83,8 @@ def task_failing(s: ServiceEvidence) -> Iterator[Finding]:
         fact("restart policy", f"condition {restart.get('Condition', 'any')}, max attempts "
              f"{restart.get('MaxAttempts') or 'unlimited'}, delay "
              f"{_seconds(restart.get('Delay'))}"),
+        *([fact("start error reads as", classify_start_error(latest.error))]
+          if task_kind(latest) == "start" else []),
         fact("decisive lines", f"{len(decisive)} line(s) of task {latest.id[:12]}" if decisive
              else ("none: the service logs hold no line of that task" if s.has("logs")
                    else "logs not collected")),

@@ -84,12 +84,18 @@ def update_paused(s: ServiceEvidence) -> Iterator[Finding]:
         facts.append(fact("task named", f"{named.id[:12]}: {named.state}"
                           + (f": {named.error}" if named.error else "")))
         evidence.append(task_evidence(s, named, "Status"))
+    elif m:
+        facts.append(fact("task named", f"{m.group(1)[:12]}: no longer kept by the managers "
+                          "(task history is bounded)"))
     commands = [f"docker service inspect --format '{{{{json .UpdateStatus}}}}' {q(s.name)}",
                 f"docker service ps --no-trunc {q(s.name)}",
                 f"docker service logs --tail 50 {q(s.name)}"]
-    if not rollback:
+    if rollback:
+        # What was tried and given up on: the spec the rollback left.
+        commands.append(f"docker service inspect --format '{{{{json .PreviousSpec}}}}' "
+                        f"{q(s.name)}")
+    else:
         commands.append(f"docker service update --rollback {q(s.name)}")
-    commands.append(f"docker service update --image {q(_image_name(s.image))} {q(s.name)}")
     if state in STUCK:
         title = (f"the update of {s.name} is {state.replace('_', ' ')}"
                  + (f": {message}" if message else ""))
@@ -137,10 +143,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(str(v) for v in value) or "(empty)"
     return str(value)
-
-
-def _image_name(image: str) -> str:
-    return image.partition("@")[0]
 
 
 def _seconds(nanos: object) -> str:

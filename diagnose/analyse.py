@@ -260,8 +260,12 @@ class Report:
 
     @property
     def verdict(self) -> Finding | None:
-        """The run's verdict: the first finding that can be a cause (see :func:`is_cause`)."""
-        return next((f for f in self.findings if is_cause(f)), None)
+        """The run's verdict: the first finding that can be a cause (see :func:`is_cause`).
+
+        For `diagnose service` the services are what was asked about: a service's own cause
+        comes first, its task containers' findings back it up (and are still listed)."""
+        own = sorted((f for s in self.services for f in s.findings), key=verdict_key)
+        return next((f for f in (*own, *self.findings) if is_cause(f)), None)
 
     def worst(self) -> Severity | None:
         """The highest severity found, or None."""

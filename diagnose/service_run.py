@@ -244,7 +244,7 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
         "image": ev.image,
         "replicas": {"desired": desired, "running": sum(1 for t in ev.tasks if is_running(t)),
                      "desired_from": how},
-        "update": {"state": str(update.get("State", "")),
+        "update_status": {"state": str(update.get("State", "")),
                    "message": str(update.get("Message", "")),
                    "started_at": str(update.get("StartedAt", "")),
                    "completed_at": str(update.get("CompletedAt", ""))} if update else None,

@@ -65,6 +65,26 @@ def placement_reasons(error: str) -> list[str]:
     return [r for r in reasons(error) if any(p in r for p in PLACEMENT_REASONS)]
 
 
+_WRAPPERS = re.compile(
+    r"^(?:starting container failed|failed to create shim task|OCI runtime (?:create|start) "
+    r"failed|runc (?:create|start) failed|unable to start container process|"
+    r"error during container init): ", re.IGNORECASE)
+
+
+def short_error(error: str) -> str:
+    """A task error without the layers of runtime wrappers around its cause
+    (`starting container failed: failed to create shim task: OCI runtime create failed: ...:
+    exec: "x": executable file not found in $PATH: unknown` -> `exec: "x": executable file
+    not found in $PATH`)."""
+    text = error.strip()
+    while True:
+        stripped = _WRAPPERS.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text.removesuffix(": unknown")
+
+
 def task_kind(t: Task) -> str:
     """What went wrong with one task: `image`, `unplaceable`, `unavailable`, `exit`, `start`,
     or '' (nothing: running, complete, shut down on purpose, still on its way)."""
@@ -89,9 +109,26 @@ def tasks_of(s: ServiceEvidence, *kinds: str) -> list[Task]:
                   reverse=True)
 
 
+def waiting(t: Task) -> bool:
+    """Created but not running yet, without an error: on its way, or a replacement waiting
+    out the restart delay (desired state `ready`)."""
+    return t.state in PRE_RUNNING and not t.error
+
+
+def settled(s: ServiceEvidence) -> list[Task]:
+    """Per slot, the newest task that got somewhere: a replacement still waiting out the
+    restart delay says nothing yet, so the task before it speaks for the slot (a crash loop
+    is failing now, whichever instant it is looked at)."""
+    out = []
+    for slot in dict.fromkeys(t.slot for t in s.current):
+        tasks = s.slot_tasks(slot)
+        out.append(next((t for t in tasks if not waiting(t)), tasks[0]))
+    return out
+
+
 def current_of(s: ServiceEvidence, *kinds: str) -> list[Task]:
-    """Current tasks (newest of each slot) of the given kinds."""
-    return [t for t in s.current if task_kind(t) in kinds]
+    """What each slot shows now (see :func:`settled`), of the given kinds."""
+    return [t for t in settled(s) if task_kind(t) in kinds]
 
 
 def exit_code_of(t: Task) -> int | None:
@@ -248,7 +285,7 @@ def unavailable_nodes(s: ServiceEvidence) -> list[Mapping[str, Any]]:
 
 def shortfall_cause(s: ServiceEvidence) -> str:
     """Which check explains the current tasks that do not run (the slug, or '')."""
-    kinds = Counter(task_kind(t) for t in s.current)
+    kinds = Counter(task_kind(t) for t in settled(s))
     if down_nodes_holding_tasks(s) or kinds["unavailable"]:
         return "node-down"
     for kind, slug in (("image", "image-unavailable"), ("unplaceable", "no-suitable-node"),
@@ -289,6 +326,11 @@ def node_evidence(s: ServiceEvidence, node: Mapping[str, Any], *parts: str) -> E
     message = (node.get("Status") or {}).get("Message") or ""
     line = f"node {host} ({role}): state {state}, availability {avail}" + (
         f": {message}" if message else "")
+    value: Any = node
+    for part in parts:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if parts and parts[-1] not in ("State", "Availability"):
+        line += f"; {'.'.join(parts)} = {_quote(value if value is not None else {})}"
     pointer = "/" + "/".join((str(index if index is not None else 0), *parts))
     return Evidence(file=s.path(layout.SERVICE_NODES), pointer=pointer, excerpt=line)
 

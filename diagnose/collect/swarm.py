@@ -86,7 +86,9 @@ def resolve_service(api: Any, ref: str) -> dict[str, Any]:
     if not ref:
         raise TargetNotFound("an empty service name was given", "name a service")
     try:
-        return dict(api.inspect_service(ref))
+        # With defaults filled in, as `docker service inspect` prints it (restart, update and
+        # rollback policies the engine applies although the spec leaves them out).
+        return dict(api.inspect_service(ref, insert_defaults=True))
     except NotFound:
         pass
     except APIError as exc:
