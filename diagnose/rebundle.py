@@ -61,6 +61,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
                   debug: bool = False, argv: tuple[str, ...] = ()) -> RunResult:
     """Write a redacted copy of bundle `src`; return its report and path."""
     from diagnose.app import _head_files, _report
+    from diagnose.service_run import analyse_bundle_services
 
     started = now()
     dest = output_path(src, out)
@@ -105,6 +106,10 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
                 group[1][rel] = data
                 continue
             close_group()
+            if name.startswith(layout.SERVICES_DIR + "/") and name.count("/") >= 2:
+                key, _, rel = name[len(layout.SERVICES_DIR) + 1:].partition("/")
+                parts.service_files.setdefault(key, {})[rel] = data  # Swarm: analysed below
+                continue
             if name in HEAD_FILES or _regenerated(name):
                 continue
             clean = pipe.add_files({name: data})
@@ -114,6 +119,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
                 host_files.update(clean)
         close_group()
         engine = EngineFacts(dict(engine_files), engine_records, endpoint, local)
+        analyse_bundle_services(pipe, parts, engine, collected_at, redact=True)
         host = HostFacts(dict(host_files), parts.records("host"))
         order = [renamed.get(str(t.get("key")), str(t.get("key")))
                  for t in manifest.get("targets") or ()]

@@ -126,7 +126,6 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
             for key, recs, files in gathered:
                 done = analyse_service(pipe, key, files, recs, engine, collected_at)
                 progress(f"service {done.name}: {done.summary}")
-                records.extend(recs.values())
             reports, run_outcomes = pipe.finish(
                 engine, host, {"started_at": collected_at, "mode": "live"}, ckeys)
             report, path = publish(
@@ -174,6 +173,7 @@ def analyse_service(pipe: Pipeline, key: str, files: dict[str, bytes],
     )
     pipe.services.append(report)
     pipe.errors.extend(errors)
+    pipe.records.extend(records.values())  # into the manifest, as pipe.container does
     return report
 
 

@@ -25,13 +25,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RUN_ID, Result, docker, run_diagnose, wait_for
+from tests.conftest import RUN_ID, Result, docker, read_members, run_diagnose, wait_for
 from tests.engine.checkkit import facts, strip_volatile
 from tests.reports import assert_valid
 
 SWARM_CHECKS = {"task-failing", "no-suitable-node", "image-unavailable",
                 "replicas-below-desired", "update-paused", "node-down"}
 BASE = "diagnose-test/busybox:latest"
+SECRET = f"s3cr3t-{RUN_ID}-pw"
 
 
 @dataclass
@@ -117,6 +118,10 @@ def services(swarm: Swarm) -> dict[str, str]:
         "updated": swarm.service("updated", "--update-monitor", "1s", cmd=("sleep", "100000")),
         "global": swarm.service("global", "--mode", "global", "--restart-delay", "1s",
                                 "--restart-max-attempts", "1", cmd=("sh", "-c", "exit 4")),
+        "chatty": swarm.service("chatty", "--env", f"DB_PASSWORD={SECRET}", cmd=(
+            "sh", "-c", 'echo "connecting with $DB_PASSWORD"; i=1; '
+            'while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; '
+            'echo "done" >&2; sleep 100000')),
     }
 
     def states(name: str) -> list[str]:
@@ -125,9 +130,11 @@ def services(swarm: Swarm) -> dict[str, str]:
     def running(name: str, n: int) -> bool:
         return states(name).count("running") >= n
 
-    for key in ("paused", "updated", "ok"):
+    for key in ("paused", "updated", "ok", "chatty"):
         wait_for(lambda key=key: running(s[key], 2 if key == "ok" else 1), 60,
                  what=f"{key} running")
+    wait_for(lambda: " done" in docker("service", "logs", s["chatty"]).stderr, 30,
+             what="chatty to print its lines")
     # The new command does not exist: the new task fails while starting, so the old one
     # (start-first) keeps serving, and the update pauses.
     docker("service", "update", "-d", "-q", "--args", "no-such-server --listen :8080",
@@ -396,6 +403,62 @@ def test_global_service_counts_one_task_per_eligible_node(services, diagnose):
                                        "constraints)")
     assert "exited with code 4 without printing anything" in sfinding(r, "task-failing")["title"]
     assert_offline_same(r)
+
+
+def test_service_logs_are_bounded_and_secrets_redacted(services, diagnose):
+    name = services["chatty"]
+    r = service_report(diagnose, name, "--tail", "20")
+    members = r.members()
+    # --tail counts the task's lines on both streams together, like `docker service logs`.
+    lines = members[f"services/{name}/logs/stdout.log"].decode().splitlines()
+    assert len(lines) == 19 and lines[-1].endswith(" line 300") and "line 282" in lines[0]
+    assert members[f"services/{name}/logs/stderr.log"].decode().endswith(" done\n")
+    manifest = json.loads(members["manifest.json"])
+    rec = next(c for c in manifest["collectors"]
+               if c["owner"] == f"services/{name}" and c["name"] == "logs")
+    assert rec["status"] == "ok" and rec["detail"]["tail_per_task"] == 20
+    # The byte cap keeps the newest lines, in time order, from a line boundary.
+    r = service_report(diagnose, name, "--tail", "all", "--max-log-bytes", "2K")
+    members = r.members()
+    data = members[f"services/{name}/logs/stdout.log"]
+    assert 1024 < len(data) <= 2048 and data.endswith(b" line 300\n")
+    assert data.split(b" ", 1)[0][:4].isdigit()  # starts with a whole line
+    manifest = json.loads(members["manifest.json"])
+    rec = next(c for c in manifest["collectors"]
+               if c["owner"] == f"services/{name}" and c["name"] == "logs")
+    assert rec["truncated"] and rec["detail"]["stdout"]["truncated_by_bytes"]
+    # The secret set in the service's environment went from every file (spec, logs, the
+    # task container's inspect and logs) and from stdout.
+    assert SECRET not in r.stdout
+    for path, body in members.items():
+        assert SECRET.encode() not in body, path
+    spec = json.loads(members[f"services/{name}/service.json"])
+    env = spec["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert env == ["DB_PASSWORD=[redacted-1]"]
+    assert "connecting with [redacted-1]" in data.decode() or "line 300" in data.decode()
+    full = service_report(diagnose, name, "--tail", "all").members()
+    assert "connecting with [redacted-1]" in full[f"services/{name}/logs/stdout.log"].decode()
+    assert_offline_same(r)
+
+
+def test_redact_an_unredacted_service_bundle(services, diagnose, tmp_path):
+    name = services["chatty"]
+    raw = diagnose("service", name, "--no-redact", "--format", "json", "--quiet", "--exit-zero")
+    assert raw.code == 0 and raw.bundle is not None and raw.bundle.name.endswith(
+        "-UNREDACTED.tar.gz"), raw.stderr
+    assert any(SECRET.encode() in body for body in raw.members().values())
+    out = run_diagnose("redact", str(raw.bundle), "-o", str(tmp_path), cwd=tmp_path)
+    assert out.code == 0, out.stderr
+    copy = tmp_path / raw.bundle.name.replace("-UNREDACTED", "")
+    members = read_members(copy)
+    assert all(SECRET.encode() not in body for body in members.values())
+    doc = json.loads(members["findings.json"])
+    assert_valid(doc)
+    (s,) = doc["services"]
+    assert s["name"] == name and s["summary"] == "replicated, 1/1 running"
+    assert all(c["status"] == "passed" for c in s["checks"]), s["checks"]  # none skipped
+    again = run_diagnose("analyze", str(copy), "--format", "json", cwd=tmp_path)
+    assert again.json()["services"][0]["checks"] == s["checks"]
 
 
 def test_unknown_service_suggests_close_names(services, diagnose):
