@@ -26,3 +26,10 @@ def test_service_needs_a_name(diagnose):
     r = diagnose("service", "--quiet")
     assert r.code == 2
     assert "Missing argument 'NAME...'" in r.stderr
+
+
+def test_service_engine_unreachable_exits_3(diagnose, tmp_path):
+    r = diagnose("service", "web", "--host", f"unix://{tmp_path}/nothing.sock", "--quiet")
+    assert r.code == 3
+    assert "no Docker engine answers" in r.stderr and "Traceback" not in r.stderr
+    assert r.bundle is None
