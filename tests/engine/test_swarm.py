@@ -121,7 +121,7 @@ def services(swarm: Swarm) -> dict[str, str]:
         "chatty": swarm.service("chatty", "--env", f"DB_PASSWORD={SECRET}", cmd=(
             "sh", "-c", 'echo "connecting with $DB_PASSWORD"; i=1; '
             'while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; '
-            'echo "done" >&2; sleep 100000')),
+            'sleep 1; echo "done" >&2; sleep 100000')),  # two pipes: keep their order
     }
 
     def states(name: str) -> list[str]:
@@ -459,6 +459,21 @@ def test_redact_an_unredacted_service_bundle(services, diagnose, tmp_path):
     assert all(c["status"] == "passed" for c in s["checks"]), s["checks"]  # none skipped
     again = run_diagnose("analyze", str(copy), "--format", "json", cwd=tmp_path)
     assert again.json()["services"][0]["checks"] == s["checks"]
+
+
+def test_several_services_one_bundle(services, diagnose):
+    names = [services["crash"], services["image"], services["crash"]]  # a repeat counts once
+    r = diagnose("service", *names, "--format", "json", "--quiet")
+    assert r.code == 1, r.stderr  # errors found, default --fail-on error
+    assert r.bundle is not None and r.bundle.name.startswith("diagnose-service-multi-")
+    doc = r.json()
+    assert_valid(doc)
+    assert [s["name"] for s in doc["services"]] == [services["crash"], services["image"]]
+    members = r.members()
+    for name in (services["crash"], services["image"]):
+        assert f"services/{name}/tasks.json" in members
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["options"]["services"] == [services["crash"], services["image"]]
 
 
 def test_unknown_service_suggests_close_names(services, diagnose):
