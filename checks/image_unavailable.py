@@ -39,7 +39,15 @@ from diagnose.checklib import q
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import counted, current_of, newest, spec_evidence, task_evidence, tasks_of
+from diagnose.swarmsig import (
+    IMAGE_ERROR,
+    counted,
+    current_of,
+    newest,
+    spec_evidence,
+    task_evidence,
+    tasks_of,
+)
 
 _AUTH = re.compile(r"pull access denied|unauthorized|requested access to the resource is denied",
                    re.IGNORECASE)
@@ -79,9 +87,10 @@ def image_unavailable(s: ServiceEvidence) -> Iterator[Finding]:
         commands.append(f"docker service update --image {q('REGISTRY/' + name)} {q(s.name)}")
     if s.inspect.get("PreviousSpec"):
         commands.append(f"docker service update --rollback {q(s.name)}")
+    said = IMAGE_ERROR.search(latest.error)
     yield Finding(
-        title=(f"{len(rejected)} task(s) of {s.name} rejected: nodes cannot get image "
-               f"{image}: {latest.error}"),
+        title=(f"{len(rejected)} task(s) of {s.name} rejected: nodes cannot get image {image}"
+               + (f" ({said.group(0)})" if said else "")),
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=Remediation(

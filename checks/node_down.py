@@ -97,6 +97,8 @@ def node_down(s: ServiceEvidence) -> Iterator[Finding]:
     if down:
         title = (f"node(s) {names} holding tasks of {s.name} are "
                  f"{'/'.join(sorted({node_state(n)[0] for n in down}))}")
+    elif not culprits:  # every node is back by now; the tasks still wait for the scheduler
+        title = f"tasks of {s.name} wait for a node: {waiting[0].error}"
     else:
         title = (f"tasks of {s.name} cannot be placed: node(s) {names} not available for new "
                  f"tasks ({'/'.join(sorted({node_state(n)[1] for n, _ in culprits}))})")

@@ -16,6 +16,7 @@ from typing import Any
 
 from diagnose.model import CheckOutcome, Finding, PathStep, Severity, Status
 from diagnose.registry import CheckSpec, Registry
+from diagnose.service_evidence import ServiceEvidence
 from diagnose.snapshot import ContainerEvidence, Snapshot
 
 RUN_TARGET = "(run)"
@@ -216,10 +217,9 @@ class ServiceReport:
 
 
 def run_service_checks(
-    s: Any, specs: Iterable[CheckSpec], debug: bool = False
+    s: ServiceEvidence, specs: Iterable[CheckSpec], debug: bool = False
 ) -> tuple[list[CheckOutcome], list[CheckError]]:
-    """Run service-scope checks on one Swarm service (a
-    :class:`~diagnose.service_evidence.ServiceEvidence`); requirements name its collectors
+    """Run service-scope checks on one Swarm service; requirements name its collectors
     (`service`, `tasks`, `nodes`, `logs`) or `engine`."""
     def lookup(need: str) -> Any:
         if need == "engine":

@@ -316,7 +316,7 @@ def engine_cmd(
 @app.command("service")
 def service_cmd(
     services: Annotated[list[str], typer.Argument(
-        metavar="NAME...", help="Swarm service names, IDs or unique ID prefixes.",
+        metavar="NAME", help="Swarm service names, IDs or unique ID prefixes.",
         show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)] = Path("."),

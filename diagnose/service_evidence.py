@@ -32,6 +32,16 @@ _DETAIL_KEYS = ("com.docker.swarm.node.id", "com.docker.swarm.service.id",
                 "com.docker.swarm.task.id")
 
 
+def stamp_key(stamp: str) -> str:
+    """An engine timestamp that sorts as text: RFC3339Nano drops trailing zeros
+    (`...:14.47565Z` is earlier than `...:14.4756512Z`), so pad the fraction to 9 digits."""
+    head, dot, rest = stamp.partition(".")
+    if not dot:
+        return stamp.replace("Z", ".000000000Z", 1) if stamp.endswith("Z") else stamp
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return f"{head}.{rest[:digits].ljust(9, '0')}{rest[digits:]}"
+
+
 def _load(data: bytes | None) -> Any:
     try:
         return None if data is None else json.loads(data)
@@ -118,8 +128,8 @@ class Task:
 
     @property
     def created(self) -> str:
-        """CreatedAt (RFC 3339, sorts as text)."""
-        return str(self.doc.get("CreatedAt", ""))
+        """CreatedAt (RFC 3339, padded so that it sorts as text: :func:`stamp_key`)."""
+        return stamp_key(str(self.doc.get("CreatedAt", "")))
 
     @property
     def changed(self) -> str:
@@ -311,5 +321,5 @@ class ServiceEvidence:
             attrs, message = split_details(line.text)
             if attrs.get("com.docker.swarm.task.id") == task_id:
                 out.append(LogLine(line.stream, line.number, line.timestamp, message))
-        out.sort(key=lambda ln: ln.timestamp)
+        out.sort(key=lambda ln: stamp_key(ln.timestamp))
         return tuple(out)

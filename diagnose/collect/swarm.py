@@ -27,6 +27,7 @@ from diagnose import layout
 from diagnose.collect.container import LogOptions
 from diagnose.collect.record import Deadline, Piece, Skip, dump_json, run_collector
 from diagnose.errors import AmbiguousTarget, TargetNotFound, UsageError
+from diagnose.service_evidence import stamp_key
 from diagnose.snapshot import CollectorRecord
 
 #: Local task containers given the full per-container diagnosis, newest first.
@@ -113,7 +114,8 @@ def _slot_key(task: Mapping[str, Any]) -> tuple[int, str]:
 
 def sort_tasks(tasks: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """`docker service ps` order: by slot (global: by node), newest first within each."""
-    newest_first = sorted(tasks, key=lambda t: str(t.get("CreatedAt", "")), reverse=True)
+    newest_first = sorted(tasks, key=lambda t: stamp_key(str(t.get("CreatedAt", ""))),
+                          reverse=True)
     return sorted(newest_first, key=_slot_key)
 
 
@@ -163,7 +165,7 @@ class NewestLines:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.heap: list[tuple[bytes, int, bytes]] = []
+        self.heap: list[tuple[str, int, bytes]] = []
         self.size = 0
         self.total = 0
         self.dropped = 0
@@ -179,8 +181,8 @@ class NewestLines:
             self._add(line + b"\n")
 
     def _add(self, line: bytes) -> None:
-        stamp = line.split(b" ", 1)[0] if line[:4].isdigit() else b""
-        heapq.heappush(self.heap, (stamp, next(self._seq), line))
+        stamp = line.split(b" ", 1)[0].decode("ascii", "replace") if line[:4].isdigit() else ""
+        heapq.heappush(self.heap, (stamp_key(stamp), next(self._seq), line))
         self.size += len(line)
         while self.size > self.cap and len(self.heap) > 1:
             _, _, old = heapq.heappop(self.heap)
@@ -300,7 +302,7 @@ def local_task_containers(
     inspects and what was left out, for the record."""
     mine = [t for t in tasks if t.get("NodeID") == node_id and
             ((t.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID")]
-    mine.sort(key=lambda t: str(t.get("CreatedAt", "")), reverse=True)
+    mine.sort(key=lambda t: stamp_key(str(t.get("CreatedAt", ""))), reverse=True)
     out: list[dict[str, Any]] = []
     gone: list[str] = []
     for t in mine[:limit]:

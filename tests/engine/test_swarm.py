@@ -324,8 +324,9 @@ def test_image_the_node_does_not_have_is_image_unavailable(services, diagnose):
     f = sfinding(r, "image-unavailable")
     image = f"diagnose-test/{RUN_ID}-absent:1.0"
     assert f["code"] == "D512" and f["severity"] == "error"
-    assert f"No such image: {image}" in f["title"]
+    assert f["title"].endswith(f"rejected: nodes cannot get image {image} (No such image)")
     fx = facts(f)
+    assert fx["error"] == f"No such image: {image}"
     assert fx["image (service spec)"] == image
     assert fx["pinned to a digest"].startswith("no")
     assert fx["kind"] == "the image was not found"

@@ -302,3 +302,13 @@ def test_split_details():
                                "com.docker.swarm.task.id=t hello world")
     assert attrs["com.docker.swarm.task.id"] == "t" and msg == "hello world"
     assert split_details("plain line") == ({}, "plain line")
+
+
+def test_timestamps_sort_whatever_digits_the_engine_dropped():
+    from diagnose.service_evidence import stamp_key
+
+    assert stamp_key("2026-11-27T23:02:14.47565Z") < stamp_key("2026-11-27T23:02:14.4756512Z")
+    assert stamp_key("2026-11-27T23:02:14Z") < stamp_key("2026-11-27T23:02:14.000000001Z")
+    buf = NewestLines(cap=1000)
+    buf.feed(b"2026-01-01T00:00:01.5Z b\n2026-01-01T00:00:01.25Z a\n")
+    assert buf.result()[0] == b"2026-01-01T00:00:01.25Z a\n2026-01-01T00:00:01.5Z b\n"
