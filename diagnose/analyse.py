@@ -16,6 +16,7 @@ from typing import Any
 
 from diagnose.model import CheckOutcome, Finding, PathStep, Severity, Status
 from diagnose.registry import CheckSpec, Registry
+from diagnose.service_evidence import ServiceEvidence
 from diagnose.snapshot import ContainerEvidence, Snapshot
 
 RUN_TARGET = "(run)"
@@ -192,6 +193,59 @@ def is_cause(f: Finding) -> bool:
 
 
 @dataclass(frozen=True)
+class ServiceReport:
+    """Everything the reports say about one Swarm service (`diagnose service`).
+
+    `overview` holds what the report shows besides findings (mode, replicas, update status,
+    the tasks table, nodes, the local task containers diagnosed): plain data built by
+    :mod:`diagnose.service_run` from the same evidence the checks read.
+    """
+
+    key: str
+    name: str
+    id: str
+    summary: str
+    outcomes: tuple[CheckOutcome, ...]
+    overview: dict[str, Any] = field(default_factory=dict)
+    collectors: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Findings in verdict order."""
+        found = [f for o in self.outcomes for f in o.findings]
+        return tuple(sorted(found, key=verdict_key))
+
+    @property
+    def verdict(self) -> Finding | None:
+        """The service's root cause: its most severe finding, earliest code first."""
+        return next((f for f in self.findings if is_cause(f)), None)
+
+
+def run_service_checks(
+    s: ServiceEvidence, specs: Iterable[CheckSpec], debug: bool = False
+) -> tuple[list[CheckOutcome], list[CheckError]]:
+    """Run service-scope checks on one Swarm service; requirements name its collectors
+    (`service`, `tasks`, `nodes`, `logs`) or `engine`."""
+    def lookup(need: str) -> Any:
+        if need == "engine":
+            return s.engine.records.get(_RUN_LEVEL[need])
+        return s.records.get(need)
+
+    outcomes: list[CheckOutcome] = []
+    errors: list[CheckError] = []
+    for spec in specs:
+        why = _unmet(spec.requires, lookup)
+        if why:
+            outcomes.append(CheckOutcome(spec.code, spec.id, s.key, Status.SKIPPED, why))
+            continue
+        outcome, err = _call(spec, s, s.key, debug)
+        outcomes.append(outcome)
+        if err is not None:
+            errors.append(err)
+    return outcomes, errors
+
+
+@dataclass(frozen=True)
 class Report:
     """The analysed run: what every renderer and the exit code are computed from."""
 
@@ -199,6 +253,7 @@ class Report:
     run_outcomes: tuple[CheckOutcome, ...]
     meta: dict[str, Any] = field(default_factory=dict)
     check_errors: tuple[CheckError, ...] = ()
+    services: tuple[ServiceReport, ...] = ()
 
     @property
     def run_findings(self) -> tuple[Finding, ...]:
@@ -211,12 +266,17 @@ class Report:
     def findings(self) -> tuple[Finding, ...]:
         """Every finding of the run, verdict order."""
         found = [f for t in self.targets for f in t.findings] + list(self.run_findings)
+        found += [f for s in self.services for f in s.findings]
         return tuple(sorted(found, key=verdict_key))
 
     @property
     def verdict(self) -> Finding | None:
-        """The run's verdict: the first finding that can be a cause (see :func:`is_cause`)."""
-        return next((f for f in self.findings if is_cause(f)), None)
+        """The run's verdict: the first finding that can be a cause (see :func:`is_cause`).
+
+        For `diagnose service` the services are what was asked about: a service's own cause
+        comes first, its task containers' findings back it up (and are still listed)."""
+        own = sorted((f for s in self.services for f in s.findings), key=verdict_key)
+        return next((f for f in (*own, *self.findings) if is_cause(f)), None)
 
     def worst(self) -> Severity | None:
         """The highest severity found, or None."""

@@ -113,7 +113,8 @@ def _report(*, mode: str, started: float, engine: EngineFacts, source: str, host
         "version": str(engine.version.get("Version", "")),
         "api_version": str(engine.version.get("ApiVersion", "")),
     }]
-    return Report(tuple(reports), tuple(run_outcomes), meta, tuple(pipe.errors))
+    return Report(tuple(reports), tuple(run_outcomes), meta, tuple(pipe.errors),
+                  tuple(pipe.services))
 
 
 def _head_files(report: Report) -> list[tuple[str, bytes]]:
@@ -147,7 +148,8 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
     assert first.engine is not None and first.host is not None
     collected_at = str(manifest.get("started_at", ""))
     pipe = Pipeline(registry, redactor, None, debug,
-                    errors=[e for er in done.engines for e in er.pipe.errors])
+                    errors=[e for er in done.engines for e in er.pipe.errors],
+                    services=[s for er in done.engines for s in er.pipe.services])
     report = _report(
         mode="offline", started=_parse_epoch(collected_at), engine=first.engine,
         source=str((manifest.get("engine") or {}).get("source", "")), host=first.host,

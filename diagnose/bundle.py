@@ -35,6 +35,8 @@ class BundleParts:
     engine_files: dict[str, bytes] = field(default_factory=dict)
     host_files: dict[str, bytes] = field(default_factory=dict)
     other_files: dict[str, bytes] = field(default_factory=dict)
+    #: Swarm services (`diagnose service`): key -> files relative to services/<key>/.
+    service_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     file_list: list[dict[str, Any]] = field(default_factory=list)
 
     def records(self, owner: str) -> dict[str, CollectorRecord]:
@@ -84,8 +86,8 @@ class BundleReader:
     def read(self) -> tuple[BundleParts, Iterator[tuple[str, dict[str, bytes]]]]:
         """The manifest and engine/host files, and an iterator of (container key, files).
 
-        The iterator must be consumed fully; engine and host files found after containers are
-        added to the parts as the pass reaches them.
+        The iterator must be consumed fully; engine, host and service files found after
+        containers are added to the parts as the pass reaches them.
         """
         fh, gz, tf, parts = self._open()
         return parts, self._containers(fh, gz, tf, parts)
@@ -170,6 +172,9 @@ class BundleReader:
                 parts.engine_files[name] = data
             elif name.startswith("host/"):
                 parts.host_files[name] = data
+            elif name.startswith(layout.SERVICES_DIR + "/") and name.count("/") >= 2:
+                key, _, rel = name[len(layout.SERVICES_DIR) + 1:].partition("/")
+                parts.service_files.setdefault(key, {})[rel] = data
             elif name not in HEAD_FILES:
                 parts.other_files[name] = data
         if current_key is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from diagnose import layout
 from diagnose.model import Evidence
@@ -62,7 +62,15 @@ def grep(lines: Iterable[LogLine], pattern: re.Pattern[str]) -> list[LogLine]:
     return [line for line in lines if pattern.search(line.text)]
 
 
-def log_evidence(c: ContainerEvidence, lines: Sequence[LogLine], limit: int = 5) -> list[Evidence]:
+class HasFiles(Protocol):
+    """Evidence with a bundle directory: a container, or a Swarm service (same log names)."""
+
+    def path(self, rel: str) -> str:
+        """Bundle-relative path of one of its files."""
+        ...
+
+
+def log_evidence(c: HasFiles, lines: Sequence[LogLine], limit: int = 5) -> list[Evidence]:
     """Evidence pointers for log lines: contiguous lines of one stream become one range.
 
     At most `limit` ranges are returned, the latest ones (the end of a log is where a crash is).

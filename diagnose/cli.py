@@ -1,4 +1,4 @@
-"""Command line: `diagnose CONTAINER...`, `diagnose analyze BUNDLE`, `checks`, `explain`.
+"""Command line: `diagnose CONTAINER...`, `diagnose analyze BUNDLE`, `service`, `checks`, `explain`.
 
 Thin on purpose: parse and validate options, call :mod:`diagnose.app`, print the report to
 stdout, and map the outcome to the documented exit code.  Errors never end in a traceback.
@@ -314,6 +314,77 @@ def engine_cmd(
         live = dataclasses.replace(opts, redact_patterns=patterns, redact_names=names)
         with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
             result = run_engine(live, progress)
+        return _emit(result, fmt, no_color, severity, exit_zero)
+
+    _guard(body, debug)
+
+
+@app.command("service")
+def service_cmd(
+    services: Annotated[list[str], typer.Argument(
+        metavar="NAME", help="Swarm service names, IDs or unique ID prefixes.",
+        show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
+                                         file_okay=False)] = Path("."),
+    host: Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint of a "
+                                              "swarm manager (like docker -H).")] = None,
+    context: Annotated[str | None, typer.Option("--context", "-c", help="Docker context "
+                                                 "name.")] = None,
+    tail: Annotated[str, typer.Option("--tail", help="Log lines per task, or 'all'.")]
+    = "2000",
+    since: Annotated[str | None, typer.Option("--since", help="Only logs since a duration "
+                                               "(10m), RFC 3339 time or Unix time.")] = None,
+    max_log_bytes: Annotated[str, typer.Option("--max-log-bytes", help="Byte cap per log "
+                                               "stream (the newest lines are kept).")] = "8M",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
+                                           "take.", min=1)] = 30.0,
+    deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
+                                                    "collection.", min=1)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Task containers collected at "
+                                      "once.", min=1, max=64)] = 8,
+    fmt: FormatOpt = Format.TEXT,
+    fail_on: FailOnOpt = "error",
+    exit_zero: ExitZeroOpt = False,
+    no_color: NoColorOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+    = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
+                                            "...-UNREDACTED.tar.gz).")] = False,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Diagnose Swarm services through a manager: spec, every task (current and past) with its
+    node, state, error and exit code, nodes, update status and logs; task containers on this
+    engine's node get the full container diagnosis.  Writes diagnose-service-NAME-<time>.tar.gz."""
+    import time
+
+    from diagnose.options import parse_since, parse_size, parse_tail
+    from diagnose.run import RunOptions
+
+    severity = _parse(Severity.parse, fail_on, "--fail-on")
+    patterns = _redact_flags(no_redact, redact)
+    opts = RunOptions(
+        targets=tuple(services), output_dir=output, hosts=(host,) if host else (),
+        contexts=(context,) if context else (),
+        tail=_parse(parse_tail, tail, "--tail"),
+        since=_parse(lambda v: parse_since(v, time.time()), since, "--since") if since else None,
+        max_log_bytes=_parse(parse_size, max_log_bytes, "--max-log-bytes"),
+        timeout=timeout, deadline=deadline, jobs=jobs, fail_on=severity, redact=not no_redact,
+        redact_patterns=patterns, plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]),
+    )
+
+    def body() -> int:
+        import dataclasses
+
+        from diagnose.progress import for_stderr
+        from diagnose.service_run import run_service
+
+        patterns, names = _redaction(config, redact)
+        live = dataclasses.replace(opts, redact_patterns=patterns, redact_names=names)
+        with for_stderr(quiet, _color(no_color, sys.stderr)) as progress:
+            result = run_service(live, progress)
         return _emit(result, fmt, no_color, severity, exit_zero)
 
     _guard(body, debug)

@@ -49,6 +49,14 @@ PROBE = "probe.json"
 PORTS = "ports.json"
 ERRORS_DIR = "errors"
 
+SERVICES_DIR = "services"
+# Files inside one Swarm service's directory (services/<key>/...); its logs use the container
+# names above (logs/stdout.log, logs/stderr.log), from every task on every node.
+SERVICE_SPEC = "service.json"
+SERVICE_STATUS = "status.json"
+SERVICE_TASKS = "tasks.json"
+SERVICE_NODES = "nodes.json"
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -74,6 +82,11 @@ def split_engine(path: str) -> tuple[str, str]:
         label, _, rest = path[len(ENGINES_DIR) + 1:].partition("/")
         return f"{ENGINES_DIR}/{label}/", rest
     return "", path
+
+
+def service_dir(key: str) -> str:
+    """Bundle-relative directory of one Swarm service (also its collectors' owner)."""
+    return f"{SERVICES_DIR}/{key}"
 
 
 def error_file(collector: str) -> str:

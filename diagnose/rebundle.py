@@ -75,7 +75,8 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
         done = replay(parts, members, registry, redactor, writer=writer, debug=debug,
                       rename=lambda key: _new_key(key, redactor, renamed))
         errors = [e for er in done.engines for e in er.pipe.errors]
-        pipe = Pipeline(registry, redactor, writer, debug, errors=errors)
+        pipe = Pipeline(registry, redactor, writer, debug, errors=errors,
+                        services=[s for er in done.engines for s in er.pipe.services])
         pipe.add_files(check_error_files(errors), redact=True)
         first = done.engines[0]
         assert first.engine is not None and first.host is not None

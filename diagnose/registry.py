@@ -29,7 +29,10 @@ BUILTIN_PACKAGE = "diagnose.checks"
 CODE_RE = re.compile(r"^[A-Z]{1,3}[0-9]{3}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-Scope = Literal["container", "run"]
+Scope = Literal["container", "run", "service"]
+#: Every scope, in the order a run calls them: each container, each Swarm service, the run.
+#: (The catalogue itself is ordered by stage, then code: service checks are D51x, `project`.)
+SCOPES: tuple[str, ...] = ("container", "service", "run")
 
 #: Decision-tree stages, in the order the tree walks them; built-in code ranges map onto them.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -80,6 +83,10 @@ KNOWN_EVIDENCE = frozenset(
         "engine-containers",
         "engine-volumes",
         "engine-networks",
+        # Service scope: one Swarm service's collectors (see diagnose.collect.swarm).
+        "service",
+        "tasks",
+        "nodes",
     }
 )
 
@@ -181,6 +188,8 @@ def validate(spec: CheckSpec) -> None:
     unknown = set(spec.requires) - KNOWN_EVIDENCE
     if unknown:
         raise RegistryError(f"{where}: requires unknown evidence {sorted(unknown)}")
+    if spec.scope not in SCOPES:
+        raise RegistryError(f"{where}: unknown scope {spec.scope!r} (one of {', '.join(SCOPES)})")
     if spec.stage not in STAGE_NAMES:
         raise RegistryError(f"{where}: unknown stage {spec.stage!r}")
     if not spec.doc:

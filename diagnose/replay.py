@@ -3,7 +3,9 @@
 Members are walked once, in archive order, exactly as the live run produced them: each
 engine's version and info come before its containers, so every container is analysed with
 the engine facts its live run saw; df and the cleanup lists come after and reach only the
-run-scope checks.  A several-engine bundle (engines/<label>/...) gets one pipeline per engine.
+run-scope checks.  Swarm service directories (`diagnose service`) are analysed after the
+containers, as live, so tasks link to their diagnosed containers.  A several-engine
+bundle (engines/<label>/...) gets one pipeline per engine.
 When given a writer, every file is redacted and written again (`diagnose redact`).
 """
 
@@ -22,6 +24,7 @@ from diagnose.model import CheckOutcome
 from diagnose.redact import Redactor
 from diagnose.registry import Registry
 from diagnose.run import Pipeline
+from diagnose.service_run import analyse_service
 from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
 
 
@@ -36,6 +39,7 @@ class EngineReplay:
     pipe: Pipeline
     engine_files: dict[str, bytes] = field(default_factory=dict)
     host_files: dict[str, bytes] = field(default_factory=dict)
+    service_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     engine: EngineFacts | None = None
     host: HostFacts | None = None
 
@@ -106,6 +110,7 @@ def replay(
                           redact=redactor.enabled)
 
     containers = layout.CONTAINERS_DIR + "/"
+    services = layout.SERVICES_DIR + "/"
     for name, data in members:
         prefix, rest = layout.split_engine(name)
         if rest.startswith(containers) and rest.count("/") >= 2:
@@ -118,6 +123,10 @@ def replay(
             continue
         close_group()
         if name in HEAD_FILES or regenerated(name):
+            continue
+        if rest.startswith(services) and rest.count("/") >= 2:
+            key, _, rel = rest[len(services):].partition("/")
+            engine_for(prefix).service_files.setdefault(key, {})[rel] = data
             continue
         er = engine_for(prefix) if rest.startswith(("engine/", "host/")) else None
         if er is None:
@@ -142,6 +151,9 @@ def replay(
         er.engine = EngineFacts(dict(er.engine_files), parts.records(f"{prefix}engine"),
                                 er.endpoint, er.local)
         er.host = HostFacts(dict(er.host_files), parts.records(f"{prefix}host"))
+        for key, files in er.service_files.items():
+            analyse_service(er.pipe, key, files, parts.records(layout.service_dir(key)),
+                            er.engine, collected_at, redactor.enabled)
         got, out = er.pipe.finish(er.engine, er.host, {"started_at": collected_at,
                                                        "mode": "offline"}, order)
         reports += got

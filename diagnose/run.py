@@ -20,6 +20,7 @@ from diagnose import __version__, layout
 from diagnose.analyse import (
     CheckError,
     Report,
+    ServiceReport,
     TargetReport,
     analyse_container,
     run_snapshot_checks,
@@ -122,6 +123,7 @@ class Pipeline:
     kept: list[ContainerEvidence] = field(default_factory=list)
     errors: list[CheckError] = field(default_factory=list)
     records: list[CollectorRecord] = field(default_factory=list)
+    services: list[ServiceReport] = field(default_factory=list)  # diagnose.service_run
 
     def add_files(self, files: dict[str, bytes], redact: bool = True) -> dict[str, bytes]:
         """Redact engine-level files and stream them to the archive (under this engine's

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from diagnose.analyse import Report, TargetReport
+from diagnose.analyse import Report, ServiceReport, TargetReport
 from diagnose.model import CheckOutcome, Severity, Status
 
 SCHEMA = "diagnose/v1"
@@ -45,6 +45,22 @@ def _target(t: TargetReport) -> dict[str, Any]:
     }
 
 
+def _service(s: ServiceReport) -> dict[str, Any]:
+    verdict = s.verdict
+    return {
+        "key": s.key,
+        "name": s.name,
+        "id": s.id,
+        "summary": s.summary,
+        **s.overview,
+        "verdict": _verdict(verdict) if verdict else None,
+        "findings": [f.to_dict() for f in s.findings],
+        "checks": [_outcome(o) for o in s.outcomes],
+        "check_counts": _outcome_counts(s.outcomes),
+        "collectors": list(s.collectors),
+    }
+
+
 def _outcome(o: CheckOutcome) -> dict[str, Any]:
     doc = o.to_dict()
     doc.pop("duration_ms", None)  # volatile: see the module docstring
@@ -67,7 +83,7 @@ def build(report: Report) -> dict[str, Any]:
     findings = report.findings
     counts = Counter(f.severity.label for f in findings if f.severity is not None)
     worst = report.worst()
-    return {
+    doc = {
         "schema": SCHEMA,
         "tool": {"name": "diagnose", "version": meta.get("tool_version", "")},
         "mode": meta.get("mode", "live"),
@@ -90,6 +106,9 @@ def build(report: Report) -> dict[str, Any]:
         "problems": meta.get("problems", []),
         "files": meta.get("files", []),
     }
+    if report.services:  # `diagnose service`; other runs keep the document they always had
+        doc["services"] = [_service(s) for s in report.services]
+    return doc
 
 
 def schema() -> dict[str, Any]:

@@ -48,7 +48,9 @@ def _rank(target: dict[str, Any]) -> int:
 def build(doc: dict[str, Any]) -> dict[str, Any]:
     """(document made visible, derived view) for the templates of the human formats."""
     r = visible(doc)
+    swarm = r.get("services") or []  # `diagnose service`
     findings = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])
+    findings += [f for s in swarm for f in s["findings"]]
     # Most severe first; within one severity, verdict order (a cause before hygiene advice).
     findings.sort(key=lambda f: verdict_key(Finding.from_dict(f)))
     findings.sort(key=lambda f: _RANK.get(f["severity"], -1), reverse=True)
@@ -58,6 +60,8 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     for t in r["targets"]:
         checks.update(t["check_counts"])
     checks.update(r["run"]["check_counts"])
+    for s in swarm:
+        checks.update(s["check_counts"])
     target_keys = {t["key"] for t in r["targets"]}
     return {
         "r": r,
@@ -76,6 +80,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
             "severities": SEVERITIES,
             "services": services(r["targets"]),
             "engines": r.get("engines", []) if len(r.get("engines", [])) > 1 else [],
+            "swarm": swarm,
         },
     }
 

@@ -32,7 +32,7 @@ def test_every_builtin_check_conforms():
         assert spec.doc.startswith(f"{spec.code}: "), spec.module
         assert "Fix" in spec.doc or "fix" in spec.doc, f"{spec.module} docs say how to fix"
         assert isinstance(spec.severity, Severity)
-        assert spec.scope in ("container", "run")
+        assert spec.scope in ("container", "service", "run")
 
 
 def test_one_check_per_module():
