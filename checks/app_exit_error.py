@@ -31,14 +31,15 @@ import re
 from collections.abc import Iterator, Sequence
 
 from diagnose.checklib import log_evidence, logs_command, override_command
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
 from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
 from diagnose.snapshot import ContainerEvidence, LogLine
 
-_PY_EXC = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
-_JAVA = re.compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")
+_PY_EXC = lazy_compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
+_JAVA = lazy_compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")
 
 
 def headline(lines: Sequence[LogLine], everything: Sequence[LogLine]) -> tuple[str, str]:

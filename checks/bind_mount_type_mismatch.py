@@ -32,11 +32,11 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.checklib import q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
@@ -44,8 +44,8 @@ from diagnose.startlib import failure_facts, failure_for, override_commands, quo
 from diagnose.startsig import unescape
 
 SLUG = "bind-mount-type-mismatch"
-_MOUNTING = re.compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'
-                       r'"[^"]*" at "(?P<dst2>[^"]+)")')
+_MOUNTING = lazy_compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'
+                         r'"[^"]*" at "(?P<dst2>[^"]+)")')
 
 
 def mount_pair(error: str) -> tuple[str, str]:

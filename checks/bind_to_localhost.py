@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
+from diagnose.lazyre import lazy_compile
 from diagnose.logfacts import network_mode, port_in, published_ports
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
@@ -40,7 +41,7 @@ from diagnose.snapshot import ContainerEvidence
 SLUG = "bind-to-localhost"
 
 #: Announcements of a reachable address: all interfaces, or a concrete non-loopback IP.
-_EXPOSED = re.compile(
+_EXPOSED = lazy_compile(
     r"\b(?:listening|running|serving|started|bound|server|available)\b[^\n]{0,60}?"
     r"(?:0\.0\.0\.0|\[::\]|:::|all (?:addresses|interfaces)|"
     r"\b(?!127\.)(?:\d{1,3}\.){3}\d{1,3}:\d+)|\bNetwork:\s+https?://\d",

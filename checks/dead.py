@@ -22,15 +22,15 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose.checklib import inspect_evidence, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
 
-_PATH = re.compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
+_PATH = lazy_compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
 
 
 @check("D304", "dead", severity=Severity.ERROR, requires=("inspect",))

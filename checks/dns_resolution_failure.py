@@ -35,6 +35,7 @@ from collections.abc import Iterator
 
 from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
+from diagnose.lazyre import lazy_compile
 from diagnose.logfacts import network_members, network_mode
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
@@ -42,7 +43,7 @@ from diagnose.snapshot import ContainerEvidence
 
 SLUG = "dns-resolution-failure"
 
-_NAME = re.compile(
+_NAME = lazy_compile(
     r"(?:upstream|lookup|ENOTFOUND|EAI_AGAIN|bad address|can't find|resolve host:?|"
     r"resolve hostname:?|UnknownHostException:|server host|host name|resolving|unknown host)"
     r"\s+['\"]?(?P<name>[A-Za-z0-9][\w.-]*)", re.IGNORECASE)

@@ -27,16 +27,17 @@ from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.engine_readings import evidence
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import Snapshot
 
 #: Warnings that only say a limit cannot be enforced on this kernel.
-_CAPABILITY_NOTE = re.compile(r"\bNo [\w ./-]+ support\b|cgroup v1 is deprecated", re.I)
+_CAPABILITY_NOTE = lazy_compile(r"\bNo [\w ./-]+ support\b|cgroup v1 is deprecated", re.I)
 
 #: Fix commands for the warnings that have one (shown, never run).
 _FIXES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(rx, re.I), cmd) for rx, cmd in (
+    (lazy_compile(rx, re.I), cmd) for rx, cmd in (
         (r"bridge-nf-call-iptables", "sysctl -w net.bridge.bridge-nf-call-iptables=1"),
         (r"bridge-nf-call-ip6tables", "sysctl -w net.bridge.bridge-nf-call-ip6tables=1"),
         (r"IPv4 forwarding is disabled", "sysctl -w net.ipv4.ip_forward=1"),

@@ -34,10 +34,10 @@ Fix
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 
 from diagnose.checklib import argv, inspect_evidence, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.runfacts import (
@@ -54,12 +54,12 @@ from diagnose.signatures import engine_stopped_it
 from diagnose.snapshot import ContainerEvidence
 
 _DAEMONIZING = (
-    (re.compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "
+    (lazy_compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "
      "runs in the background and PID 1 returns"),
-    (re.compile(r"\bservice\s+\S+\s+(?:start|restart)\b"), "`service ... start` starts a "
+    (lazy_compile(r"\bservice\s+\S+\s+(?:start|restart)\b"), "`service ... start` starts a "
      "daemon in the background and returns"),
-    (re.compile(r"\b(?:systemctl\s+start|start-stop-daemon|apachectl\s+start|nohup|daemonize)\b"
-                r"|--daemon(?:ize)?\b"), "it starts a daemon in the background"),
+    (lazy_compile(r"\b(?:systemctl\s+start|start-stop-daemon|apachectl\s+start|nohup|daemonize)\b"
+                  r"|--daemon(?:ize)?\b"), "it starts a daemon in the background"),
 )
 
 

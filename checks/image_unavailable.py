@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterator
 
 from diagnose.checklib import q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.service_evidence import ServiceEvidence
@@ -49,8 +50,8 @@ from diagnose.swarmsig import (
     tasks_of,
 )
 
-_AUTH = re.compile(r"pull access denied|unauthorized|requested access to the resource is denied",
-                   re.IGNORECASE)
+_AUTH = lazy_compile(r"pull access denied|unauthorized|requested access to the resource is denied",
+                     re.IGNORECASE)
 
 
 @check("D512", "image-unavailable", severity=Severity.ERROR, requires=("service", "tasks"),

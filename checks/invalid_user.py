@@ -30,10 +30,10 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose.checklib import inspect_evidence, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
@@ -47,7 +47,7 @@ from diagnose.startlib import (
 )
 
 SLUG = "invalid-user"
-MISSING = re.compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")
+MISSING = lazy_compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")
 
 
 @check("D107", SLUG, severity=Severity.CRITICAL, requires=("inspect",))

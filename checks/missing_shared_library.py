@@ -29,19 +29,19 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.checklib import log_evidence, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
 from diagnose.signatures import LOG_PATTERNS, explained_exit, latest_run_lines
 from diagnose.snapshot import ContainerEvidence
 
-_PROGRAM = re.compile(r"^(?P<prog>\S+?): error while loading shared libraries")
-_NEEDED_BY = re.compile(r"\(needed by (?P<prog>[^)]+)\)")
+_PROGRAM = lazy_compile(r"^(?P<prog>\S+?): error while loading shared libraries")
+_NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")
 
 
 @check("D207", "missing-shared-library", severity=Severity.ERROR, requires=("inspect",))

@@ -35,11 +35,11 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.checklib import q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.signatures import start_failure
@@ -54,8 +54,8 @@ from diagnose.startlib import (
 from diagnose.startsig import missing_bind_mounts, start_blocked_by_mount
 
 SLUG = "mount-source-missing"
-_SOURCE = re.compile(r"bind source path does not exist: (?P<a>\S+)|"
-                     r"mount source path '(?P<b>[^']+)'|The path (?P<c>\S+) is not shared")
+_SOURCE = lazy_compile(r"bind source path does not exist: (?P<a>\S+)|"
+                       r"mount source path '(?P<b>[^']+)'|The path (?P<c>\S+) is not shared")
 
 
 def source_in(error: str) -> str:

@@ -36,14 +36,15 @@ from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.checklib import q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
 from diagnose.startlib import failure_facts, failure_for, override_commands, quote
 
 SLUG = "network-not-found"
-_NAMED = re.compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"
-                    r"No such network:? (?P<other>\S+)", re.IGNORECASE)
+_NAMED = lazy_compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"
+                      r"No such network:? (?P<other>\S+)", re.IGNORECASE)
 
 
 def missing_network(error: str) -> str:

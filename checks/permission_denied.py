@@ -37,6 +37,7 @@ from collections.abc import Iterator
 
 from diagnose import logfacts, logsigs
 from diagnose.checklib import inspect_evidence, logs_command, q
+from diagnose.lazyre import lazy_compile
 from diagnose.logfacts import MountHit, mount_for, paths_in
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
@@ -46,7 +47,7 @@ SLUG = "permission-denied"
 
 #: A shell that could not execute a file: `sh: ./run.sh: Permission denied`,
 #: `/entry.sh: line 4: /app/start: Permission denied` (not a redirection `can't create`).
-_SHELL_EXEC = re.compile(
+_SHELL_EXEC = lazy_compile(
     r"^(?:\S*/)?(?:ba|da|a|z)?sh: (?:line \d+: |\d+: )?(?!can't |cannot )(?P<path>[^\s:]+): "
     r"(?:cannot execute: )?Permission denied\s*$|^\S+\.sh: line \d+: (?P<p2>[^\s:]+): "
     r"Permission denied\s*$", re.IGNORECASE)

@@ -31,18 +31,18 @@ Fix
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from diagnose import layout
 from diagnose.checklib import inspect_evidence, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
 from diagnose.startlib import failure_facts, failure_for, image_ref, override_commands, quote
 
 SLUG = "port-already-allocated"
-_ADDR = re.compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")
+_ADDR = lazy_compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")
 
 
 def holder_of(error: str) -> str:

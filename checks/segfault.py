@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 
 from diagnose.checklib import grep, log_evidence, logs_command, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.runfacts import (
@@ -42,8 +43,8 @@ from diagnose.runfacts import (
 from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
 from diagnose.snapshot import ContainerEvidence
 
-SEGV_LINE = re.compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
-                       r"qemu: uncaught target signal 11", re.IGNORECASE)
+SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
+                         r"qemu: uncaught target signal 11", re.IGNORECASE)
 
 
 @check("D204", "segfault", severity=Severity.ERROR, requires=("inspect",))

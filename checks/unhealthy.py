@@ -39,13 +39,14 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.checklib import inspect_evidence, logs_command, q
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence, Finding, Remediation, Severity, fact
 from diagnose.registry import check
 from diagnose.snapshot import ContainerEvidence
 
-_MISSING = re.compile(r"executable file not found|no such file or directory|: not found\s*$|"
-                      r"command not found", re.IGNORECASE)
-_TIMEOUT = re.compile(r"Health check exceeded timeout", re.IGNORECASE)
+_MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
+                        r"command not found", re.IGNORECASE)
+_TIMEOUT = lazy_compile(r"Health check exceeded timeout", re.IGNORECASE)
 
 
 def probe_reading(entry: Mapping[str, Any], program_found: bool | None) -> str:

@@ -65,49 +65,44 @@ def _open_private(path: Path) -> IO[bytes]:
     return os.fdopen(fd, "wb")
 
 
-def _gf2_times(mat: list[int], vec: int) -> int:
-    total = 0
-    i = 0
-    while vec:
-        if vec & 1:
-            total ^= mat[i]
-        vec >>= 1
-        i += 1
-    return total
+_POLY = 0xEDB88320  # CRC-32, reflected
 
 
-def _gf2_square(square: list[int], mat: list[int]) -> None:
-    for n in range(32):
-        square[n] = _gf2_times(mat, mat[n])
+def _multmodp(a: int, b: int) -> int:
+    """a * b modulo the CRC-32 polynomial (reflected bit order), as zlib's multmodp."""
+    m = 1 << 31
+    p = 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+
+
+def _x2n_table() -> list[int]:
+    table = [1 << 30]  # x^1
+    for _ in range(31):
+        table.append(_multmodp(table[-1], table[-1]))
+    return table
+
+
+_X2N = _x2n_table()  # x^(2^k) modulo the polynomial
 
 
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     """CRC-32 of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine, in Python)."""
     if len2 <= 0:
         return crc1
-    even = [0] * 32
-    odd = [0] * 32
-    odd[0] = 0xEDB88320
-    row = 1
-    for n in range(1, 32):
-        odd[n] = row
-        row <<= 1
-    _gf2_square(even, odd)
-    _gf2_square(odd, even)
-    while True:
-        _gf2_square(even, odd)
-        if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-        _gf2_square(odd, even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-    return crc1 ^ crc2
+    op, k = 1 << 31, 3  # x^0; the shift is 8 * len2 bits = x^(2^3) per byte
+    n = len2
+    while n:
+        if n & 1:
+            op = _multmodp(_X2N[k & 31], op)
+        n >>= 1
+        k += 1
+    return _multmodp(op, crc1) ^ crc2
 
 
 class _Deflater:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from diagnose import layout
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence
 from diagnose.snapshot import ContainerEvidence, LogLine
 
@@ -54,7 +55,7 @@ def signal_of_event(value: Any) -> int | None:
 
 def compile_any(patterns: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
     """One alternation regex from several patterns."""
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+    return lazy_compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
 def grep(lines: Iterable[LogLine], pattern: re.Pattern[str]) -> list[LogLine]:

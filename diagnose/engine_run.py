@@ -35,7 +35,7 @@ def collect_engine(api: Any, local: bool, endpoint: str, pipe: Pipeline, deadlin
     from diagnose.app import _pool
     from diagnose.collect import section
 
-    with _pool(3, "engine") as pool:
+    with _pool(4, "engine") as pool:
         sec = section.start(api, local, deadline, pool)
         if not sec.answered:
             raise EngineError(f"the engine at {endpoint} stopped answering: {sec.reason()}",

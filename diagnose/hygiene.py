@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diagnose.lazyre import lazy_compile
 from diagnose.snapshot import ContainerEvidence
 
 # -- image references ------------------------------------------------------------------------
 
 DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-_HEX = re.compile(r"^(?:sha256:)?[0-9a-f]{6,64}$")
+_HEX = lazy_compile(r"^(?:sha256:)?[0-9a-f]{6,64}$")
 
 
 @dataclass(frozen=True)
@@ -210,15 +211,15 @@ def on_default_bridge(c: ContainerEvidence) -> bool:
 
 # -- image history ---------------------------------------------------------------------------
 
-_SEGMENT_SPLIT = re.compile(r"&&|\|\||;|\||\n")
-_LOCAL_HTTP = re.compile(r"http://(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$)", re.I)
-_HTTP_URL = re.compile(r"\bhttp://[^\s\"'<>]+", re.I)
-_FETCHERS = re.compile(r"(?:^|[\s/])(curl|wget|git|pip3?|fetch|aria2c)(?:\s|$)")
-_CURL_INSECURE = re.compile(r"(?:^|\s)(?:--insecure|-[a-zA-Z]*k[a-zA-Z]*)(?:\s|$)")
+_SEGMENT_SPLIT = lazy_compile(r"&&|\|\||;|\||\n")
+_LOCAL_HTTP = lazy_compile(r"http://(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$)", re.I)
+_HTTP_URL = lazy_compile(r"\bhttp://[^\s\"'<>]+", re.I)
+_FETCHERS = lazy_compile(r"(?:^|[\s/])(curl|wget|git|pip3?|fetch|aria2c)(?:\s|$)")
+_CURL_INSECURE = lazy_compile(r"(?:^|\s)(?:--insecure|-[a-zA-Z]*k[a-zA-Z]*)(?:\s|$)")
 
 #: (what, pattern) of settings that switch verification off, wherever they appear.
 INSECURE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (what, re.compile(rx, re.I)) for what, rx in (
+    (what, lazy_compile(rx, re.I)) for what, rx in (
         ("wget without certificate checks", r"\bwget\b.*--no-check-certificate"),
         ("remote ADD over plain http", r"(?:^|\s)ADD\s+(?:--\S+\s+)*http://"),
         ("git with TLS verification off", r"http\.sslverify[= ]+false|GIT_SSL_NO_VERIFY="),
@@ -270,7 +271,7 @@ def insecure_fetches(history: Sequence[Mapping[str, Any]]) -> list[HistoryHit]:
     return hits
 
 
-_CHMOD = re.compile(r"(?:^|[\s/])chmod\s+(?P<args>.*)$")
+_CHMOD = lazy_compile(r"(?:^|[\s/])chmod\s+(?P<args>.*)$")
 #: A chmod of these directories themselves, or of anything inside the trees, is severe.
 _SYSTEM_PATHS = ("/", "/var", "/home", "/opt", "/srv", "/run", "/tmp")
 _SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",

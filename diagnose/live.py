@@ -6,6 +6,10 @@ main thread alone redacts, analyses and streams it into the one bundle, so the r
 the archive writer are never shared between threads.  A run over several engines puts each
 under `engines/<label>/` in the bundle; an engine that cannot be reached is recorded and the
 others are still diagnosed (exit code 3 says some engines failed).
+
+Order matters for speed: the docker SDK is imported and the engines are asked first; the
+pipeline's own modules (checks, redaction rules, templates) load on a warm-up thread while the
+engines answer, so this module imports none of them at the top.
 """
 
 from __future__ import annotations
@@ -13,24 +17,17 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose import layout
-from diagnose.archive import check_output_dir
 from diagnose.errors import DiagnoseError, EngineError, TargetNotFound
-from diagnose.redact import Redactor
-from diagnose.run import (
-    Pipeline,
-    Progress,
-    RunOptions,
-    RunResult,
-    now,
-    unique_keys,
-    utc_stamp,
-)
-from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
-from diagnose.warmup import Warmup
+from diagnose.options import RunOptions
+
+if TYPE_CHECKING:
+    from diagnose.run import Pipeline, Progress, RunResult
+    from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
 
 PROJECT_LABEL = "com.docker.compose.project"
 
@@ -200,8 +197,9 @@ def _close(sessions: list[Session]) -> None:
 
 
 def _produce(s: Session, q: queue.Queue[tuple[str, Session, Any]], opts: RunOptions,
-             deadline: Any) -> None:
-    """Collect one engine (engine section, then its containers); everything goes to `q`."""
+             deadline: Any, gate: Gate) -> None:
+    """Collect one engine (engine section, then its containers once the run has named them
+    and opened the bundle); everything goes to `q`."""
     from diagnose.app import _pool
     from diagnose.collect import container as cc
     from diagnose.collect import section
@@ -210,9 +208,11 @@ def _produce(s: Session, q: queue.Queue[tuple[str, Session, Any]], opts: RunOpti
 
     try:
         api = GuardedAPI(s.client.api, deadline)
-        with _pool(3, f"engine-{s.label}") as epool:
+        with _pool(4, f"engine-{s.label}") as epool:
             sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix)
             q.put(("engine", s, sec))
+            if not gate.wait():
+                return
             copts = CollectOptions(
                 logs=cc.LogOptions(opts.tail, opts.since, opts.max_log_bytes),
                 jobs=opts.jobs,
@@ -230,41 +230,81 @@ def _produce(s: Session, q: queue.Queue[tuple[str, Session, Any]], opts: RunOpti
         q.put(("end", s, None))
 
 
+@dataclass
+class Gate:
+    """Containers are collected once the run has named them and opened the bundle (or never,
+    when that failed): the engine sections are collected meanwhile."""
+
+    _event: threading.Event = field(default_factory=threading.Event)
+    _open: bool = False
+
+    def release(self, go: bool) -> None:
+        """Let the producers go on (`go`), or tell them to stop."""
+        self._open = go
+        self._event.set()
+
+    def wait(self) -> bool:
+        """Whether to collect the containers (waits for the run to decide)."""
+        self._event.wait()
+        return self._open
+
+
 def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the named containers of every engine."""
-    from diagnose.app import _open_writer, publish
+    from diagnose.archive import check_output_dir
+    from diagnose.collect.record import Deadline
 
-    started = now()
+    started = time.time()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
     import diagnose.collect.connect  # noqa: F401 - the SDK first: the warm-up overlaps waits
-    warm = Warmup(opts.plugins)  # checks and templates load while the engines answer
-    sessions = open_sessions(opts, progress)
-    registry = warm.registry()
-    for p in registry.problems:
-        progress(f"warning: plugin {p.source}: {p.message}")
-    ok = [s for s in sessions if s.error is None]
-    progress(", ".join(f"engine {s.endpoint.host} ({s.endpoint.source}): {len(s.inspects)} "
-                       f"target(s)" for s in ok))
+    from diagnose.warmup import Warmup
 
-    redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
+    warm = Warmup(opts.plugins)  # pipeline, checks and templates load while engines answer
+    sessions = open_sessions(opts, progress)
+    ok = [s for s in sessions if s.error is None]
+    # The engines start on their engine sections now; containers wait for their names.
+    q: queue.Queue[tuple[str, Session, Any]] = queue.Queue()
+    gate = Gate()
+    deadline = Deadline(opts.deadline)
     for s in ok:
-        for ins in s.inspects:
-            redactor.learn_inspect(ins)
-    # Directory and bundle names come from container names, which may hold a learned secret;
-    # keys are unique across every engine of the run.
-    all_keys = unique_keys([{**ins, "Name": redactor.plain(str(ins.get("Name", "")))}
-                            for s in ok for ins in s.inspects])
-    at = 0
-    for s in ok:
-        s.keys, at = all_keys[at:at + len(s.inspects)], at + len(s.inspects)
-    writer = _open_writer(opts, all_keys, started)
-    several = len(sessions) > 1
-    for s in ok:
-        s.pipe = Pipeline(registry, redactor, writer, opts.debug, prefix=s.prefix,
-                          engine_label=s.label if several else "")
+        threading.Thread(target=_produce, args=(s, q, opts, deadline, gate), daemon=True,
+                         name=f"session-{s.label}").start()
     try:
+        from diagnose.redact import Redactor
+        from diagnose.run import Pipeline, unique_keys, utc_stamp
+        from diagnose.snapshot import EngineFacts
+
+        redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
+        for s in ok:
+            for ins in s.inspects:
+                redactor.learn_inspect(ins)
+        # Directory and bundle names come from container names, which may hold a learned
+        # secret; keys are unique across every engine of the run.
+        all_keys = unique_keys([{**ins, "Name": redactor.plain(str(ins.get("Name", "")))}
+                                for s in ok for ins in s.inspects])
+        at = 0
+        for s in ok:
+            s.keys, at = all_keys[at:at + len(s.inspects)], at + len(s.inspects)
+        from diagnose.app import _open_writer, publish
+
+        writer = _open_writer(opts, all_keys, started)
+    except BaseException:
+        gate.release(False)
+        _close(sessions)
+        raise
+    gate.release(True)
+    try:
+        registry = warm.registry()
+        for p in registry.problems:
+            progress(f"warning: plugin {p.source}: {p.message}")
+        progress(", ".join(f"engine {s.endpoint.host} ({s.endpoint.source}): "
+                           f"{len(s.inspects)} target(s)" for s in ok))
+        several = len(sessions) > 1
+        for s in ok:
+            s.pipe = Pipeline(registry, redactor, writer, opts.debug, prefix=s.prefix,
+                              engine_label=s.label if several else "")
         collected_at = utc_stamp(started)
-        _consume(ok, opts, collected_at, progress, len(all_keys))
+        _consume(ok, q, collected_at, progress, len(all_keys))
         reports: list[Any] = []
         run_outcomes: list[Any] = []
         records: list[CollectorRecord] = []
@@ -296,6 +336,8 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     finally:
         _close(sessions)
     progress(f"bundle written: {path}")
+    from diagnose.run import RunResult
+
     return RunResult(report, path, redactor)
 
 
@@ -310,16 +352,11 @@ def _merged(ok: list[Session]) -> Pipeline:
     return merged
 
 
-def _consume(ok: list[Session], opts: RunOptions, collected_at: str, progress: Progress,
-             total: int) -> None:
+def _consume(ok: list[Session], q: queue.Queue[tuple[str, Session, Any]], collected_at: str,
+             progress: Progress, total: int) -> None:
     """The main thread: redact, analyse and write whatever the sessions hand over."""
-    from diagnose.collect.record import Deadline
+    from diagnose.snapshot import EngineFacts, HostFacts
 
-    deadline = Deadline(opts.deadline)
-    q: queue.Queue[tuple[str, Session, Any]] = queue.Queue()
-    for s in ok:
-        threading.Thread(target=_produce, args=(s, q, opts, deadline), daemon=True,
-                         name=f"session-{s.label}").start()
     running = len(ok)
     done = 0
     while running:

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose.checklib import log_evidence
+from diagnose.lazyre import lazy_compile
 from diagnose.logsigs import Hits, strip_stamp
 from diagnose.model import Evidence, fact
 from diagnose.snapshot import ContainerEvidence, LogLine
 
 # -- paths -------------------------------------------------------------------------------------
 
-_QUOTED_PATH = re.compile(r"['\"`‘“](/[^'\"`’”\n]*)['\"`’”]")
-_BARE_PATH = re.compile(r"(?<![\w.~:/-])(/(?:[\w.@%+=,~-]+/?)+)")
+_QUOTED_PATH = lazy_compile(r"['\"`‘“](/[^'\"`’”\n]*)['\"`’”]")
+_BARE_PATH = lazy_compile(r"(?<![\w.~:/-])(/(?:[\w.@%+=,~-]+/?)+)")
 
 
 def paths_in(text: str) -> list[str]:
@@ -140,22 +141,22 @@ class Endpoint:
 _IP = r"(?:\d{1,3}\.){3}\d{1,3}"
 _ENDPOINT_RES = (
     # libpq >= 14: connection to server at "localhost" (127.0.0.1), port 5432 failed
-    re.compile(r"server at \"(?P<host>[^\"]+)\"(?: \((?P<ip>[^)]+)\))?, port (?P<port>\d+)"),
+    lazy_compile(r"server at \"(?P<host>[^\"]+)\"(?: \((?P<ip>[^)]+)\))?, port (?P<port>\d+)"),
     # libpq <= 13 (continuation line): Is the server running on host "db" (172.18.0.3) and
     # accepting TCP/IP connections on port 5432?
-    re.compile(r"on host \"(?P<host>[^\"]+)\"(?: \((?P<ip>[^)]+)\))?(?:.*?port (?P<port>\d+))?"),
-    re.compile(r"MySQL server on '(?P<host>[^':]+)(?::(?P<port>\d+))?'"),
+    lazy_compile(r"on host \"(?P<host>[^\"]+)\"(?: \((?P<ip>[^)]+)\))?(?:.*?port (?P<port>\d+))?"),
+    lazy_compile(r"MySQL server on '(?P<host>[^':]+)(?::(?P<port>\d+))?'"),
     # curl: Failed to connect to localhost port 8080
-    re.compile(r"connect to (?P<host>[\w.-]+) port (?P<port>\d+)"),
+    lazy_compile(r"connect to (?P<host>[\w.-]+) port (?P<port>\d+)"),
     # busybox nc/telnet: can't connect to remote host (127.0.0.1)
-    re.compile(r"remote host \((?P<host>[^)]+)\)"),
-    re.compile(rf"\[?(?P<host>{_IP}|::1|[0-9a-fA-F:]+:[0-9a-fA-F]*)\]?:(?P<port>\d{{1,5}})\b"),
-    re.compile(r"(?<![\w/.-])(?P<host>localhost|[A-Za-z][\w-]*(?:\.[\w-]+)*):(?P<port>\d{2,5})\b"
-               r"(?!:\d)"),
+    lazy_compile(r"remote host \((?P<host>[^)]+)\)"),
+    lazy_compile(rf"\[?(?P<host>{_IP}|::1|[0-9a-fA-F:]+:[0-9a-fA-F]*)\]?:(?P<port>\d{{1,5}})\b"),
+    lazy_compile(r"(?<![\w/.-])(?P<host>localhost|[A-Za-z][\w-]*(?:\.[\w-]+)*):(?P<port>\d{2,5})\b"
+                 r"(?!:\d)"),
 )
 _SOCKET_RES = (
-    re.compile(r"through socket '(?P<socket>[^']+)'"),
-    re.compile(r"Unix domain socket \"(?P<socket>[^\"]+)\""),
+    lazy_compile(r"through socket '(?P<socket>[^']+)'"),
+    lazy_compile(r"Unix domain socket \"(?P<socket>[^\"]+)\""),
 )
 _NOT_HOSTS = {"tcp", "udp", "http", "https", "unix", "tcp4", "tcp6", "line", "port"}
 
@@ -219,10 +220,10 @@ def network_mode(c: ContainerEvidence) -> str:
 # -- ports -------------------------------------------------------------------------------------
 
 _PORT_RES = (
-    re.compile(r"\('[^']*', (?P<port>\d+)\)"),  # gunicorn Connection in use: ('0.0.0.0', 8000)
-    re.compile(rf"(?:(?P<addr>{_IP}|\[[0-9a-fA-F:]*\]|\*|::|[A-Za-z][\w.-]*)|(?<![\d:]))"
-               r":(?P<port>\d{1,5})\b(?!:\d)"),
-    re.compile(r"\bport (?P<port>\d{1,5})\b"),
+    lazy_compile(r"\('[^']*', (?P<port>\d+)\)"),  # gunicorn Connection in use: ('0.0.0.0', 8000)
+    lazy_compile(rf"(?:(?P<addr>{_IP}|\[[0-9a-fA-F:]*\]|\*|::|[A-Za-z][\w.-]*)|(?<![\d:]))"
+                 r":(?P<port>\d{1,5})\b(?!:\d)"),
+    lazy_compile(r"\bport (?P<port>\d{1,5})\b"),
 )
 
 
@@ -249,10 +250,10 @@ def published_ports(c: ContainerEvidence) -> dict[str, list[str]]:
 # -- environment ---------------------------------------------------------------------------------
 
 _VAR_RES = (
-    re.compile(r"\b(?P<var>[A-Za-z_]\w*): (?:unbound variable|parameter (?:null or )?not set)"),
-    re.compile(r"\bKeyError: '(?P<var>[A-Z][A-Z0-9_]+)'"),
-    re.compile(r"required key (?P<var>[A-Z_][A-Z0-9_]*) missing value"),
-    re.compile(r"(?i:env(?:ironment)?(?: variable)?s?):? ['\"`]?(?P<var>[A-Z][A-Z0-9_]{2,})\b"),
+    lazy_compile(r"\b(?P<var>[A-Za-z_]\w*): (?:unbound variable|parameter (?:null or )?not set)"),
+    lazy_compile(r"\bKeyError: '(?P<var>[A-Z][A-Z0-9_]+)'"),
+    lazy_compile(r"required key (?P<var>[A-Z_][A-Z0-9_]*) missing value"),
+    lazy_compile(r"(?i:env(?:ironment)?(?: variable)?s?):? ['\"`]?(?P<var>[A-Z][A-Z0-9_]{2,})\b"),
 )
 #: Official images that print a fixed sentence instead of the variable's name.
 IMAGE_VARS = {

@@ -23,24 +23,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from diagnose.checklib import compile_any, event_time, signal_of_exit
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Severity
 from diagnose.snapshot import ContainerEvidence, LogLine
 
 _I = re.IGNORECASE
 
 #: runc's own exec failure (entrypoint checks own it) in every version's wording.
-RUNC_EXEC = re.compile(r"^(?:exec /\S*|standard_init_linux\.go:\d+: exec user process caused"
-                       r"|exec user process caused)", _I)
+RUNC_EXEC = lazy_compile(r"^(?:exec /\S*|standard_init_linux\.go:\d+: exec user process caused"
+                         r"|exec user process caused)", _I)
 
 #: The engine's port-publishing errors (port-already-allocated lives in State.Error); a container
 #: that runs the docker CLI may print them, but they are never the app's own bind failing.
-ENGINE_PORT = re.compile(r"userland proxy|programming external connectivity|"
-                         r"port is already allocated|failed to bind host port|"
-                         r"Ports are not available", _I)
+ENGINE_PORT = lazy_compile(r"userland proxy|programming external connectivity|"
+                           r"port is already allocated|failed to bind host port|"
+                           r"Ports are not available", _I)
 
 #: Name lookups; connection checks must not claim them (`lookup db on 127.0.0.11:53: dial udp
 #: 127.0.0.11:53: i/o timeout` is DNS, not a dependency).
-DNS_LOOKUP = re.compile(r"\blookup [\w.-]+(?: on \S+)?:|:53: |getaddrinfo", _I)
+DNS_LOOKUP = lazy_compile(r"\blookup [\w.-]+(?: on \S+)?:|:53: |getaddrinfo", _I)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ def preceding(c: ContainerEvidence, line: LogLine, count: int) -> tuple[LogLine,
     return stream[start:line.number - 1]
 
 
-_KEY_ERROR = re.compile(r"\bKeyError: '")
-_ENVIRON = re.compile(r"environ|getenv|os\.py\", line \d+, in __getitem__")
+_KEY_ERROR = lazy_compile(r"\bKeyError: '")
+_ENVIRON = lazy_compile(r"environ|getenv|os\.py\", line \d+, in __getitem__")
 
 
 def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
@@ -202,7 +203,7 @@ EXIT_WINDOW = 40
 
 # -- grouping ------------------------------------------------------------------------------------
 
-_LEADING_STAMP = re.compile(
+_LEADING_STAMP = lazy_compile(
     r"^[\[(]?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[T ]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
     r"(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?[\])]?\s*")
 

@@ -1,14 +1,24 @@
-"""Parsing of option values the way docker users write them (durations, sizes, `all`)."""
+"""The options of a run, and parsing of option values the way docker users write them
+(durations, sizes, `all`).
+
+Light on purpose: the CLI builds :class:`RunOptions` before anything heavy is imported, so the
+pipeline's modules can load while the engine is being asked (see :mod:`diagnose.live`).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+from diagnose.lazyre import lazy_compile
+from diagnose.model import Severity
+
+_DURATION = lazy_compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
+_PART = lazy_compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$", re.I)
+_SIZE = lazy_compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$", re.I)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -54,3 +64,32 @@ def parse_size(text: str) -> int:
     if size < 1024:
         raise ValueError(f"size {text!r} is too small (at least 1K)")
     return size
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a live run needs, parsed and validated by the CLI."""
+
+    targets: tuple[str, ...]
+    select_all: bool = False
+    filters: tuple[str, ...] = ()
+    output_dir: Path = Path(".")
+    #: Engines: each --host and --context given (repeatable); none means the CLI's default.
+    hosts: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+    #: A Compose project: every container labelled com.docker.compose.project=NAME.
+    project: str | None = None
+    tail: int | None = 2000
+    since: float | None = None
+    max_log_bytes: int = 8 * 1024 * 1024
+    timeout: float = 30.0
+    deadline: float | None = None
+    jobs: int = 4
+    fail_on: Severity = Severity.ERROR
+    redact: bool = True
+    redact_patterns: tuple[str, ...] = ()
+    redact_names: tuple[str, ...] = ()
+    plugins: bool = True
+    debug: bool = False
+    argv: tuple[str, ...] = ()
+    probe: bool = False

@@ -18,7 +18,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-PLACEHOLDER_RE = re.compile(r"\[redacted-\d+\]")
+from diagnose.lazyre import lazy_compile
+
+PLACEHOLDER_RE = lazy_compile(r"\[redacted-\d+\]")
 
 #: Name fragments that mark a variable, label, flag or field as secret (case-insensitive).
 _SECRET_SUBSTRINGS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE",
@@ -89,7 +91,7 @@ class Rule:
 
 KV_FRAGMENTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "dsn",
                 "salt", "cookie", "session", "signature", "creds", "jwt", "hmac")
-KV_FRAGMENT_RE = re.compile("|".join(KV_FRAGMENTS))
+KV_FRAGMENT_RE = lazy_compile("|".join(KV_FRAGMENTS))
 _KV_NAME = r"[A-Za-z0-9_.-]*(?:" + "|".join(KV_FRAGMENTS) + r")[A-Za-z0-9_.-]*"
 
 _AWS_KEY_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "ABIA",
@@ -102,50 +104,50 @@ _KV_SEPARATOR_AND_VALUE = (
     r"(?:\"(?P<v>[^\"\\\s](?:[^\"\\\n]|\\.)*)\"|'(?P<v2>[^'\s][^'\n]*)'"
     r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))")
 #: The key-value rule anchored at the start of a key (see :func:`key_value_matches`).
-KV_AT = re.compile(r"(?i)(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE)
+KV_AT = lazy_compile(r"(?i)(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE)
 
 TEXT_RULES: tuple[Rule, ...] = (
-    Rule("url-password", re.compile(
+    Rule("url-password", lazy_compile(
         r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*:(?P<v>[^\s/?#\"'<>]+)@"), ("://",)),
-    Rule("authorization-header", re.compile(
+    Rule("authorization-header", lazy_compile(
         r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
         r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?"
         r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,})"),
         ("authorization",)),
-    Rule("bearer-token", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
+    Rule("bearer-token", lazy_compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
          ("bearer",)),
-    Rule("jwt", re.compile(
+    Rule("jwt", lazy_compile(
         r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)"), ("eyj",)),
-    Rule("aws-access-key-id", re.compile(
+    Rule("aws-access-key-id", lazy_compile(
         r"\b(?P<v>(?:" + "|".join(_AWS_KEY_PREFIXES) + r")[A-Z0-9]{16})\b"),
         tuple(p.lower() for p in _AWS_KEY_PREFIXES)),
-    Rule("aws-secret-key", re.compile(
+    Rule("aws-secret-key", lazy_compile(
         r"(?i)aws[A-Za-z0-9_.-]{0,30}(?:secret|key)[A-Za-z0-9_.-]{0,30}[\"']?\s*[:=]\s*[\"']?"
         r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), ("aws",)),
-    Rule("github-token", re.compile(
+    Rule("github-token", lazy_compile(
         r"\b(?P<v>gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    Rule("gitlab-token", re.compile(
+    Rule("gitlab-token", lazy_compile(
         r"\b(?P<v>(?:" + "|".join(_GITLAB_PREFIXES) + r")[A-Za-z0-9_-]{20,}"
         r"|GR1348941[A-Za-z0-9_-]{20,})"), (*_GITLAB_PREFIXES, "gr1348941")),
-    Rule("slack-token", re.compile(
+    Rule("slack-token", lazy_compile(
         r"\b(?P<v>xox[abposre]-[A-Za-z0-9-]{10,})"
         r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/]{20,})"), ("xox", "hooks.slack.com")),
-    Rule("stripe-key", re.compile(
+    Rule("stripe-key", lazy_compile(
         r"\b(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{20,})"),
         ("_live_", "_test_", "whsec_")),
-    Rule("saas-token", re.compile(
+    Rule("saas-token", lazy_compile(
         r"\b(?P<v>AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|SG\.[A-Za-z0-9_-]{16,}\."
         r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})"),
         ("aiza", "npm_", "sg.", "dop_v1_", "hf_")),
-    Rule("key-value-pair", re.compile(
+    Rule("key-value-pair", lazy_compile(
         r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE),
         KV_FRAGMENTS, gate=True, learn="strong"),
 )
 #: Every trigger literal: a line containing none of them (nor "-----") needs no rule at all.
 ALL_TRIGGERS = tuple(sorted({t for r in TEXT_RULES for t in r.triggers}, key=lambda t: -len(t)))
 #: One pass over a lower-cased string finds the triggers present (longest first)...
-TRIGGER_RE = re.compile("|".join(re.escape(t) for t in ALL_TRIGGERS))
+TRIGGER_RE = lazy_compile("|".join(re.escape(t) for t in ALL_TRIGGERS))
 #: ...and each one found stands for every rule whose trigger it contains ("authorization"
 #: also means "auth"), as indices into TEXT_RULES, so rules still run in their order.
 RULES_FOR = {lit: frozenset(i for i, r in enumerate(TEXT_RULES)
@@ -178,20 +180,20 @@ def key_value_matches(s: str, low: str) -> list[re.Match[str]]:
 
 # -- PEM private keys ---------------------------------------------------------------------------
 _ARMOUR = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-PEM_BEGIN = re.compile(r"-----BEGIN " + _ARMOUR)
-PEM_END = re.compile(r"-----END " + _ARMOUR)
-PEM_FULL = re.compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>.*?)(?=-----END " + _ARMOUR + ")",
-                      re.S)
-PEM_OPEN = re.compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>(?:(?!-----END ).)+)\Z", re.S)
-PEM_ORPHAN_END = re.compile(r"(?P<v>(?:[A-Za-z0-9+/=]|\\[rn]|\s){16,})(?=-----END " + _ARMOUR
-                            + ")")
+PEM_BEGIN = lazy_compile(r"-----BEGIN " + _ARMOUR)
+PEM_END = lazy_compile(r"-----END " + _ARMOUR)
+PEM_FULL = lazy_compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>.*?)(?=-----END " + _ARMOUR + ")",
+                        re.S)
+PEM_OPEN = lazy_compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>(?:(?!-----END ).)+)\Z", re.S)
+PEM_ORPHAN_END = lazy_compile(r"(?P<v>(?:[A-Za-z0-9+/=]|\\[rn]|\s){16,})(?=-----END " + _ARMOUR
+                              + ")")
 #: A line of key material inside a PEM block (base64, or the legacy encryption headers).
-PEM_BODY_LINE = re.compile(r"^\s*(?:[A-Za-z0-9+/=]{8,}|Proc-Type:.*|DEK-Info:.*|)\s*$")
+PEM_BODY_LINE = lazy_compile(r"^\s*(?:[A-Za-z0-9+/=]{8,}|Proc-Type:.*|DEK-Info:.*|)\s*$")
 
 # -- spans that are never rewritten -------------------------------------------------------------
 #: Docker's `--timestamps` prefix of a log line.
-LOG_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
-_PROTECTED = re.compile(
+LOG_STAMP = lazy_compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
+_PROTECTED = lazy_compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"  # RFC 3339 times
     r"|(?<![0-9A-Za-z])(?:sha256:)?[0-9a-f]{12,}(?![0-9A-Za-z])"  # IDs and digests
     r"|\[redacted-\d+\]"  # our own placeholders
@@ -258,7 +260,7 @@ def variants(value: str) -> set[str]:
 
 
 # -- what is printed ----------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = lazy_compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def visible(s: str) -> str:

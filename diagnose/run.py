@@ -27,7 +27,8 @@ from diagnose.analyse import (
 )
 from diagnose.archive import BundleWriter
 from diagnose.engine_readings import disk_usage_line, storage_status
-from diagnose.model import CheckOutcome, Finding, PathStep, Severity
+from diagnose.model import CheckOutcome, Finding, PathStep
+from diagnose.options import RunOptions as RunOptions  # where the CLI builds it
 from diagnose.redact import Redactor
 from diagnose.registry import Registry, load_registry
 from diagnose.snapshot import (
@@ -42,35 +43,6 @@ from diagnose.snapshot import (
 
 #: How a run says what it is doing (diagnose.progress displays it, or not).
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Everything a live run needs, parsed and validated by the CLI."""
-
-    targets: tuple[str, ...]
-    select_all: bool = False
-    filters: tuple[str, ...] = ()
-    output_dir: Path = Path(".")
-    #: Engines: each --host and --context given (repeatable); none means the CLI's default.
-    hosts: tuple[str, ...] = ()
-    contexts: tuple[str, ...] = ()
-    #: A Compose project: every container labelled com.docker.compose.project=NAME.
-    project: str | None = None
-    tail: int | None = 2000
-    since: float | None = None
-    max_log_bytes: int = 8 * 1024 * 1024
-    timeout: float = 30.0
-    deadline: float | None = None
-    jobs: int = 4
-    fail_on: Severity = Severity.ERROR
-    redact: bool = True
-    redact_patterns: tuple[str, ...] = ()
-    redact_names: tuple[str, ...] = ()
-    plugins: bool = True
-    debug: bool = False
-    argv: tuple[str, ...] = ()
-    probe: bool = False
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose.checklib import event_attr, event_time, signal_of_event, signal_of_exit
+from diagnose.lazyre import lazy_compile
 from diagnose.snapshot import ContainerEvidence, LogLine
 from diagnose.startsig import (
     classify_exec,
@@ -83,7 +84,7 @@ def latest_run_events(c: ContainerEvidence) -> list[tuple[int, Mapping[str, Any]
 
 #: category -> pattern over State.Error.  Order matters: the first match wins.
 START_ERROR_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rx, re.IGNORECASE))
+    (name, lazy_compile(rx, re.IGNORECASE))
     for name, rx in (
         ("port-already-allocated",
          r"port is already allocated|address already in use|failed to bind host port|"
@@ -152,8 +153,8 @@ def quoted_command(error: str) -> str | None:
 
 # -- exec-time failures (runc already said "started"; the error is in the logs) ---------------
 
-EXEC_LINE = re.compile(r"^exec (?P<path>/?\S+): (?P<error>[a-z][a-z ]+[a-z])$")
-STANDARD_INIT = re.compile(
+EXEC_LINE = lazy_compile(r"^exec (?P<path>/?\S+): (?P<error>[a-z][a-z ]+[a-z])$")
+STANDARD_INIT = lazy_compile(
     r"standard_init_linux\.go:\d+: exec user process caused:?\s*\\?\"?(?P<error>[a-z][a-z ]*[a-z])")
 
 
@@ -351,9 +352,9 @@ def kill_story(c: ContainerEvidence) -> Kill | None:
 LOG_PATTERNS: dict[str, re.Pattern[str]] = {
     # 127 from a shell: busybox `sh: x: not found`, dash `sh: 1: x: not found`,
     # bash `bash: x: command not found`, `line 3: x: command not found`.
-    "command-not-found": re.compile(
+    "command-not-found": lazy_compile(
         r"(?:^|: )(?:line \d+: |\d+: )?(?P<cmd>[^\s:]+): (?:command )?not found\s*$"),
-    "missing-shared-library": re.compile(
+    "missing-shared-library": lazy_compile(
         r"error while loading shared libraries: (?P<lib>\S+): cannot open shared object file|"
         r"Error loading shared library (?P<lib2>\S+): No such file or directory|"
         r"Error relocating .*: symbol not found"),

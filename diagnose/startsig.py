@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diagnose.lazyre import lazy_compile
 from diagnose.snapshot import ContainerEvidence, LogLine
 
 #: Start-failure categories that have their own D1xx check (the rest go to `start-failed`,
@@ -55,7 +56,7 @@ def refine_start_category(category: str, probe: Mapping[str, Any]) -> str:
     return category
 
 
-_WRAPPERS = re.compile(
+_WRAPPERS = lazy_compile(
     r"^(?:.*?(?:failed to create task for container|failed to create shim task|"
     r"OCI runtime (?:create|start) failed|runc create failed|"
     r"unable to start container process|starting container process caused|"
@@ -113,7 +114,7 @@ def classify_exec(error: str, part: Mapping[str, Any], readable: bool = True) ->
 
 # -- env in a shebang ---------------------------------------------------------------------------
 
-ENV_FAILURE = re.compile(
+ENV_FAILURE = lazy_compile(
     r"(?:^|\s)(?:/usr)?(?:/bin/)?env: (?:can't execute )?['‘]?(?P<prog>[^'’:]+?)['’]?: "
     r"No such file or directory\s*$")
 
@@ -143,7 +144,7 @@ def env_failure_in(lines: Sequence[LogLine]) -> EnvFailure | None:
 # -- a shell-form command -----------------------------------------------------------------------
 
 _SHELL_PREFIX = r"^(?:/[\w/]*/)?(?:sh|bash|ash|dash|zsh|ksh|mksh)(?:: line \d+)?: (?:\d+: )?"
-SHELL_FAILURE = re.compile(
+SHELL_FAILURE = lazy_compile(
     _SHELL_PREFIX + r"(?P<word>\S+): (?P<error>not found|No such file or directory|"
     r"cannot execute: required file not found|Permission denied|"
     r"(?P<interp>.*): bad interpreter: (?:No such file or directory|Permission denied)|"

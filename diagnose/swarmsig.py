@@ -26,25 +26,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from diagnose import layout
+from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence
 from diagnose.service_evidence import PRE_RUNNING, TERMINAL, ServiceEvidence, Task
 from diagnose.snapshot import parse_time
 
 #: How a node that cannot get the image says so (engine, containerd and registry wordings).
-IMAGE_ERROR = re.compile(
+IMAGE_ERROR = lazy_compile(
     r"No such image|pull access denied|manifest (?:for \S+ )?(?:unknown|not found)|"
     r"repository does not exist|requested access to the resource is denied|"
     r"failed to resolve reference|not found: manifest unknown|"
     r"error pulling image configuration|invalid reference format|"
     r"unauthorized: authentication required|image \S+ not found", re.IGNORECASE)
-NO_SUITABLE_NODE = re.compile(r"no suitable node", re.IGNORECASE)
+NO_SUITABLE_NODE = lazy_compile(r"no suitable node", re.IGNORECASE)
 #: Scheduler explanations (swarmkit's filters) that are about the task's placement needs.
 PLACEMENT_REASONS = ("scheduling constraints not satisfied", "insufficient resources",
                      "unsupported platform", "missing plugin", "host-mode port already in use",
                      "max replicas per node")
 #: The ReadyFilter's explanation: nodes down, drained or paused.
 UNAVAILABLE_REASON = "not available for new tasks"
-NON_ZERO_EXIT = re.compile(r"non-zero exit \((\d+)\)")
+NON_ZERO_EXIT = lazy_compile(r"non-zero exit \((\d+)\)")
 #: A task still starting this recently (seconds) is on its way, not stuck.
 CONVERGE_SECONDS = 60.0
 #: Node states in which a node runs nothing we can see.
@@ -65,7 +66,7 @@ def placement_reasons(error: str) -> list[str]:
     return [r for r in reasons(error) if any(p in r for p in PLACEMENT_REASONS)]
 
 
-_WRAPPERS = re.compile(
+_WRAPPERS = lazy_compile(
     r"^(?:starting container failed|failed to create shim task|OCI runtime (?:create|start) "
     r"failed|runc (?:create|start) failed|unable to start container process|"
     r"error during container init): ", re.IGNORECASE)

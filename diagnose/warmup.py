@@ -1,19 +1,22 @@
 """Work that needs no engine, done while the engine is being asked.
 
-Importing the check catalogue and compiling the report templates are pure CPU; the engine
-calls of a run are mostly waiting on a socket.  A warm-up thread does the former during the
-latter, and the run collects the results where it first needs them.
+Importing the pipeline and the check catalogue and compiling the report templates are pure
+CPU; the engine calls of a run are mostly waiting on a socket.  A warm-up thread does the
+former during the latter, and the run collects the results where it first needs them.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from diagnose.registry import Registry
+if TYPE_CHECKING:
+    from diagnose.registry import Registry
 
 
 class Warmup:
-    """Load the check registry, then the report templates, on a background thread."""
+    """Load the pipeline and check registry, then the report templates, on a background
+    thread."""
 
     def __init__(self, plugins: bool) -> None:
         self._plugins = plugins
@@ -32,6 +35,7 @@ class Warmup:
         finally:
             self._registry_ready.set()
         try:
+            import diagnose.app  # noqa: F401 - the report and archive tail
             from diagnose.render import warm_templates
 
             warm_templates()

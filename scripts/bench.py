@@ -122,6 +122,9 @@ def manual_script(names: list[str], tail: int) -> str:
     now = int(time.time()) + 1
     running = {n for n in names
                if sh("docker", "inspect", "-f", "{{.State.Running}}", n).strip() == "true"}
+    # Events since each container was created, as diagnose asks (a fixed window would make
+    # the engine replay everything else that happened in it).
+    created = {n: sh("docker", "inspect", "-f", "{{.Created}}", n).strip() for n in names}
     lines = ["set -e", "mkdir -p out"]
     for n in names:
         top = f"docker top {n} > out/{n}/top.txt" if n in running else ":"
@@ -130,7 +133,7 @@ def manual_script(names: list[str], tail: int) -> str:
             f"docker logs --timestamps --tail {tail} {n} > out/{n}/stdout.log "
             f"2> out/{n}/stderr.log; {top}; "
             f"docker image history --no-trunc {IMAGE} > out/{n}/history.txt; "
-            f"docker events --since 30m --until {now} --filter container={n} "
+            f"docker events --since {created[n]} --until {now} --filter container={n} "
             f"> out/{n}/events.txt; docker diff {n} > out/{n}/diff.txt"
         )
     lines.append("tar czf manual.tar.gz out")
@@ -144,25 +147,34 @@ def cleanup(label: str) -> None:
         sh("docker", "rm", "-f", *ids, check=False)
 
 
-def bench_n(n: int, lines: int, work: Path) -> dict[str, float]:
-    """One N: manual vs diagnose on the same containers."""
+def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, float]:
+    """One N: manual vs diagnose on the same containers, alternating `repeat` times (medians:
+    one run of a sub-second command says more about the machine than about the command)."""
     label = uuid.uuid4().hex[:10]
     try:
         names = make_containers(n, lines, label)
-        mdir = work / f"manual-{n}"
-        mdir.mkdir()
-        (mdir / "manual.sh").write_text(manual_script(names, lines))
-        t_manual, _, code = measured(["bash", "manual.sh"], mdir)
-        assert code == 0, "manual procedure failed"
-        ddir = work / f"diagnose-{n}"
-        ddir.mkdir()
-        t_diag, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", "--tail", str(lines),
-                                      "-o", str(ddir), *names], ddir)
-        assert code == 0, f"diagnose exited {code}"
-        bundle = next(ddir.glob("diagnose-*.tar.gz"))
-        return {"n": n, "manual_s": t_manual, "diagnose_s": t_diag,
-                "ratio": t_manual / t_diag, "rss_mib": rss,
-                "bundle_mib": bundle.stat().st_size / 2**20}
+        manual_times, diag_times, peaks, sizes = [], [], [], []
+        for i in range(repeat):
+            mdir = work / f"manual-{n}-{label}-{i}"
+            mdir.mkdir()
+            (mdir / "manual.sh").write_text(manual_script(names, lines))
+            t_manual, _, code = measured(["bash", "manual.sh"], mdir)
+            assert code == 0, "manual procedure failed"
+            ddir = work / f"diagnose-{n}-{label}-{i}"
+            ddir.mkdir()
+            t_diag, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", "--tail",
+                                          str(lines), "-o", str(ddir), *names], ddir)
+            assert code == 0, f"diagnose exited {code}"
+            bundle = next(ddir.glob("diagnose-*.tar.gz"))
+            manual_times.append(t_manual)
+            diag_times.append(t_diag)
+            peaks.append(rss)
+            sizes.append(bundle.stat().st_size / 2**20)
+            shutil.rmtree(mdir, ignore_errors=True)
+            shutil.rmtree(ddir, ignore_errors=True)
+        t_manual, t_diag = statistics.median(manual_times), statistics.median(diag_times)
+        return {"n": n, "repeat": repeat, "manual_s": t_manual, "diagnose_s": t_diag,
+                "ratio": t_manual / t_diag, "rss_mib": max(peaks), "bundle_mib": max(sizes)}
     finally:
         cleanup(label)
 
@@ -226,6 +238,8 @@ def main() -> None:
     ap.add_argument("--n", default="1,50,200", help="comma-separated container counts")
     ap.add_argument("--log-lines", type=int, default=2000)
     ap.add_argument("--huge", action="store_true", help="add the 1 GB log case")
+    ap.add_argument("--repeat", type=int, default=0,
+                    help="runs per N, medians reported (default: 7 for N <= 10, else 1)")
     ap.add_argument("--json", action="store_true", help="print results as JSON")
     ap.add_argument("--editable", action="store_true",
                     help="time the project's .venv (editable install) instead of a wheel")
@@ -238,22 +252,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as tmp:
         work = Path(tmp)
         results["version_ms_median"] = bench_version()
-        results["runs"] = [bench_n(int(n), args.log_lines, work) for n in args.n.split(",")]
+        results["runs"] = [
+            bench_n(int(n), args.log_lines, work, args.repeat or (7 if int(n) <= 10 else 1))
+            for n in args.n.split(",")]
         if args.huge:
             results["huge"] = bench_huge(work)
     if args.json:
         print(json.dumps(results, indent=2))
         return
+    from tabulate import tabulate
+
     print(f"machine: {machine}")
     print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
-    print(f"{'N':>5} {'manual s':>10} {'diagnose s':>11} {'ratio':>7} {'peak RSS':>10}")
-    for r in results["runs"]:  # type: ignore[union-attr]
-        print(f"{r['n']:>5} {r['manual_s']:>10.2f} {r['diagnose_s']:>11.2f} "
-              f"{r['ratio']:>6.1f}x {r['rss_mib']:>7.0f} MiB")
-    for r in results.get("huge", []):  # type: ignore[union-attr]
-        print(f"{r['case']}: log {r['log_bytes'] / 2**30:.2f} GiB, manual {r['manual_s']:.2f} s,"
-              f" diagnose {r['diagnose_s']:.2f} s ({r['ratio']:.1f}x), "
-              f"peak RSS {r['rss_mib']:.0f} MiB")
+    rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['diagnose_s']:.2f}",
+             f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
+            for r in results["runs"]]  # type: ignore[union-attr]
+    print(tabulate(rows, ["N", "runs", "manual s", "diagnose s", "manual/diagnose",
+                          "peak RSS"], colalign=("right",) * 6))
+    huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
+             f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
+            for r in results.get("huge", [])]  # type: ignore[union-attr]
+    if huge:
+        print()
+        print(tabulate(huge, ["case", "log", "manual s", "diagnose s", "manual/diagnose",
+                              "peak RSS"]))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ clean
 
 say() { printf 'demo: %s\n' "$*" >&2; }
 build() {  # build TAG: Dockerfile on stdin, context in $ctx
-    docker build -q --label "$LABEL" -t "$1" "$ctx" >/dev/null 2>&1
+    docker build -q --force-rm --label "$LABEL" -t "$1" "$ctx" >/dev/null 2>&1
 }
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT

@@ -95,7 +95,7 @@ build_base_image() {
     printf 'NAME="diagnose test busybox"\nID=busybox\n' >"$root/etc/os-release"
     tar -C "$root" -c . | docker import - "$BASE_IMAGE:rootfs" >/dev/null
     printf 'FROM %s:rootfs\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nCMD ["sh"]\n' \
-        "$BASE_IMAGE" | docker build -q -t "$BASE_IMAGE:latest" - >/dev/null
+        "$BASE_IMAGE" | docker build -q --force-rm -t "$BASE_IMAGE:latest" - >/dev/null
     say "built $BASE_IMAGE:latest"
 }
 

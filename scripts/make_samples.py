@@ -113,7 +113,7 @@ def break_containers() -> dict[str, list[str]]:
         (Path(ctx) / "worker.sh").chmod(0o755)
         (Path(ctx) / "Dockerfile").write_text(
             f"FROM {IMAGE}\nCOPY worker.sh /app/worker.sh\nCMD [\"/app/worker.sh\"]\n")
-        docker("build", "-q", "--label", LABEL, "-t", CRASH_IMAGE, ctx)
+        docker("build", "-q", "--force-rm", "--label", LABEL, "-t", CRASH_IMAGE, ctx)
     docker(*run, f"{PREFIX}app-crash", CRASH_IMAGE)
     docker(*run, f"{PREFIX}restart-loop", "--restart", "always", IMAGE, "sh", "-c",
            "echo 'reading /etc/app/app.conf'; "
@@ -127,6 +127,44 @@ def break_containers() -> dict[str, list[str]]:
     samples = {name: [f"{PREFIX}{name}"] for name in singles}
     samples["several-targets"] = [f"{PREFIX}{n}" for n in (*singles, "healthy")]
     return samples
+
+
+SERVICE = f"{PREFIX}crashing-service"
+
+
+def swarm_sample(joined: list[bool]) -> dict[str, list[str]]:
+    """A single-node swarm (only when the engine is in none) with a service whose tasks keep
+    crashing: the `diagnose service` sample.  `joined` records that the swarm is ours, for
+    clean_swarm()."""
+    state = docker("info", "--format", "{{.Swarm.LocalNodeState}}").strip()
+    if state != "inactive":
+        print(f"make-samples: engine is in a swarm ({state}); no service sample",
+              file=sys.stderr)
+        return {}
+    docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+    joined.append(True)
+    docker("service", "create", "--detach", "--name", SERVICE, "--label", LABEL,
+           "--network", "host", "--replicas", "2", "--restart-max-attempts", "2", IMAGE,
+           "sh", "-c", "echo 'migrating schema v41 -> v42'; "
+           "echo 'error: relation \"orders\" does not exist' >&2; exit 3")
+
+    def failed_tasks() -> int:
+        out = docker("service", "ps", "--format", "{{.CurrentState}}", SERVICE, check=False)
+        return sum(1 for line in out.splitlines() if line.startswith(("Failed", "Shutdown")))
+
+    wait("failed tasks of the service", lambda: failed_tasks() >= 4, timeout=120)
+    return {"crashing-service": ["service", SERVICE]}
+
+
+def clean_swarm(joined: list[bool], had_gwbridge: bool) -> None:
+    """Remove the sample service and leave the swarm this script joined (and the gateway
+    bridge `swarm init` made, which leaving keeps)."""
+    if not joined:
+        return
+    docker("service", "rm", SERVICE, check=False)
+    docker("swarm", "leave", "--force", check=False)
+    if not had_gwbridge:
+        docker("network", "rm", "docker_gwbridge", check=False)
 
 
 def collect(samples: dict[str, list[str]]) -> None:
@@ -191,10 +229,18 @@ def main() -> None:
     args = parser.parse_args()
     if not args.render:
         clean()
+        had_gwbridge = docker("network", "ls", "-q", "--filter", "name=docker_gwbridge") != ""
+        joined: list[bool] = []
         try:
-            collect(break_containers())
+            samples = break_containers()
+            try:
+                samples.update(swarm_sample(joined))
+            except SystemExit as exc:  # a sample we cannot make is not a reason to stop
+                print(f"make-samples: no service sample: {exc}", file=sys.stderr)
+            collect(samples)
         finally:
             clean()
+            clean_swarm(joined, had_gwbridge)
     render_all()
 
 

@@ -105,7 +105,8 @@ class Engine:
                 info.size = len(data)
                 info.mode = 0o755 if path.endswith((".sh", "bin")) else 0o644
                 tf.addfile(info, io.BytesIO(data))
-        docker("build", "-q", "--label", self.label, "-t", tag, "-", input=buf.getvalue())
+        docker("build", "-q", "--force-rm", "--label", self.label, "-t", tag, "-",
+               input=buf.getvalue())
         return tag
 
     def network(self, name: str, *args: str) -> str:

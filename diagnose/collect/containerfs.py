@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import io
 import tarfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ class ContainerFS:
         self.api = api
         self.cid = container_id
         self.calls = 0
+        self._lock = threading.Lock()  # the probe asks from several threads
         # One probe asks about the same paths more than once (the entrypoint, then the
         # shell it turns out to be); the filesystem is read once per path.
         self._stats: dict[str, dict[str, Any] | None] = {}
@@ -63,7 +65,7 @@ class ContainerFS:
         # first); docker-py has no method for it, only get_archive's GET, which makes the
         # engine build a tar (dockerd re-executes itself for that on each call).  So the
         # request goes through the SDK's own session and URL builder.
-        self.calls += 1
+        self._count()
         url = self.api._url("/containers/{0}/archive", self.cid)
         return self.api.head(url, params={"path": path}, timeout=self.api.timeout)
 
@@ -106,8 +108,12 @@ class ContainerFS:
         with cf.ThreadPoolExecutor(min(8, len(paths)), thread_name_prefix="stat") as pool:
             return list(pool.map(func, paths))
 
+    def _count(self) -> None:
+        with self._lock:
+            self.calls += 1
+
     def _open(self, path: str) -> tuple[Any, dict[str, Any] | None]:
-        self.calls += 1
+        self._count()
         try:
             gen, stat = self.api.get_archive(self.cid, path, chunk_size=HEAD_BYTES)
         except NotFound:

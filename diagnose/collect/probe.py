@@ -9,6 +9,7 @@ loader exists.  It works on created, exited and running containers alike.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import posixpath
 import re
 from collections.abc import Mapping
@@ -86,22 +87,29 @@ def probe_entrypoint(
         "path_source": path_source,
         "engine_arch": engine_arch,
     }
-    readable, why = fs.root_readable()
+    # The questions are independent, so they are asked at once; whether the filesystem can be
+    # read at all goes alongside (one round trip less on the way to the answer), and when it
+    # cannot, the other answers are dropped.
+    with cf.ThreadPoolExecutor(4, thread_name_prefix="probe") as pool:
+        root = pool.submit(fs.root_readable)
+        user = pool.submit(_user_facts, fs, str(config.get("User") or ""))
+        shell = pool.submit(_shell_facts, fs, engine_arch)
+        health = pool.submit(_health_program, fs, config, path, workdir)
+        facts: dict[str, Any] = {}
+        if argv:
+            facts["argv0"] = argv[0]
+            facts.update(_command_facts(fs, argv[0], path, workdir, engine_arch))
+            script = shell_script(argv)
+            if script is not None:
+                facts["shell_command"] = _shell_command(fs, script, path, workdir, engine_arch)
+        readable, why = root.result()
+        facts["user"] = user.result()
+        facts["shell"] = shell.result()
+        facts["healthcheck"] = health.result()
     out["filesystem"] = {"readable": readable, **({"error": why} if why else {})}
-    if not readable:
-        # Every path would look missing: record nothing rather than false absences.
-        out["archive_calls"] = fs.calls
-        return out
-    if argv:
-        name = argv[0]
-        out["argv0"] = name
-        out.update(_command_facts(fs, name, path, workdir, engine_arch))
-        script = shell_script(argv)
-        if script is not None:
-            out["shell_command"] = _shell_command(fs, script, path, workdir, engine_arch)
-    out["user"] = _user_facts(fs, str(config.get("User") or ""))
-    out["shell"] = _shell_facts(fs, engine_arch)
-    out["healthcheck"] = _health_program(fs, config, path, workdir)
+    if readable:
+        out.update(facts)
+    # else every path would look missing: record nothing rather than false absences.
     out["archive_calls"] = fs.calls
     return out
 
