@@ -31,6 +31,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGNOSE = [str(ROOT / ".venv" / "bin" / "diagnose")]
@@ -147,7 +148,7 @@ def cleanup(label: str) -> None:
         sh("docker", "rm", "-f", *ids, check=False)
 
 
-def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, float]:
+def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, Any]:
     """One N: manual vs diagnose on the same containers, alternating `repeat` times (medians:
     one run of a sub-second command says more about the machine than about the command)."""
     label = uuid.uuid4().hex[:10]
@@ -179,7 +180,7 @@ def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, float]:
         cleanup(label)
 
 
-def bench_huge(work: Path) -> list[dict[str, float]]:
+def bench_huge(work: Path) -> list[dict[str, Any]]:
     """One container with a 1 GB log: default caps and --tail all."""
     label = uuid.uuid4().hex[:10]
     name = f"bench-{label[:6]}-huge"
@@ -197,7 +198,7 @@ def bench_huge(work: Path) -> list[dict[str, float]]:
         else:
             raise SystemExit("1 GB log not reached")
         time.sleep(2)
-        out = []
+        out: list[dict[str, Any]] = []
         for label_, extra in (("huge, default caps", []),
                               ("huge, --tail all", ["--tail", "all"])):
             d = work / f"huge-{len(out)}"
@@ -248,7 +249,7 @@ def main() -> None:
         DIAGNOSE[:] = installed_diagnose()
     machine = f"{os.cpu_count()} CPUs, {sh('uname', '-m').strip()}, engine " + sh(
         "docker", "version", "--format", "{{.Server.Version}}").strip()
-    results: dict[str, object] = {"machine": machine}
+    results: dict[str, Any] = {"machine": machine}
     with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as tmp:
         work = Path(tmp)
         results["version_ms_median"] = bench_version()
@@ -266,12 +267,12 @@ def main() -> None:
     print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
     rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['diagnose_s']:.2f}",
              f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
-            for r in results["runs"]]  # type: ignore[union-attr]
+            for r in results["runs"]]
     print(tabulate(rows, ["N", "runs", "manual s", "diagnose s", "manual/diagnose",
                           "peak RSS"], colalign=("right",) * 6))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
-            for r in results.get("huge", [])]  # type: ignore[union-attr]
+            for r in results.get("huge", [])]
     if huge:
         print()
         print(tabulate(huge, ["case", "log", "manual s", "diagnose s", "manual/diagnose",

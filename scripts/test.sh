@@ -8,5 +8,5 @@ scripts/setup.sh
 scripts/engine.sh
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
-.venv/bin/mypy diagnose checks
+.venv/bin/mypy diagnose checks scripts/bench.py scripts/make_samples.py
 exec .venv/bin/python -m pytest "$@"
