@@ -279,12 +279,13 @@ def run_of(boundaries: Sequence[str], line: LogLine) -> int:
 
 
 def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None) -> Hits | None:
-    """The lines of `c` (both streams, time order) that the `slug` signature claims."""
+    """The lines of `c` (both streams, time order; or `lines`, some of them) that the `slug`
+    signature claims."""
     from diagnose.signatures import latest_run_lines  # signatures imports us lazily
 
     sig = SIGNATURES[slug]
-    if lines is None and not any(k in c.log_text_lower for k in sig.keywords):
-        return None  # no line can be claimed: skip the line-by-line look
+    if not any(k in c.log_text_lower for k in sig.keywords):
+        return None  # no line of c, so none of `lines` either, can be claimed: skip the look
     pool = c.log_lines if lines is None else lines
     matched = tuple(ln for ln in pool if sig.claims(c, ln))
     if not matched:

@@ -16,6 +16,8 @@ Version notes (see ../shared/reference/failure-taxonomy.md, section 1.5):
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +68,10 @@ def latest_run_start(c: ContainerEvidence) -> str:
 
 def latest_run_lines(c: ContainerEvidence) -> tuple[LogLine, ...]:
     """Log lines (both streams, time order) of the latest run."""
+    return c.derived("latest_run_lines", _latest_run_lines)
+
+
+def _latest_run_lines(c: ContainerEvidence) -> tuple[LogLine, ...]:
     since = latest_run_start(c)
     if not since:
         return c.log_lines
@@ -392,14 +398,30 @@ def explained_exit(c: ContainerEvidence) -> str | None:
     return exit_cause(c)
 
 
+_JAVA_LINE = lazy_compile(r"^(Exception in thread \"|Caused by: |[\w.$]+(Exception|Error)(: |$))",
+                          re.MULTILINE)
+_ERROR_WORDS = ("Error", "ERROR", "FATAL", "Fatal", "fatal", "panic", "CRITICAL", "Uncaught")
+_ERROR_WORD = lazy_compile(r"\b(" + "|".join(_ERROR_WORDS) + r")\b")
+
+
 def decisive_lines(lines: Sequence[LogLine], limit: int = 12) -> list[LogLine]:
     """The lines that say why an application died: a Python traceback's final exception, a Go
     panic with its first goroutine frame, a Java exception with its `Caused by`, a Node error,
     or failing that the last non-empty lines."""
     texts = [ln.text for ln in lines]
+    # One search over all the text says whether a kind of line is there at all; only then
+    # are lines looked at one by one (a 2,000-line log usually has none of them).
+    blob = "\n".join(texts)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(starts, pos) - 1
+
     # Python: the last "Traceback (most recent call last):" up to the exception line.
-    tb = max((i for i, t in enumerate(texts) if t.startswith("Traceback (most recent call")),
-             default=None)
+    tb = None
+    if "Traceback (most recent call" in blob:
+        tb = max((i for i, t in enumerate(texts) if t.startswith("Traceback (most recent call")),
+                 default=None)
     if tb is not None:
         end = tb + 1
         while end < len(texts) and (texts[end].startswith((" ", "\t")) or not texts[end]):
@@ -407,19 +429,21 @@ def decisive_lines(lines: Sequence[LogLine], limit: int = 12) -> list[LogLine]:
         chunk = list(lines[tb:end + 1])
         return chunk[-limit:] if len(chunk) > limit else chunk
     # Go panic.
-    panic = max((i for i, t in enumerate(texts) if t.startswith(("panic: ", "fatal error: "))),
-                default=None)
+    panic = None
+    if "panic: " in blob or "fatal error: " in blob:
+        panic = max((i for i, t in enumerate(texts) if t.startswith(("panic: ", "fatal error: "))),
+                    default=None)
     if panic is not None:
         return list(lines[panic:panic + min(limit, 6)])
     # Java / JVM.
-    java = [i for i, t in enumerate(texts)
-            if re.match(r"^(Exception in thread \"|Caused by: |[\w.$]+(Exception|Error)(: |$))", t)]
+    java = (_JAVA_LINE.search(blob)
+            if any(w in blob for w in ("Exception", "Error", "Caused by: ")) else None)
     if java:
-        first = java[0]
+        first = line_of(java.start())
         return list(lines[first:first + limit])[:limit]
     # Node.js and generic "Error:" / "FATAL" / "fatal:" lines near the end.
-    marks = [i for i, t in enumerate(texts)
-             if re.search(r"\b(Error|ERROR|FATAL|Fatal|fatal|panic|CRITICAL|Uncaught)\b", t)]
+    marks = sorted({line_of(m.start()) for m in _ERROR_WORD.finditer(blob)}
+                   if any(w in blob for w in _ERROR_WORDS) else ())
     if marks:
         last = marks[-1]
         start = max(marks[0], last - limit + 1)

@@ -8,14 +8,16 @@ input.  Nothing here talks to the engine or the host.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from diagnose import layout
+
+_T = TypeVar("_T")
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -215,6 +217,15 @@ class ContainerEvidence:
         """Bundle-relative path of one of this container's files."""
         return f"{self.directory}/{rel}"
 
+    def derived(self, name: str, compute: Callable[[ContainerEvidence], _T]) -> _T:
+        """A reading that several checks share (the latest run's lines...), computed once
+        per container: checks stay pure functions, and a 2,000-line log is walked once."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if name not in cache:
+            cache[name] = compute(self)
+        value: _T = cache[name]
+        return value
+
     def has(self, collector: str) -> bool:
         """True when `collector` ran and succeeded for this container."""
         rec = self.records.get(collector)
@@ -330,9 +341,13 @@ class ContainerEvidence:
 
     @cached_property
     def log_text_lower(self) -> str:
-        """Every log line's text, lower-cased, in one string: one substring search over it
-        tells a check whether any line can be of interest before it looks line by line."""
-        return "\n".join(line.text for line in self.log_lines).lower()
+        """Both log streams, lower-cased, in one string: one substring search over it tells a
+        check whether any line can be of interest before it looks line by line.  (Made from
+        the files, timestamps included, without parsing a line: a word found only in a
+        timestamp merely sends the check to look line by line.)"""
+        raw = self.files.get(layout.LOG_STDOUT, b"") + b"\n" + self.files.get(
+            layout.LOG_STDERR, b"")
+        return raw.decode("utf-8", errors="replace").lower()
 
     def iter_log_lines(self) -> Iterator[LogLine]:
         """Iterate both streams, stderr first (errors usually live there)."""

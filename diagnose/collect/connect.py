@@ -134,6 +134,10 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
     # answering in the middle of a log cannot hang the run.
     client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
     _timeout_every_call(client.api)
+    if not endpoint.host.startswith(("tcp://", "http://", "https://")):
+        # HTTP(S)_PROXY and .netrc mean nothing to a local socket or an ssh tunnel, and
+        # requests would read the environment again on every call (a third of its cost).
+        client.api.trust_env = False
     return client
 
 

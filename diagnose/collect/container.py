@@ -317,12 +317,13 @@ def _kind(path: str) -> str:
 
 
 def collect_entrypoint(
-    api: Any, inspect: Mapping[str, Any], image: Mapping[str, Any], arch: str
+    api: Any, inspect: Mapping[str, Any], image: Mapping[str, Any], arch: str,
+    memo: Memo | None = None,
 ) -> Piece:
     """The static entrypoint probe (reads files through the archive endpoint, runs nothing)."""
     status = (inspect.get("State") or {}).get("Status")
     if status in ("dead", "removing"):
         raise Skip(f"container is {status}: its filesystem cannot be read")
-    result = probe_entrypoint(api, inspect, image, arch)
+    result = probe_entrypoint(api, inspect, image, arch, memo)
     return Piece({layout.ENTRYPOINT: dump_json(result)},
                  detail={"archive_calls": result.get("archive_calls", 0)})

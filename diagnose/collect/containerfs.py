@@ -2,6 +2,12 @@
 
 What `docker cp` uses: it works on created, exited and running containers alike, and runs
 nothing in them.  The engine mounts the rootfs and every mount to serve it.
+
+Many containers of one image (a fleet) would ask the same questions about the same files, and
+each archive read costs the engine a mount and a re-exec.  A :class:`SharedImage` lets the
+containers of one image share the answers about paths that are the image's own: not changed
+in that container (`docker diff`), not under one of its mounts, and not one of the files the
+engine writes per container (/etc/hosts...).  Everything else is asked per container.
 """
 
 from __future__ import annotations
@@ -11,12 +17,48 @@ import io
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from docker.errors import NotFound
 from docker.utils import decode_json_header
 
+if TYPE_CHECKING:
+    from diagnose.collect.container import Memo
+
 T = TypeVar("T")
+
+#: Files the engine bind-mounts into every container (not listed among its Mounts).
+_PER_CONTAINER = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+_ADDED, _DELETED = 1, 2  # `docker diff` kinds (0 is modified)
+
+
+class SharedImage:
+    """The image-owned part of one container's filesystem, answered once per image and run."""
+
+    def __init__(self, memo: Memo, image_id: str, changes: Sequence[Mapping[str, Any]],
+                 mounts: Sequence[str]) -> None:
+        self.memo = memo
+        self.image_id = image_id
+        self._changed = {str(c.get("Path", "")): int(c.get("Kind", 0)) for c in changes}
+        self._replaced = [p for p, kind in self._changed.items() if kind in (_ADDED, _DELETED)]
+        self._mounts = [m.rstrip("/") or "/" for m in mounts]
+
+    def owns(self, path: str) -> bool:
+        """Whether `path` reads the same in every container of the image."""
+        if not path.startswith("/") or path in _PER_CONTAINER or path in self._changed:
+            return False
+        if any(m == "/" or path == m or path.startswith(m + "/") for m in self._mounts):
+            return False
+        return not any(path.startswith(p + "/") for p in self._replaced)
+
+    def answer(self, kind: str, key: str, fetch: Callable[[], T]) -> T:
+        """The shared answer for one question, asked at most once per image (a question that
+        failed is asked again by each container: one container's trouble is not shared)."""
+        try:
+            result: T = self.memo.get(f"fs-{kind}", f"{self.image_id}\0{key}", fetch)
+        except Exception:
+            return fetch()
+        return result
 
 HEAD_BYTES = 64 * 1024
 MAX_LINKS = 16
@@ -50,9 +92,12 @@ class _GenReader(io.RawIOBase):
 class ContainerFS:
     """Read-only access to one container's filesystem view (rootfs plus its mounts)."""
 
-    def __init__(self, api: Any, container_id: str) -> None:
+    def __init__(self, api: Any, container_id: str, shared: SharedImage | None = None) -> None:
         self.api = api
         self.cid = container_id
+        #: Set by the probe once the container's root is known to be readable (answers read
+        #: through an unreadable root say "missing" for everything and must not be shared).
+        self.shared = shared
         self.calls = 0
         self._lock = threading.Lock()  # the probe asks from several threads
         # One probe asks about the same paths more than once (the entrypoint, then the
@@ -87,7 +132,11 @@ class ContainerFS:
     def stat(self, path: str) -> dict[str, Any] | None:
         """The engine's stat of `path` (symlinks not followed), or None when it is missing."""
         if path not in self._stats:
-            self._stats[path] = self._stat(path)
+            shared = self.shared
+            if shared is not None and shared.owns(path):
+                self._stats[path] = shared.answer("stat", path, lambda: self._stat(path))
+            else:
+                self._stats[path] = self._stat(path)
         return self._stats[path]
 
     def _stat(self, path: str) -> dict[str, Any] | None:
@@ -123,7 +172,12 @@ class ContainerFS:
     def read_head(self, path: str, size: int = HEAD_BYTES) -> tuple[dict[str, Any], bytes] | None:
         """Tar header facts and the first `size` bytes of a regular file (None if missing)."""
         if (path, size) not in self._heads:
-            self._heads[(path, size)] = self._read_head(path, size)
+            shared = self.shared
+            if shared is not None and shared.owns(path):
+                self._heads[(path, size)] = shared.answer(
+                    "head", f"{size}\0{path}", lambda: self._read_head(path, size))
+            else:
+                self._heads[(path, size)] = self._read_head(path, size)
         return self._heads[(path, size)]
 
     def _read_head(self, path: str, size: int) -> tuple[dict[str, Any], bytes] | None:

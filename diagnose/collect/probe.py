@@ -13,10 +13,13 @@ import concurrent.futures as cf
 import posixpath
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diagnose.collect.containerfs import ContainerFS, is_dir, perm
+from diagnose.collect.containerfs import ContainerFS, SharedImage, is_dir, perm
 from diagnose.collect.fileinfo import describe, mode_string, runs_natively
+
+if TYPE_CHECKING:
+    from diagnose.collect.container import Memo
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -72,9 +75,14 @@ def _candidate(fs: ContainerFS, full: str) -> dict[str, Any]:
 
 
 def probe_entrypoint(
-    api: Any, inspect: Mapping[str, Any], image: Mapping[str, Any], engine_arch: str
+    api: Any, inspect: Mapping[str, Any], image: Mapping[str, Any], engine_arch: str,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
-    """Run the static probe; the result is stored as entrypoint.json."""
+    """Run the static probe; the result is stored as entrypoint.json.
+
+    With a `memo` (one per run), containers of the same image share what the image's own
+    files say (see :class:`~diagnose.collect.containerfs.SharedImage`).
+    """
     fs = ContainerFS(api, str(inspect.get("Id")))
     config = inspect.get("Config") or {}
     argv = [str(x) for x in list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])]
@@ -87,11 +95,19 @@ def probe_entrypoint(
         "path_source": path_source,
         "engine_arch": engine_arch,
     }
-    # The questions are independent, so they are asked at once; whether the filesystem can be
-    # read at all goes alongside (one round trip less on the way to the answer), and when it
-    # cannot, the other answers are dropped.
+    # The questions are independent, so they are asked at once.  Whether the filesystem can
+    # be read at all is asked first when answers may be shared with the image's other
+    # containers, else alongside; when it cannot be read, the other answers are dropped.
     with cf.ThreadPoolExecutor(4, thread_name_prefix="probe") as pool:
         root = pool.submit(fs.root_readable)
+        image_id = str(inspect.get("Image") or "")
+        if memo is not None and image_id:
+            # Sharing needs the container's own changes, and a readable root: a root the
+            # engine cannot open answers "missing" for every path, which is not the image's.
+            changes = pool.submit(_changes, fs)
+            if root.result()[0] and changes.result() is not None:
+                mounts = [str(m.get("Destination", "")) for m in inspect.get("Mounts") or ()]
+                fs.shared = SharedImage(memo, image_id, changes.result() or [], mounts)
         user = pool.submit(_user_facts, fs, str(config.get("User") or ""))
         shell = pool.submit(_shell_facts, fs, engine_arch)
         health = pool.submit(_health_program, fs, config, path, workdir)
@@ -111,7 +127,17 @@ def probe_entrypoint(
         out.update(facts)
     # else every path would look missing: record nothing rather than false absences.
     out["archive_calls"] = fs.calls
+    # Answers about the image's own files may come from another container of the image.
+    out["image_answers_shared"] = fs.shared is not None
     return out
+
+
+def _changes(fs: ContainerFS) -> list[dict[str, Any]] | None:
+    """`docker diff` of the container (None when the engine does not say)."""
+    try:
+        return list(fs.api.diff(fs.cid) or [])
+    except Exception:  # no sharing then; the diff collector records the failure
+        return None
 
 
 def _command_facts(fs: ContainerFS, name: str, path: str, workdir: str,

@@ -115,7 +115,8 @@ def collect_one(
         "stats": lambda: cc.collect_stats(api, inspect),
         "networks": lambda: cc.collect_networks(api, inspect),
         "mounts": lambda: cc.collect_mounts(inspect, opts.local),
-        "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch),
+        "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch,
+                                                    opts.memo),
         "ports": lambda: collect_port_holders(api, inspect, opts.local),
     }
     submitted = time.perf_counter()
