@@ -67,3 +67,39 @@ def test_split_engine():
         "engines/prod/", "containers/web/inspect.json")
     assert layout.split_engine("containers/web/inspect.json") == ("", "containers/web/inspect.json")
     assert layout.split_engine("engine/info.json") == ("", "engine/info.json")
+
+
+def test_shared_image_owns_only_the_images_own_paths():
+    from diagnose.collect.container import Memo
+    from diagnose.collect.containerfs import SharedImage
+
+    shared = SharedImage(Memo(), "sha256:x", [
+        {"Path": "/app", "Kind": 0}, {"Path": "/app/tool", "Kind": 0},
+        {"Path": "/opt/new", "Kind": 1}, {"Path": "/usr/lib/gone", "Kind": 2},
+    ], ["/data", "/srv/conf/"])
+    assert shared.owns("/bin/sh") and shared.owns("/app/other") and shared.owns("/usr/lib")
+    for path in ("/app/tool", "/app", "/opt/new", "/opt/new/bin/x", "/usr/lib/gone/a.so",
+                 "/data", "/data/x", "/srv/conf/app.ini", "/etc/hosts", "/etc/resolv.conf",
+                 "relative/path"):
+        assert not shared.owns(path), path
+    assert not SharedImage(Memo(), "x", [], ["/"]).owns("/bin/sh")  # a mount over the root
+
+
+def test_shared_answers_are_asked_once_and_failures_are_not_shared():
+    from diagnose.collect.container import Memo
+    from diagnose.collect.containerfs import SharedImage
+
+    shared = SharedImage(Memo(), "img", [], [])
+    asked = []
+    assert shared.answer("stat", "/bin/sh", lambda: asked.append(1) or "A") == "A"
+    assert shared.answer("stat", "/bin/sh", lambda: asked.append(2) or "B") == "A"
+    assert asked == [1]
+
+    def boom():
+        raise OSError("engine hiccup")
+
+    try:
+        shared.answer("stat", "/x", boom)
+    except OSError:
+        pass
+    assert shared.answer("stat", "/x", lambda: "own answer") == "own answer"
