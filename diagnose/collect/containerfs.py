@@ -137,7 +137,8 @@ class ContainerFS:
                 self._stats[path] = shared.answer("stat", path, lambda: self._stat(path))
             else:
                 self._stats[path] = self._stat(path)
-        return self._stats[path]
+        got = self._stats[path]
+        return None if got is None else dict(got)  # cached answers stay as the engine gave them
 
     def _stat(self, path: str) -> dict[str, Any] | None:
         resp = self._head(path)
@@ -178,7 +179,9 @@ class ContainerFS:
                     "head", f"{size}\0{path}", lambda: self._read_head(path, size))
             else:
                 self._heads[(path, size)] = self._read_head(path, size)
-        return self._heads[(path, size)]
+        got = self._heads[(path, size)]
+        # A copy of the facts: the answer may be cached for other containers (and questions).
+        return None if got is None else (dict(got[0]), got[1])
 
     def _read_head(self, path: str, size: int) -> tuple[dict[str, Any], bytes] | None:
         gen, stat = self._open(path)

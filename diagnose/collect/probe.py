@@ -207,6 +207,7 @@ def _file_facts(fs: ContainerFS, real: str, path: str, workdir: str, arch: str) 
     if got is None:
         return {"path": real, "error": "vanished while reading"}
     facts, head = got
+    facts = dict(facts)
     stat = facts.pop("stat") or {}
     info: dict[str, Any] = {"path": real, **facts}
     info["mode_octal"] = mode_string(perm(stat) if stat else facts.get("tar_mode", 0))
