@@ -28,7 +28,8 @@ def _make_samples():
 
 MS = _make_samples()
 BUNDLES = MS.bundles()
-EXPECTED = {"oom-killed", "created-not-started", "app-crash", "restart-loop", "several-targets"}
+EXPECTED = {"oom-killed", "created-not-started", "app-crash", "restart-loop", "several-targets",
+            "crashing-service"}
 
 
 def test_the_samples_are_there():
