@@ -263,7 +263,8 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     sessions = open_sessions(opts, progress)
     ok = [s for s in sessions if s.error is None]
     # The engines start on their engine sections now; containers wait for their names.
-    q: queue.Queue[tuple[str, Session, Any]] = queue.Queue()
+    # Bounded: collection waits for analysis rather than piling collected logs up in memory.
+    q: queue.Queue[tuple[str, Session, Any]] = queue.Queue(maxsize=max(2, opts.jobs))
     gate = Gate()
     deadline = Deadline(opts.deadline)
     for s in ok:

@@ -149,14 +149,33 @@ def collect_one(
 def collect_all(
     api: Any, targets: list[tuple[str, dict[str, Any]]], opts: CollectOptions
 ) -> Iterator[Collected]:
-    """Collect every (key, inspect) target; yields each as soon as it is complete."""
+    """Collect every (key, inspect) target; yields each as soon as it is complete.
+
+    At most 2 x `jobs` targets are in flight: the next one starts when one has been taken,
+    so a consumer slower than the engine (analysis is CPU work) holds the collection back
+    instead of a backlog of collected logs piling up in memory.
+    """
     jobs = max(1, opts.jobs)
     tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
     ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
+    waiting = iter(targets)
+    running: set[cf.Future[Collected]] = set()
+
+    def fill() -> None:
+        while len(running) < 2 * jobs:
+            nxt = next(waiting, None)
+            if nxt is None:
+                return
+            running.add(tpool.submit(collect_one, api, nxt[0], nxt[1], opts, ppool))
+
     try:
-        futures = [tpool.submit(collect_one, api, key, ins, opts, ppool) for key, ins in targets]
-        for fut in cf.as_completed(futures):
-            yield fut.result()
+        fill()
+        while running:
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                running.discard(fut)
+                yield fut.result()
+            fill()
     finally:
         # Never wait here for calls the engine does not answer (Ctrl-C, or collectors given up
         # at the deadline): each ends by itself within --timeout.

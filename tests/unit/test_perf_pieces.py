@@ -103,3 +103,29 @@ def test_shared_answers_are_asked_once_and_failures_are_not_shared():
     except OSError:
         pass
     assert shared.answer("stat", "/x", lambda: "own answer") == "own answer"
+
+
+def test_collection_waits_for_a_slow_consumer(monkeypatch):
+    """At most 2 x jobs targets are collected ahead of the consumer (memory stays flat)."""
+    import threading
+    import time
+
+    from diagnose.collect import runner
+
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def fake_collect_one(api, key, inspect, opts, pool):
+        with lock:
+            started.append(key)
+        return runner.Collected(key, inspect)
+
+    monkeypatch.setattr(runner, "collect_one", fake_collect_one)
+    targets = [(f"c{i}", {"Id": str(i)}) for i in range(40)]
+    got = []
+    for item in runner.collect_all(None, targets, runner.CollectOptions(jobs=3)):
+        time.sleep(0.01)  # analysis is slower than collection
+        with lock:
+            assert len(started) - len(got) <= 2 * 3 + 1
+        got.append(item.key)
+    assert sorted(got) == sorted(k for k, _ in targets)
