@@ -1,6 +1,6 @@
 """What every run shares: publishing a bundle, and the offline run (`diagnose analyze`).
 
-The live run is :mod:`diagnose.live`; `run_live` is re-exported here.
+The live run is :mod:`diagnose.live`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from diagnose.redact import Redactor
 from diagnose.render import Format, render
 from diagnose.run import (
     Pipeline,
-    Progress,
     RunOptions,
     RunResult,
     build_meta,
@@ -35,13 +34,6 @@ from diagnose.run import (
     registry_for,
 )
 from diagnose.snapshot import CollectorRecord, EngineFacts, HostFacts
-
-
-def run_live(opts: RunOptions, progress: Progress) -> RunResult:
-    """Collect, redact, analyse and archive the named containers (see :mod:`diagnose.live`)."""
-    from diagnose.live import run_live as live
-
-    return live(opts, progress)
 
 
 def publish(*, pipe: Pipeline, started: float, engine: EngineFacts, source: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from diagnose import redact_rules as rr
@@ -82,21 +83,28 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
     shapes: dict[str, list[int]] = {}
     for i, shape in enumerate(low.translate(_DIGITS_AS_ZERO).split("\n")):
         shapes.setdefault(shape, []).append(i)
+    text_starts: list[int] = []  # the same for `text` and `low`; computed when needed
+
+    def starts() -> list[int]:
+        if not text_starts:
+            text_starts.extend(_starts(text))
+        return text_starts
+
     if len(shapes) * 2 <= len(lines):
         owners = list(shapes.values())
-        for n in _marks(_SHAPE_SAFE, "\n".join(shapes), len(owners)):
+        joined = "\n".join(shapes)
+        for n in _marks(_SHAPE_SAFE, joined, len(owners), lambda: _starts(joined)):
             hits.update(owners[n])
         direct: tuple[str, ...] = _DIGIT_TRIGGERS
     else:
         direct = (*_SHAPE_SAFE, *_DIGIT_TRIGGERS)
-    hits.update(_marks(direct, low, len(lines)))
-    hits.update(_marks(tuple(r.spread_values()), text, len(lines)))
+    hits.update(_marks(direct, low, len(lines), starts))
+    hits.update(_marks(tuple(r.spread_values()), text, len(lines), starts))
     if r.extra_patterns:
-        starts = _starts(text)
         for rx in r.extra_patterns:
             for m in rx.finditer(text):
-                first = bisect.bisect_right(starts, m.start()) - 1
-                last = bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1
+                first = bisect.bisect_right(starts(), m.start()) - 1
+                last = bisect.bisect_right(starts(), max(m.end() - 1, m.start())) - 1
                 hits.update(range(first, last + 1))
     return hits
 
@@ -107,8 +115,10 @@ def _starts(hay: str) -> list[int]:
                                      initial=0))
 
 
-def _marks(needles: tuple[str, ...], hay: str, count: int) -> set[int]:
-    """Indices of the lines of `hay` (`count` of them) holding any of `needles`."""
+def _marks(needles: tuple[str, ...], hay: str, count: int,
+           line_starts: Callable[[], list[int]]) -> set[int]:
+    """Indices of the lines of `hay` (`count` of them, starting at `line_starts()`, asked
+    only when a needle is there) holding any of `needles`."""
     found: set[int] = set()
     starts: list[int] | None = None
     for needle in needles:
@@ -116,7 +126,7 @@ def _marks(needles: tuple[str, ...], hay: str, count: int) -> set[int]:
         if i < 0:
             continue
         if starts is None:
-            starts = _starts(hay)
+            starts = line_starts()
         while i >= 0:
             n = bisect.bisect_right(starts, i) - 1
             found.add(n)
