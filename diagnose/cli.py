@@ -140,6 +140,13 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "redact = [regex...], redact_names = [fragment...].", dir_okay=False)]
 RedactOpt = Annotated[list[str] | None, typer.Option(
     "--redact", help="Extra regex to redact (group 1 if any, else the match); repeatable.")]
+NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
+                                           "...-UNREDACTED.tar.gz).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
+                                           "take.", min=1)]
+DeadlineOpt = Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
+                                                   "collection.", min=1)]
 
 
 def _redaction(config: Path | None, patterns: list[str] | None) -> tuple[tuple[str, ...],
@@ -198,8 +205,7 @@ def run_cmd(
                                                "(10m), RFC 3339 time or Unix time.")] = None,
     max_log_bytes: Annotated[str, typer.Option("--max-log-bytes", help="Byte cap per log "
                                                "stream (the last bytes are kept).")] = "8M",
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
-                                           "take.", min=1)] = 30.0,
+    timeout: TimeoutOpt = 30.0,
     deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
                                                     "collection; the rest is recorded as "
                                                     "skipped.", min=1)] = None,
@@ -209,10 +215,8 @@ def run_cmd(
     fail_on: FailOnOpt = "error",
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
-    = False,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
-                                            "...-UNREDACTED.tar.gz).")] = False,
+    quiet: QuietOpt = False,
+    no_redact: NoRedactOpt = False,
     redact: RedactOpt = None,
     config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
@@ -278,18 +282,14 @@ def engine_cmd(
                                          file_okay=False)] = Path("."),
     host: HostOpt = None,
     context: ContextOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
-                                           "take.", min=1)] = 30.0,
-    deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
-                                                    "collection.", min=1)] = None,
+    timeout: TimeoutOpt = 30.0,
+    deadline: DeadlineOpt = None,
     fmt: FormatOpt = Format.TEXT,
     fail_on: FailOnOpt = "error",
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
-    = False,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
-                                            "...-UNREDACTED.tar.gz).")] = False,
+    quiet: QuietOpt = False,
+    no_redact: NoRedactOpt = False,
     redact: RedactOpt = None,
     config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
@@ -339,20 +339,16 @@ def service_cmd(
                                                "(10m), RFC 3339 time or Unix time.")] = None,
     max_log_bytes: Annotated[str, typer.Option("--max-log-bytes", help="Byte cap per log "
                                                "stream (the newest lines are kept).")] = "8M",
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each engine call may "
-                                           "take.", min=1)] = 30.0,
-    deadline: Annotated[float | None, typer.Option("--deadline", help="Overall seconds for "
-                                                    "collection.", min=1)] = None,
+    timeout: TimeoutOpt = 30.0,
+    deadline: DeadlineOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Task containers collected at "
                                       "once.", min=1, max=64)] = 8,
     fmt: FormatOpt = Format.TEXT,
     fail_on: FailOnOpt = "error",
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
-    = False,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets (writes "
-                                            "...-UNREDACTED.tar.gz).")] = False,
+    quiet: QuietOpt = False,
+    no_redact: NoRedactOpt = False,
     redact: RedactOpt = None,
     config: ConfigOpt = None,
     no_plugins: NoPluginsOpt = False,
