@@ -44,6 +44,10 @@ _GLUED_P = frozenset({"mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-du
                       "mysqlimport", "mysqlshow", "mysqlcheck"})
 
 
+_CLEAN_MAX_LEN = 4096
+_CLEAN_MAX_ENTRIES = 50_000
+
+
 class Redactor:
     """Stateful within one bundle: placeholders, learned secrets and per-file counts."""
 
@@ -60,6 +64,11 @@ class Redactor:
         self._learning = 0  # > 0: only learn, output is thrown away (no spreading)
         self._offset = 0  # placeholder numbers already used by the input (re-redaction)
         self._frozen = 0  # > 0: replace, but learn nothing new (everything is written)
+        # Strings that came out of text() unchanged while the learned values were the same:
+        # a fleet's inspect documents and reports repeat most of their strings (image names,
+        # paths, field values), and a clean string stays clean until a value is learned.
+        self._clean: set[str] = set()
+        self._clean_for = (0, 0)
 
     # -- placeholders -------------------------------------------------------------------------
     def _replace(self, value: str, rule: str, where: str, learn: bool = True) -> str:
@@ -147,8 +156,19 @@ class Redactor:
         """Redact patterns and every already-learned secret in one string."""
         if not self.enabled or not s:
             return s
-        s = self._patterns(s, where)
-        return self._propagate(s, where)
+        stamp = (len(self._spread), self._offset)
+        if stamp != self._clean_for:
+            self._clean.clear()
+            self._clean_for = stamp
+        if s in self._clean:
+            return s
+        out = self._propagate(self._patterns(s, where), where)
+        # While only learning, spreading is skipped: "unchanged" would not mean clean.
+        if out == s and not self._learning and len(s) <= _CLEAN_MAX_LEN:
+            if len(self._clean) >= _CLEAN_MAX_ENTRIES:
+                self._clean.clear()
+            self._clean.add(s)
+        return out
 
     def _patterns(self, s: str, where: str) -> str:
         if "-----" in s:

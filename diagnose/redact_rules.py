@@ -279,7 +279,18 @@ def walk_strings(obj: Any, fix: Any) -> Any:
     if isinstance(obj, list | tuple):
         return type(obj)(walk_strings(x, fix) for x in obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: walk_strings(getattr(obj, f.name), fix)
-                   for f in dataclasses.fields(obj) if f.init}
-        return dataclasses.replace(obj, **changes)
+        changes = {}
+        for name in _init_fields(type(obj)):
+            value = getattr(obj, name)
+            fixed = walk_strings(value, fix)
+            if fixed is not value and fixed != value:
+                changes[name] = fixed
+        # Nothing changed (the usual case: reports are built from redacted evidence): the
+        # same frozen object, without rebuilding it.
+        return dataclasses.replace(obj, **changes) if changes else obj
     return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)

@@ -21,6 +21,7 @@ ratios measured in one invocation, never wall-clock asserts.
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import os
 import shutil
@@ -141,6 +142,48 @@ def manual_script(names: list[str], tail: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
+    """Seconds the engine itself needs to answer the manual procedure's API calls (inspect,
+    logs, top, history, events, diff per container), asked concurrently through the SDK's
+    low-level client with nothing done to the answers.  No tool that gets its evidence from
+    the Engine API can be faster than this on this machine: manual / floor is the ceiling
+    for the ratio."""
+    import concurrent.futures as cf
+
+    import docker
+
+    api = docker.from_env(max_pool_size=workers).api
+    try:
+        started = time.perf_counter()
+        until = f"{time.time():.9f}"
+        with cf.ThreadPoolExecutor(workers) as pool:
+            inspects = list(pool.map(api.inspect_container, names))
+            calls: list[tuple[str, str, dict[str, Any]]] = []
+            for ins in inspects:
+                cid = ins["Id"]
+                created = calendar.timegm(time.strptime(ins["Created"][:19],
+                                                        "%Y-%m-%dT%H:%M:%S"))
+                calls += [("/containers/{0}/json", cid, {}),
+                          ("/containers/{0}/logs", cid, {"stdout": 1, "stderr": 1,
+                                                         "timestamps": 1, "tail": tail}),
+                          ("/images/{0}/history", ins["Image"], {}),
+                          ("/events", "", {"since": created - 1, "until": until,
+                                           "filters": json.dumps({"container": [cid]})}),
+                          ("/containers/{0}/changes", cid, {})]
+                if ins["State"]["Running"]:
+                    calls.append(("/containers/{0}/top", cid, {}))
+
+            def get(call: tuple[str, str, dict[str, Any]]) -> int:
+                path, arg, params = call
+                url = api._url(path, arg) if arg else api._url(path)
+                return len(api._get(url, params=params).content)
+
+            sum(pool.map(get, calls))
+        return time.perf_counter() - started
+    finally:
+        api.close()
+
+
 def cleanup(label: str) -> None:
     """Remove the benchmark's containers."""
     ids = sh("docker", "ps", "-aq", "--filter", f"label=diagnose.bench={label}").split()
@@ -154,8 +197,9 @@ def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, Any]:
     label = uuid.uuid4().hex[:10]
     try:
         names = make_containers(n, lines, label)
-        manual_times, diag_times, peaks, sizes = [], [], [], []
+        manual_times, diag_times, floor_times, peaks, sizes = [], [], [], [], []
         for i in range(repeat):
+            floor_times.append(engine_floor(names, lines))
             mdir = work / f"manual-{n}-{label}-{i}"
             mdir.mkdir()
             (mdir / "manual.sh").write_text(manual_script(names, lines))
@@ -174,8 +218,11 @@ def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, Any]:
             shutil.rmtree(mdir, ignore_errors=True)
             shutil.rmtree(ddir, ignore_errors=True)
         t_manual, t_diag = statistics.median(manual_times), statistics.median(diag_times)
+        t_floor = statistics.median(floor_times)
         return {"n": n, "repeat": repeat, "manual_s": t_manual, "diagnose_s": t_diag,
-                "ratio": t_manual / t_diag, "rss_mib": max(peaks), "bundle_mib": max(sizes)}
+                "ratio": t_manual / t_diag, "engine_floor_s": t_floor,
+                "ceiling": t_manual / t_floor, "rss_mib": max(peaks),
+                "bundle_mib": max(sizes)}
     finally:
         cleanup(label)
 
@@ -266,10 +313,12 @@ def main() -> None:
     print(f"machine: {machine}")
     print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
     rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['diagnose_s']:.2f}",
-             f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
+             f"{r['ratio']:.1f}x", f"{r['engine_floor_s']:.2f}", f"{r['ceiling']:.1f}x",
+             f"{r['rss_mib']:.0f} MiB"]
             for r in results["runs"]]
     print(tabulate(rows, ["N", "runs", "manual s", "diagnose s", "manual/diagnose",
-                          "peak RSS"], colalign=("right",) * 6))
+                          "engine floor s", "manual/floor", "peak RSS"],
+                   colalign=("right",) * 8))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
             for r in results.get("huge", [])]

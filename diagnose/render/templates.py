@@ -127,11 +127,9 @@ def fence(text: Any) -> str:
 
 
 def _longest_run(text: str, ch: str) -> int:
-    longest = run = 0
-    for c in text:
-        run = run + 1 if c == ch else 0
-        longest = max(longest, run)
-    return longest
+    if ch not in text:
+        return 0
+    return max(len(run) for run in re.findall(f"{re.escape(ch)}+", text))
 
 
 # -- text --------------------------------------------------------------------------------------
