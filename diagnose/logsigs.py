@@ -21,11 +21,12 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from diagnose.checklib import compile_any, event_time, signal_of_exit
 from diagnose.lazyre import lazy_compile
 from diagnose.model import Severity
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.snapshot import ContainerEvidence, LogLine, shape
 
 _I = re.IGNORECASE
 
@@ -59,6 +60,11 @@ class Signature:
     explains_exit: bool = True
     #: A second look at the line in its context, for patterns that need one.
     confirm: Callable[[ContainerEvidence, LogLine], bool] | None = None
+
+    @cached_property
+    def keyword_shapes(self) -> tuple[str, ...]:
+        """The keywords with every digit read as 0 (see ContainerEvidence.log_shapes_lower)."""
+        return tuple(shape(k) for k in self.keywords)
 
     def matches(self, text: str) -> bool:
         """True when the patterns alone claim the text."""
@@ -284,7 +290,8 @@ def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None
     from diagnose.signatures import latest_run_lines  # signatures imports us lazily
 
     sig = SIGNATURES[slug]
-    if not any(k in c.log_text_lower for k in sig.keywords):
+    shapes = c.log_shapes_lower
+    if not any(k in shapes for k in sig.keyword_shapes):
         return None  # no line of c, so none of `lines` either, can be claimed: skip the look
     pool = c.log_lines if lines is None else lines
     matched = tuple(ln for ln in pool if sig.claims(c, ln))

@@ -390,7 +390,10 @@ class Redactor:
                 doc = json.loads(data)
             except ValueError:
                 return self._text_bytes(data, path)
-            return (json.dumps(self.json(doc, path), indent=2, ensure_ascii=False) + "\n").encode()
+            redacted = self.json(doc, path)
+            if redacted == doc:
+                return data  # nothing to redact: the document as collected, not re-encoded
+            return (json.dumps(redacted, indent=2, ensure_ascii=False) + "\n").encode()
         return self._text_bytes(data, path)
 
     def files(self, files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
