@@ -341,8 +341,13 @@ def exit_cause(c: ContainerEvidence) -> str | None:
         return None
     from diagnose.signatures import latest_run_lines
 
-    window = [ln for ln in latest_run_lines(c) if ln.text.strip()][-EXIT_WINDOW:]
-    for line in reversed(window):
+    window = []  # the last EXIT_WINDOW non-empty lines, latest first
+    for ln in reversed(latest_run_lines(c)):
+        if ln.text.strip():
+            window.append(ln)
+            if len(window) == EXIT_WINDOW:
+                break
+    for line in window:
         for slug in PRIORITY:
             if SIGNATURES[slug].claims(c, line):
                 return slug
