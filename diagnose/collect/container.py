@@ -163,8 +163,10 @@ def collect_top(api: Any, inspect: Mapping[str, Any]) -> Piece:
 
 
 class Memo:
-    """Engine answers that several targets share (one image behind many containers): each
-    is asked once per run, by whichever collector needs it first; the others wait for it."""
+    """Engine answers that several targets share (one image behind many containers, one
+    network): each is asked once per run, by whichever collector needs it first; the others
+    wait for it.  A failed answer is given to those already waiting, never kept: the next
+    collector asks again (one timeout must not fail a whole fleet's collectors)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -181,6 +183,8 @@ class Memo:
             try:
                 fut.set_result(fetch())
             except BaseException as exc:
+                with self._lock:
+                    self._futures.pop((kind, key), None)
                 fut.set_exception(exc)
         return fut.result()
 
@@ -256,8 +260,12 @@ def collect_stats(api: Any, inspect: Mapping[str, Any]) -> Piece:
 _BUILTIN_MODES = ("bridge", "host", "none", "default", "")
 
 
-def collect_networks(api: Any, inspect: Mapping[str, Any]) -> Piece:
-    """Each network the container is attached to (or names), and whether it still exists."""
+def collect_networks(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None) -> Piece:
+    """Each network the container is attached to (or names), and whether it still exists.
+
+    Asked once per network per run (`memo`): a fleet shares a few networks, and a default
+    bridge with a hundred containers is a large answer to parse a hundred times."""
+    memo = memo or Memo()
     settings = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
     wanted: dict[str, str] = {name: (n or {}).get("NetworkID") or name
                               for name, n in settings.items()}
@@ -267,7 +275,7 @@ def collect_networks(api: Any, inspect: Mapping[str, Any]) -> Piece:
     out: dict[str, Any] = {}
     for name, ref in wanted.items():
         try:
-            net = api.inspect_network(ref or name)
+            net = memo.get("network", ref or name, lambda r=ref or name: api.inspect_network(r))
             out[name] = {"found": True, "id": net.get("Id"), "inspect": net}
         except NotFound as exc:
             out[name] = {"found": False, "ref": ref, "error": exc.explanation or str(exc)}

@@ -113,7 +113,7 @@ def collect_one(
         "events": lambda: cc.collect_events(api, inspect, started),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
-        "networks": lambda: cc.collect_networks(api, inspect),
+        "networks": lambda: cc.collect_networks(api, inspect, opts.memo),
         "mounts": lambda: cc.collect_mounts(inspect, opts.local),
         "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch,
                                                     opts.memo),

@@ -51,8 +51,10 @@ def test_memo_asks_once_even_when_asked_together():
         t.join()
     assert len(calls) == 1 and results == [{"Id": "sha256:x"}] * 8
     boom = Memo()
+    attempts = []
 
     def fail():
+        attempts.append(1)
         raise RuntimeError("engine error")
 
     for _ in range(2):
@@ -60,6 +62,9 @@ def test_memo_asks_once_even_when_asked_together():
             boom.get("history", "y", fail)
         except RuntimeError as exc:
             assert "engine error" in str(exc)
+    # A failure is not kept: the next collector asks the engine again, and can succeed.
+    assert len(attempts) == 2
+    assert boom.get("history", "y", lambda: ["layer"]) == ["layer"]
 
 
 def test_split_engine():
