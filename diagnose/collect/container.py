@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import functools
 import os
 import struct
 import threading
@@ -275,7 +276,8 @@ def collect_networks(api: Any, inspect: Mapping[str, Any], memo: Memo | None = N
     out: dict[str, Any] = {}
     for name, ref in wanted.items():
         try:
-            net = memo.get("network", ref or name, lambda r=ref or name: api.inspect_network(r))
+            net = memo.get("network", ref or name, functools.partial(api.inspect_network,
+                                                                     ref or name))
             out[name] = {"found": True, "id": net.get("Id"), "inspect": net}
         except NotFound as exc:
             out[name] = {"found": False, "ref": ref, "error": exc.explanation or str(exc)}

@@ -63,14 +63,45 @@ class _Paint:
 
 def render(report: Report, fmt: Format, color: bool = False) -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
-    from diagnose.render import document, templates, view
+    from diagnose.render import templates
 
-    doc = document.build(report)
+    prepared = _prepared(report)
     if fmt is Format.JSON:
         # Machines get the document exactly as built (JSON escapes control characters).
-        return templates.render(TEMPLATES[fmt], r=doc)
+        return templates.render(TEMPLATES[fmt], r=prepared.doc)
     return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
-                            **view.build(doc))
+                            **prepared.view())
+
+
+class _Prepared:
+    """A report's document and template view, built once for all the formats it is rendered
+    in (a run renders the same report four times: stdout and three bundle files)."""
+
+    def __init__(self, report: Report) -> None:
+        from diagnose.render import document
+
+        self.report = report
+        self.doc = document.build(report)
+        self._view: dict[str, Any] | None = None
+
+    def view(self) -> dict[str, Any]:
+        from diagnose.render import view
+
+        if self._view is None:
+            self._view = view.build(self.doc)
+        return self._view
+
+
+_last: list[_Prepared] = []
+
+
+def _prepared(report: Report) -> _Prepared:
+    """The last report's preparation when it is the same (immutable) report object."""
+    if _last and _last[0].report is report:
+        return _last[0]
+    prepared = _Prepared(report)
+    _last[:] = [prepared]
+    return prepared
 
 
 def warm_templates() -> None:

@@ -86,11 +86,15 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
 # and thematic breaks (`>`, `*` and `_` were escaped already).  `1.5 s` is not a list item.
 _MD_LEAD = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=[\s-]|$)|=+(?=\s*$)|\d{1,9}(?=[.)](?:\s|$)))")
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
 
 def one_line(value: Any) -> str:
     """Collapse line breaks (a table row or a list item must stay one line)."""
     text = "" if value is None else str(value)
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+    if "\n" not in text and "\r" not in text:
+        return text.strip()
+    return _LINE_BREAKS.sub(" ", text).strip()
 
 
 def md(value: Any) -> str:
