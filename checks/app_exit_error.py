@@ -56,7 +56,8 @@ def headline(lines: Sequence[LogLine], everything: Sequence[LogLine]) -> tuple[s
         return "Go panic", texts[0]
     if _JAVA.match(raw[0]):
         return "Java exception", texts[0]
-    if any("node:internal" in ln.text or ln.text.startswith("Node.js v") for ln in everything):
+    every_text = "\n" + "\n".join([ln.text for ln in everything])
+    if "node:internal" in every_text or "\nNode.js v" in every_text:
         err = next((t for t in texts if re.match(r"^\w*Error\b", t)), texts[-1])
         return "Node.js error", err
     marked = [t for t in texts if re.search(r"\b(?:Error|ERROR|FATAL|Fatal|fatal|panic)\b", t)]

@@ -229,7 +229,12 @@ class ExecDiagnosis:
 
 
 def exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
-    """The exec failure of the latest run, with its cause, in any of its three shapes."""
+    """The exec failure of the latest run, with its cause, in any of its three shapes
+    (worked out once per container: every start-stage check asks)."""
+    return c.derived("exec_diagnosis", _exec_diagnosis)
+
+
+def _exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
     ef = exec_failure(c)
     probe = c.entrypoint
     if ef is not None:
@@ -369,7 +374,13 @@ LOG_PATTERNS: dict[str, re.Pattern[str]] = {
 
 def explained_exit(c: ContainerEvidence) -> str | None:
     """The specific check that explains a non-zero exit, or None when only the application's
-    own output can (then `app-exit-error` reports it with the decisive log lines)."""
+    own output can (then `app-exit-error` reports it with the decisive log lines).
+
+    Several checks ask; it is worked out once per container."""
+    return c.derived("explained_exit", _explained_exit)
+
+
+def _explained_exit(c: ContainerEvidence) -> str | None:
     if c.status == "dead":
         return "dead"
     sf = start_failure(c)

@@ -8,6 +8,7 @@ input.  Nothing here talks to the engine or the host.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -348,7 +349,7 @@ class ContainerEvidence:
     def log_lines(self) -> tuple[LogLine, ...]:
         """Both streams interleaved in time order (stable for equal or missing timestamps)."""
         merged = list(self.stdout) + list(self.stderr)
-        merged.sort(key=lambda line: line.timestamp)
+        merged.sort(key=operator.attrgetter("timestamp"))
         return tuple(merged)
 
     @cached_property
