@@ -391,8 +391,11 @@ class Redactor:
             except ValueError:
                 return self._text_bytes(data, path)
             redacted = self.json(doc, path)
-            if redacted == doc:
-                return data  # nothing to redact: the document as collected, not re-encoded
+            # Nothing to redact: the document as collected, not re-encoded -- unless it spells
+            # characters as escapes (\\uXXXX, \\/), which the searches for learned values
+            # in the written text (a re-pass, the final rescan) would not see through.
+            if redacted == doc and b"\\u" not in data and b"\\/" not in data:
+                return data
             return (json.dumps(redacted, indent=2, ensure_ascii=False) + "\n").encode()
         return self._text_bytes(data, path)
 

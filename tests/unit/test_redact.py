@@ -295,3 +295,20 @@ def test_exception_names_are_not_secret_names():
         assert not secret_name(name), name
     for name in ("API_KEY", "DB_PASSWORD", "authToken"):
         assert secret_name(name), name
+
+
+def test_json_with_nothing_to_redact_is_kept_as_collected_unless_escaped():
+    r = Redactor()
+    plain = b'{\n  "Image": "busybox",\n  "Cmd": [\n    "sh"\n  ]\n}\n'
+    assert r.file("containers/a/inspect.json", plain) is plain
+    # Escapes are spelled out: a learned value must be findable in the written text.
+    escaped = b'{"Path": "caf\\u00e9", "Url": "http:\\/\\/x"}'
+    out = r.file("containers/a/inspect.json", escaped)
+    assert "café".encode() in out and b"http://x" in out and json.loads(out) == json.loads(escaped)
+
+
+def test_clean_strings_are_checked_again_once_a_secret_is_learned():
+    r = Redactor()
+    assert r.text("connect to hunter2-db", "f") == "connect to hunter2-db"  # clean, remembered
+    r.learn_inspect({"Config": {"Env": ["DB_PASSWORD=hunter2-db"]}})
+    assert "hunter2-db" not in r.text("connect to hunter2-db", "f")
