@@ -270,24 +270,18 @@ def visible(s: str) -> str:
 
 def walk_strings(obj: Any, fix: Any) -> Any:
     """Apply `fix` to every string value in dataclasses, dicts, lists and tuples."""
-    kind = type(obj)  # the exact built-in types first: a report is mostly these
-    if kind is str:
+    kind = type(obj)
+    if kind is str:  # the most common value first
         return fix(obj)
-    if kind is dict:
-        return {k: walk_strings(v, fix) for k, v in obj.items()}
-    if kind is list:
-        return [walk_strings(x, fix) for x in obj]
-    if kind is tuple:  # immutable: kept when no element changed (as dataclasses are)
-        new = tuple(walk_strings(x, fix) for x in obj)
-        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
-    if obj is None or kind is int or kind is float or kind is bool:
-        return obj
-    if isinstance(obj, enum.Enum):
+    if obj is None or kind is int or kind is float or kind is bool or isinstance(obj, enum.Enum):
         return obj
     if isinstance(obj, str):
         return fix(obj)
     if isinstance(obj, dict):
         return {k: walk_strings(v, fix) for k, v in obj.items()}
+    if kind is tuple:  # immutable: kept when no element changed (as dataclasses are)
+        new = tuple(walk_strings(x, fix) for x in obj)
+        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
     if isinstance(obj, list | tuple):
         return type(obj)(walk_strings(x, fix) for x in obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
