@@ -80,9 +80,8 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
     if len(low) != len(text):
         return None
     hits: set[int] = set()
-    shapes: dict[str, list[int]] = {}
-    for i, shape in enumerate(low.translate(_DIGITS_AS_ZERO).split("\n")):
-        shapes.setdefault(shape, []).append(i)
+    shape_of_line = low.translate(_DIGITS_AS_ZERO).split("\n")
+    shapes = list(dict.fromkeys(shape_of_line))  # distinct, in order of first appearance
     text_starts: list[int] = []  # the same for `text` and `low`; computed when needed
 
     def starts() -> list[int]:
@@ -91,10 +90,11 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
         return text_starts
 
     if len(shapes) * 2 <= len(lines):
-        owners = list(shapes.values())
         joined = "\n".join(shapes)
-        for n in _marks(_SHAPE_SAFE, joined, len(owners), lambda: _starts(joined)):
-            hits.update(owners[n])
+        marked = _marks(_SHAPE_SAFE, joined, len(shapes), lambda: _starts(joined))
+        if marked:  # the lines of those shapes (usually none: no line is walked)
+            wanted = {shapes[n] for n in marked}
+            hits.update(i for i, shape in enumerate(shape_of_line) if shape in wanted)
         direct: tuple[str, ...] = _DIGIT_TRIGGERS
     else:
         direct = (*_SHAPE_SAFE, *_DIGIT_TRIGGERS)

@@ -122,7 +122,10 @@ def _both_streams(api: Any, cid: str, opts: LogOptions, tty: bool
     api._raise_for_status(response)
     bufs = {1: TailBuffer(opts.max_bytes), 2: TailBuffer(opts.max_bytes)}
     try:
-        chunks = response.raw.stream(64 * 1024, decode_content=False)
+        # read(), not stream(): the engine flushes every log line as an HTTP chunk of its
+        # own, and stream() hands each one over separately (2,000 handovers per log).
+        raw = response.raw
+        chunks = iter(lambda: raw.read(64 * 1024, decode_content=False), b"")
         if tty:
             for chunk in chunks:
                 bufs[1].add(chunk)
