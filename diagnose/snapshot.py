@@ -7,6 +7,7 @@ input.  Nothing here talks to the engine or the host.
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Mapping
@@ -107,6 +108,9 @@ def shape(text: str) -> str:
     return text.translate(_DIGITS_AS_ZERO)
 
 
+_FIRST, _SECOND, _THIRD, _FIFTH = (operator.itemgetter(i) for i in (0, 1, 2, 4))
+
+
 def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
     """Split a `docker logs --timestamps` stream into numbered lines.
 
@@ -117,6 +121,17 @@ def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    # Usually every line starts with its timestamp (`docker logs --timestamps`): then the
+    # lines are split and checked all at once, without a Python loop over them.
+    parts = list(map(str.partition, lines, itertools.repeat(" ")))
+    stamps = list(map(_FIRST, parts))
+    if (lines and all(map(_SECOND, parts)) and min(map(len, stamps)) >= 20
+            and all(map(str.endswith, stamps, itertools.repeat("Z")))
+            and all(map(operator.eq, map(_FIFTH, stamps), itertools.repeat("-")))):
+        texts = list(map(_THIRD, parts))
+        if "\r" in text:
+            texts = [t.rstrip("\r") for t in texts]
+        return tuple(map(LogLine, itertools.repeat(stream), itertools.count(1), stamps, texts))
     out = []
     for number, raw in enumerate(lines, start=1):
         stamp, sep, rest = raw.partition(" ")

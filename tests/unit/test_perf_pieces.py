@@ -134,3 +134,19 @@ def test_collection_waits_for_a_slow_consumer(monkeypatch):
             assert len(started) - len(got) <= 2 * 3 + 1
         got.append(item.key)
     assert sorted(got) == sorted(k for k, _ in targets)
+
+
+def test_parse_log_splits_stamped_and_unstamped_lines_alike():
+    from diagnose.snapshot import LogLine, parse_log
+
+    stamp = "2026-11-28T04:08:55.123456789Z"
+    # All stamped (the all-at-once path), with a CRLF line.
+    got = parse_log("stdout", f"{stamp} one\r\n{stamp} two words\n{stamp} \n".encode())
+    assert got == (LogLine("stdout", 1, stamp, "one"), LogLine("stdout", 2, stamp, "two words"),
+                   LogLine("stdout", 3, stamp, ""))
+    # One line without a stamp (or with a short one): every line is judged on its own.
+    got = parse_log("stderr", f"{stamp} a\nplain text\n2026-11-28T04:08Z b\r\n".encode())
+    assert got == (LogLine("stderr", 1, stamp, "a"), LogLine("stderr", 2, "", "plain text"),
+                   LogLine("stderr", 3, "", "2026-11-28T04:08Z b"))
+    assert parse_log("stdout", b"") == () and parse_log("stdout", b"\n") == (
+        LogLine("stdout", 1, "", ""),)
