@@ -49,13 +49,11 @@ _PUBLIC_ENDINGS = ("PUBLICKEY", "PUBKEY", "KEYID")
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=8192)
 def secret_name(name: str, extra: tuple[str, ...] = ()) -> bool:
     """Does a variable/label/flag/field name look like it holds a secret?
 
     `extra` are user-configured name fragments (config file `redact_names`), matched as
-    case-insensitive substrings.  (Remembered: the same field names come back in every
-    container's documents.)
+    case-insensitive substrings.
     """
     upper = name.upper().lstrip("-")
     flat = re.sub(r"[^A-Z0-9]", "", upper)
