@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from diagnose import redact_rules as rr
+from diagnose.snapshot import shape
 
 if TYPE_CHECKING:
     from diagnose.redact import Redactor
@@ -59,7 +60,6 @@ def redact_lines(r: Redactor, data: bytes, where: str) -> bytes:
     return "\n".join(out).encode("utf-8", errors="surrogateescape")
 
 
-_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 #: Trigger literals with no digit can be looked for in the lines' shapes (below).
 _SHAPE_SAFE = tuple(t for t in (*rr.ALL_TRIGGERS, "-----") if not any(c.isdigit() for c in t))
 _DIGIT_TRIGGERS = tuple(t for t in (*rr.ALL_TRIGGERS, "-----") if t not in _SHAPE_SAFE)
@@ -80,7 +80,7 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
     if len(low) != len(text):
         return None
     hits: set[int] = set()
-    shape_of_line = low.translate(_DIGITS_AS_ZERO).split("\n")
+    shape_of_line = shape(low).split("\n")
     shapes = list(dict.fromkeys(shape_of_line))  # distinct, in order of first appearance
     text_starts: list[int] = []  # the same for `text` and `low`; computed when needed
 
@@ -94,7 +94,7 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
         marked = _marks(_SHAPE_SAFE, joined, len(shapes), lambda: _starts(joined))
         if marked:  # the lines of those shapes (usually none: no line is walked)
             wanted = {shapes[n] for n in marked}
-            hits.update(i for i, shape in enumerate(shape_of_line) if shape in wanted)
+            hits.update(i for i, got in enumerate(shape_of_line) if got in wanted)
         direct: tuple[str, ...] = _DIGIT_TRIGGERS
     else:
         direct = (*_SHAPE_SAFE, *_DIGIT_TRIGGERS)
