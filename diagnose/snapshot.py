@@ -132,9 +132,8 @@ def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
         if "\r" in text:
             texts = [t.rstrip("\r") for t in texts]
         return tuple(map(LogLine, itertools.repeat(stream), itertools.count(1), stamps, texts))
-    out = []
-    for number, raw in enumerate(lines, start=1):
-        stamp, sep, rest = raw.partition(" ")
+    out = []  # otherwise each line is judged on its own (the split above is reused)
+    for number, (raw, (stamp, sep, rest)) in enumerate(zip(lines, parts, strict=True), start=1):
         if sep and len(stamp) >= 20 and stamp[4] == "-" and stamp.endswith("Z"):
             out.append(LogLine(stream, number, stamp, rest.rstrip("\r")))
         else:
