@@ -195,8 +195,14 @@ start_service() {
         say "podman service (pid $pid) runs but does not answer; restarting it"
         stop_service
     fi
-    # First guess: our own hard limits.  Then the service's real ones (see the header).
-    write_config "$(ulimit -Hn)" "$(ulimit -Hu | sed 's/unlimited/1048576/')" || true
+    # The limits learnt from an earlier start, else a first guess (our own hard limits);
+    # sync_limits then makes them the service's real ones (see the header).
+    local limits
+    limits=$(sed -n 's/^default_ulimits = \["nofile=\([0-9]*\):[0-9]*", "nproc=\([0-9]*\):[0-9]*"\]$/\1 \2/p' \
+        "$CONTAINERS_CONF" 2>/dev/null || true)
+    [ -n "$limits" ] || limits="$(ulimit -Hn) $(ulimit -Hu | sed 's/unlimited/1048576/')"
+    # shellcheck disable=SC2086  # two words on purpose
+    write_config $limits || true
     launch
     sync_limits
 }
