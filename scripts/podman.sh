@@ -171,8 +171,13 @@ hard_limit() {
 launch() {
     say "starting podman system service at $HOST (config and log in $PODMAN_DIR)"
     rm -f "$SOCK"
-    setsid nohup podman system service --time=0 "$HOST" \
-        >>"$LOG" 2>&1 </dev/null &
+    # conmon inherits the service's working directory and, on an OOM kill, writes an empty
+    # file named `oom` there (Podman then looks for it in the container's bundle directory,
+    # so State.OOMKilled stays false: docs/podman-notes.md D2).  Run from a directory of our
+    # own so those files never land in the caller's checkout.
+    mkdir -p "$PODMAN_DIR/cwd"
+    (cd "$PODMAN_DIR/cwd" && exec setsid nohup podman system service --time=0 "$HOST" \
+        >>"$LOG" 2>&1 </dev/null) &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 120); do
         answers && return 0
