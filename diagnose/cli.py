@@ -26,6 +26,7 @@ from diagnose.errors import (
 )
 from diagnose.model import Severity
 from diagnose.render import Format
+from diagnose.render.escape import one_line, visible
 
 DEFAULT_COMMAND = "run"
 
@@ -66,11 +67,22 @@ def _main(
     """Diagnose a misbehaving Docker container."""
 
 
+def _say(text: str) -> None:
+    """One line on stderr, whatever it quotes (a container name, a bundle member, an engine
+    error): line breaks folded, control and bidi characters shown as escapes."""
+    typer.echo(one_line(text), err=True)
+
+
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
-    # One line, whatever the message quotes (a container name, a path, an engine error).
-    text = f"diagnose: error: {message}" + (f"; {hint}" if hint else "")
-    typer.echo(" ".join(text.split()), err=True)
+    _say(f"diagnose: error: {message}" + (f"; {hint}" if hint else ""))
     raise typer.Exit(code)
+
+
+def _traceback(exc: BaseException) -> None:
+    """--debug: the traceback, with what its messages quote made visible."""
+    import traceback
+
+    sys.stderr.write(visible("".join(traceback.format_exception(exc))))
 
 
 def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
@@ -82,9 +94,7 @@ def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
         code = func()
     except DiagnoseError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback(exc)
         _fail(exc.message, exc.hint, exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
@@ -94,9 +104,7 @@ def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
         raise
     except Exception as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback(exc)
         _fail(f"internal error: {type(exc).__name__}: {exc}",
               "this is a bug in diagnose; rerun with --debug for the traceback and report it",
               EXIT_INTERNAL)
@@ -445,8 +453,8 @@ def redact_cmd(
                                plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
         total = sum(n for n in result.redactor.counts.values()) if result.redactor else 0
         typer.echo(f"{result.bundle}")
-        typer.echo(f"diagnose: redacted bundle written ({total} value(s) replaced): "
-                   f"{result.bundle}", err=True)
+        _say(f"diagnose: redacted bundle written ({total} value(s) replaced): "
+             f"{result.bundle}")
         return EXIT_OK
 
     _guard(body, debug)
@@ -473,7 +481,7 @@ def checks_cmd(
         typer.echo(tabulate(rows, headers=["code", "id", "severity", "stage", "scope", "source",
                                            "title"]))
     for p in reg.problems:
-        typer.echo(f"diagnose: warning: plugin {p.source}: {p.message}", err=True)
+        _say(f"diagnose: warning: plugin {p.source}: {p.message}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -525,7 +533,7 @@ def _exit(code: Any) -> NoReturn:
     """
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if isinstance(code, str):
-        print(code, file=sys.stderr)
+        print(one_line(code), file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -69,6 +69,9 @@ class TerminalProgress(Progress):
                 self._started = True
 
     def __call__(self, message: str) -> None:
+        from diagnose.render.escape import one_line
+
+        message = one_line(message)  # what it quotes never acts on the terminal
         if message.startswith("warning"):
             # Warnings stay on screen; the spinner line is transient.
             self._console.print(f"diagnose: {message}", markup=False, highlight=False)
