@@ -23,6 +23,7 @@ import jinja2
 import markupsafe
 from tabulate import tabulate
 
+from diagnose.render import bccache
 from diagnose.render.escape import json_text
 
 
@@ -39,7 +40,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bccache.open_cache(),  # only a private directory: see bccache
     )
     env.filters.update(
         md=md,
@@ -55,29 +56,6 @@ def environment() -> jinja2.Environment:
         one_line=one_line,
     )
     return env
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (compiling all four costs more than a whole
-    collection of one container): $XDG_CACHE_HOME/diagnose/jinja-<version>, keyed by each
-    template's source checksum.  None (compile every time) when that cannot be written, or with
-    DIAGNOSE_NO_CACHE=1."""
-    import os
-    from pathlib import Path
-
-    from diagnose import __version__
-
-    if os.environ.get("DIAGNOSE_NO_CACHE", "") not in ("", "0"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    directory = Path(base) / "diagnose" / f"jinja-{__version__}-{jinja2.__version__}"
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not os.access(directory, os.W_OK):
-            return None
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(directory))
 
 
 def render(name: str, **context: Any) -> str:
