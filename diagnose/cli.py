@@ -16,10 +16,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from diagnose import __version__
+from diagnose import __version__, interrupts
 from diagnose.errors import (
     EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     DiagnoseError,
@@ -88,18 +87,18 @@ def _traceback(exc: BaseException) -> None:
 def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
     """Run a command body; map every failure to its exit code and a one-line message.
 
-    With --debug the traceback is printed too, and the exit code is still the documented one.
+    The body runs on a worker thread while this (main) thread waits, so SIGINT, SIGTERM and
+    SIGHUP end the run at once whatever the body waits for (diagnose/interrupts.py).  With
+    --debug the traceback is printed too, and the exit code is still the documented one.
     """
     try:
-        code = func()
+        code = interrupts.run(func)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        raise typer.Exit(interrupts.stop(exc)) from None
     except DiagnoseError as exc:
         if debug:
             _traceback(exc)
         _fail(exc.message, exc.hint, exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
-                   err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:
@@ -511,12 +510,11 @@ def explain_cmd(
 def main() -> None:
     """Console-script entry point."""
     code: Any = EXIT_OK
+    interrupts.install()  # again, for callers that did not come through diagnose.entry
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
-                   err=True)
-        code = EXIT_INTERRUPTED
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # outside a command body
+        code = interrupts.stop(exc)
     except SystemExit as exc:
         code = exc.code
     _exit(code)

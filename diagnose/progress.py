@@ -15,6 +15,8 @@ import threading
 from types import TracebackType
 from typing import IO, Any
 
+from diagnose import interrupts
+
 #: Seconds a run may take before progress appears (quick runs show none: no flicker).
 DELAY = 0.5
 
@@ -61,6 +63,7 @@ class TerminalProgress(Progress):
         self._timer = threading.Timer(delay, self._start)
         self._timer.daemon = True
         self._timer.start()
+        interrupts.at_stop(self.close)  # a signal ends the run on another thread
 
     def _start(self) -> None:
         with self._lock:
@@ -79,6 +82,7 @@ class TerminalProgress(Progress):
         self._bar.update(self._task, description=message)
 
     def close(self) -> None:
+        interrupts.forget(self.close)
         with self._lock:
             self._closed = True
             self._timer.cancel()
