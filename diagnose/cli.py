@@ -477,8 +477,9 @@ def checks_cmd(
         keys = ("code", "id", "severity", "stage", "scope", "source", "title")
         typer.echo(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=2))
     else:
-        typer.echo(tabulate(rows, headers=["code", "id", "severity", "stage", "scope", "source",
-                                           "title"]))
+        typer.echo(tabulate([[visible(str(x)) for x in r] for r in rows],  # plugins' text
+                            headers=["code", "id", "severity", "stage", "scope", "source",
+                                     "title"]))
     for p in reg.problems:
         _say(f"diagnose: warning: plugin {p.source}: {p.message}")
     raise typer.Exit(EXIT_OK)
@@ -503,7 +504,7 @@ def explain_cmd(
               f"did you mean {', '.join(close)}?" if close else "`diagnose checks` lists them")
     typer.echo(f"{spec.code} {spec.id} (default severity {spec.severity.label}, "
                f"stage {spec.stage}, {spec.source})\n")
-    typer.echo(spec.doc)
+    typer.echo(visible(spec.doc))
     raise typer.Exit(EXIT_OK)
 
 
