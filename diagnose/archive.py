@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from diagnose import interrupts
 from diagnose.errors import OutputError, SecretLeak
 
 if TYPE_CHECKING:
@@ -61,8 +62,8 @@ def check_output_dir(directory: Path) -> None:
 
 
 def _open_private(path: Path) -> IO[bytes]:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
-    return os.fdopen(fd, "wb")
+    # Registered as temporary: a signal at any point removes it (diagnose/interrupts.py).
+    return os.fdopen(interrupts.create(path, _FILE_MODE), "wb")
 
 
 _POLY = 0xEDB88320  # CRC-32, reflected
@@ -214,25 +215,25 @@ class BundleWriter:
             self.abort()
             raise
         finally:
-            with contextlib.suppress(OSError):
-                self._body_path.unlink()
+            interrupts.discard(self._body_path)
         return self.final_path
 
     def _publish(self) -> None:
-        if self.overwrite:
-            os.replace(self._tmp_path, self.final_path)
-            return
-        try:
-            os.link(self._tmp_path, self.final_path)  # fails when the name exists: no clobber
-        except FileExistsError:
-            raise OutputError(f"{self.final_path} already exists",
-                              "remove it or pass -o with another name") from None
-        except OSError:
-            if os.path.lexists(self.final_path):
-                raise
-            os.replace(self._tmp_path, self.final_path)  # no hard links on this filesystem
-            return
-        os.unlink(self._tmp_path)
+        with interrupts.publishing(self._tmp_path, self.final_path):
+            if self.overwrite:
+                os.replace(self._tmp_path, self.final_path)
+                return
+            try:
+                os.link(self._tmp_path, self.final_path)  # fails when the name exists
+            except FileExistsError:
+                raise OutputError(f"{self.final_path} already exists",
+                                  "remove it or pass -o with another name") from None
+            except OSError:
+                if os.path.lexists(self.final_path):
+                    raise
+                os.replace(self._tmp_path, self.final_path)  # no hard links here
+                return
+            os.unlink(self._tmp_path)
 
     def abort(self) -> None:
         """Remove every temporary file; the final name is never created by an aborted run."""
@@ -241,8 +242,7 @@ class BundleWriter:
                 self._body_raw.close()
             self._closed = True
         for p in (self._body_path, self._tmp_path):
-            with contextlib.suppress(OSError):
-                p.unlink()
+            interrupts.discard(p)
 
 
 def member_bytes(path: str, data: bytes) -> bytes:

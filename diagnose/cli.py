@@ -16,16 +16,16 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from diagnose import __version__
+from diagnose import __version__, interrupts
 from diagnose.errors import (
     EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     DiagnoseError,
 )
 from diagnose.model import Severity
 from diagnose.render import Format
+from diagnose.render.escape import one_line, visible
 
 DEFAULT_COMMAND = "run"
 
@@ -66,37 +66,44 @@ def _main(
     """Diagnose a misbehaving Docker container."""
 
 
+def _say(text: str) -> None:
+    """One line on stderr, whatever it quotes (a container name, a bundle member, an engine
+    error): line breaks folded, control and bidi characters shown as escapes."""
+    typer.echo(one_line(text), err=True)
+
+
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
-    # One line, whatever the message quotes (a container name, a path, an engine error).
-    text = f"diagnose: error: {message}" + (f"; {hint}" if hint else "")
-    typer.echo(" ".join(text.split()), err=True)
+    _say(f"diagnose: error: {message}" + (f"; {hint}" if hint else ""))
     raise typer.Exit(code)
+
+
+def _traceback(exc: BaseException) -> None:
+    """--debug: the traceback, with what its messages quote made visible."""
+    import traceback
+
+    sys.stderr.write(visible("".join(traceback.format_exception(exc))))
 
 
 def _guard(func: Callable[[], int], debug: bool) -> NoReturn:
     """Run a command body; map every failure to its exit code and a one-line message.
 
-    With --debug the traceback is printed too, and the exit code is still the documented one.
+    The body runs on a worker thread while this (main) thread waits, so SIGINT, SIGTERM and
+    SIGHUP end the run at once whatever the body waits for (diagnose/interrupts.py).  With
+    --debug the traceback is printed too, and the exit code is still the documented one.
     """
     try:
-        code = func()
+        code = interrupts.run(func)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        raise typer.Exit(interrupts.stop(exc)) from None
     except DiagnoseError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback(exc)
         _fail(exc.message, exc.hint, exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
-                   err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback(exc)
         _fail(f"internal error: {type(exc).__name__}: {exc}",
               "this is a bug in diagnose; rerun with --debug for the traceback and report it",
               EXIT_INTERNAL)
@@ -445,8 +452,8 @@ def redact_cmd(
                                plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
         total = sum(n for n in result.redactor.counts.values()) if result.redactor else 0
         typer.echo(f"{result.bundle}")
-        typer.echo(f"diagnose: redacted bundle written ({total} value(s) replaced): "
-                   f"{result.bundle}", err=True)
+        _say(f"diagnose: redacted bundle written ({total} value(s) replaced): "
+             f"{result.bundle}")
         return EXIT_OK
 
     _guard(body, debug)
@@ -470,10 +477,11 @@ def checks_cmd(
         keys = ("code", "id", "severity", "stage", "scope", "source", "title")
         typer.echo(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=2))
     else:
-        typer.echo(tabulate(rows, headers=["code", "id", "severity", "stage", "scope", "source",
-                                           "title"]))
+        typer.echo(tabulate([[visible(str(x)) for x in r] for r in rows],  # plugins' text
+                            headers=["code", "id", "severity", "stage", "scope", "source",
+                                     "title"]))
     for p in reg.problems:
-        typer.echo(f"diagnose: warning: plugin {p.source}: {p.message}", err=True)
+        _say(f"diagnose: warning: plugin {p.source}: {p.message}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -496,19 +504,18 @@ def explain_cmd(
               f"did you mean {', '.join(close)}?" if close else "`diagnose checks` lists them")
     typer.echo(f"{spec.code} {spec.id} (default severity {spec.severity.label}, "
                f"stage {spec.stage}, {spec.source})\n")
-    typer.echo(spec.doc)
+    typer.echo(visible(spec.doc))
     raise typer.Exit(EXIT_OK)
 
 
 def main() -> None:
     """Console-script entry point."""
     code: Any = EXIT_OK
+    interrupts.install()  # again, for callers that did not come through diagnose.entry
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("diagnose: interrupted; no bundle was written (temporary files removed)",
-                   err=True)
-        code = EXIT_INTERRUPTED
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # outside a command body
+        code = interrupts.stop(exc)
     except SystemExit as exc:
         code = exc.code
     _exit(code)
@@ -525,7 +532,7 @@ def _exit(code: Any) -> NoReturn:
     """
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if isinstance(code, str):
-        print(code, file=sys.stderr)
+        print(one_line(code), file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

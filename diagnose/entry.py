@@ -17,6 +17,13 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         sys.stdout.write(f"diagnose {__version__}\n")
         return
-    from diagnose.cli import main as cli_main
+    import os
 
+    from diagnose import interrupts
+
+    interrupts.install()  # before the slow imports: a signal during them still ends cleanly
+    try:
+        from diagnose.cli import main as cli_main
+    except interrupts.Interrupted as exc:  # nothing was created yet
+        os._exit(interrupts.stop(exc))
     cli_main()

@@ -15,6 +15,8 @@ import threading
 from types import TracebackType
 from typing import IO, Any
 
+from diagnose import interrupts
+
 #: Seconds a run may take before progress appears (quick runs show none: no flicker).
 DELAY = 0.5
 
@@ -61,6 +63,7 @@ class TerminalProgress(Progress):
         self._timer = threading.Timer(delay, self._start)
         self._timer.daemon = True
         self._timer.start()
+        interrupts.at_stop(self.close)  # a signal ends the run on another thread
 
     def _start(self) -> None:
         with self._lock:
@@ -69,6 +72,9 @@ class TerminalProgress(Progress):
                 self._started = True
 
     def __call__(self, message: str) -> None:
+        from diagnose.render.escape import one_line
+
+        message = one_line(message)  # what it quotes never acts on the terminal
         if message.startswith("warning"):
             # Warnings stay on screen; the spinner line is transient.
             self._console.print(f"diagnose: {message}", markup=False, highlight=False)
@@ -76,6 +82,7 @@ class TerminalProgress(Progress):
         self._bar.update(self._task, description=message)
 
     def close(self) -> None:
+        interrupts.forget(self.close)
         with self._lock:
             self._closed = True
             self._timer.cancel()

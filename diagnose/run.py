@@ -7,7 +7,6 @@ on a bundle reproduces the live run's findings exactly.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +30,7 @@ from diagnose.model import CheckOutcome, Finding, PathStep
 from diagnose.options import RunOptions as RunOptions  # where the CLI builds it
 from diagnose.redact import Redactor
 from diagnose.registry import Registry, load_registry
+from diagnose.render.escape import json_text
 from diagnose.snapshot import (
     CollectorRecord,
     CollectorStatus,
@@ -279,8 +279,8 @@ def manifest_document(
 
 
 def dump(doc: Any) -> bytes:
-    """JSON bytes as the bundle stores them."""
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """JSON bytes as the bundle stores them (control and bidi characters escaped)."""
+    return (json_text(doc) + "\n").encode("utf-8")
 
 
 def registry_for(plugins: bool) -> Registry:

@@ -48,11 +48,50 @@ def sample_report(name: str) -> Any:
 # -- Markdown --------------------------------------------------------------------------------
 
 
-def markdown_to_html(text: str) -> str:
-    """Render Markdown like GitHub/GitLab would (CommonMark + GFM tables, raw HTML allowed)."""
+def markdown_parser() -> Any:
+    """A CommonMark parser set up like GitHub: GFM tables and strikethrough, raw HTML allowed,
+    and bare URLs and e-mail addresses linked (linkify, when linkify-it-py is installed: the
+    test extra has it).
+
+    GitHub links `scheme://...`, `www.` and e-mail addresses but not a bare `docker.io`;
+    linkify-it's fuzzy links cover both or neither, so they are off here and `www.` is looked
+    for in the rendered text instead (:func:`live_in_prose`).
+    """
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    try:
+        import linkify_it  # noqa: F401
+    except ImportError:
+        return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    parser = MarkdownIt("gfm-like", {"html": True})
+    parser.linkify.set({"fuzzy_link": False})
+    return parser
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown like GitHub/GitLab would (see :func:`markdown_parser`)."""
+    return str(markdown_parser().render(text))
+
+
+#: What GitHub and GitLab turn into a mention, an issue reference or a link when it stands in
+#: rendered text outside code (after Markdown; backslash escapes do not stop it).
+LIVE_TEXT = re.compile(r"@\w|(?<![\w&])[#!]\d|\bGH-\d|//|\bwww\.", re.IGNORECASE)
+
+
+def prose(text: str) -> list[str]:
+    """The rendered text of Markdown `text` outside code spans, code blocks and raw HTML: where
+    GitHub looks for @mentions, #references and bare URLs."""
+    out: list[str] = []
+    for token in markdown_parser().parse(text):
+        for child in token.children or ():
+            if child.type == "text":
+                out.append(child.content)
+    return out
+
+
+def live_in_prose(text: str) -> list[str]:
+    """Every would-be mention, reference or bare URL in the prose of Markdown `text`."""
+    return [m.group() for t in prose(text) for m in LIVE_TEXT.finditer(t)]
 
 
 def table_rows(md: str) -> list[list[str]]:

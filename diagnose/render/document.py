@@ -16,6 +16,7 @@ from typing import Any
 
 from diagnose.analyse import Report, ServiceReport, TargetReport
 from diagnose.model import CheckOutcome, Severity, Status
+from diagnose.render.escape import json_text
 
 SCHEMA = "diagnose/v1"
 
@@ -122,5 +123,5 @@ def schema() -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """Stable JSON text."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """Stable JSON text (control and bidi characters escaped)."""
+    return json_text(doc) + "\n"

@@ -1,23 +1,30 @@
-"""The one place templates are found and configured (StrictUndefined; autoescape for HTML).
+"""The one place templates are found and configured (StrictUndefined; autoescape for HTML,
+escape-by-default for Markdown).
 
 Templates ship inside the package as `diagnose.templates` (the repository keeps them in
 templates/), so lookup goes through importlib.resources and works from a wheel and from an
-editable install alike.  The filters here are what keeps odd content (log lines quoted as
-evidence) from breaking a format: `md` and `code` for Markdown, autoescape for HTML, `table`
-(tabulate) and `wrap` for text.
+editable install alike.  What keeps odd content (log lines quoted as evidence, any field of a
+crafted bundle) from breaking a format or becoming markup: autoescape for HTML; for Markdown
+:func:`finalize` escapes every `{{ }}` that a filter (`md`, `code`, `strong`, `fenced`) did
+not already make Markdown; `table` (tabulate) and `wrap` for text.  Control and bidi
+characters are made visible before any template sees the document (render/view.py), and JSON
+escapes them (render/escape.py).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.resources
-import json
 import re
 import textwrap
 from typing import Any
 
 import jinja2
+import markupsafe
 from tabulate import tabulate
+
+from diagnose.render import bccache
+from diagnose.render.escape import json_text
 
 
 @functools.cache
@@ -26,18 +33,21 @@ def environment() -> jinja2.Environment:
     root = importlib.resources.files("diagnose.templates")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
+        finalize=finalize,
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                             default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bccache.open_cache(),  # only a private directory: see bccache
     )
     env.filters.update(
         md=md,
         code=code,
+        strong=strong,
         fence=fence,
+        fenced=fenced,
         human_bytes=human_bytes,
         table=table,
         wrap=wrap,
@@ -48,35 +58,30 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (compiling all four costs more than a whole
-    collection of one container): $XDG_CACHE_HOME/diagnose/jinja-<version>, keyed by each
-    template's source checksum.  None (compile every time) when that cannot be written, or with
-    DIAGNOSE_NO_CACHE=1."""
-    import os
-    from pathlib import Path
-
-    from diagnose import __version__
-
-    if os.environ.get("DIAGNOSE_NO_CACHE", "") not in ("", "0"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    directory = Path(base) / "diagnose" / f"jinja-{__version__}-{jinja2.__version__}"
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not os.access(directory, os.W_OK):
-            return None
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(directory))
-
-
 def render(name: str, **context: Any) -> str:
     """Render template `name`; the report document is passed as `r` by convention."""
     return environment().get_template(name).render(**context)
 
 
 # -- Markdown ----------------------------------------------------------------------------------
+
+
+class Md(str):
+    """Text that is Markdown on purpose (what the Markdown filters return): :func:`finalize`
+    lets it through; any other value is escaped."""
+
+    __slots__ = ()
+
+
+@jinja2.pass_context
+def finalize(context: Any, value: Any) -> Any:
+    """What every `{{ }}` of a template outputs: in the Markdown template, anything a filter
+    did not make Markdown (or, inside raw HTML, HTML-escape) is inline text, so a field
+    rendered without a filter still cannot become markup.  Other templates: as is."""
+    if not str(context.name).endswith(".md.j2") or isinstance(value, Md | markupsafe.Markup):
+        return value
+    return md(value)
+
 
 # Everything CommonMark/GFM could read as markup inline: emphasis, code spans, links and
 # images, raw HTML and entities, table cell separators, strikethrough.  A backslash before any
@@ -85,6 +90,15 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
 # Block constructs only matter at the start of a line: headings, list items, setext underlines
 # and thematic breaks (`>`, `*` and `_` were escaped already).  `1.5 s` is not a list item.
 _MD_LEAD = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=[\s-]|$)|=+(?=\s*$)|\d{1,9}(?=[.)](?:\s|$)))")
+# What GitHub and GitLab link in plain text after rendering (so a backslash cannot stop it):
+# @mentions and e-mail addresses, #123 and owner/repo#123, GH-123, GitLab's !123, and bare
+# URLs (`scheme://`, `//host`, `www.`).  A zero-width space inside the trigger (after `@`,
+# `#`, `!` or `GH-` before a name or number, between two slashes, after `www`) breaks each
+# of them and shows nothing; as the entity `&#8203;` it stays visible in the Markdown source.
+# Code spans and fences are never linked, so they keep the text exactly.
+_MD_LIVE = re.compile(r"(?<=@)(?=\w)|(?<=[#!])(?=\d)|(?<=\bGH-)(?=\d)|(?<=/)(?=/)"
+                      r"|(?<=\bwww)(?=\.)", re.IGNORECASE)
+_ZWSP = "&#8203;"
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
@@ -97,11 +111,14 @@ def one_line(value: Any) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
-def md(value: Any) -> str:
-    """Markdown-escape untrusted text for inline use (paragraphs, list items, table cells)."""
+def md(value: Any) -> Md:
+    """Markdown-escape untrusted text for inline use (paragraphs, list items, table cells):
+    one line, no markup, nothing GitHub or GitLab would turn into a mention, a reference or
+    a link."""
     text = _MD_INLINE.sub(r"\\\1", one_line(value))
     # `1. x` must become `1\. x`, `- x` becomes `\- x` (a `>` was escaped above already).
-    return _MD_LEAD.sub(_lead, text, count=1)
+    text = _MD_LEAD.sub(_lead, text, count=1)
+    return Md(_MD_LIVE.sub(_ZWSP, text))
 
 
 def _lead(m: re.Match[str]) -> str:
@@ -109,7 +126,12 @@ def _lead(m: re.Match[str]) -> str:
     return f"{lead}{mark}\\" if mark[0].isdigit() else f"{lead}\\{mark}"
 
 
-def code(value: Any, cell: bool = False) -> str:
+def strong(value: Any) -> Md:
+    """A bold label (a severity: `**ERROR**`)."""
+    return Md(f"**{md(str(value).upper())}**")
+
+
+def code(value: Any, cell: bool = False) -> Md:
     """An inline code span that holds any text: a backtick run longer than any inside.
 
     In a GFM table cell `|` must be escaped even inside code (`cell=True`); elsewhere a
@@ -117,17 +139,25 @@ def code(value: Any, cell: bool = False) -> str:
     """
     text = one_line(value)
     if not text:
-        return "(empty)"
+        return Md("(empty)")
     ticks = "`" * (_longest_run(text, "`") + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     if cell:
         text = text.replace("|", "\\|")
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    return Md(f"{ticks}{pad}{text}{pad}{ticks}")
 
 
-def fence(text: Any) -> str:
+def fence(text: Any) -> Md:
     """A code fence longer than any backtick run inside `text` (so it cannot be closed)."""
-    return "`" * max(3, _longest_run(str(text), "`") + 1)
+    return Md("`" * max(3, _longest_run(str(text), "`") + 1))
+
+
+def fenced(text: Any, info: str = "") -> Md:
+    """A fenced code block holding `text` exactly (quoted evidence, commands): no line of it
+    can close the fence, and nothing inside a fence is markup or a link."""
+    body = str(text)
+    mark = fence(body)
+    return Md(f"{mark}{info}\n{body}\n{mark}")
 
 
 def _longest_run(text: str, ch: str) -> int:
@@ -177,8 +207,8 @@ def excerpt(value: Any, max_lines: int = 12, max_width: int = 200) -> dict[str, 
 
 
 def to_json(value: Any) -> str:
-    """Stable, indented JSON text (UTF-8 kept as is)."""
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    """Stable, indented JSON text (UTF-8 kept as is; control and bidi characters escaped)."""
+    return json_text(value)
 
 
 def human_bytes(n: Any) -> str:

@@ -8,36 +8,15 @@ targets worst first, totals.  Pure functions of the document; no I/O.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
 from diagnose.analyse import verdict_key
 from diagnose.model import Finding, Status
+from diagnose.render.escape import visible_all
 
 SEVERITIES = ("critical", "error", "warning", "info")
 _RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}
-
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting marks.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape(m: re.Match[str]) -> str:
-    ch = m.group()
-    if ch == "\r":
-        return "\\r"
-    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
-
-
-def visible(value: Any) -> Any:
-    """`value` with control and bidi characters in every string shown as escapes (`\\x1b`)."""
-    if isinstance(value, str):
-        return _INVISIBLE.sub(_escape, value)
-    if isinstance(value, dict):
-        return {k: visible(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [visible(v) for v in value]
-    return value
 
 
 def _rank(target: dict[str, Any]) -> int:
@@ -47,7 +26,7 @@ def _rank(target: dict[str, Any]) -> int:
 
 def build(doc: dict[str, Any]) -> dict[str, Any]:
     """(document made visible, derived view) for the templates of the human formats."""
-    r = visible(doc)
+    r = visible_all(doc)
     swarm = r.get("services") or []  # `diagnose service`
     findings = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])
     findings += [f for s in swarm for f in s["findings"]]

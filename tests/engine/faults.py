@@ -1,5 +1,5 @@
-"""Helpers shared by the fault tests: run the tool in the background, as another user, and
-check the one-line error contract."""
+"""Helpers shared by the fault tests: run the tool in the background, as another user, signal
+one of its threads, and check the one-line error contract."""
 
 from __future__ import annotations
 
@@ -71,3 +71,39 @@ def as_nobody(*args: str, cwd: Path) -> Result:
 def leftovers(directory: Path) -> list[str]:
     """Everything in an output directory (bundles, temporaries, hidden files)."""
     return sorted(p.name for p in directory.iterdir())
+
+
+def threads_of(pid: int) -> list[int]:
+    """Thread IDs of a process; the main thread's is `pid`."""
+    return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+
+
+def signal_thread(pid: int, tid: int, signum: int) -> None:
+    """Send `signum` to one thread of process `pid` (tgkill): how the kernel may deliver a
+    signal sent to the whole process when the main thread is not the one to take it."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.tgkill(pid, tid, signum) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill {pid} {tid} {signum}")
+
+
+def wait_main_thread_idle(pid: int, timeout: float = 60) -> None:
+    """Wait until the main thread of `pid` sleeps and uses no CPU over several polls (blocked
+    in a wait), so a signal then reaches a process whose main thread waits."""
+    import time
+
+    def sample() -> tuple[str, int]:
+        with open(f"/proc/{pid}/task/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[11]) + int(fields[12])  # state, utime + stime
+
+    end = time.monotonic() + timeout
+    last, quiet = None, 0
+    while quiet < 5:
+        if time.monotonic() > end:
+            raise AssertionError(f"the main thread of {pid} never went idle")
+        state, cpu = sample()
+        quiet = quiet + 1 if state == "S" and cpu == last else 0
+        last = cpu
+        time.sleep(0.05)
