@@ -2,47 +2,71 @@
 """Benchmark diagnose against the manual procedure, in the same run, on the real engine.
 
 For each N it creates N real containers (half running, half exited, each with about
---log-lines lines of log), then times:
+--log-lines lines of log), then times, alternating, on the same containers:
 
-  manual:   a shell loop over the docker CLI, per container `docker inspect`, `docker logs`
+  manual:   a bash loop over the docker CLI, per container `docker inspect`, `docker logs`
             (stdout and stderr to separate files), `docker top` (running ones),
             `docker image history --no-trunc`, `docker events --since/--until`, `docker diff`,
             then `tar czf` of the lot -- what an engineer does by hand;
+  parallel: the same per-container shell function, run --parallel (8) containers at a time
+            by `xargs -P 8 -L 1`, then the same `tar czf` -- the fastest a shell user gets;
   diagnose: `diagnose --quiet --exit-zero` on the same containers, one bundle;
 
   engine floor: the manual procedure's Engine API calls, asked concurrently with nothing
-            done to the answers -- no tool that asks the engine can beat it here, so
-            manual / floor is the highest ratio this machine allows;
+            done to the answers -- no tool that asks the engine can beat it here;
 
-and prints the times, the ratios and diagnose's peak RSS.  `--huge` adds one container with
-a 1 GB log (diagnose with the default caps and with `--tail all`).  `--version` timing is the
-median of repeated `diagnose --version` runs; next to it, the median of starting Python and
-importing the docker SDK (what every run on an engine pays first).  This is a script, not a
-test: the goals are ratios measured in one invocation, never wall-clock asserts.
+and prints the times, every ratio against diagnose and diagnose's peak RSS.  Both manual
+procedures get each container's creation time and state before the clock starts (events
+since creation until the loop's start; `top` for running ones).  `--huge` adds one container
+with a 1 GB log (diagnose with the default caps and with `--tail all`).  `--version` timing is
+the median of repeated `diagnose --version` runs; next to it, the median of starting Python
+and importing the docker SDK (what every run on an engine pays first: N=1's floor is that
+plus the engine floor).  `--json PATH` writes the results and the machine they were measured
+on; `--profile N` adds one untimed diagnose run at that N under py-spy and writes the profile
+next to the JSON.  This is a script, not a test: the goals are ratios measured in one
+invocation, never wall-clock asserts.  Its containers carry the label diagnose.bench=<run id>
+and are removed at the end, on an error and on Ctrl-C or SIGTERM too.
 
-    .venv/bin/python scripts/bench.py --n 1,50,200 --huge
+    .venv/bin/python scripts/bench.py --n 1,50,200 --huge --json bench.json
 """
 
 from __future__ import annotations
 
 import argparse
 import calendar
+import datetime
 import json
 import os
+import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGNOSE = [str(ROOT / ".venv" / "bin" / "diagnose")]
 BENCH_VENV = ROOT / ".bench-venv"
 IMAGE = "diagnose-test/busybox:latest"
+LABEL = "diagnose.bench"
+
+# What the manual procedures do for one container ($1 name, $2 creation time, $3 running),
+# defined once so the serial loop and the xargs run ask the engine exactly the same things.
+COLLECT = """collect() {
+  mkdir -p "out/$1"
+  docker inspect "$1" > "out/$1/inspect.json"
+  docker logs --timestamps --tail "$TAIL" "$1" > "out/$1/stdout.log" 2> "out/$1/stderr.log"
+  if [ "$3" = true ]; then docker top "$1" > "out/$1/top.txt"; fi
+  docker image history --no-trunc "$IMAGE" > "out/$1/history.txt"
+  docker events --since "$2" --until "$UNTIL" --filter "container=$1" > "out/$1/events.txt"
+  docker diff "$1" > "out/$1/diff.txt"
+}"""
 
 
 def installed_diagnose() -> list[str]:
@@ -94,10 +118,25 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
         "print(json.dumps([dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
         " p.returncode]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", wrapper, *argv], cwd=cwd, capture_output=True,
-                         text=True, check=True).stdout
-    dt, rss_kb, code = json.loads(out)
+    proc = in_group([sys.executable, "-c", wrapper, *argv], cwd)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: measuring {' '.join(argv[:3])}... failed: {proc.stderr}")
+    dt, rss_kb, code = json.loads(proc.stdout)
     return dt, rss_kb / 1024, code
+
+
+def in_group(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a command in a process group of its own, and kill the whole group if the bench is
+    interrupted or fails meanwhile (SIGTERM reaches only the bench; a diagnose or docker CLI
+    left running would keep working on containers being removed)."""
+    with subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, process_group=0) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def make_containers(n: int, lines: int, label: str) -> list[str]:
@@ -109,7 +148,7 @@ def make_containers(n: int, lines: int, label: str) -> list[str]:
     for i in range(n):
         name = f"bench-{label[:6]}-{i}"
         tail = "; exec sleep 100000" if i % 2 == 0 else "; exit 1"
-        sh("docker", "run", "-d", "--label", f"diagnose.bench={label}", "--name", name,
+        sh("docker", "run", "-d", "--label", f"{LABEL}={label}", "--name", name,
            IMAGE, "sh", "-c", script + tail)
         names.append(name)
     deadline = time.monotonic() + 300
@@ -124,29 +163,59 @@ def make_containers(n: int, lines: int, label: str) -> list[str]:
     return names
 
 
-def manual_script(names: list[str], tail: int) -> str:
-    """The by-hand procedure as one bash loop."""
+def container_facts(names: list[str]) -> list[tuple[str, str, bool]]:
+    """(name, creation time, running) per container, asked once before any clock starts."""
+    out = sh("docker", "inspect", "-f", "{{.Name}} {{.Created}} {{.State.Running}}", *names)
+    facts = []
+    for line in out.splitlines():
+        name, created, running = line.split()
+        facts.append((name.lstrip("/"), created, running == "true"))
+    return facts
+
+
+def manual_script(facts: list[tuple[str, str, bool]], tail: int, parallel: int) -> str:
+    """The by-hand procedure as one bash script: the per-container function called in a loop
+    (parallel=0) or by `xargs -P parallel` over targets.txt (one container a line)."""
     # --until is now, as written: a future --until makes `docker events` wait for that time
     # (a whole second rounded up made the one-container baseline swing by up to 1 s).
-    now = f"{time.time():.3f}"
-    running = {n for n in names
-               if sh("docker", "inspect", "-f", "{{.State.Running}}", n).strip() == "true"}
     # Events since each container was created, as diagnose asks (a fixed window would make
     # the engine replay everything else that happened in it).
-    created = {n: sh("docker", "inspect", "-f", "{{.Created}}", n).strip() for n in names}
-    lines = ["set -e", "mkdir -p out"]
-    for n in names:
-        top = f"docker top {n} > out/{n}/top.txt" if n in running else ":"
-        lines.append(
-            f"mkdir -p out/{n}; docker inspect {n} > out/{n}/inspect.json; "
-            f"docker logs --timestamps --tail {tail} {n} > out/{n}/stdout.log "
-            f"2> out/{n}/stderr.log; {top}; "
-            f"docker image history --no-trunc {IMAGE} > out/{n}/history.txt; "
-            f"docker events --since {created[n]} --until {now} --filter container={n} "
-            f"> out/{n}/events.txt; docker diff {n} > out/{n}/diff.txt"
-        )
+    lines = ["set -e", f"TAIL={tail} IMAGE={IMAGE} UNTIL={time.time():.3f}", COLLECT,
+             "mkdir -p out"]
+    if parallel:
+        lines += ["export -f collect; export TAIL IMAGE UNTIL",
+                  f"xargs -P {parallel} -L 1 bash -ec 'collect \"$@\"' collect < targets.txt"]
+    else:
+        lines += [f"collect {name} {created} {str(running).lower()}"
+                  for name, created, running in facts]
     lines.append("tar czf manual.tar.gz out")
     return "\n".join(lines) + "\n"
+
+
+def run_manual(facts: list[tuple[str, str, bool]], tail: int, parallel: int, where: Path) -> float:
+    """Seconds the manual procedure (serial, or `parallel` at a time) takes, in `where`."""
+    where.mkdir()
+    if parallel:
+        (where / "targets.txt").write_text("".join(
+            f"{name} {created} {str(running).lower()}\n" for name, created, running in facts))
+    (where / "manual.sh").write_text(manual_script(facts, tail, parallel))
+    took, _, code = measured(["bash", "manual.sh"], where)
+    if code != 0:
+        raise SystemExit(f"the {'parallel ' if parallel else ''}manual procedure exited {code}")
+    shutil.rmtree(where, ignore_errors=True)
+    return took
+
+
+def run_diagnose(names: list[str], tail: int, where: Path) -> tuple[float, float, float]:
+    """Seconds, peak RSS (MiB) and bundle size (MiB) of one diagnose run over `names`."""
+    where.mkdir()
+    took, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", "--tail", str(tail),
+                                "-o", str(where), *names], where)
+    if code != 0:
+        raise SystemExit(f"diagnose exited {code}")
+    size = next(where.glob("diagnose-*.tar.gz")).stat().st_size / 2**20
+    shutil.rmtree(where, ignore_errors=True)
+    return took, rss, size
 
 
 def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
@@ -192,46 +261,140 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
 
 
 def cleanup(label: str) -> None:
-    """Remove the benchmark's containers."""
-    ids = sh("docker", "ps", "-aq", "--filter", f"label=diagnose.bench={label}").split()
-    if ids:
-        sh("docker", "rm", "-f", *ids, check=False)
+    """Remove the benchmark's containers, Ctrl-C or not (a second Ctrl-C must not leave them:
+    SIGINT is ignored meanwhile, and the docker CLI inherits that), then look once more for
+    one whose `docker run` was cut short after the engine took the request."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for pause in (0.0, 1.0):
+            time.sleep(pause)
+            ids = sh("docker", "ps", "-aq", "--filter", f"label={LABEL}={label}",
+                     check=False).split()
+            if ids:
+                sh("docker", "rm", "-f", *ids, check=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def bench_n(n: int, lines: int, work: Path, repeat: int) -> dict[str, Any]:
-    """One N: manual vs diagnose on the same containers, alternating `repeat` times (medians:
-    one run of a sub-second command says more about the machine than about the command)."""
+def terminated(signum: int, _frame: object) -> NoReturn:
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so every `finally` removes what it created."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
+            profile: dict[str, Any] | None) -> dict[str, Any]:
+    """One N: the engine floor, manual, parallel manual and diagnose on the same containers,
+    alternating `repeat` times (medians: one run of a sub-second command says more about the
+    machine than about the command); then, if asked, one untimed diagnose run profiled."""
     label = uuid.uuid4().hex[:10]
     try:
         names = make_containers(n, lines, label)
-        manual_times, diag_times, floor_times, peaks, sizes = [], [], [], [], []
+        facts = container_facts(names)
+        runs: dict[str, list[float]] = {
+            "engine_floor_s": [], "manual_s": [], "parallel_s": [], "diagnose_s": [],
+            "rss_mib": [], "bundle_mib": []}
         for i in range(repeat):
-            floor_times.append(engine_floor(names, lines))
-            mdir = work / f"manual-{n}-{label}-{i}"
-            mdir.mkdir()
-            (mdir / "manual.sh").write_text(manual_script(names, lines))
-            t_manual, _, code = measured(["bash", "manual.sh"], mdir)
-            assert code == 0, "manual procedure failed"
-            ddir = work / f"diagnose-{n}-{label}-{i}"
-            ddir.mkdir()
-            t_diag, rss, code = measured([*DIAGNOSE, "--quiet", "--exit-zero", "--tail",
-                                          str(lines), "-o", str(ddir), *names], ddir)
-            assert code == 0, f"diagnose exited {code}"
-            bundle = next(ddir.glob("diagnose-*.tar.gz"))
-            manual_times.append(t_manual)
-            diag_times.append(t_diag)
-            peaks.append(rss)
-            sizes.append(bundle.stat().st_size / 2**20)
-            shutil.rmtree(mdir, ignore_errors=True)
-            shutil.rmtree(ddir, ignore_errors=True)
-        t_manual, t_diag = statistics.median(manual_times), statistics.median(diag_times)
-        t_floor = statistics.median(floor_times)
-        return {"n": n, "repeat": repeat, "manual_s": t_manual, "diagnose_s": t_diag,
-                "ratio": t_manual / t_diag, "engine_floor_s": t_floor,
-                "ceiling": t_manual / t_floor, "rss_mib": max(peaks),
-                "bundle_mib": max(sizes)}
+            runs["engine_floor_s"].append(engine_floor(names, lines))
+            runs["manual_s"].append(run_manual(facts, lines, 0, work / f"manual-{n}-{i}"))
+            runs["parallel_s"].append(run_manual(facts, lines, parallel,
+                                                 work / f"parallel-{n}-{i}"))
+            took, rss, size = run_diagnose(names, lines, work / f"diagnose-{n}-{i}")
+            runs["diagnose_s"].append(took)
+            runs["rss_mib"].append(rss)
+            runs["bundle_mib"].append(size)
+        result: dict[str, Any] = {"n": n, "repeat": repeat, "parallel": parallel}
+        result.update({key: statistics.median(values) for key, values in runs.items()
+                       if key.endswith("_s")})
+        result.update(rss_mib=max(runs["rss_mib"]), bundle_mib=max(runs["bundle_mib"]),
+                      runs=runs)
+        if profile is not None:
+            result["profile"] = profile_diagnose(names, lines, work / f"profile-{n}", n,
+                                                 profile)
+        return result
     finally:
         cleanup(label)
+
+
+def py_spy() -> str:
+    """The py-spy executable; pip-installs it next to this Python the first time it is asked."""
+    here = Path(sys.executable).with_name("py-spy")
+    found = str(here) if here.exists() else shutil.which("py-spy")
+    if found:
+        return found
+    print("bench: installing py-spy for --profile", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=True)
+    return str(here)
+
+
+def own_code(where: str) -> bool:
+    """Whether a profiled frame's file is diagnose's (installed: diagnose/checks/ too)."""
+    return "diagnose/" in where or where.startswith("checks/") or "/checks/" in where
+
+
+def profile_diagnose(names: list[str], tail: int, where: Path, n: int,
+                     profile: dict[str, Any]) -> dict[str, Any]:
+    """One more diagnose run on the same containers, untimed, under `py-spy record` (every
+    thread, idle ones too, so waiting shows); the profile (collapsed stacks, which speedscope
+    and flamegraph.pl read) is written into profile['dir'] and summarised."""
+    where.mkdir()
+    argv = ["--quiet", "--exit-zero", "--tail", str(tail), "-o", str(where), *names]
+    out = profile["dir"] / f"{profile['stem']}.profile-n{n}.txt"
+    cmd = [profile["exe"], "record", "--rate", str(profile["rate"]), "--format", "raw",
+           "--threads", "--idle", "--function", "--output", str(out), "--", *DIAGNOSE, *argv]
+    started = time.perf_counter()
+    proc = in_group(cmd, where)
+    took = time.perf_counter() - started
+    shutil.rmtree(where, ignore_errors=True)
+    if proc.returncode != 0 or not out.exists():
+        raise SystemExit(f"profiled diagnose run failed: {proc.stderr.strip()[-300:]}")
+    return {"tool": "py-spy", "path": str(out), "wall_s": took, "rate": profile["rate"],
+            **pyspy_summary(out, profile["rate"])}
+
+
+def pyspy_summary(path: Path, rate: int, limit: int = 20) -> dict[str, Any]:
+    """Where the time went, from py-spy's collapsed stacks ("thread (tid): name;frame;...
+    samples", idle threads included): the main thread's wall seconds by the innermost frame of
+    diagnose's own code (and the function it was in when sampled), and the seconds each group
+    of threads (named alike but for a trailing number) was alive."""
+    main: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames, samples = stack.split(";"), int(count)
+        group = frames[0].partition(": ")[2].rstrip("0123456789").rstrip("_-") or "(unnamed)"
+        if len(frames) > 1 and frames[1].startswith("<module>"):
+            group = "MainThread"
+            own = [frame for frame in frames if own_code(frame.rpartition("(")[2])]
+            where = own[-1] if own else "(outside diagnose's code)"
+            leaf = frames[-1].partition(" (")[0]
+            main[f"{where} > {leaf}" if own and own[-1] != frames[-1] else where] += samples
+        threads[group] += samples
+    return {"main_thread_s": [(k, v / rate) for k, v in main.most_common(limit)],
+            "threads_s": [(k, v / rate) for k, v in threads.most_common()]}
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: CPUs, kernel, engine, Python, diagnose, commit."""
+    model = next((line.partition(":")[2].strip()
+                  for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    version = json.loads(sh("docker", "version", "--format", "{{json .}}"))
+    python = str(Path(DIAGNOSE[0]).with_name("python"))
+    py_version, sdk = sh(python, "-c", "import platform, docker; "
+                         "print(platform.python_version(), docker.__version__)").split()
+    commit = sh("git", "-C", str(ROOT), "describe", "--always", "--dirty", check=False).strip()
+    with open("/proc/meminfo") as meminfo:
+        mem_kib = int(meminfo.readline().split()[1])
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
+        "cpu_model": model, "arch": platform.machine(), "kernel": platform.release(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "engine": version["Server"]["Version"], "engine_api": version["Server"]["ApiVersion"],
+        "docker_cli": version["Client"]["Version"], "python": py_version, "docker_sdk": sdk,
+        "diagnose": sh(*DIAGNOSE, "--version").strip(), "commit": commit,
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def bench_huge(work: Path) -> list[dict[str, Any]]:
@@ -239,7 +402,7 @@ def bench_huge(work: Path) -> list[dict[str, Any]]:
     label = uuid.uuid4().hex[:10]
     name = f"bench-{label[:6]}-huge"
     try:
-        sh("docker", "run", "-d", "--label", f"diagnose.bench={label}", "--name", name, IMAGE,
+        sh("docker", "run", "-d", "--label", f"{LABEL}={label}", "--name", name, IMAGE,
            "sh", "-c", "yes 'x' | tr -d '\\n' | fold -w 200 | head -c 1073741824; "
            "exec sleep 100000")
         log_path = sh("docker", "inspect", "-f", "{{.LogPath}}", name).strip()
@@ -300,48 +463,42 @@ def bench_sdk_import(runs: int = 21) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    """Run the selected benchmarks and print a table."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", default="1,50,200", help="comma-separated container counts")
-    ap.add_argument("--log-lines", type=int, default=2000)
-    ap.add_argument("--huge", action="store_true", help="add the 1 GB log case")
-    ap.add_argument("--repeat", type=int, default=0,
-                    help="runs per N, medians reported (default: 7 for N <= 10, else 1)")
-    ap.add_argument("--json", action="store_true", help="print results as JSON")
-    ap.add_argument("--editable", action="store_true",
-                    help="time the project's .venv (editable install) instead of a wheel")
-    args = ap.parse_args()
-    if not args.editable:
-        DIAGNOSE[:] = installed_diagnose()
-    machine = f"{os.cpu_count()} CPUs, {sh('uname', '-m').strip()}, engine " + sh(
-        "docker", "version", "--format", "{{.Server.Version}}").strip()
-    results: dict[str, Any] = {"machine": machine}
-    with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as tmp:
-        work = Path(tmp)
-        results["version_ms_median"] = bench_version()
-        results["sdk_import_ms_median"] = bench_sdk_import()
-        results["runs"] = [
-            bench_n(int(n), args.log_lines, work, args.repeat or (7 if int(n) <= 10 else 1))
-            for n in args.n.split(",")]
-        if args.huge:
-            results["huge"] = bench_huge(work)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
+def add_ratios(run: dict[str, Any], import_s: float) -> None:
+    """Every ratio against diagnose (and the floors') into one N's result."""
+    diag, floor = run["diagnose_s"], run["engine_floor_s"]
+    run.update(manual_over_diagnose=run["manual_s"] / diag,
+               parallel_over_diagnose=run["parallel_s"] / diag,
+               diagnose_over_floor=diag / floor,
+               diagnose_over_import_and_floor=diag / (import_s + floor),
+               manual_over_floor=run["manual_s"] / floor,
+               parallel_over_floor=run["parallel_s"] / floor)
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the results as tables."""
     from tabulate import tabulate
 
-    print(f"machine: {machine}")
+    m = results["machine"]
+    print(f"machine: {m['cpus']} CPUs ({m['cpus_usable']} usable, {m['cpu_model']}), "
+          f"{m['memory_gib']} GiB, kernel {m['kernel']}, engine {m['engine']}, Python "
+          f"{m['python']}, {m['diagnose']} ({m['commit']}), {m['date']}")
+    print("load average at start / end: " + " / ".join(
+        ", ".join(f"{x:.2f}" for x in m[k]) for k in ("load_average_at_start",
+                                                       "load_average_at_end")))
     print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
     print(f"python + import docker (floor of any engine run): "
           f"{results['sdk_import_ms_median']:.0f} ms median")
-    rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['diagnose_s']:.2f}",
-             f"{r['ratio']:.1f}x", f"{r['engine_floor_s']:.2f}", f"{r['ceiling']:.1f}x",
+    rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['parallel_s']:.2f}",
+             f"{r['engine_floor_s']:.2f}", f"{r['diagnose_s']:.2f}",
+             f"{r['manual_over_diagnose']:.2f}x", f"{r['parallel_over_diagnose']:.2f}x",
+             f"{r['diagnose_over_floor']:.2f}x", f"{r['diagnose_over_import_and_floor']:.2f}x",
              f"{r['rss_mib']:.0f} MiB"]
             for r in results["runs"]]
-    print(tabulate(rows, ["N", "runs", "manual s", "diagnose s", "manual/diagnose",
-                          "engine floor s", "manual/floor", "peak RSS"],
-                   colalign=("right",) * 8))
+    parallel = results["runs"][0]["parallel"] if results["runs"] else 8
+    print(tabulate(rows, ["N", "runs", "manual s", f"xargs -P {parallel} s", "floor s",
+                          "diagnose s", "manual/diag", "parallel/diag", "diag/floor",
+                          "diag/(import+floor)", "peak RSS"], colalign=("right",) * 11,
+                   disable_numparse=True))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
             for r in results.get("huge", [])]
@@ -349,6 +506,92 @@ def main() -> None:
         print()
         print(tabulate(huge, ["case", "log", "manual s", "diagnose s", "manual/diagnose",
                               "peak RSS"]))
+    for r in results["runs"]:
+        if "profile" in r:
+            p = r["profile"]
+            print(f"\nprofile of one more run at N={r['n']} ({p['tool']}, {p['wall_s']:.2f} s "
+                  f"under the profiler): {p['path']}")
+            print("seconds each thread group was alive (idle too): " + ", ".join(
+                f"{group} {s:.2f}" for group, s in p["threads_s"]))
+            print(tabulate([[f"{s:.2f}", frame] for frame, s in p["main_thread_s"][:12]],
+                           ["main thread s", "innermost frame of diagnose > function sampled"],
+                           colalign=("right", "left"), disable_numparse=True))
+
+
+def arguments() -> argparse.Namespace:
+    """The command line."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--n", default="1,50,200", help="comma-separated container counts")
+    ap.add_argument("--log-lines", type=int, default=2000)
+    ap.add_argument("--huge", action="store_true", help="add the 1 GB log case")
+    ap.add_argument("--repeat", type=int, default=0,
+                    help="runs per N, medians reported (default: 7 for N <= 10, else 1)")
+    ap.add_argument("--parallel", type=int, default=8, metavar="P",
+                    help="containers at a time in the parallel manual procedure (xargs -P)")
+    ap.add_argument("--json", metavar="PATH",
+                    help="also write the results and the machine as JSON to PATH (- : print "
+                         "the JSON instead of the tables)")
+    ap.add_argument("--profile", type=int, metavar="N",
+                    help="one more, untimed, diagnose run at this N (one of --n) under py-spy "
+                         "(pip-installed when first asked), written next to the JSON (or here)")
+    ap.add_argument("--profile-rate", type=int, default=250, help="py-spy samples a second")
+    ap.add_argument("--editable", action="store_true",
+                    help="time the project's .venv (editable install) instead of a wheel")
+    args = ap.parse_args()
+    args.counts = [int(n) for n in args.n.split(",")]
+    if args.json not in (None, "-") and not Path(args.json).resolve().parent.is_dir():
+        ap.error(f"--json {args.json}: no such directory")
+    if args.profile is not None and args.profile not in args.counts:
+        ap.error(f"--profile {args.profile}: not one of --n {args.n}")
+    return args
+
+
+def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    """Every benchmark the command line asked for, in one invocation."""
+    if not args.editable:
+        DIAGNOSE[:] = installed_diagnose()
+    profile: dict[str, Any] | None = None
+    if args.profile is not None:
+        to_file = args.json not in (None, "-")
+        profile = {"rate": args.profile_rate, "exe": py_spy(),
+                   "dir": Path(args.json).resolve().parent if to_file else Path.cwd(),
+                   "stem": Path(args.json).stem if to_file else "bench"}
+    settings = {k: v for k, v in vars(args).items() if k != "counts"}
+    results: dict[str, Any] = {"machine": machine(), "settings": settings}
+    with tempfile.TemporaryDirectory(prefix="diagnose-bench-") as tmp:
+        work = Path(tmp)
+        results["version_ms_median"] = bench_version()
+        results["sdk_import_ms_median"] = bench_sdk_import()
+        results["runs"] = [
+            bench_n(n, args.log_lines, work, args.repeat or (7 if n <= 10 else 1),
+                    args.parallel, profile if n == args.profile else None)
+            for n in args.counts]
+        for run in results["runs"]:
+            add_ratios(run, results["sdk_import_ms_median"] / 1000)
+        if args.huge:
+            results["huge"] = bench_huge(work)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    return results
+
+
+def main() -> None:
+    """Run the selected benchmarks, print the tables, write the JSON if asked."""
+    args = arguments()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, terminated)
+    try:
+        results = run_all(args)
+    except KeyboardInterrupt as exc:
+        print(f"bench: interrupted{f' by {exc}' if str(exc) else ''}; its containers were "
+              "removed", file=sys.stderr)
+        raise SystemExit(128 + (signal.Signals[str(exc)] if str(exc) else signal.SIGINT)) \
+            from None
+    if args.json == "-":
+        print(json.dumps(results, indent=2))
+        return
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    report(results)
 
 
 if __name__ == "__main__":
