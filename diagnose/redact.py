@@ -3,49 +3,57 @@
 Secrets are replaced by placeholders that are stable within a bundle (the same secret always
 becomes the same `[redacted-N]`) and keep the key visible (`DB_PASSWORD=[redacted-1]`).  Two
 kinds of knowledge find them: *structure* (a value whose variable, label, flag or JSON field
-name looks secret) and *patterns* (URL passwords, Authorization/Bearer, JWTs, cloud and SaaS
-tokens, PEM private keys, `password=` pairs, user patterns; see :mod:`diagnose.redact_rules`).
-Every value found that way is *learned* and then replaced wherever else it occurs, in every
-file: a password set in Config.Env and echoed in a log line goes from both.
+name looks secret; command-line options, see :mod:`diagnose.redact_argv`) and *patterns* (URL
+passwords, Authorization/Bearer, JWTs, cloud and SaaS tokens, PEM private keys, `password=`
+pairs, see :mod:`diagnose.redact_rules`; the user's own, see :mod:`diagnose.redact_user`).
+Every value found that way is *learned* and then replaced, as a whole token, wherever else it
+occurs, in every file: a password set in Config.Env and echoed in a log line goes from both.
+A weak value (a common word or default password: `root`, `postgres`, `1234`) is replaced only
+where it stands as the secret, and recorded (see :mod:`diagnose.redact_values`).
 
 What redaction never rewrites: JSON structure (keys, numbers, booleans), Docker's log
 timestamps, engine IDs and digests, and line breaks, so exit codes, states, times and the log
 line numbers that evidence points at stay exactly as collected.
 
 The redactor remembers every learned value so the archive writer can rescan the finished
-bundle (:meth:`Redactor.leaks`) and refuse to keep it if any survived.  Counts per rule and
-file (never values) go to the manifest and the summary.
+bundle (:meth:`Redactor.leaks`, the same whole-token rule) and refuse to keep it if any
+survived.  Counts per rule and file (never values) go to the manifest and the summary.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from diagnose import redact_rules as rr
-from diagnose.redact_rules import MIN_PROPAGATE, PLACEHOLDER_RE, secret_name
+from diagnose import redact_values as rv
+from diagnose.redact_argv import ASSIGN_RE, read_words, split_line
+from diagnose.redact_rules import name_strength, secret_name
+from diagnose.redact_scan import NO_PREFIX_GATE, NO_PREFIX_MIN, Hit, pem_spans
+from diagnose.redact_values import MIN_PROPAGATE, PLACEHOLDER_RE
+from diagnose.textwalk import visible, walk_strings
 
 __all__ = ["MIN_PROPAGATE", "PLACEHOLDER_RE", "Redactor", "secret_name"]
 
-_FLAG_RE = re.compile(r"^--?([A-Za-z0-9][A-Za-z0-9_.-]*)$")
-_ASSIGN_RE = re.compile(r"^(--?)?([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.S)
 #: JSON keys whose list value is a command line, and whose string value is one.
 _ARGV_KEYS = frozenset({"Cmd", "Entrypoint", "Args", "cmdline", "argv", "Test", "Shell"})
 _COMMAND_KEYS = frozenset({"CreatedBy", "CMD", "COMMAND", "Command", "Path", "command"})
 #: JSON objects whose keys are user data (label names, network names...), not schema.
 _USER_KEYED = frozenset({"Labels", "Attributes", "Options", "DriverOpts", "Volumes"})
-#: Clients that take a password glued to `-p` (`mysql -uroot -psecret`).
-_GLUED_P = frozenset({"mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump",
-                      "mysqlimport", "mysqlshow", "mysqlcheck"})
-
 
 _CLEAN_MAX_LEN = 4096
 _CLEAN_MAX_ENTRIES = 50_000
+
+
+def _ascii_lower(s: str) -> str:
+    """`s` lower-cased with its length kept (positions in it are positions in `s`)."""
+    low = s.lower()
+    if len(low) == len(s):
+        return low
+    return "".join(c.lower() if c.isascii() else c for c in s)
 
 
 class Redactor:
@@ -53,13 +61,16 @@ class Redactor:
 
     def __init__(self, enabled: bool = True, extra_patterns: Iterable[str] = (),
                  extra_names: Iterable[str] = ()) -> None:
+        from diagnose.redact_user import compile_patterns
+
         self.enabled = enabled
         self._placeholders: dict[str, str] = {}  # secret value -> placeholder
         self._spread: dict[str, str] = {}  # value or variant searched everywhere -> placeholder
         self.counts: Counter[tuple[str, str]] = Counter()
-        self._extra = [re.compile(p) for p in extra_patterns]
+        patterns = tuple(extra_patterns)
+        self._extra = compile_patterns(patterns) if enabled and patterns else []
         self._names = tuple(n for n in extra_names if n)
-        self._spread_re: re.Pattern[str] | None = None
+        self._tokens = rv.TokenSet()  # the keys of _spread, as whole tokens
         self._quiet = 0  # > 0: nothing is counted (pre-scans, report scrubbing)
         self._learning = 0  # > 0: only learn, output is thrown away (no spreading)
         self._offset = 0  # placeholder numbers already used by the input (re-redaction)
@@ -69,9 +80,16 @@ class Redactor:
         # paths, field values), and a clean string stays clean until a value is learned.
         self._clean: set[str] = set()
         self._clean_for = (0, 0)
+        # Weak values (never written anywhere) and where they stood, per file.
+        self._weak_values: set[str] = set()
+        self._weak_recorded = 0  # from a bundle's manifest (diagnose analyze)
+        self._weak: dict[str, dict[tuple[str, str, str, str], None]] = {}
+        self._field = ""  # the JSON key being walked (Env, Cmd, Labels, Test...)
+        self._var = ""  # the variable whose value is being read (Env NAME=...)
 
     # -- placeholders -------------------------------------------------------------------------
-    def _replace(self, value: str, rule: str, where: str, learn: bool = True) -> str:
+    def _replace(self, value: str, rule: str, where: str, learn: bool = True, *, kind: str = "",
+                 name: str = "", user: str = "") -> str:
         if not value or PLACEHOLDER_RE.fullmatch(value):
             return value
         if not self._quiet:
@@ -80,15 +98,22 @@ class Redactor:
         if ph is None:
             ph = f"[redacted-{self._offset + len(self._placeholders) + 1}]"
             self._placeholders[value] = ph
-        if learn and not self._frozen:
-            self._learn(value, ph)
+        why = rv.weak_reason(value)
+        if why:
+            if not self._quiet:
+                self._weak_values.add(value)
+                if kind:
+                    key = (kind, name or self._var, self._field, why)
+                    self._weak.setdefault(where, {})[key] = None
+        elif learn and not self._frozen and rv.propagates(value):
+            self._learn(value, ph, user)
         return ph
 
-    def _learn(self, value: str, ph: str) -> None:
-        for v in (value, *rr.variants(value)):
-            if rr.propagates(v) and v not in self._spread:
+    def _learn(self, value: str, ph: str, user: str = "") -> None:
+        for v in (value, *rv.variants(value, user)):
+            if rv.propagates(v) and v not in self._spread:
                 self._spread[v] = ph
-                self._spread_re = None
+                self._tokens.add(v)
 
     def reserve_placeholders(self, used: int) -> None:
         """Number placeholders after `used` (re-redacting a bundle that already has some),
@@ -101,10 +126,13 @@ class Redactor:
         self._placeholders = {v: shift[p] for v, p in self._placeholders.items()}
         self._spread = {v: shift[p] for v, p in self._spread.items()}
         self._offset += used
-        self._spread_re = None
 
     def _secret(self, name: str) -> bool:
         return secret_name(name, self._names)
+
+    def is_secret_name(self, name: str) -> bool:
+        """Does `name` (a variable, flag, label or field) look like it holds a secret?"""
+        return self._secret(name)
 
     def secrets(self) -> list[str]:
         """Every value searched for after writing (never printed or stored)."""
@@ -116,6 +144,30 @@ class Redactor:
             {"rule": rule, "file": where, "count": n}
             for (rule, where), n in sorted(self.counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
         ]
+
+    def weak_count(self) -> int:
+        """How many distinct weak values were redacted where they stood only."""
+        return len(self._weak_values) + self._weak_recorded
+
+    def summary(self) -> dict[str, Any]:
+        """The redaction report of the manifest and the report: enabled, counts per rule and
+        file, and (when any) how many weak values were redacted in place only."""
+        out: dict[str, Any] = {"enabled": self.enabled, "counts": self.report()}
+        if self.weak_count():
+            out["weak"] = self.weak_count()
+        return out
+
+    def restore_summary(self, recorded: Mapping[str, Any]) -> None:
+        """Take over a bundle's recorded redaction report (diagnose analyze reports it)."""
+        for c in recorded.get("counts") or ():
+            self.counts[(str(c.get("rule", "")), str(c.get("file", "")))] = int(c.get("count", 0))
+        weak = recorded.get("weak")
+        self._weak_recorded = weak if isinstance(weak, int) and weak > 0 else 0
+
+    def weak_found(self, path: str) -> list[dict[str, str]]:
+        """Where weak secrets stood in file `path` (kind, name, field, why; never values)."""
+        return [{"kind": k, "name": n, "field": f, "why": w}
+                for k, n, f, w in sorted(self._weak.get(path, {}))]
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
@@ -136,6 +188,17 @@ class Redactor:
         finally:
             self._quiet -= 1
             self._learning -= 1
+
+    @contextlib.contextmanager
+    def _within(self, field: str | None = None, var: str | None = None) -> Iterator[None]:
+        """What is being read, for the record of weak values (`Env` / `DATABASE_URL`)."""
+        old = self._field, self._var
+        self._field = old[0] if field is None else field
+        self._var = old[1] if var is None else var
+        try:
+            yield
+        finally:
+            self._field, self._var = old
 
     # -- learning ahead of time ---------------------------------------------------------------
     def learn_inspect(self, inspect: Mapping[str, Any]) -> None:
@@ -173,161 +236,130 @@ class Redactor:
     def _patterns(self, s: str, where: str) -> str:
         if "-----" in s:
             s = self._pem_string(s, where)
-        found = set(rr.TRIGGER_RE.findall(s.lower()))
-        applicable = sorted(set().union(*(rr.RULES_FOR[f] for f in found))) if found else ()
-        for index in applicable:
+        low = _ascii_lower(s)
+        found = set(rr.TRIGGER_RE.findall(low))
+        applicable: set[int] = set().union(*(rr.RULES_FOR[f] for f in found))
+        if len(s) >= NO_PREFIX_MIN and NO_PREFIX_GATE.search(s):
+            applicable |= rr.SELF_RULES
+        for index in sorted(applicable):
             rule = rr.TEXT_RULES[index]
-            if rule.gate:
-                s = self._splice_all(s, rr.key_value_matches(s, s.lower()), rule, where)
-            else:
-                s = rule.regex.sub(functools.partial(self._sub, rule=rule, where=where), s)
-        for rx in self._extra:
-            s = rx.sub(functools.partial(self._sub_user, rx=rx, where=where), s)
+            hits = rule.hits(s, low)
+            if hits:
+                new = self._splice_hits(s, hits, rule, where)
+                if new != s:
+                    s, low = new, _ascii_lower(new)
+        for pattern in self._extra:
+            spans = pattern.spans(s)
+            if spans:
+                s = self._splice_spans(s, spans, "user-pattern", where)
         return s
 
-    def _splice_all(self, s: str, matches: list[re.Match[str]], rule: rr.Rule,
-                    where: str) -> str:
+    def _splice_hits(self, s: str, hits: list[Hit], rule: rr.Rule, where: str) -> str:
         pieces: list[str] = []
         pos = 0
-        for m in matches:
-            pieces.append(s[pos:m.start()])
-            pieces.append(self._sub(m, rule, where))
-            pos = m.end()
+        for h in hits:
+            if h.vstart < pos:
+                continue
+            ph = self._hit(s[h.vstart:h.vend], h, rule, where)
+            if ph is None:
+                continue
+            pieces += (s[pos:h.vstart], ph)
+            pos = h.vend
         pieces.append(s[pos:])
         return "".join(pieces)
 
-    def _sub(self, m: re.Match[str], rule: rr.Rule, where: str) -> str:
-        groups = m.groupdict()
-        name = next((g for g in ("v", "v2", "v3") if groups.get(g) is not None), None)
-        if name is None:
-            return m.group(0)
-        value = m.group(name)
+    def _hit(self, value: str, h: Hit, rule: rr.Rule, where: str) -> str | None:
+        """The placeholder for one rule hit, or None when it is not a secret after all."""
         if not value or PLACEHOLDER_RE.fullmatch(value):
-            return m.group(0)
-        if rule.gate and not self._secret(m.group("k")):
-            return m.group(0)
-        learn = rule.learn == "always" or rr.strong(value)
-        return self._splice(m, name, self._replace(value, rule.name, where, learn))
+            return None
+        name = rule.name
+        kind = ""
+        if rule.gate:
+            strength = name_strength(h.key, self._names)
+            if strength == 0 or (strength == 1 and not rv.looks_secret(value)):
+                return None  # `tests pass: 10`, `auth: ok`, `session: started`
+            name = rr.key_value_rule(h.key, value)
+            kind = "setting" if self._field else ""
+        elif rule.name in ("url-password", "curl-user"):
+            kind = "url" if rule.name == "url-password" else "flag"
+        learn = rule.learn == "always" or rv.strong(value)
+        label = h.key if rule.gate else ("curl -u" if rule.name == "curl-user" else "")
+        return self._replace(value, name, where, learn, kind=kind, name=label, user=h.user)
 
-    def _sub_user(self, m: re.Match[str], rx: re.Pattern[str], where: str) -> str:
-        group = 1 if rx.groups else 0
-        value = m.group(group)
-        if not value or PLACEHOLDER_RE.fullmatch(value):
-            return m.group(0)
-        return self._splice(m, group, self._replace(value, "user-pattern", where))
-
-    @staticmethod
-    def _splice(m: re.Match[str], group: int | str, ph: str) -> str:
-        start, end = m.span(group)
-        base = m.start(0)
-        whole = m.group(0)
-        return whole[: start - base] + ph + whole[end - base:]
+    def _splice_spans(self, s: str, spans: list[tuple[int, int]], rule: str, where: str) -> str:
+        pieces: list[str] = []
+        pos = 0
+        for a, b in spans:
+            value = s[a:b]
+            if a < pos or PLACEHOLDER_RE.fullmatch(value):
+                continue
+            pieces += (s[pos:a], self._replace(value, rule, where))
+            pos = b
+        pieces.append(s[pos:])
+        return "".join(pieces)
 
     def _pem_string(self, s: str, where: str) -> str:
         """PEM private keys inside one string: whole blocks, a block cut at the end of the
         string, and the tail of a block whose BEGIN was cut off."""
-        def body(m: re.Match[str]) -> str:
-            value = m.group("v")
-            if not value.strip() or PLACEHOLDER_RE.fullmatch(value.strip()):
-                return m.group(0)
-            return self._splice(m, "v", self._replace(value, "pem-private-key", where))
-
-        for rx in (rr.PEM_FULL, rr.PEM_OPEN, rr.PEM_ORPHAN_END):
-            if rx.search(s):
-                s = rx.sub(body, s)
-        return s
+        spans = [(a, b) for a, b in pem_spans(s)
+                 if s[a:b].strip() and not PLACEHOLDER_RE.fullmatch(s[a:b].strip())]
+        return self._splice_spans(s, spans, "pem-private-key", where) if spans else s
 
     def _propagate(self, s: str, where: str) -> str:
-        if self._learning:
-            return s  # spreading learns nothing new
-        rx = self._spread_regex()
-        if rx is None or not rx.search(s):
+        if self._learning or not self._spread:
+            return s  # (spreading while learning learns nothing new)
+        found = self._tokens.find(s)
+        if not found:
             return s
-        spans: list[tuple[int, int]] | None = None
-
-        def swap(m: re.Match[str]) -> str:
-            nonlocal spans
-            if spans is None:
-                spans = rr.protected_spans(s)
-            if rr.strictly_inside(m.span(), spans):
-                return m.group(0)
+        spans = rr.protected_spans(s)
+        pieces: list[str] = []
+        pos = 0
+        for a, b, value in found:
+            if rr.strictly_inside((a, b), spans):
+                continue
             if not self._quiet:
                 self.counts[("known-secret", where)] += 1
-            return self._spread[m.group(0)]
-
-        return rx.sub(swap, s)
-
-    def _spread_regex(self) -> re.Pattern[str] | None:
-        if not self._spread:
-            return None
-        if self._spread_re is None:
-            values = sorted(self._spread, key=len, reverse=True)
-            self._spread_re = re.compile("|".join(re.escape(v) for v in values))
-        return self._spread_re
+            pieces += (s[pos:a], self._spread[value])
+            pos = b
+        pieces.append(s[pos:])
+        return "".join(pieces)
 
     def leaks(self, text: str) -> int:
-        """How many learned secrets occur in `text` (outside protected spans)."""
+        """How many learned secrets occur in `text` as whole tokens, outside protected spans
+        (the rule :meth:`text` replaces them by)."""
         present = [v for v in self._spread if v in text]  # plain searches first: fast
         if not present:
             return 0
-        present.sort(key=len, reverse=True)
-        rx = re.compile("|".join(re.escape(v) for v in present))
-        found = [m.span() for m in rx.finditer(text)]
-        spans = rr.protected_spans(text)
+        found = rv.count_tokens(text, present)
+        spans = rr.protected_spans(text) if found else []
         return sum(1 for span in found if not rr.strictly_inside(span, spans))
 
     # -- command lines ------------------------------------------------------------------------
+    def replace(self, value: str, rule: str, where: str, learn: bool = True, *, kind: str = "",
+                name: str = "", user: str = "") -> str:
+        """The placeholder for `value`, learned and counted under `rule` and `where`; a weak
+        value found as a `kind` (env, flag, label...) secret called `name` is recorded."""
+        return self._replace(value, rule, where, learn, kind=kind, name=name, user=user)
+
     def assignment(self, item: str, where: str, rule: str = "secret-env") -> str:
         """`NAME=value`: the value goes when the name looks secret; patterns apply anyway."""
-        m = _ASSIGN_RE.match(item)
+        m = ASSIGN_RE.match(item)
         if m and self._secret(m.group(2)) and m.group(3):
-            return f"{m.group(1) or ''}{m.group(2)}={self._replace(m.group(3), rule, where)}"
-        return self.text(item, where)
-
-    def _argv_structural(self, args: list[Any], where: str) -> list[Any]:
-        """Flag and assignment semantics only: `--password x`, `--token=x`, `NAME=x`,
-        `mysql -psecret`.  Returns the args with those values replaced."""
-        out: list[Any] = []
-        secret_next = False
-        glued_p = bool(args) and isinstance(args[0], str) and \
-            args[0].rsplit("/", 1)[-1] in _GLUED_P
-        for arg in args:
-            if not isinstance(arg, str):
-                out.append(arg)
-                secret_next = False
-                continue
-            if secret_next:
-                secret_next = False
-                if not arg.startswith("-") or arg == "-":
-                    out.append(self._replace(arg, "secret-flag", where))
-                    continue
-            if glued_p and len(arg) > 2 and arg.startswith("-p") and not arg.startswith("--"):
-                out.append("-p" + self._replace(arg[2:], "secret-flag", where))
-                continue
-            flag = _FLAG_RE.match(arg)
-            if flag and self._secret(flag.group(1)):
-                secret_next = True
-                out.append(arg)
-                continue
-            m = _ASSIGN_RE.match(arg)
-            if m and self._secret(m.group(2)) and m.group(3).rstrip("\"'"):
-                # A shell word may end with the closing quote of a longer string.
-                value = m.group(3).rstrip("\"'")
-                out.append(f"{m.group(1) or ''}{m.group(2)}="
-                           f"{self._replace(value, 'secret-flag', where)}"
-                           f"{m.group(3)[len(value):]}")
-                continue
-            out.append(arg)
-        return out
+            ph = self._replace(m.group(3), rule, where, kind="env", name=m.group(2))
+            return f"{m.group(1) or ''}{m.group(2)}={ph}"
+        with self._within(var=m.group(2) if m else ""):
+            return self.text(item, where)
 
     def argv(self, args: Iterable[Any], where: str) -> list[Any]:
         """A command line as a list: flags, assignments, then patterns on every element."""
         if not self.enabled:
             return list(args)
-        # An element with spaces is a command line of its own (`sh -c "app --password x"`).
-        return [(self.command_line(a, where) if any(c.isspace() for c in a)
-                 else self.text(a, where)) if isinstance(a, str) else a
-                for a in self._argv_structural(list(args), where)]
+        # An element with spaces is a command line of its own (`sh -c "app --password x"`),
+        # read word by word unless it is the argument of an option before it.
+        items = list(args)
+        words = read_words(self, items, where)
+        return [(self.command_line(a, where) if w is a and _spaced(a) else self.text(w, where))
+                if isinstance(w, str) else w for a, w in zip(items, words, strict=True)]
 
     def command_line(self, line: str, where: str) -> str:
         """A command line held in one string (ps output, image history `|2 K=V /bin/sh -c`).
@@ -337,10 +369,8 @@ class Redactor:
         """
         if not self.enabled:
             return line
-        parts = re.split(r"(\s+)", line)
-        words = parts[0::2]
-        words = self._argv_structural(words, where)
-        parts[0::2] = words
+        parts = split_line(line)
+        parts[0::2] = read_words(self, parts[0::2], where)
         return self.text("".join(parts), where)
 
     # -- structured documents -----------------------------------------------------------------
@@ -355,30 +385,39 @@ class Redactor:
             for k, v in doc.items():
                 name = self._propagate(k, where) if user_keyed else k
                 if isinstance(k, str) and self._secret(k) and _is_secret_value(v):
-                    out[name] = self._secret_value(v, rule, where)
+                    with self._within(key, k):
+                        out[name] = self._secret_value(v, rule, where, k)
                 else:
                     out[name] = self.json(v, where, k)
             return out
         if isinstance(doc, list):
-            if key == "Env":
-                return [self.assignment(x, where) if isinstance(x, str) else x for x in doc]
-            if key in _ARGV_KEYS:
-                return self.argv(doc, where)
+            if key == "Env" or key in _ARGV_KEYS:
+                with self._within(key, ""):
+                    if key == "Env":
+                        return [self.assignment(x, where) if isinstance(x, str) else x
+                                for x in doc]
+                    return self.argv(doc, where)
             if key == "Processes" and doc and all(isinstance(r, list) for r in doc):
                 # docker top rows: the last column is the command line
                 return [[*self.json(r[:-1], where), self.json(r[-1], where, "CMD")] if r else r
                         for r in doc]
             return [self.json(x, where, key) for x in doc]
         if isinstance(doc, str):
-            if key in _COMMAND_KEYS:
-                return self.command_line(doc, where)
-            return self.text(doc, where)
+            context = self._field, self._var
+            self._field, self._var = key, ""
+            try:
+                return self.command_line(doc, where) if key in _COMMAND_KEYS else \
+                    self.text(doc, where)
+            finally:
+                self._field, self._var = context
         return doc
 
-    def _secret_value(self, v: Any, rule: str, where: str) -> Any:
+    def _secret_value(self, v: Any, rule: str, where: str, key: str) -> Any:
+        kind = "label" if rule == "secret-label" else "field"
         if isinstance(v, str):
-            return self._replace(v, rule, where) if v else v
-        return [self._replace(x, rule, where) if isinstance(x, str) and x else x for x in v]
+            return self._replace(v, rule, where, kind=kind, name=key) if v else v
+        return [self._replace(x, rule, where, kind=kind, name=key) if isinstance(x, str) and x
+                else x for x in v]
 
     # -- files --------------------------------------------------------------------------------
     def file(self, path: str, data: bytes) -> bytes:
@@ -413,8 +452,8 @@ class Redactor:
         known = set(self._spread)
         out = {k: self.file(paths[k], v) for k, v in files.items()}
         fresh = [v for v in self._spread if v not in known]
-        if fresh and any(v in data.decode("utf-8", "surrogateescape")
-                         for data in out.values() for v in fresh):
+        if fresh and any(v in text for text in (d.decode("utf-8", "surrogateescape")
+                                                for d in out.values()) for v in fresh):
             self.counts = counts
             out = {k: self.file(paths[k], v) for k, v in files.items()}
         return out
@@ -429,17 +468,17 @@ class Redactor:
         return redact_lines(self, data, where)
 
     def spread_values(self) -> list[str]:
-        """The learned values searched for everywhere (only while not just learning)."""
-        return [] if self._learning else list(self._spread)
+        """The learned values searched for everywhere (only while not just learning), as
+        substrings to look for: a padded base64 spelling goes with its unpadded one."""
+        if self._learning:
+            return []
+        spread = self._spread
+        return [v for v in spread if not (v.endswith("=") and v.rstrip("=") in spread)]
 
     @property
-    def extra_patterns(self) -> list[re.Pattern[str]]:
-        """The user's patterns (--redact, config file)."""
+    def extra_patterns(self) -> list[Any]:
+        """The user's patterns (--redact, config file), as :class:`UserPattern`."""
         return self._extra
-
-    def replace(self, value: str, rule: str, where: str) -> str:
-        """The placeholder for `value`, learned and counted under `rule` and `where`."""
-        return self._replace(value, rule, where)
 
     # -- reports ------------------------------------------------------------------------------
     def scrub(self, obj: Any) -> Any:
@@ -453,16 +492,17 @@ class Redactor:
         sequences) or make the HTML invalid (NUL), whatever a check quotes.
         """
         if not self.enabled:
-            return rr.walk_strings(obj, rr.visible)
+            return walk_strings(obj, visible)
         self._frozen += 1
         try:
             with self.quiet():
-                return self._scrub(obj)
+                return walk_strings(obj, lambda s: visible(self.text(s, "")))
         finally:
             self._frozen -= 1
 
-    def _scrub(self, obj: Any) -> Any:
-        return rr.walk_strings(obj, lambda s: rr.visible(self.text(s, "")))
+
+def _spaced(a: Any) -> bool:
+    return isinstance(a, str) and any(c.isspace() for c in a)
 
 
 def _is_secret_value(v: Any) -> bool:
