@@ -36,6 +36,7 @@ Its keyword detector redacts `key: value` for any key word, which turns `auth: o
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable
@@ -246,10 +247,15 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 
 
 def strictly_inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    """Is `span` part of (and shorter than) one of `spans`?
+    """Is `span` part of (and shorter than) one of `spans` (as :func:`protected_spans` gives
+    them: in order, not overlapping)?
 
     A learned secret `2024` inside a timestamp or `beef` inside a container ID is a
     coincidence, not a leak; a secret that *is* a whole 40-hex token is still replaced.
     """
     a, b = span
-    return any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans)
+    i = bisect.bisect_right(spans, (a, len(spans) and spans[-1][1] + 1)) - 1
+    if i < 0:
+        return False
+    s, e = spans[i]
+    return s <= a and b <= e and (e - s) > (b - a)
