@@ -169,6 +169,18 @@ class Redactor:
         return [{"kind": k, "name": n, "field": f, "why": w}
                 for k, n, f, w in sorted(self._weak.get(path, {}))]
 
+    def weak_record(self, path: str, data: bytes | None) -> list[dict[str, str]]:
+        """:meth:`weak_found` for a file already redacted; with redaction off (--no-redact),
+        a redactor that only looks reads `data` for it, so the finding does not depend on
+        redaction."""
+        if self.enabled:
+            return self.weak_found(path)
+        if not data:
+            return []
+        probe = Redactor(True, extra_names=self._names)
+        probe.file(path, data)
+        return probe.weak_found(path)
+
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
         """Learn and replace without counting (report scrubbing, names)."""
