@@ -31,6 +31,8 @@ _CLIENT_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "mongosh": (frozenset(), frozenset({"-p"})),
     "sshpass": (frozenset(), frozenset({"-p"})),
 }
+#: Short options given together (`curl -fsSu user:pw`): the last one takes the argument.
+_COMBINED_USERPASS = {"curl": re.compile(r"-[A-Za-z]+[uU]")}
 #: Words that end one command and start another (`a && b`, `a; b`, `a | b`).
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
 
@@ -75,6 +77,11 @@ def read_words(r: Replacer, args: list[Any], where: str) -> list[Any]:
         if name in _CLIENT_OPTIONS or name in _GLUED_P:
             client = name
         userpass, password = _CLIENT_OPTIONS.get(client, (frozenset(), frozenset()))
+        combined = _COMBINED_USERPASS.get(client)
+        if combined is not None and combined.fullmatch(arg):
+            pending, flag = "userpass", f"-{arg[-1]}"
+            out.append(arg)
+            continue
         if arg in userpass or arg in password:
             pending, flag = ("userpass" if arg in userpass else "secret"), arg
             out.append(arg)

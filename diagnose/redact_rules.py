@@ -173,7 +173,8 @@ TEXT_RULES: tuple[Rule, ...] = (
         r"(?i)\bbearer\s{1,16}(?P<v>[A-Za-z0-9._~+/-]{8,}+=*+)")),
     Rule("jwt", ("eyj",), lazy_compile(
         _T + r"(?P<v>eyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+)")),
-    Rule("aws-access-key-id", tuple(p[:4].lower() for p in _AWS_KEY_PREFIXES), lazy_compile(
+    Rule("aws-access-key-id", tuple(p[:4].lower().rstrip("[") for p in _AWS_KEY_PREFIXES),
+         lazy_compile(
         r"(?<![A-Za-z0-9])(?P<v>(?:" + "|".join(_AWS_KEY_PREFIXES) + r")[A-Z0-9]{16})"
         r"(?![A-Za-z0-9])")),
     Rule("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), lazy_compile(

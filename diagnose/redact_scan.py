@@ -114,7 +114,7 @@ def key_value_hits(s: str, low: str) -> list[Hit]:
 # -- curl -u user:password ----------------------------------------------------------------------
 _CMD_END = lazy_compile(r"[;&|\n]")
 _CURL_USER = lazy_compile(
-    r"(?<!\S)(?:-u|--user|--proxy-user|-U)(?:=|[ \t]{1,16})?[\"']?"
+    r"(?<!\S)(?:-[A-Za-z]{0,16}[uU]|--user|--proxy-user)(?:=|[ \t]{1,16})?[\"']?"
     r"(?P<u>[^\s:\"']*+):(?P<v>[^\s\"']++)")
 _WORDISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 

@@ -196,7 +196,8 @@ class TokenSet:
 
 
 def count_tokens(text: str, values: list[str]) -> list[tuple[int, int]]:
-    """Spans of every occurrence of `values` in `text` as whole tokens (the rescan's rule)."""
+    """Spans of the occurrences of `values` in `text` as whole tokens (the rescan's rule):
+    leftmost first, the longest at a position, not overlapping (as :class:`TokenSet`)."""
     spans = []
     for value in values:
         i = text.find(value)
@@ -204,4 +205,9 @@ def count_tokens(text: str, values: list[str]) -> list[tuple[int, int]]:
             if whole_token(text, i, i + len(value)):
                 spans.append((i, i + len(value)))
             i = text.find(value, i + 1)
-    return spans
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out: list[tuple[int, int]] = []
+    for span in spans:
+        if not out or span[0] >= out[-1][1]:
+            out.append(span)
+    return out
