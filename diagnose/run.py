@@ -240,9 +240,10 @@ def redacted_argv(argv: Iterable[str], redactor: Redactor) -> list[str]:
     for i, arg in enumerate(args):
         head, pattern = ("", arg) if i and args[i - 1] == "--redact" else \
             ("--redact=", arg[9:]) if arg.startswith("--redact=") else ("", "")
-        if pattern:
-            args[i] = head + redactor.replace(pattern, "user-pattern", layout.MANIFEST,
-                                              learn=False)
+        if pattern:  # (not counted: the report is already written when this runs)
+            with redactor.quiet():
+                args[i] = head + redactor.replace(pattern, "user-pattern", layout.MANIFEST,
+                                                  learn=False)
     return redactor.argv(args, layout.MANIFEST)
 
 
