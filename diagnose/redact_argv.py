@@ -33,6 +33,7 @@ _CLIENT_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 #: Short options given together (`curl -fsSu user:pw`): the last one takes the argument.
 _COMBINED_USERPASS = {"curl": re.compile(r"-[A-Za-z]+[uU]")}
+_SPACE = re.compile(r"\s")
 #: Words that end one command and start another (`a && b`, `a; b`, `a | b`).
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
 
@@ -66,7 +67,7 @@ def read_words(r: Replacer, args: list[Any], where: str) -> list[Any]:
             pending = ""
             continue
         pending = ""
-        if any(c.isspace() for c in arg):
+        if _SPACE.search(arg):
             out.append(arg)  # a command line of its own: the caller reads it
             continue
         if arg in _SEPARATORS or arg.endswith(";"):

@@ -209,6 +209,17 @@ TEXT_RULES: tuple[Rule, ...] = (
 ALL_TRIGGERS = tuple(sorted({t for r in TEXT_RULES for t in r.triggers}, key=lambda t: -len(t)))
 #: One pass over a lower-cased string finds the triggers present (longest first)...
 TRIGGER_RE = lazy_compile("|".join(re.escape(t) for t in ALL_TRIGGERS))
+
+
+@functools.cache
+def _trigger_re() -> re.Pattern[str]:
+    return re.compile(TRIGGER_RE.pattern)
+
+
+def triggers_in(low: str) -> set[str]:
+    """The trigger literals in `low` (a lower-cased string); called for every string
+    redacted, so the compiled pattern is held directly rather than through its lazy proxy."""
+    return set(_trigger_re().findall(low))
 #: ...and each one found stands for every rule whose trigger it contains ("authorization"
 #: also means "auth"), as indices into TEXT_RULES, so rules still run in their order.
 RULES_FOR = {lit: frozenset(i for i, r in enumerate(TEXT_RULES)

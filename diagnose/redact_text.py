@@ -88,8 +88,10 @@ class TextRedactor:
         return ph
 
     def _learn(self, value: str, ph: str, user: str = "") -> None:
+        if value in self._spread and not user:
+            return  # known, with all its spellings
         for v in (value, *rv.variants(value, user)):
-            if rv.propagates(v) and v not in self._spread:
+            if v not in self._spread and rv.propagates(v):
                 self._spread[v] = ph
                 self._tokens.add(v)
 
@@ -207,11 +209,15 @@ class TextRedactor:
     def _patterns(self, s: str, where: str) -> str:
         if "-----" in s:
             s = self._pem_string(s, where)
-        low = _ascii_lower(s)
-        found = set(rr.TRIGGER_RE.findall(low))
-        applicable: set[int] = set().union(*(rr.RULES_FOR[f] for f in found))
+        low = s.lower()
+        if len(low) != len(s):
+            low = _ascii_lower(s)
+        found = rr.triggers_in(low)
+        applicable = set().union(*(rr.RULES_FOR[f] for f in found)) if found else set()
         if len(s) >= NO_PREFIX_MIN and NO_PREFIX_GATE.search(s):
             applicable |= rr.SELF_RULES
+        if not applicable and not self._extra:
+            return s
         for index in sorted(applicable):
             rule = rr.TEXT_RULES[index]
             hits = rule.hits(s, low)

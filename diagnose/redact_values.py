@@ -58,6 +58,7 @@ def common_passwords() -> frozenset[str]:
                      if line.strip() and not line.lstrip().startswith("#"))
 
 
+@functools.lru_cache(maxsize=4096)
 def weak_reason(value: str) -> str:
     """Why `value` is a weak secret ('' when it is not weak, or not a secret at all)."""
     if not value or value.lower() in STOP_VALUES or PLACEHOLDER_RE.fullmatch(value):
