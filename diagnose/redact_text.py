@@ -21,6 +21,7 @@ from diagnose.redact_scan import NO_PREFIX_GATE, NO_PREFIX_MIN, Hit, pem_spans
 from diagnose.redact_values import PLACEHOLDER_RE
 from diagnose.textwalk import visible, walk_strings
 
+_NAME_MAX = 128  # characters of a name recorded with a weak value
 _CLEAN_MAX_LEN = 4096
 _CLEAN_MAX_ENTRIES = 50_000
 
@@ -146,7 +147,9 @@ class TextRedactor:
 
     def weak_found(self, path: str) -> list[dict[str, str]]:
         """Where weak secrets stood in file `path` (kind, name, field, why; never values)."""
-        return [{"kind": k, "name": n, "field": f, "why": w}
+        # Names are written as they are redacted elsewhere (a label name may hold a learned
+        # secret), and bounded (a key/value key is an identifier run of any length).
+        return [{"kind": k, "name": self.plain(n[:_NAME_MAX]), "field": f, "why": w}
                 for k, n, f, w in sorted(self._weak.get(path, {}))]
 
     @contextlib.contextmanager

@@ -70,7 +70,8 @@ CASES: dict[str, list[Callable[[int], str]]] = {
                        rep("password='"), pad('password="a', ' password="a'), pad("", "a", "pass"),
                        pad("pass", " ", "="), rep("key: "), rep('token="\\'), pad("password=", "a"),
                        rep("pass."), rep("_secret-"), rep("token: bearer "),
-                       pad("password: '", "a ")],
+                       pad("password: '", "a "), rep("awssecret"),
+                       pad("aws_secret_access_key=", "A"), pad("aws_key", " ", "=")],
 }
 #: What is not a rule of TEXT_RULES but runs on the same text.
 EXTRA: dict[str, list[Callable[[int], str]]] = {
