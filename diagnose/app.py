@@ -57,7 +57,7 @@ def publish(*, pipe: Pipeline, started: float, engine: EngineFacts, source: str,
     manifest = redactor.scrub(manifest_document(
         started=started, finished=now(), argv=redacted_argv(argv, redactor),
         engine=report.meta["engine"], records=records, files=files_all,
-        redaction={"enabled": redactor.enabled, "counts": redactor.report()},
+        redaction=redactor.summary(),
         targets=[{"key": r.key, "name": r.name, "id": r.id, "engine": r.engine}
                  for r in reports],
         options=options, engines=report.meta.get("engines", []),
@@ -167,8 +167,7 @@ def _recorded_redaction(manifest: dict[str, Any]) -> Redactor:
     """A stand-in that reports the redaction the bundle was written with."""
     red = manifest.get("redaction") or {}
     r = Redactor(enabled=bool(red.get("enabled", True)))
-    for c in red.get("counts") or ():
-        r.counts[(c.get("rule", ""), c.get("file", ""))] = int(c.get("count", 0))
+    r.restore_summary(red)
     return r
 
 

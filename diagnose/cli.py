@@ -22,6 +22,7 @@ from diagnose.errors import (
     EXIT_OK,
     EXIT_USAGE,
     DiagnoseError,
+    UsageError,
 )
 from diagnose.model import Severity
 from diagnose.render import Format
@@ -166,10 +167,14 @@ def _redaction(config: Path | None, patterns: list[str] | None) -> tuple[tuple[s
 
 
 def _check_patterns(patterns: list[str] | None) -> None:
-    import re
+    """--redact patterns must compile on RE2 (a one-line usage error, exit 2, otherwise)."""
+    if patterns:
+        from diagnose.redact_user import compile_patterns
 
-    for p in patterns or ():
-        _parse(re.compile, p, "--redact")
+        try:
+            compile_patterns(patterns)
+        except UsageError as exc:
+            _fail(exc.message, exc.hint)
 
 
 def _emit(result: Any, fmt: Format, no_color: bool, fail_on: Severity, exit_zero: bool) -> int:

@@ -4,7 +4,8 @@ Found at `--config FILE`, else `$DIAGNOSE_CONFIG`, else `$XDG_CONFIG_HOME/diagno
 (`~/.config/diagnose/config.toml` when XDG_CONFIG_HOME is unset).  A missing default file
 means no configuration; a file named explicitly must exist.  TOML:
 
-    # extra patterns to redact: group 1 when the regex has groups, else the whole match
+    # extra patterns to redact (RE2 syntax): group 1 when the regex has groups, else the
+    # whole match
     redact = ["ACME-[0-9]{8}", "internal_id=(\\w+)"]
     # extra name fragments (case-insensitive) that make an env var, label or flag secret
     redact_names = ["MYCORP_", "LICENSE"]
@@ -13,7 +14,6 @@ means no configuration; a file named explicitly must exist.  TOML:
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,12 +67,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raise UsageError(f"config file {where}: unknown key {unknown[0]!r}",
                          f"known keys: {', '.join(KNOWN_KEYS)}")
     patterns = _strings(data, "redact", where)
-    for p in patterns:
-        try:
-            re.compile(p)
-        except re.error as exc:
-            raise UsageError(f"config file {where}: redact pattern {p!r} is not a valid regex: "
-                             f"{exc}", "fix or remove it") from None
+    if patterns:
+        from diagnose.redact_user import compile_patterns
+
+        compile_patterns(patterns, f"config file {where}: redact")
     return Config(patterns, _strings(data, "redact_names", where), where)
 
 

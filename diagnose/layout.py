@@ -47,6 +47,9 @@ MOUNTS = "mounts.json"
 ENTRYPOINT = "entrypoint.json"
 PROBE = "probe.json"
 PORTS = "ports.json"
+#: What the redaction stage found that checks need: the weak secrets of inspect.json (where
+#: they stood and why they are weak; never a value).  Only written when there are some.
+REDACTION = "redaction.json"
 ERRORS_DIR = "errors"
 
 SERVICES_DIR = "services"

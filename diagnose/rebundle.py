@@ -135,13 +135,17 @@ def _manifest(old: dict[str, Any], src: Path, head: list[tuple[str, bytes]],
                for p, d in head), *writer.files]
     targets = [{**t, "key": renamed.get(str(t.get("key")), t.get("key"))}
                for t in old.get("targets") or ()]
+    command = old.get("command")
     return {
         **old,
+        # The input's command line, read as one (`--redact` arguments, URLs with passwords):
+        # a bundle written with --no-redact recorded it as typed.
+        "command": redacted_argv([str(a) for a in command], redactor)
+        if isinstance(command, list) else command,
         "targets": targets,
         "collectors": [r.to_dict() for r in records],
         "redaction": {
-            "enabled": True,
-            "counts": redactor.report(),
+            **redactor.summary(),
             "redacted_from": {"bundle": src.name, "sha256": _file_sha256(src),
                               "redaction_was_enabled": bool(
                                   (old.get("redaction") or {}).get("enabled", True))},

@@ -4,6 +4,8 @@ Lines are never joined or split, so the log line numbers that evidence points at
 Docker's `--timestamps` prefix of each line is kept as it is; non-UTF-8 bytes survive exactly
 (surrogateescape).  PEM private keys spread over lines are handled as blocks: every line of
 key material becomes the block's one placeholder, also when the log caps cut off its BEGIN.
+A JWT cut at the end of a line (printed in two pieces, or split by Docker's 16 KiB log
+message limit) goes whole: its head on that line and the rest of it at the start of the next.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from diagnose import redact_rules as rr
+from diagnose.lazyre import lazy_compile
+from diagnose.redact_scan import PEM_BEGIN, PEM_END, pem_body_line
 from diagnose.snapshot import shape
 
 if TYPE_CHECKING:
@@ -29,13 +33,14 @@ def redact_lines(r: Redactor, data: bytes, where: str) -> bytes:
     todo = lines_to_look_at(r, text, lines)
     out: list[str] = []
     pem: list[tuple[str, str]] = []  # (timestamp prefix, material) of an open block
+    jwt_rest = False  # the line before ended with a JWT cut short
     for i, line in enumerate(lines):
-        if not pem and todo is not None and i not in todo:
+        if not pem and not jwt_rest and todo is not None and i not in todo:
             out.append(line)
             continue
         stamp, rest = split_stamp(line)
         if pem:
-            end = rr.PEM_END.search(rest)
+            end = PEM_END.search(rest)
             if end or len(pem) >= PEM_BLOCK_MAX_LINES:
                 tail = rest[end.start():] if end else ""
                 pem.append((stamp, rest[: end.start()] if end else rest))
@@ -46,23 +51,59 @@ def redact_lines(r: Redactor, data: bytes, where: str) -> bytes:
             else:
                 pem.append((stamp, rest))
             continue
-        begin = rr.PEM_BEGIN.search(rest)
-        if begin and not rr.PEM_END.search(rest, begin.end()):
+        begin = PEM_BEGIN.search(rest)
+        if begin and not PEM_END.search(rest, begin.end()):
             head = rest[: begin.end()]
             pem.append((stamp + r.text(head[: begin.start()], where) + head[begin.start():],
                         rest[begin.end():]))
             continue
-        if rr.PEM_END.search(rest) and not begin:
+        if PEM_END.search(rest) and not begin:
             _orphan_pem_tail(r, out, where)
-        out.append(stamp + r.text(rest, where))
+        head = ""
+        if jwt_rest:
+            jwt_rest = False
+            m = _JWT_REST.match(rest)
+            if m:
+                head, rest = r.replace(m.group(), "jwt", where), rest[m.end():]
+        cut, cut_end = _cut_jwt(rest)
+        if cut >= 0:
+            jwt_rest = True
+            out.append(stamp + head + r.text(rest[:cut], where)
+                       + r.replace(rest[cut:cut_end], "jwt", where) + rest[cut_end:])
+            continue
+        out.append(stamp + head + r.text(rest, where))
     if pem:
         out.extend(_pem_lines(r, pem, where))
     return "\n".join(out).encode("utf-8", errors="surrogateescape")
 
 
+_TOKEN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_JWT_REST = lazy_compile(r"[A-Za-z0-9_.-]{8,}+")
+DOCKER_LINE_MAX = 16384  # Docker splits longer log messages into lines of this size
+
+
+def _cut_jwt(rest: str) -> tuple[int, int]:
+    """Where a JWT cut short at the end of `rest` is ((-1, -1) when there is none): one with
+    fewer than three parts, an empty signature, or on a line of Docker's split size."""
+    if "eyJ" not in rest:
+        return -1, -1
+    end = len(rest) - 1 if rest.endswith("\r") else len(rest)
+    start = end
+    while start > 0 and rest[start - 1] in _TOKEN:
+        start -= 1
+    parts = rest[start:end].split(".")
+    if not parts[0].startswith("eyJ") or len(parts[0]) < 10:
+        return -1, -1
+    if len(parts) >= 3 and parts[2] and len(rest) < DOCKER_LINE_MAX:
+        return -1, -1
+    return start, end
+
+
 #: Trigger literals with no digit can be looked for in the lines' shapes (below).
 _SHAPE_SAFE = tuple(t for t in (*rr.ALL_TRIGGERS, "-----") if not any(c.isdigit() for c in t))
 _DIGIT_TRIGGERS = tuple(t for t in (*rr.ALL_TRIGGERS, "-----") if t not in _SHAPE_SAFE)
+#: The digit-bearing literals as they read in a line's shape.
+_SHAPED_DIGITS = tuple(dict.fromkeys(shape(t) for t in _DIGIT_TRIGGERS))
 
 
 def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | None:
@@ -71,10 +112,12 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
     running every rule on every line of an 8 MiB log.
 
     Logs repeat themselves: lines that differ only in their numbers (timestamps, ids,
-    counters) have one *shape* (every digit read as 0).  A literal without digits is in a
-    line exactly when it is in the line's shape, so those literals are looked for once per
-    shape when shapes are few; literals with digits and learned values are looked for in the
-    text itself.
+    counters) have one *shape* (every digit read as 0).  A literal is in a line only if its
+    shape is in the line's shape (exactly when it has no digits), and a token that a rule
+    without a literal finds in a line is found in the line's shape too (digits stay digits).
+    So when shapes are few, the literals and those rules are looked for once per shape, and
+    only the lines of the shapes found are read (their digit-bearing literals checked on the
+    line itself); learned values and user patterns are looked for in the text itself.
     """
     low = text.lower()
     if len(low) != len(text):
@@ -89,24 +132,37 @@ def lines_to_look_at(r: Redactor, text: str, lines: list[str]) -> set[int] | Non
             text_starts.extend(_starts(text))
         return text_starts
 
+    spans: list[tuple[int, int]] = []
     if len(shapes) * 2 <= len(lines):
         joined = "\n".join(shapes)
-        marked = _marks(_SHAPE_SAFE, joined, len(shapes), lambda: _starts(joined))
-        if marked:  # the lines of those shapes (usually none: no line is walked)
-            wanted = {shapes[n] for n in marked}
-            hits.update(i for i, got in enumerate(shape_of_line) if got in wanted)
-        direct: tuple[str, ...] = _DIGIT_TRIGGERS
+        joined_starts = _starts(joined)
+        sure = _marks(_SHAPE_SAFE, joined, len(shapes), lambda: joined_starts)
+        maybe = _marks(_SHAPED_DIGITS, joined, len(shapes), lambda: joined_starts)
+        for a, b in rr.self_triggered_spans(joined):
+            first = bisect.bisect_right(joined_starts, a) - 1
+            maybe.update(range(first, bisect.bisect_right(joined_starts, max(b - 1, a))))
+        if sure or maybe:  # the lines of those shapes (usually none: no line is walked)
+            certain = {shapes[n] for n in sure}
+            check = {shapes[n] for n in maybe} - certain
+            hits.update(i for i, got in enumerate(shape_of_line)
+                        if got in certain or (got in check and _needs_look(lines[i])))
     else:
-        direct = (*_SHAPE_SAFE, *_DIGIT_TRIGGERS)
-    hits.update(_marks(direct, low, len(lines), starts))
+        hits.update(_marks((*_SHAPE_SAFE, *_DIGIT_TRIGGERS), low, len(lines), starts))
+        spans += rr.self_triggered_spans(text)
     hits.update(_marks(tuple(r.spread_values()), text, len(lines), starts))
-    if r.extra_patterns:
-        for rx in r.extra_patterns:
-            for m in rx.finditer(text):
-                first = bisect.bisect_right(starts(), m.start()) - 1
-                last = bisect.bisect_right(starts(), max(m.end() - 1, m.start())) - 1
-                hits.update(range(first, last + 1))
+    for pattern in r.extra_patterns:
+        spans += pattern.spans(text)
+    for a, b in spans:
+        first = bisect.bisect_right(starts(), a) - 1
+        last = bisect.bisect_right(starts(), max(b - 1, a)) - 1
+        hits.update(range(first, last + 1))
     return hits
+
+
+def _needs_look(line: str) -> bool:
+    """A line whose shape holds a digit-bearing trigger or a token: does the line itself?"""
+    low = line.lower()
+    return any(t in low for t in _DIGIT_TRIGGERS) or bool(rr.self_triggered_spans(line))
 
 
 def _starts(hay: str) -> list[int]:
@@ -157,7 +213,7 @@ def _orphan_pem_tail(r: Redactor, out: list[str], where: str) -> None:
     start = len(out)
     while start > 0 and len(out) - start < PEM_BLOCK_MAX_LINES:
         _, rest = split_stamp(out[start - 1])
-        if not rest.strip() or not rr.PEM_BODY_LINE.match(rest):
+        if not rest.strip() or not pem_body_line(rest):
             break
         start -= 1
     if start == len(out):

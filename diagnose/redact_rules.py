@@ -1,34 +1,71 @@
-"""What looks secret: names, text patterns, PEM blocks, and the spans redaction never rewrites.
+"""What looks secret: names, the table of text rules, and the spans redaction never rewrites.
 
 Pure data and pure functions; :mod:`diagnose.redact` applies them.  Every rule names the part
-of a match that is the secret (group `v`, or `v2`/`v3` for alternative spellings) so the
-placeholder can replace exactly that and leave the key visible: `DB_PASSWORD=[redacted-1]`,
+of a match that is the secret (a :class:`~diagnose.redact_scan.Hit`'s value span) so the
+placeholder replaces exactly that and leaves the key visible: `DB_PASSWORD=[redacted-1]`,
 `postgres://app:[redacted-2]@db`, `Authorization: Bearer [redacted-3]`.
+
+Every rule runs in time linear in its input (redaction reads every log line a container
+printed, so one crafted line must not stall a run).  A rule is anchored on a literal that one
+left-to-right search finds (`eyJ`, `ghp_`, `://`, a secret-name fragment...); every repetition
+after it is bounded or possessive, and a regex rule starts only where a token starts (a
+lookbehind), so no stretch of text is read again from each position inside it.  The scanners
+that are not one regex live in :mod:`diagnose.redact_scan`.  tests/unit/test_redact_linear.py
+feeds every rule adversarial inputs of growing length and checks the growth.
+
+Well-known token formats.  The rules cover the formats of detect-secrets 1.5.0 (Yelp) and the
+common gitleaks ones: AWS (AWSKeyDetector: key IDs and, through the key/value rule, secret
+keys), Azure storage (AzureStorageKeyDetector), basic auth in URLs (BasicAuthDetector),
+Discord (DiscordBotTokenDetector), GitHub (GitHubTokenDetector), GitLab (GitLabTokenDetector),
+JWTs (JwtTokenDetector), Mailchimp (MailchimpDetector), npm (NpmDetector), OpenAI
+(OpenAIDetector, and the newer `sk-proj-`/`sk-svcacct-`/`sk-admin-` keys), PEM private keys
+(PrivateKeyDetector), PyPI (PypiTokenDetector), SendGrid (SendGridDetector), Slack
+(SlackDetector), Square (SquareOAuthDetector), Stripe (StripeDetector), Telegram
+(TelegramBotTokenDetector), Twilio (TwilioKeyDetector), Artifactory (ArtifactoryDetector),
+secret-looking names (KeywordDetector, narrowed: see below); plus Anthropic, Google API keys,
+Hugging Face, DigitalOcean and Shopify.  Not covered: the entropy detectors (they would
+redact every hash and ID), Cloudant, IBM Cloud, SoftLayer and public IP addresses.
+We do not run detect-secrets' own patterns: measured on 1.5.0, RE2 rejects 13 of its 46
+denylist patterns and all 10 of its keyword patterns (lookaround, backreferences), and under
+Python's engine several are super-linear (its JWT pattern takes 2, 7, 27 ms on 2, 4, 8 KB of
+`eyJeyJ...`; its OpenAI pattern 5, 22, 90 ms on `sk-sk-sk-...`), which a log line can trigger.
+Its keyword detector redacts `key: value` for any key word, which turns `auth: ok` or
+`tests pass: 10` into placeholders; the key/value rule here asks for a strongly secret name
+(:func:`name_strength`) or a value that looks like a secret.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
+import bisect
 import functools
-import html
-import json
 import re
-import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from diagnose.lazyre import lazy_compile
+from diagnose.redact_scan import (
+    KV_FRAGMENTS,
+    Hit,
+    curl_user_hits,
+    discord_hits,
+    key_value_hits,
+    regex_hits,
+    telegram_hits,
+    twilio_hits,
+    url_hits,
+)
 
-PLACEHOLDER_RE = lazy_compile(r"\[redacted-\d+\]")
-
+# -- names --------------------------------------------------------------------------------------
 #: Name fragments that mark a variable, label, flag or field as secret (case-insensitive).
 _SECRET_SUBSTRINGS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE",
                       "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PASSPHRASE",
                       "REQUIREPASS", "MASTERAUTH", "AUTHORIZATION", "OAUTH", "PRIVKEY")
-#: Whole words of a name (split on `_`, `-`, `.` and camelCase) that mark it secret.
-_SECRET_PARTS = {"KEY", "KEYS", "PASS", "PWD", "AUTH", "DSN", "SALT", "COOKIE", "SESSION",
-                 "SIGNATURE", "CREDS", "JWT", "OTP", "PIN", "CERTKEY", "AUTHKEY", "HMAC"}
+#: Whole words of a name (split on `_`, `-`, `.` and camelCase) that mark it secret, strongly...
+_STRONG_PARTS = {"PWD", "CREDS", "AUTHKEY", "CERTKEY"}
+#: ...or weakly: in free text (`tests pass: 10`, `auth: ok`, `session: started`) these words
+#: name something secret only when the value looks like a secret too.
+_WEAK_PARTS = {"KEY", "KEYS", "PASS", "AUTH", "DSN", "SALT", "COOKIE", "SESSION", "SIGNATURE",
+               "JWT", "OTP", "PIN", "HMAC"}
 #: Normalised (upper case, letters and digits only) names that look secret but are not,
 #: among them engine fields such as NetworkSettings.SandboxKey.
 _NOT_SECRET_NAMES = {"KEYBOARD", "PASSTHROUGH", "AUTHTYPE", "AUTHOR", "AUTHORS", "TOKENTYPE",
@@ -46,167 +83,174 @@ _REFERENCE_SUFFIXES = ("FILE", "PATH", "DIR", "FILENAME", "LOCATION", "ID", "IDS
                        # `TokenExpiredError`, `AuthenticationFailure`.
                        "ERROR", "ERRORS", "EXCEPTION", "FAILURE", "FAILED", "WARNING")
 _PUBLIC_ENDINGS = ("PUBLICKEY", "PUBKEY", "KEYID")
+_NOT_NAME_CHARS = re.compile(r"[^A-Z0-9]")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_SPLIT = re.compile(r"[^A-Z0-9]+")
 
 
 @functools.lru_cache(maxsize=4096)
-def secret_name(name: str, extra: tuple[str, ...] = ()) -> bool:
-    """Does a variable/label/flag/field name look like it holds a secret?
-
-    `extra` are user-configured name fragments (config file `redact_names`), matched as
-    case-insensitive substrings.
-    """
+def name_strength(name: str, extra: tuple[str, ...] = ()) -> int:
+    """How surely a variable/label/flag/field name holds a secret: 0 not at all, 1 by a word
+    that often means something else (`KEY`, `PASS`, `AUTH`, `SESSION`...), 2 surely
+    (`PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, `CREDENTIAL`, `PRIVATE`... or one of the
+    user's `extra` fragments, matched as case-insensitive substrings)."""
     upper = name.upper().lstrip("-")
-    flat = re.sub(r"[^A-Z0-9]", "", upper)
+    flat = _NOT_NAME_CHARS.sub("", upper)
     if not flat:
-        return False
+        return 0
     if any(e and e.upper() in upper for e in extra):
-        return True
+        return 2
     if flat in _NOT_SECRET_NAMES or flat.endswith(_PUBLIC_ENDINGS):
-        return False
-    words = [w for w in re.split(r"[^A-Z0-9]+",
-                                 re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()) if w]
+        return 0
+    words = [w for w in _WORD_SPLIT.split(_CAMEL.sub(r"\1_\2", name).upper()) if w]
     if len(words) > 1 and words[-1] in _REFERENCE_SUFFIXES:
-        return False
-    if any(s in upper for s in _SECRET_SUBSTRINGS):
-        return True
-    return bool(set(words) & _SECRET_PARTS)
+        return 0
+    if any(s in upper for s in _SECRET_SUBSTRINGS) or set(words) & _STRONG_PARTS:
+        return 2
+    return 1 if set(words) & _WEAK_PARTS else 0
 
 
+def secret_name(name: str, extra: tuple[str, ...] = ()) -> bool:
+    """Does a variable/label/flag/field name look like it holds a secret?"""
+    return name_strength(name, extra) > 0
+
+
+# -- the rule table -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rule:
-    """One text pattern: its report name, regex, and how much its matches are trusted.
+    """One text rule: its report name, how its hits are found, and how they are trusted.
 
-    `gate`: the match's group `k` must look like a secret name.  `learn`: "always" spreads
+    `triggers`: lower-case literals; a string with none of them cannot match.  A rule with
+    no literal to look for (`triggers=()`) has a cheap, bounded regex that is its own
+    trigger.  `gate`: the hit's key must look like a secret name.  `learn`: "always" spreads
     the value to every other place it occurs (and the rescan looks for it); "strong" only
     when the value looks like a real secret rather than a word (free-text key: value pairs
     such as `auth: failed` in a log must not make "failed" vanish everywhere).
     """
 
     name: str
-    regex: re.Pattern[str]
-    triggers: tuple[str, ...]  # lower-case literals: a string with none of them cannot match
+    triggers: tuple[str, ...]
+    regex: re.Pattern[str] | None = None
+    scan: Callable[[str, str], list[Hit]] | None = None
     gate: bool = False
     learn: str = "always"
 
+    def hits(self, s: str, low: str) -> list[Hit]:
+        """The rule's hits in `s` (`low`: `s` lower-cased, same length)."""
+        if self.scan is not None:
+            return self.scan(s, low)
+        assert self.regex is not None
+        return regex_hits(self.regex, s)
 
-KV_FRAGMENTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "dsn",
-                "salt", "cookie", "session", "signature", "creds", "jwt", "hmac")
-KV_FRAGMENT_RE = lazy_compile("|".join(KV_FRAGMENTS))
-_KV_NAME = r"[A-Za-z0-9_.-]*(?:" + "|".join(KV_FRAGMENTS) + r")[A-Za-z0-9_.-]*"
 
 _AWS_KEY_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "ABIA",
-                     "ACCA")
+                     "ACCA", "A3T[A-Z0-9]")
 _GITLAB_PREFIXES = ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glimt-", "glft-",
                     "gloas-", "glagent-")
-_KV_SEPARATOR_AND_VALUE = (
-    r"[\"']?\s*(?:=|:(?!//))\s*"
-    r"(?![\"']?(?:basic|bearer|digest|negotiate|token)\s)"  # `Authorization: Bearer x`
-    r"(?:\"(?P<v>[^\"\\\s](?:[^\"\\\n]|\\.)*)\"|'(?P<v2>[^'\s][^'\n]*)'"
-    r"|(?P<v3>[^\s\"'&,;<>\[\]{}()]+))")
-#: The key-value rule anchored at the start of a key (see :func:`key_value_matches`).
-KV_AT = lazy_compile(r"(?i)(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE)
+_T = r"(?<![A-Za-z0-9_-])"  # a token starts here (not inside another token)
+_E = r"(?![A-Za-z0-9_-])"  # and ends here
+_SAAS = (  # (pattern of the whole token, trigger literals)
+    (r"AIza[0-9A-Za-z_-]{35}", ("aiza",)),  # Google API key
+    (r"npm_[A-Za-z0-9]{36}", ("npm_",)),
+    (r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}+|pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}+",
+     ("pypi-age",)),
+    (r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", ("sg.",)),  # SendGrid
+    (r"do[opr]_v1_[a-f0-9]{64}", ("dop_v1_", "doo_v1_", "dor_v1_")),  # DigitalOcean
+    (r"hf_[A-Za-z0-9]{34,}+", ("hf_",)),  # Hugging Face
+    (r"sq0(?:csp|atp)-[0-9A-Za-z_-]{22,43}", ("sq0csp-", "sq0atp-")),  # Square
+    (r"[0-9a-f]{32}-us[0-9]{1,2}", ("-us",)),  # Mailchimp
+    (r"AKCp[A-Za-z0-9]{69}", ("akcp",)),  # Artifactory
+    (r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", ("shpat_", "shpca_", "shppa_", "shpss_")),  # Shopify
+)
 
 TEXT_RULES: tuple[Rule, ...] = (
-    Rule("url-password", lazy_compile(
-        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*:(?P<v>[^\s/?#\"'<>]+)@"), ("://",)),
-    Rule("authorization-header", lazy_compile(
-        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-        r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?"
-        r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,})"),
-        ("authorization",)),
-    Rule("bearer-token", lazy_compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
-         ("bearer",)),
-    Rule("jwt", lazy_compile(
-        r"\b(?P<v>eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)"), ("eyj",)),
-    Rule("aws-access-key-id", lazy_compile(
-        r"\b(?P<v>(?:" + "|".join(_AWS_KEY_PREFIXES) + r")[A-Z0-9]{16})\b"),
-        tuple(p.lower() for p in _AWS_KEY_PREFIXES)),
-    Rule("aws-secret-key", lazy_compile(
-        r"(?i)aws[A-Za-z0-9_.-]{0,30}(?:secret|key)[A-Za-z0-9_.-]{0,30}[\"']?\s*[:=]\s*[\"']?"
-        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), ("aws",)),
-    Rule("github-token", lazy_compile(
-        r"\b(?P<v>gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    Rule("gitlab-token", lazy_compile(
-        r"\b(?P<v>(?:" + "|".join(_GITLAB_PREFIXES) + r")[A-Za-z0-9_-]{20,}"
-        r"|GR1348941[A-Za-z0-9_-]{20,})"), (*_GITLAB_PREFIXES, "gr1348941")),
-    Rule("slack-token", lazy_compile(
-        r"\b(?P<v>xox[abposre]-[A-Za-z0-9-]{10,})"
-        r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/]{20,})"), ("xox", "hooks.slack.com")),
-    Rule("stripe-key", lazy_compile(
-        r"\b(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{20,})"),
-        ("_live_", "_test_", "whsec_")),
-    Rule("saas-token", lazy_compile(
-        r"\b(?P<v>AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|SG\.[A-Za-z0-9_-]{16,}\."
-        r"[A-Za-z0-9_-]{16,}|dop_v1_[a-f0-9]{64}|hf_[A-Za-z0-9]{34,})"),
-        ("aiza", "npm_", "sg.", "dop_v1_", "hf_")),
-    Rule("key-value-pair", lazy_compile(
-        r"(?i)(?<![A-Za-z0-9])(?P<k>" + _KV_NAME + ")" + _KV_SEPARATOR_AND_VALUE),
-        KV_FRAGMENTS, gate=True, learn="strong"),
+    Rule("url-password", ("://",), scan=url_hits),
+    Rule("authorization-header", ("authorization",), lazy_compile(
+        r"(?i)\b(?:proxy-)?authorization[\"']?\s{0,16}[:=]\s{0,16}[\"']?"
+        r"(?:(?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s{1,16})?"
+        r"(?!(?:basic|bearer|token|digest|negotiate)\b)(?P<v>[^\s\"',;\[\]]{6,}+)")),
+    Rule("bearer-token", ("bearer",), lazy_compile(
+        r"(?i)\bbearer\s{1,16}(?P<v>[A-Za-z0-9._~+/-]{8,}+=*+)")),
+    Rule("jwt", ("eyj",), lazy_compile(
+        _T + r"(?P<v>eyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+)")),
+    Rule("aws-access-key-id", tuple(p[:4].lower().rstrip("[") for p in _AWS_KEY_PREFIXES),
+         lazy_compile(
+        r"(?<![A-Za-z0-9])(?P<v>(?:" + "|".join(_AWS_KEY_PREFIXES) + r")[A-Z0-9]{16})"
+        r"(?![A-Za-z0-9])")),
+    Rule("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), lazy_compile(
+        r"(?<![A-Za-z0-9_])(?P<v>gh[pousr]_[A-Za-z0-9]{30,}+|github_pat_[A-Za-z0-9_]{30,}+)")),
+    Rule("gitlab-token", (*_GITLAB_PREFIXES, "gr1348941"), lazy_compile(
+        _T + r"(?P<v>(?:" + "|".join(_GITLAB_PREFIXES) + r")[A-Za-z0-9_-]{20,}+"
+        r"|GR1348941[A-Za-z0-9_-]{20,}+)")),
+    Rule("slack-token", ("xox", "xapp-", "hooks.slack.com"), lazy_compile(
+        _T + r"(?P<v>xox[abposre]-[A-Za-z0-9-]{10,}+|xapp-[0-9]-[A-Za-z0-9-]{10,}+)"
+        r"|hooks\.slack\.com/services/(?P<v2>[A-Za-z0-9/_]{20,}+)")),
+    Rule("stripe-key", ("_live_", "_test_", "whsec_"), lazy_compile(
+        r"(?<![A-Za-z0-9])(?P<v>(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}+"
+        r"|whsec_[A-Za-z0-9]{20,}+)")),
+    Rule("anthropic-key", ("sk-ant-",), lazy_compile(
+        _T + r"(?P<v>sk-ant-[a-z0-9]{2,12}+-[A-Za-z0-9_-]{20,}+)")),
+    Rule("openai-key", ("sk-",), lazy_compile(
+        _T + r"(?P<v>sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}+"
+        r"|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})" + _E)),
+    Rule("saas-token", tuple(t for _, ts in _SAAS for t in ts), lazy_compile(
+        _T + r"(?P<v>" + "|".join(p for p, _ in _SAAS) + ")" + _E)),
+    Rule("azure-storage-key", ("accountkey=",), lazy_compile(
+        r"(?i)accountkey=(?P<v>[A-Za-z0-9+/]{86}==)")),
+    Rule("telegram-bot-token", (), scan=telegram_hits),
+    Rule("discord-token", (), scan=discord_hits),
+    Rule("twilio-key", (), scan=twilio_hits),
+    Rule("curl-user", ("curl",), scan=curl_user_hits),
+    Rule("key-value-pair", KV_FRAGMENTS, scan=key_value_hits, gate=True, learn="strong"),
 )
-#: Every trigger literal: a line containing none of them (nor "-----") needs no rule at all.
+
+#: Every trigger literal: a line containing none of them (nor "-----", nor a match of a rule
+#: without a literal, see :func:`self_triggered_spans`) needs no rule at all.
 ALL_TRIGGERS = tuple(sorted({t for r in TEXT_RULES for t in r.triggers}, key=lambda t: -len(t)))
 #: One pass over a lower-cased string finds the triggers present (longest first)...
 TRIGGER_RE = lazy_compile("|".join(re.escape(t) for t in ALL_TRIGGERS))
+
+
+@functools.cache
+def _trigger_re() -> re.Pattern[str]:
+    return re.compile(TRIGGER_RE.pattern)
+
+
+def triggers_in(low: str) -> set[str]:
+    """The trigger literals in `low` (a lower-cased string); called for every string
+    redacted, so the compiled pattern is held directly rather than through its lazy proxy."""
+    return set(_trigger_re().findall(low))
 #: ...and each one found stands for every rule whose trigger it contains ("authorization"
 #: also means "auth"), as indices into TEXT_RULES, so rules still run in their order.
 RULES_FOR = {lit: frozenset(i for i, r in enumerate(TEXT_RULES)
                             if any(t in lit for t in r.triggers)) for lit in ALL_TRIGGERS}
-_IDENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+#: The rules without a literal prefix (NO_PREFIX_GATE tells whether any can match).
+SELF_RULES = frozenset(i for i, r in enumerate(TEXT_RULES) if not r.triggers)
 
 
-def key_value_matches(s: str, low: str) -> list[re.Match[str]]:
-    """Matches of the key-value rule, found from the secret-name fragments outward.
-
-    Same result as the rule's regex, several times faster: the regex alone tries its
-    unanchored key pattern at every position of every line.
-    """
-    if len(low) != len(s):  # case folding changed the length: positions would not line up
-        return list(TEXT_RULES[-1].regex.finditer(s))
-    out: list[re.Match[str]] = []
-    last = -1
-    for frag in KV_FRAGMENT_RE.finditer(low):
-        a = frag.start()
-        while a > 0 and s[a - 1] in _IDENT:
-            a -= 1
-        if a < last or (a > 0 and s[a - 1].isascii() and s[a - 1].isalnum()):
-            continue
-        m = KV_AT.match(s, a)
-        if m:
-            out.append(m)
-            last = m.end()
-    return out
+def self_triggered_spans(text: str) -> list[tuple[int, int]]:
+    """Where the rules without a literal prefix match in `text` (to select log lines)."""
+    return [(h.start, h.end) for i in sorted(SELF_RULES) for h in TEXT_RULES[i].hits(text, text)]
 
 
-# -- PEM private keys ---------------------------------------------------------------------------
-_ARMOUR = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-PEM_BEGIN = lazy_compile(r"-----BEGIN " + _ARMOUR)
-PEM_END = lazy_compile(r"-----END " + _ARMOUR)
-PEM_FULL = lazy_compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>.*?)(?=-----END " + _ARMOUR + ")",
-                        re.S)
-PEM_OPEN = lazy_compile(r"(-----BEGIN " + _ARMOUR + r")(?P<v>(?:(?!-----END ).)+)\Z", re.S)
-PEM_ORPHAN_END = lazy_compile(r"(?P<v>(?:[A-Za-z0-9+/=]|\\[rn]|\s){16,})(?=-----END " + _ARMOUR
-                              + ")")
-#: A line of key material inside a PEM block (base64, or the legacy encryption headers).
-PEM_BODY_LINE = lazy_compile(r"^\s*(?:[A-Za-z0-9+/=]{8,}|Proc-Type:.*|DEK-Info:.*|)\s*$")
+_AWS_SECRET = lazy_compile(r"[A-Za-z0-9/+]{40}")
+
+
+def key_value_rule(key: str, value: str) -> str:
+    """The report name of a key/value hit: an AWS secret key has its own."""
+    if "aws" in key.lower() and _AWS_SECRET.fullmatch(value):
+        return "aws-secret-key"
+    return "key-value-pair"
+
 
 # -- spans that are never rewritten -------------------------------------------------------------
 #: Docker's `--timestamps` prefix of a log line.
 LOG_STAMP = lazy_compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
 _PROTECTED = lazy_compile(
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"  # RFC 3339 times
-    r"|(?<![0-9A-Za-z])(?:sha256:)?[0-9a-f]{12,}(?![0-9A-Za-z])"  # IDs and digests
-    r"|\[redacted-\d+\]"  # our own placeholders
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d++)?(?:Z|[+-]\d\d:\d\d)"  # RFC 3339 times
+    r"|(?<![0-9A-Za-z])(?:sha256:)?[0-9a-f]{12,}+(?![0-9A-Za-z])"  # IDs and digests
+    r"|\[redacted-\d++\]"  # our own placeholders
 )
-
-#: Values too common to be spread as secrets (they are still replaced where found by name).
-STOP_VALUES = frozenset({
-    "true", "false", "null", "none", "nil", "yes", "no", "on", "off", "enabled", "disabled",
-    "created", "running", "paused", "restarting", "removing", "exited", "dead", "healthy",
-    "unhealthy", "starting", "default", "bridge", "host", "local", "json-file", "redacted",
-})
-MIN_PROPAGATE = 4  # shorter values are redacted where found, not searched for everywhere
-MIN_LINE = 8  # lines of a multi-line secret that are searched for on their own
 
 
 def protected_spans(text: str) -> list[tuple[int, int]]:
@@ -215,88 +259,15 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 
 
 def strictly_inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    """Is `span` part of (and shorter than) one of `spans`?
+    """Is `span` part of (and shorter than) one of `spans` (as :func:`protected_spans` gives
+    them: in order, not overlapping)?
 
     A learned secret `2024` inside a timestamp or `beef` inside a container ID is a
     coincidence, not a leak; a secret that *is* a whole 40-hex token is still replaced.
     """
     a, b = span
-    return any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans)
-
-
-def strong(value: str) -> bool:
-    """Does a value found in free text look like a real secret rather than a word (or a
-    stretch of shell script between two quotes)?"""
-    if len(value) < 8 or any(c.isspace() for c in value):
+    i = bisect.bisect_right(spans, (a, len(spans) and spans[-1][1] + 1)) - 1
+    if i < 0:
         return False
-    classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
-               + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
-    return classes >= 2
-
-
-def propagates(value: str) -> bool:
-    """Is `value` searched for everywhere once learned (and by the post-write rescan)?"""
-    return (len(value) >= MIN_PROPAGATE and value.lower() not in STOP_VALUES
-            and not PLACEHOLDER_RE.fullmatch(value))
-
-
-def variants(value: str) -> set[str]:
-    """How a secret may be spelled in other files: JSON- and HTML-escaped, percent-encoded,
-    Markdown-table-escaped, and each long line of a multi-line value on its own."""
-    out = {
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        json.dumps(value)[1:-1],
-        html.escape(value),
-        urllib.parse.quote(value, safe=""),
-        value.replace("|", "\\|"),
-    }
-    if "\n" in value:
-        for line in value.splitlines():
-            line = line.strip()
-            if len(line) >= MIN_LINE and not PEM_BEGIN.search(line) and not PEM_END.search(line):
-                out.add(line)
-    out.discard(value)
-    return {v for v in out if propagates(v)}
-
-
-# -- what is printed ----------------------------------------------------------------------------
-_CONTROL = lazy_compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def visible(s: str) -> str:
-    """Control characters (terminal escapes, NUL...) shown as `\\xNN`; tab and newline kept."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s) if _CONTROL.search(s) else s
-
-
-def walk_strings(obj: Any, fix: Any) -> Any:
-    """Apply `fix` to every string value in dataclasses, dicts, lists and tuples."""
-    kind = type(obj)
-    if kind is str:  # the most common value first
-        return fix(obj)
-    if obj is None or kind is int or kind is float or kind is bool or isinstance(obj, enum.Enum):
-        return obj
-    if isinstance(obj, str):
-        return fix(obj)
-    if isinstance(obj, dict):
-        return {k: walk_strings(v, fix) for k, v in obj.items()}
-    if kind is tuple:  # immutable: kept when no element changed (as dataclasses are)
-        new = tuple(walk_strings(x, fix) for x in obj)
-        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
-    if isinstance(obj, list | tuple):
-        return type(obj)(walk_strings(x, fix) for x in obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {}
-        for name in _init_fields(type(obj)):
-            value = getattr(obj, name)
-            fixed = walk_strings(value, fix)
-            if fixed is not value and fixed != value:
-                changes[name] = fixed
-        # Nothing changed (the usual case: reports are built from redacted evidence): the
-        # same frozen object, without rebuilding it.
-        return dataclasses.replace(obj, **changes) if changes else obj
-    return obj
-
-
-@functools.cache
-def _init_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    s, e = spans[i]
+    return s <= a and b <= e and (e - s) > (b - a)

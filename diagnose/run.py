@@ -112,6 +112,9 @@ class Pipeline:
         """Analyse one container and stream its files out; keep only its light view."""
         prefix = self.prefix + layout.container_dir(key)
         clean = self.redactor.files(files, prefix) if redact else files
+        if redact:  # what redaction found, as evidence (analyze of a bundle reads it back)
+            clean = with_redaction_record(clean, self.redactor.weak_record(
+                f"{prefix}/{layout.INSPECT}", files.get(layout.INSPECT)))
         ev = ContainerEvidence(key, clean, records, engine, collected_at, self.prefix)
         report, errors = analyse_container(ev, self.registry, self.debug)
         if self.engine_label:
@@ -151,6 +154,16 @@ class Pipeline:
             rank = {k: i for i, k in enumerate(order)}
             reports.sort(key=lambda r: rank.get(r.key, len(rank)))
         return reports, outcomes
+
+
+def with_redaction_record(files: dict[str, bytes], weak: list[dict[str, str]]
+                          ) -> dict[str, bytes]:
+    """A container's files with its redaction.json (the weak secrets found in its
+    inspect.json; see checks/weak_default_password.py), or without one when there are none."""
+    out = {k: v for k, v in files.items() if k != layout.REDACTION}
+    if weak:
+        out[layout.REDACTION] = dump({"weak": weak})
+    return out
 
 
 def _link(report: TargetReport, found: list[Finding]) -> TargetReport:
@@ -217,8 +230,21 @@ def _host_summary(host: HostFacts) -> dict[str, Any]:
 
 
 def redacted_argv(argv: Iterable[str], redactor: Redactor) -> list[str]:
-    """The command line for the manifest, with secret flags and patterns removed."""
-    return redactor.argv(list(argv), layout.MANIFEST) if redactor.enabled else list(argv)
+    """The command line for the manifest, with secret flags and patterns removed.
+
+    A `--redact` pattern goes too: it may be the secret itself, written out literally.
+    """
+    if not redactor.enabled:
+        return list(argv)
+    args = list(argv)
+    for i, arg in enumerate(args):
+        head, pattern = ("", arg) if i and args[i - 1] == "--redact" else \
+            ("--redact=", arg[9:]) if arg.startswith("--redact=") else ("", "")
+        if pattern:  # (not counted: the report is already written when this runs)
+            with redactor.quiet():
+                args[i] = head + redactor.replace(pattern, "user-pattern", layout.MANIFEST,
+                                                  learn=False)
+    return redactor.argv(args, layout.MANIFEST)
 
 
 def build_meta(
@@ -238,7 +264,7 @@ def build_meta(
         "bundle": bundle,
         "engine": _engine_summary(engine, source),
         "host": _host_summary(host),
-        "redaction": {"enabled": redactor.enabled, "counts": redactor.report()},
+        "redaction": redactor.summary(),
         "collectors_failed": failed,
         "problems": problems,
         "files": files,

@@ -138,8 +138,14 @@ def _assert_clean(where: str, data: bytes | str) -> None:
 def test_no_secret_anywhere_in_bundle_or_stdout(secret_container, diagnose, tmp_path):
     c = secret_container
     env = _config(tmp_path)
-    runs = {fmt: diagnose(c, "--format", fmt, "--redact", r"Custom-\d+", "--exit-zero", env=env)
-            for fmt in ("text", "json", "markdown", "html")}
+    # One directory per run: bundle names have one-second resolution, and runs this quick
+    # would otherwise write (and replace) the same name.
+    runs = {}
+    for fmt in ("text", "json", "markdown", "html"):
+        out = tmp_path / fmt
+        out.mkdir()
+        runs[fmt] = run_diagnose(c, "--format", fmt, "--redact", r"Custom-\d+", "--exit-zero",
+                                 "--output", str(out), cwd=out, env=env)
     for fmt, r in runs.items():
         assert r.code == 0, r.stderr
         assert r.bundle is not None and "UNREDACTED" not in r.bundle.name

@@ -38,7 +38,8 @@ def test_reads_patterns_and_names(tmp_path):
 @pytest.mark.parametrize("content,message", [
     ("redact = [", "not valid TOML"),
     ('redact = "x"', "must be a list of strings"),
-    ('redact = ["(unclosed"]', "not a valid regex"),
+    ('redact = ["(unclosed"]', "not valid RE2 syntax"),
+    ('redact = ["(?<=user=)\\\\w+"]', "not valid RE2 syntax: invalid perl operator"),
     ('redcat = ["x"]', "unknown key 'redcat'"),
 ])
 def test_bad_content_is_a_usage_error(tmp_path, content, message):

@@ -171,13 +171,14 @@ def test_top_history_image_and_engine_documents():
 
 def test_log_lines_numbering_and_timestamps_survive():
     r = Redactor()
-    r.assignment("DB_PASSWORD=2026", "inspect.json")  # a silly password that is also a year
+    # a silly password that is also part of a timestamp
+    assert r.assignment("DB_PASSWORD=11-27T20", "inspect.json") == "DB_PASSWORD=[redacted-1]"
     lines = [f"{STAMP} line {i}" for i in range(1, 6)]
-    lines[2] = f"{STAMP} password=Log-Pw-123 and 2026 again"
+    lines[2] = f"{STAMP} password=Log-Pw-123 and 11-27T20 again"
     raw = ("\n".join(lines) + "\n").encode()
     out = r.file("logs/stdout.log", raw).decode()
     assert out.count("\n") == raw.decode().count("\n")
-    assert out.splitlines()[0] == lines[0]  # the timestamp's 2026 is not a leak
+    assert out.splitlines()[0] == lines[0]  # the timestamp's 11-27T20 is not a leak
     assert out.splitlines()[2] == f"{STAMP} password=[redacted-2] and [redacted-1] again"
 
 
@@ -236,10 +237,15 @@ def test_escaped_spellings_are_found_and_leaks_counted():
     assert r.text("<td>a&quot;b&lt;c&gt;&amp;d|e</td>", "h") == "<td>[redacted-1]</td>"
     assert r.leaks('x a"b<c>&d|e y') == 1 and r.leaks("clean") == 0
     r2 = Redactor()
-    r2.assignment("API_KEY=beef", "f")
-    cid = "0123beef" + "a" * 56
+    r2.assignment("API_KEY=beef12", "f")
+    cid = "0123beef12" + "a" * 54
     assert r2.text(f"container {cid}", "g") == f"container {cid}"
-    assert r2.leaks(f"container {cid}") == 0 and r2.leaks("beef") == 1
+    assert r2.leaks(f"container {cid}") == 0 and r2.leaks("beef12") == 1
+    # inside an identifier it is not the secret; standing as a value it is
+    assert r2.leaks("xbeef12 beef12_x") == 0 and r2.leaks("k=beef12;") == 1
+    # a secret standing in a timestamp is a coincidence, not a leak
+    r2.assignment("API_KEY=11-27T20", "f")
+    assert r2.leaks(STAMP) == 0 and r2.text(STAMP, "g") == STAMP
 
 
 def test_common_words_and_states_never_spread():
