@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from diagnose.analyse import (
 )
 from diagnose.archive import BundleWriter
 from diagnose.engine_readings import disk_usage_line, storage_status
+from diagnose.logwindow import LogBody, LogCut
 from diagnose.model import CheckOutcome, Finding, PathStep
 from diagnose.options import RunOptions as RunOptions  # where the CLI builds it
 from diagnose.redact import Redactor
@@ -106,23 +107,49 @@ class Pipeline:
         return clean
 
     def container(
-        self, key: str, files: dict[str, bytes], records: dict[str, CollectorRecord],
-        engine: EngineFacts, collected_at: str, redact: bool = True,
+        self, key: str, files: Mapping[str, bytes | LogBody],
+        records: dict[str, CollectorRecord], engine: EngineFacts, collected_at: str,
+        redact: bool = True,
     ) -> TargetReport:
-        """Analyse one container and stream its files out; keep only its light view."""
+        """Analyse one container and stream its files out; keep only its light view.
+
+        A :class:`LogBody` (a large log read from a bundle) is already redacted: its window
+        is analysed, its spooled body written."""
         prefix = self.prefix + layout.container_dir(key)
-        clean = self.redactor.files(files, prefix) if redact else files
-        ev = ContainerEvidence(key, clean, records, engine, collected_at, self.prefix)
+        clean, view, cuts = self.prepare(files, prefix, redact)
+        ev = ContainerEvidence(key, view, records, engine, collected_at, self.prefix, cuts)
         report, errors = analyse_container(ev, self.registry, self.debug)
         if self.engine_label:
             report = dataclasses.replace(report, engine=self.engine_label)
-        if self.writer is not None:
-            self.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
+        self.write(prefix, clean)
         self.reports.append(report)
         self.errors.extend(errors)
         self.records.extend(records.values())
         self.kept.append(without_logs(ev))
         return report
+
+    def prepare(self, files: Mapping[str, bytes | LogBody], prefix: str, redact: bool
+                ) -> tuple[dict[str, bytes | LogBody], dict[str, bytes], dict[str, LogCut]]:
+        """(files as they are written, in their order; what the checks see; where the
+        checks' log windows skip lines)."""
+        plain = {k: v for k, v in files.items() if isinstance(v, bytes)}
+        clean = self.redactor.files(plain, prefix) if redact else plain
+        written = {k: clean.get(k, v) for k, v in files.items()}
+        view = {k: v.window if isinstance(v, LogBody) else v for k, v in written.items()}
+        cuts = {k: v.cut for k, v in files.items() if isinstance(v, LogBody) and v.cut}
+        return written, view, cuts
+
+    def write(self, prefix: str, files: Mapping[str, bytes | LogBody]) -> None:
+        """Stream files out under `prefix/` (spooled bodies read back in chunks)."""
+        if self.writer is None:
+            return
+        for rel, data in files.items():
+            if isinstance(data, bytes):
+                self.writer.add(f"{prefix}/{rel}", data)
+            else:
+                assert data.spool is not None
+                with data.spool:
+                    self.writer.add_stream(f"{prefix}/{rel}", data.spool, data.size)
 
     def finish(self, engine: EngineFacts, host: HostFacts, run: dict[str, Any],
                order: list[str] | None = None) -> tuple[list[TargetReport], list[CheckOutcome]]:

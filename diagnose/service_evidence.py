@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from diagnose import layout
-from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, parse_log
+from diagnose.logwindow import LogCut
+from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, log_window, parse_log
 
 #: Task states before `running`, in the order swarmkit walks them.
 PRE_RUNNING = ("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",
@@ -150,6 +151,8 @@ class ServiceEvidence:
     records: Mapping[str, CollectorRecord]
     engine: EngineFacts
     collected_at: str = ""
+    #: Logs given as their window already (see ContainerEvidence.cuts).
+    cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
@@ -306,12 +309,12 @@ class ServiceEvidence:
     @cached_property
     def stdout(self) -> tuple[LogLine, ...]:
         """stdout lines of every task (text still carries the details prefix)."""
-        return parse_log("stdout", self.files.get(layout.LOG_STDOUT, b""))
+        return parse_log("stdout", *log_window(self.files, self.cuts, layout.LOG_STDOUT))
 
     @cached_property
     def stderr(self) -> tuple[LogLine, ...]:
         """stderr lines of every task."""
-        return parse_log("stderr", self.files.get(layout.LOG_STDERR, b""))
+        return parse_log("stderr", *log_window(self.files, self.cuts, layout.LOG_STDERR))
 
     def task_log(self, task_id: str) -> tuple[LogLine, ...]:
         """One task's lines, both streams in time order, the details prefix taken off (line

@@ -25,6 +25,7 @@ from diagnose import layout
 from diagnose.analyse import ServiceReport, run_service_checks
 from diagnose.archive import check_output_dir
 from diagnose.errors import UsageError
+from diagnose.logwindow import LogBody
 from diagnose.redact import Redactor
 from diagnose.run import (
     Pipeline,
@@ -156,23 +157,23 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
 # -- analysis (live, analyze and redact alike) ----------------------------------------------------
 
 
-def analyse_service(pipe: Pipeline, key: str, files: dict[str, bytes],
+def analyse_service(pipe: Pipeline, key: str, files: Mapping[str, bytes | LogBody],
                     records: Mapping[str, CollectorRecord], engine: EngineFacts,
                     collected_at: str, redact: bool = True) -> ServiceReport:
     """Redact one service's files, run the service-scope checks, stream the files out and
     keep the report in `pipe.services`.  Call it after the task containers went through
     `pipe.container`, so the report can link tasks to their diagnosed containers."""
     prefix = layout.service_dir(key)
-    if redact and pipe.redactor.enabled:
+    spec_data = files.get(layout.SERVICE_SPEC, b"{}")
+    if redact and pipe.redactor.enabled and isinstance(spec_data, bytes):
         with contextlib.suppress(ValueError, UnicodeDecodeError):
-            spec = json.loads(files.get(layout.SERVICE_SPEC, b"{}"))
+            spec = json.loads(spec_data)
             if isinstance(spec, dict):
                 pipe.redactor.learn_inspect(spec)
-    clean = pipe.redactor.files(files, prefix) if redact else dict(files)
-    ev = ServiceEvidence(key, clean, records, engine, collected_at)
+    clean, view, cuts = pipe.prepare(files, prefix, redact)
+    ev = ServiceEvidence(key, view, records, engine, collected_at, cuts)
     outcomes, errors = run_service_checks(ev, pipe.registry.scoped("service"), pipe.debug)
-    if pipe.writer is not None:
-        pipe.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
+    pipe.write(prefix, clean)
     report = ServiceReport(
         key=key, name=ev.name, id=ev.id, summary=summary(ev), outcomes=tuple(outcomes),
         overview=overview(ev, pipe.kept),

@@ -7,6 +7,7 @@ input.  Nothing here talks to the engine or the host.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import operator
@@ -18,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from diagnose import layout
+from diagnose.logwindow import LogCut, window
 
 _T = TypeVar("_T")
 
@@ -111,8 +113,9 @@ def shape(text: str) -> str:
 _FIRST, _SECOND, _THIRD, _FIFTH = (operator.itemgetter(i) for i in (0, 1, 2, 4))
 
 
-def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
-    """Split a `docker logs --timestamps` stream into numbered lines.
+def parse_log(stream: str, data: bytes, cut: LogCut | None = None) -> tuple[LogLine, ...]:
+    """Split a `docker logs --timestamps` stream (or its window, see :mod:`diagnose.logwindow`:
+    `cut` says where it skips lines) into numbered lines.
 
     Lines are decoded as UTF-8 with replacement: logs may hold binary garbage, and a check
     must see what a human would see, never crash on it.
@@ -121,6 +124,10 @@ def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    numbers: Iterator[int] = itertools.count(1)
+    if cut is not None:
+        numbers = itertools.chain(range(1, cut.head_lines + 1),
+                                  itertools.count(cut.head_lines + cut.skipped_lines + 1))
     # Usually every line starts with its timestamp (`docker logs --timestamps`): then the
     # lines are split and checked all at once, without a Python loop over them.
     parts = list(map(str.partition, lines, itertools.repeat(" ")))
@@ -131,9 +138,9 @@ def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
         texts = list(map(_THIRD, parts))
         if "\r" in text:
             texts = [t.rstrip("\r") for t in texts]
-        return tuple(map(LogLine, itertools.repeat(stream), itertools.count(1), stamps, texts))
+        return tuple(map(LogLine, itertools.repeat(stream), numbers, stamps, texts))
     out = []  # otherwise each line is judged on its own (the split above is reused)
-    for number, (raw, (stamp, sep, rest)) in enumerate(zip(lines, parts, strict=True), start=1):
+    for number, raw, (stamp, sep, rest) in zip(numbers, lines, parts, strict=False):
         if sep and len(stamp) >= 20 and stamp[4] == "-" and stamp.endswith("Z"):
             out.append(LogLine(stream, number, stamp, rest.rstrip("\r")))
         else:
@@ -229,6 +236,9 @@ class ContainerEvidence:
     collected_at: str = ""
     #: `engines/<label>/` when the run covered several engines, else "".
     prefix: str = ""
+    #: Logs given as their window already (a large log read from a bundle as a stream): the
+    #: file holds the window, this says where it skips lines.  Other logs are windowed here.
+    cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
@@ -348,16 +358,47 @@ class ContainerEvidence:
         # runc's exec failures finish a few microseconds "before" they started.
         return max(seconds, 0.0) if seconds > -1 else None
 
-    # -- other evidence -----------------------------------------------------------------------
+    # -- logs ---------------------------------------------------------------------------------
+    @cached_property
+    def _windows(self) -> dict[str, tuple[bytes, LogCut | None]]:
+        return {rel: log_window(self.files, self.cuts, rel) for rel in LOG_FILES}
+
     @cached_property
     def stdout(self) -> tuple[LogLine, ...]:
-        """stdout lines (empty when not collected)."""
-        return parse_log("stdout", self.files.get(layout.LOG_STDOUT, b""))
+        """stdout lines (empty when not collected; only its window when it is long)."""
+        return parse_log("stdout", *self._windows[layout.LOG_STDOUT])
 
     @cached_property
     def stderr(self) -> tuple[LogLine, ...]:
-        """stderr lines (empty when not collected)."""
-        return parse_log("stderr", self.files.get(layout.LOG_STDERR, b""))
+        """stderr lines (empty when not collected; only its window when it is long)."""
+        return parse_log("stderr", *self._windows[layout.LOG_STDERR])
+
+    def log_cut(self, stream: str) -> LogCut | None:
+        """Where the analysed window of `stream` (stdout, stderr) skips lines, if it does."""
+        return self._windows[layout.LOG_STDOUT if stream == "stdout" else layout.LOG_STDERR][1]
+
+    def log_unanalysed(self) -> str:
+        """`stdout: lines 1,001-1,998,000 (63.9 MiB) not analysed`, or "" when every collected
+        line was analysed."""
+        cuts = [(s, cut) for s in ("stdout", "stderr") if (cut := self.log_cut(s)) is not None]
+        return "; ".join(f"{s}: {cut.describe()}" for s, cut in cuts)
+
+    def log_line_count(self, stream: str) -> int:
+        """Lines of `stream` in the collected log, analysed or not."""
+        cut = self.log_cut(stream)
+        if cut is not None:
+            return cut.total_lines
+        return len(self.stdout if stream == "stdout" else self.stderr)
+
+    def lines_before(self, line: LogLine, count: int) -> tuple[LogLine, ...]:
+        """Up to `count` lines printed just before `line` on its stream (analysed ones)."""
+        stream = self.stderr if line.stream == "stderr" else self.stdout
+        return _adjacent(stream, line, -count)
+
+    def lines_after(self, line: LogLine, count: int) -> tuple[LogLine, ...]:
+        """Up to `count` lines printed just after `line` on its stream (analysed ones)."""
+        stream = self.stderr if line.stream == "stderr" else self.stdout
+        return _adjacent(stream, line, count)
 
     @cached_property
     def log_lines(self) -> tuple[LogLine, ...]:
@@ -382,6 +423,7 @@ class ContainerEvidence:
         yield from self.stderr
         yield from self.stdout
 
+    # -- other evidence -----------------------------------------------------------------------
     @cached_property
     def events(self) -> tuple[Mapping[str, Any], ...]:
         """Engine events for this container, oldest first."""
@@ -447,17 +489,38 @@ class Snapshot:
         return next((c for c in self.containers if c.key == key), None)
 
 
+def log_window(files: Mapping[str, bytes], cuts: Mapping[str, LogCut],
+               rel: str) -> tuple[bytes, LogCut | None]:
+    """The analysed window of one log file (see :mod:`diagnose.logwindow`)."""
+    data = files.get(rel, b"")
+    if rel in cuts:
+        return data, cuts[rel]
+    return window(data)
+
+
+def _adjacent(stream: tuple[LogLine, ...], line: LogLine, count: int) -> tuple[LogLine, ...]:
+    """The lines numbered just before (count < 0) or after `line` in `stream`, stopping at a
+    gap of the window."""
+    index = bisect.bisect_left(stream, line.number, key=operator.attrgetter("number"))
+    if count < 0:
+        got = stream[max(0, index + count):index]
+        return tuple(ln for ln in got if ln.number >= line.number + count)
+    got = stream[index + 1:index + 1 + count]
+    return tuple(ln for ln in got if ln.number <= line.number + count)
+
+
 LOG_FILES = (layout.LOG_STDOUT, layout.LOG_STDERR)
 
 
 def without_logs(container: ContainerEvidence) -> ContainerEvidence:
-    """The same container with its log files released.
+    """The same container with only its inspect.json kept.
 
-    Logs are the bulk of a bundle.  Once container-scope checks have read them and the archive
-    writer has streamed them out, run-scope checks get this lighter view (live and offline
-    alike), so memory stays flat however many containers a run covers.
+    Once container-scope checks have read a container's files and the archive writer has
+    streamed them out, run-scope checks get this lighter view (live and offline alike): the
+    run-scope checks read a container's inspect only (Compose labels, state), and memory stays
+    flat however many containers a run covers.
     """
-    files = {k: v for k, v in container.files.items() if k not in LOG_FILES}
+    files = {k: v for k, v in container.files.items() if k == layout.INSPECT}
     return ContainerEvidence(
         key=container.key,
         files=files,

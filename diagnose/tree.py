@@ -144,9 +144,12 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
     )
     log_rec = c.records.get("logs")
     if log_rec is not None and log_rec.ok:
-        answer = f"{len(c.stdout)} stdout and {len(c.stderr)} stderr lines"
+        answer = (f"{c.log_line_count('stdout')} stdout and {c.log_line_count('stderr')} "
+                  "stderr lines")
         if log_rec.truncated:
             answer += " (truncated by the caps)"
+        if c.log_unanalysed():
+            answer += f" ({c.log_unanalysed()})"
         last = last_line(c)
         if last is not None:
             answer += f"; last line: {last.text[:160]!r}"
