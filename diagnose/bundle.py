@@ -87,11 +87,15 @@ def _describe(path: Path, exc: BaseException) -> BundleError:
     text = str(exc).lower()
     if isinstance(exc, BundleError):
         return exc
+    if isinstance(exc, _HeaderTooLarge):
+        return BundleError(f"{path} holds {exc}, more than "
+                           f"{lim.human(lim.MAX_TAR_HEADER_BYTES)}", _DAMAGED)
     if isinstance(exc, EOFError) or "unexpected end" in text or "truncated" in text:
         return BundleError(f"{path} is truncated", "the copy or download is incomplete; fetch "
                            "it again")
-    if "check" in text and isinstance(exc, zlib.error):
-        return BundleError(f"{path} is corrupt (checksum error)", "fetch the bundle again")
+    if isinstance(exc, zlib.error):
+        what = "checksum error" if "check" in text else "its compressed data is damaged"
+        return BundleError(f"{path} is corrupt ({what})", "fetch the bundle again")
     if isinstance(exc, RecursionError):
         return BundleError(f"{path} is not a readable bundle: tar headers nest too deep",
                            _DAMAGED)
@@ -123,7 +127,10 @@ class _Inflater:
             if not raw:
                 raise BundleError(f"{self.path} is truncated",
                                   "the copy or download is incomplete; fetch it again")
-            data = self.z.decompress(raw, size)
+            try:
+                data = self.z.decompress(raw, size)
+            except zlib.error as exc:
+                raise _describe(self.path, exc) from None
             if data:
                 self.total += len(data)
                 if self.total > lim.MAX_BUNDLE_BYTES:
@@ -197,7 +204,11 @@ class BundleReader:
             raise BundleError(f"cannot open {self.path}: {exc.strerror}", "check the path") from exc
         try:
             gz = _Inflater(fh, self.path)
-            tf = tarfile.open(fileobj=gz, mode="r|", tarinfo=_Header)  # type: ignore[call-overload]
+            try:
+                tf = tarfile.open(fileobj=gz, mode="r|",  # type: ignore[call-overload]
+                                  tarinfo=_Header)
+            except (tarfile.TarError, OSError, EOFError, zlib.error, RecursionError) as exc:
+                raise _describe(self.path, exc) from exc
             first = self._next(tf)
             if first is None or first.name != layout.MANIFEST or not first.isreg():
                 raise BundleError(f"{self.path} is not a diagnose bundle (manifest.json is not "
@@ -213,9 +224,6 @@ class BundleReader:
     def _next(self, tf: tarfile.TarFile) -> tarfile.TarInfo | None:
         try:
             member = tf.next()
-        except _HeaderTooLarge as exc:
-            raise BundleError(f"{self.path} holds {exc}, more than "
-                              f"{lim.human(lim.MAX_TAR_HEADER_BYTES)}", _DAMAGED) from None
         except (tarfile.TarError, OSError, EOFError, zlib.error, RecursionError) as exc:
             raise _describe(self.path, exc) from exc
         tf.members.clear()  # type: ignore[attr-defined]  # stream mode keeps every header

@@ -59,78 +59,100 @@ class LogCut:
 class WindowBuilder:
     """Feed a stream's bytes in chunks of any size; :meth:`finish` gives its window.
 
-    Memory: the window plus one line that may still be cut off (a line longer than
-    LOG_TAIL_BYTES can be in no window and is only counted)."""
+    Lines are looked at one by one only while the head fills up; after that the stream is
+    only counted (newlines, at C speed) and its last LOG_TAIL_BYTES + 1 bytes are kept, from
+    which :meth:`finish` cuts the tail.  Memory: the window plus about one chunk."""
 
     def __init__(self) -> None:
         self.head: list[bytes] = []
         self.head_bytes = 0
         self.head_open = True
+        self.pending = bytearray()  # while the head is open: a line not ended yet
         self.tail: collections.deque[bytes] = collections.deque()
-        self.tail_bytes = 0
-        self.skipped_lines = 0
-        self.skipped_bytes = 0
-        self.total_lines = 0
+        self.tail_len = 0
+        self.tail_starts_line = True  # does self.tail begin where a line begins?
+        self.after_newlines = 0  # newlines after the head
         self.total_bytes = 0
-        self.partial: list[bytes] = []
-        self.partial_len = 0
 
     def feed(self, chunk: bytes) -> None:
         """Take the next bytes of the stream."""
         self.total_bytes += len(chunk)
+        start = self._feed_head(chunk) if self.head_open else 0
+        if start < len(chunk):
+            self._feed_tail(chunk, start)
+
+    def _fits(self, size: int) -> bool:
+        return len(self.head) < lim.LOG_HEAD_LINES and self.head_bytes + size <= \
+            lim.LOG_HEAD_BYTES
+
+    def _feed_head(self, chunk: bytes) -> int:
+        """Head lines from `chunk`; the offset where the rest (the tail region) starts."""
         start = 0
         while True:
             end = chunk.find(b"\n", start)
             if end < 0:
-                self._more(chunk[start:])
-                return
-            if self.partial:
-                self._more(chunk[start:end + 1])
-                self._line(b"".join(self.partial), self.partial_len)
-                self.partial, self.partial_len = [], 0
-            else:
-                self._line(chunk[start:end + 1], end + 1 - start)
+                if self._fits(len(self.pending) + len(chunk) - start):
+                    self.pending += chunk[start:]
+                    return len(chunk)
+                return self._close_head(chunk, start)
+            size = len(self.pending) + end + 1 - start
+            if not self._fits(size):
+                return self._close_head(chunk, start)
+            self.head.append(bytes(self.pending) + chunk[start:end + 1])
+            self.pending.clear()
+            self.head_bytes += size
             start = end + 1
 
-    def _more(self, piece: bytes) -> None:
-        if not piece:
-            return
-        self.partial_len += len(piece)
-        if self.partial_len <= lim.LOG_TAIL_BYTES:
-            self.partial.append(piece)
-        elif self.partial:  # too long for any window: only its length is kept
-            self.partial = [b""]
+    def _close_head(self, chunk: bytes, start: int) -> int:
+        """The line at `start` (with what is pending of it) cannot be in the head: it and all
+        that follows are the tail region."""
+        self.head_open = False
+        if self.pending:
+            held = bytes(self.pending)
+            self.pending.clear()
+            self._feed_tail(held, 0)
+        return start
 
-    def _line(self, line: bytes, size: int) -> None:
-        self.total_lines += 1
-        if self.head_open:
-            if len(self.head) < lim.LOG_HEAD_LINES and self.head_bytes + size <= \
-                    lim.LOG_HEAD_BYTES:
-                self.head.append(line)
-                self.head_bytes += size
-                return
-            self.head_open = False
-        self.tail.append(line)
-        self.tail_bytes += size
-        while self.tail and (len(self.tail) > lim.LOG_TAIL_LINES
-                             or self.tail_bytes > lim.LOG_TAIL_BYTES):
+    def _feed_tail(self, data: bytes, start: int) -> None:
+        self.after_newlines += data.count(b"\n", start)
+        keep = max(start, len(data) - lim.LOG_TAIL_BYTES - 1)
+        if keep > start:  # this piece alone holds more than the tail can use
+            self.tail.clear()
+            self.tail_len = 0
+            self.tail_starts_line = data[keep - 1] == 0x0A
+        piece = data[keep:] if keep else data
+        self.tail.append(piece)
+        self.tail_len += len(piece)
+        while self.tail_len - len(self.tail[0]) > lim.LOG_TAIL_BYTES:
             old = self.tail.popleft()
-            # A line too long to keep was stored empty; its size is tail_bytes's excess.
-            gone = len(old) if old or len(self.tail) else self.tail_bytes
-            self.tail_bytes -= gone
-            self.skipped_lines += 1
-            self.skipped_bytes += gone
+            self.tail_len -= len(old)
+            self.tail_starts_line = old.endswith(b"\n")
 
     def finish(self) -> tuple[bytes, LogCut | None]:
         """The window's bytes and where it skips (None: the whole stream is in it)."""
-        if self.partial_len:
-            self._line(b"".join(self.partial), self.partial_len)
-            self.partial, self.partial_len = [], 0
-        data = b"".join([*self.head, *self.tail])
-        if not self.skipped_lines:
+        if self.pending:  # the stream ended inside a last line that fits the head
+            self.head.append(bytes(self.pending))
+            self.head_bytes += len(self.pending)
+            self.pending.clear()
+        buf = b"".join(self.tail)
+        region = self.after_newlines + (1 if buf and buf[-1] != 0x0A else 0)
+        # The tail: whole lines from the end while they fit (a line cut off at the buffer's
+        # start is not whole; one that long could not fit anyway).
+        pos, count = len(buf), 0
+        while pos > 0 and count < lim.LOG_TAIL_LINES:
+            line_start = buf.rfind(b"\n", 0, pos - 1) + 1
+            if (line_start == 0 and not self.tail_starts_line) or \
+                    len(buf) - line_start > lim.LOG_TAIL_BYTES:
+                break
+            pos, count = line_start, count + 1
+        size = len(buf) - pos
+        data = b"".join([*self.head, buf[pos:]])
+        skipped = region - count
+        if not skipped:
             return data, None
-        return data, LogCut(len(self.head), self.skipped_lines, self.skipped_bytes,
-                            self.total_lines, self.total_bytes)
+        return data, LogCut(len(self.head), skipped,
+                            self.total_bytes - self.head_bytes - size,
+                            len(self.head) + region, self.total_bytes)
 
 
 def window(data: bytes) -> tuple[bytes, LogCut | None]:

@@ -39,6 +39,10 @@ from diagnose.snapshot import (
     EngineFacts,
     HostFacts,
     Snapshot,
+    as_list,
+    as_map,
+    dig,
+    number,
     without_logs,
 )
 
@@ -220,7 +224,7 @@ def _engine_summary(engine: EngineFacts, source: str) -> dict[str, Any]:
         "storage_driver": info.get("Driver", ""),
         "storage_driver_status": storage_status(info),
         "disk_usage": disk_usage_line(engine.df),
-        "warnings": len(info.get("Warnings") or ()),
+        "warnings": len(as_list(info.get("Warnings"))),
         "cgroup_version": info.get("CgroupVersion", ""),
         "data_root": info.get("DockerRootDir", ""),
     }
@@ -233,13 +237,12 @@ def _host_summary(host: HostFacts) -> dict[str, Any]:
     out: dict[str, Any] = {
         "hostname": d.get("hostname"),
         "cpus": d.get("cpus_logical"),
-        "load_average": ", ".join(f"{x:.2f}" for x in d.get("load_average") or ()),
-        "memory_available_percent": round(100 - float((d.get("memory") or {}).get("percent", 0)),
-                                          1),
+        "load_average": ", ".join(f"{number(x):.2f}" for x in as_list(d.get("load_average"))),
+        "memory_available_percent": round(100 - number(dig(d, "memory", "percent")), 1),
     }
-    root = d.get("data_root") or {}
+    root = as_map(d.get("data_root"))
     if "free" in root:
-        out["data_root_free_percent"] = round(100 - float(root.get("percent", 0)), 1)
+        out["data_root_free_percent"] = round(100 - number(root.get("percent")), 1)
     return out
 
 

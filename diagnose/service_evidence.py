@@ -21,7 +21,15 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.logwindow import LogCut
-from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, log_window, parse_log
+from diagnose.snapshot import (
+    CollectorRecord,
+    EngineFacts,
+    LogLine,
+    as_map,
+    dig,
+    log_window,
+    parse_log,
+)
 
 #: Task states before `running`, in the order swarmkit walks them.
 PRE_RUNNING = ("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",
@@ -80,7 +88,7 @@ class Task:
     @property
     def status(self) -> Mapping[str, Any]:
         """`.Status`."""
-        return self.doc.get("Status") or {}
+        return as_map(self.doc.get("Status"))
 
     @property
     def state(self) -> str:
@@ -105,14 +113,14 @@ class Task:
     @property
     def container_id(self) -> str:
         """The task's container (empty when none was created)."""
-        return str((self.status.get("ContainerStatus") or {}).get("ContainerID") or "")
+        return str(dig(self.status, "ContainerStatus", "ContainerID") or "")
 
     @property
     def exit_code(self) -> int | None:
         """The container's exit code, once a container existed and ended."""
-        cs = self.status.get("ContainerStatus") or {}
+        cs = as_map(self.status.get("ContainerStatus"))
         code = cs.get("ExitCode")
-        if not isinstance(code, int) or not cs.get("ContainerID"):
+        if not isinstance(code, int) or isinstance(code, bool) or not cs.get("ContainerID"):
             return None
         return code if self.state in TERMINAL else None
 
@@ -187,7 +195,7 @@ class ServiceEvidence:
     @property
     def spec(self) -> Mapping[str, Any]:
         """`.Spec`."""
-        return self.inspect.get("Spec") or {}
+        return as_map(self.inspect.get("Spec"))
 
     @property
     def id(self) -> str:
@@ -202,7 +210,7 @@ class ServiceEvidence:
     @property
     def container_spec(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.ContainerSpec`."""
-        return (self.spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "ContainerSpec"))
 
     @property
     def image(self) -> str:
@@ -212,7 +220,7 @@ class ServiceEvidence:
     @property
     def mode(self) -> str:
         """replicated, global, replicated-job or global-job."""
-        mode = self.spec.get("Mode") or {}
+        mode = as_map(self.spec.get("Mode"))
         for key, name in (("Replicated", "replicated"), ("Global", "global"),
                           ("ReplicatedJob", "replicated-job"), ("GlobalJob", "global-job")):
             if key in mode:
@@ -222,24 +230,23 @@ class ServiceEvidence:
     @property
     def replicas(self) -> int | None:
         """Replicas asked for (replicated services only)."""
-        n = ((self.spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas")
-        return n if isinstance(n, int) else None
+        n = dig(self.spec, "Mode", "Replicated", "Replicas")
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
 
     @property
     def placement(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.Placement`."""
-        return (self.spec.get("TaskTemplate") or {}).get("Placement") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "Placement"))
 
     @property
     def reservations(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.Resources.Reservations` (NanoCPUs, MemoryBytes...)."""
-        return ((self.spec.get("TaskTemplate") or {}).get("Resources") or {}).get(
-            "Reservations") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "Resources", "Reservations"))
 
     @property
     def update_status(self) -> Mapping[str, Any]:
         """`.UpdateStatus` ({} when the service was never updated)."""
-        return self.inspect.get("UpdateStatus") or {}
+        return as_map(self.inspect.get("UpdateStatus"))
 
     @cached_property
     def service_status(self) -> Mapping[str, Any]:
@@ -247,7 +254,7 @@ class ServiceEvidence:
         doc = self.json(layout.SERVICE_STATUS)
         if not isinstance(doc, Mapping):
             return {}
-        return doc.get("ServiceStatus") or {}
+        return as_map(doc.get("ServiceStatus"))
 
     # -- tasks and nodes ----------------------------------------------------------------------
     @cached_property
@@ -297,13 +304,13 @@ class ServiceEvidence:
         """A node's hostname (its short ID when unknown; '' for no node)."""
         if not node_id:
             return ""
-        return str((self.node(node_id).get("Description") or {}).get("Hostname")
+        return str(dig(self.node(node_id), "Description", "Hostname")
                    or node_id[:12])
 
     @property
     def local_node_id(self) -> str:
         """The node of the engine diagnose talked to (`docker info` .Swarm.NodeID)."""
-        return str((self.engine.info.get("Swarm") or {}).get("NodeID") or "")
+        return str(dig(self.engine.info, "Swarm", "NodeID") or "")
 
     # -- logs ---------------------------------------------------------------------------------
     @cached_property

@@ -25,6 +25,7 @@ from diagnose import layout
 from diagnose.analyse import ServiceReport, run_service_checks
 from diagnose.archive import check_output_dir
 from diagnose.errors import UsageError
+from diagnose.limits import MAX_SERVICES
 from diagnose.logwindow import LogBody
 from diagnose.redact import Redactor
 from diagnose.run import (
@@ -39,7 +40,7 @@ from diagnose.run import (
     utc_stamp,
 )
 from diagnose.service_evidence import ServiceEvidence
-from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
+from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts, dig
 from diagnose.swarmsig import desired_count, exit_code_of, is_running
 
 
@@ -69,6 +70,10 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     if len(named) > 1:
         raise UsageError("diagnose service looks through one swarm manager at a time",
                          "give one --host or --context")
+    if len(dict.fromkeys(opts.targets)) > MAX_SERVICES:
+        raise UsageError(f"{len(dict.fromkeys(opts.targets))} services named; a bundle holds "
+                         f"at most {MAX_SERVICES} (what `diagnose analyze` reads)",
+                         "diagnose them in several runs")
     endpoint = named[0][1]
     client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
     try:
@@ -234,9 +239,9 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
         nodes.append({
             "id": str(n.get("ID", "")),
             "hostname": ev.hostname(str(n.get("ID", ""))),
-            "role": str((n.get("Spec") or {}).get("Role", "")),
-            "state": str((n.get("Status") or {}).get("State", "")),
-            "availability": str((n.get("Spec") or {}).get("Availability", "")),
+            "role": str(dig(n, "Spec", "Role") or ""),
+            "state": str(dig(n, "Status", "State") or ""),
+            "availability": str(dig(n, "Spec", "Availability") or ""),
         })
     return {
         "mode": ev.mode,

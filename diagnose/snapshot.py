@@ -13,7 +13,7 @@ import json
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -148,9 +148,10 @@ def parse_log(stream: str, data: bytes, cut: LogCut | None = None) -> tuple[LogL
     return tuple(out)
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time."""
-    if not value or value.startswith("0001-01-01"):
+def parse_time(value: Any) -> datetime | None:
+    """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time (and
+    for anything that is not a timestamp)."""
+    if not value or not isinstance(value, str) or value.startswith("0001-01-01"):
         return None
     text = value.replace("Z", "+00:00")
     if "." in text:
@@ -164,9 +165,50 @@ def parse_time(value: str | None) -> datetime | None:
             frac += ch
         text = f"{head}.{frac[:6].ljust(6, '0')}{rest}"
     try:
-        return datetime.fromisoformat(text)
+        stamp = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else {} (a bundle may hold anything)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_maps(value: Any) -> tuple[Mapping[str, Any], ...]:
+    """The objects of a JSON list (other items dropped), else ()."""
+    return tuple(v for v in value if isinstance(v, dict)) if isinstance(value, list) else ()
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` when it is a JSON list, else []."""
+    return value if isinstance(value, list) else []
+
+
+def dig(doc: Any, *keys: str) -> Any:
+    """`doc[k1][k2]...`, or None as soon as a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+def number(value: Any, default: float = 0) -> float:
+    """A JSON number as a float (`default` for anything else, booleans included)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float
+            return default
+    return default
+
+
+def integer(value: Any, default: int = 0) -> int:
+    """A JSON integer (`default` for anything else; finite floats are truncated)."""
+    n = number(value, float("nan"))
+    return int(n) if n == n and abs(n) != float("inf") else default
 
 
 def _load_json(data: bytes | None) -> Any:
@@ -190,17 +232,17 @@ class EngineFacts:
     @cached_property
     def version(self) -> Mapping[str, Any]:
         """`docker version` (server part), or {} when not collected."""
-        return _load_json(self.files.get(layout.ENGINE_VERSION)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_VERSION)))
 
     @cached_property
     def info(self) -> Mapping[str, Any]:
         """`docker info`, or {} when not collected."""
-        return _load_json(self.files.get(layout.ENGINE_INFO)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_INFO)))
 
     @cached_property
     def df(self) -> Mapping[str, Any]:
         """`docker system df` (the Engine API /system/df document), or {}."""
-        return _load_json(self.files.get(layout.ENGINE_DF)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_DF)))
 
     @property
     def architecture(self) -> str:
@@ -218,7 +260,7 @@ class HostFacts:
     @cached_property
     def data(self) -> Mapping[str, Any]:
         """The host/host.json document, or {}."""
-        return _load_json(self.files.get(layout.HOST_FACTS)) or {}
+        return as_map(_load_json(self.files.get(layout.HOST_FACTS)))
 
 
 @dataclass(frozen=True)
@@ -276,7 +318,7 @@ class ContainerEvidence:
     @cached_property
     def inspect(self) -> Mapping[str, Any]:
         """The `docker inspect` object ({} when inspect failed)."""
-        return self.json(layout.INSPECT) or {}
+        return as_map(self.json(layout.INSPECT))
 
     @property
     def id(self) -> str:
@@ -291,17 +333,17 @@ class ContainerEvidence:
     @property
     def state(self) -> Mapping[str, Any]:
         """`.State`."""
-        return self.inspect.get("State") or {}
+        return as_map(self.inspect.get("State"))
 
     @property
     def config(self) -> Mapping[str, Any]:
         """`.Config`."""
-        return self.inspect.get("Config") or {}
+        return as_map(self.inspect.get("Config"))
 
     @property
     def host_config(self) -> Mapping[str, Any]:
         """`.HostConfig`."""
-        return self.inspect.get("HostConfig") or {}
+        return as_map(self.inspect.get("HostConfig"))
 
     @property
     def status(self) -> str:
@@ -312,7 +354,7 @@ class ContainerEvidence:
     def exit_code(self) -> int | None:
         """`.State.ExitCode` (None when inspect is missing)."""
         code = self.state.get("ExitCode")
-        return int(code) if isinstance(code, int) else None
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
 
     @property
     def ever_started(self) -> bool:
@@ -327,7 +369,7 @@ class ContainerEvidence:
     @property
     def labels(self) -> Mapping[str, str]:
         """`.Config.Labels` ({} when none)."""
-        return self.config.get("Labels") or {}
+        return as_map(self.config.get("Labels"))
 
     @property
     def compose_project(self) -> str:
@@ -343,7 +385,7 @@ class ContainerEvidence:
     def env(self) -> Mapping[str, str]:
         """`.Config.Env` as a mapping (values may be redacted placeholders)."""
         out: dict[str, str] = {}
-        for item in self.config.get("Env") or ():
+        for item in as_list(self.config.get("Env")):
             key, _, value = str(item).partition("=")
             out[key] = value
         return out
@@ -427,52 +469,52 @@ class ContainerEvidence:
     @cached_property
     def events(self) -> tuple[Mapping[str, Any], ...]:
         """Engine events for this container, oldest first."""
-        return tuple(self.json(layout.EVENTS) or ())
+        return as_maps(self.json(layout.EVENTS))
 
     @cached_property
     def top(self) -> Mapping[str, Any]:
         """`docker top` (Titles, Processes), or {}."""
-        return self.json(layout.TOP) or {}
+        return as_map(self.json(layout.TOP))
 
     @cached_property
     def processes(self) -> Mapping[str, Any]:
         """Host-side process tree (psutil), or {}."""
-        return self.json(layout.PROCESSES) or {}
+        return as_map(self.json(layout.PROCESSES))
 
     @cached_property
     def image(self) -> Mapping[str, Any]:
         """Image inspect, or {}."""
-        return self.json(layout.IMAGE_INSPECT) or {}
+        return as_map(self.json(layout.IMAGE_INSPECT))
 
     @cached_property
     def history(self) -> tuple[Mapping[str, Any], ...]:
         """Image history, newest layer first (as the engine returns it)."""
-        return tuple(self.json(layout.IMAGE_HISTORY) or ())
+        return as_maps(self.json(layout.IMAGE_HISTORY))
 
     @cached_property
     def diff(self) -> tuple[Mapping[str, Any], ...]:
         """Filesystem changes ({Path, Kind})."""
-        return tuple(self.json(layout.DIFF) or ())
+        return as_maps(self.json(layout.DIFF))
 
     @cached_property
     def stats(self) -> Mapping[str, Any]:
         """One-shot stats sample, or {}."""
-        return self.json(layout.STATS) or {}
+        return as_map(self.json(layout.STATS))
 
     @cached_property
     def networks(self) -> Mapping[str, Any]:
         """Networks the container is attached to: name -> {found, inspect | error}."""
-        return self.json(layout.NETWORKS) or {}
+        return as_map(self.json(layout.NETWORKS))
 
     @cached_property
     def mounts(self) -> tuple[Mapping[str, Any], ...]:
         """Mounts with host-side facts (source_exists for local bind mounts)."""
-        return tuple(self.json(layout.MOUNTS) or ())
+        return as_maps(self.json(layout.MOUNTS))
 
     @cached_property
     def entrypoint(self) -> Mapping[str, Any]:
         """The static entrypoint probe (argv, resolved path, file facts), or {}."""
-        return self.json(layout.ENTRYPOINT) or {}
+        return as_map(self.json(layout.ENTRYPOINT))
 
 
 @dataclass(frozen=True)
