@@ -43,7 +43,7 @@ MAX_JSON_DEPTH = 64
 #: Containers in one bundle, over every engine.
 MAX_CONTAINERS = 1_000
 #: Swarm services in one bundle (`diagnose service NAME...`).
-MAX_SERVICES = 50
+MAX_SERVICES = 20
 #: Engines in one bundle (`--host`/`--context` repeated).
 MAX_ENGINES = 16
 #: The files of one container or service held while it is analysed: the bytes of its members
@@ -57,6 +57,18 @@ MAX_KEPT_ITEMS = 2_000_000
 #: Changes kept from `docker diff` (a container that wrote a million files would otherwise make
 #: a diff.json beyond MAX_FILE_BYTES).
 MAX_DIFF_ENTRIES = 50_000
+
+# -- what a report quotes ---------------------------------------------------------------------
+#: A finding's title, fact, remediation or decision-path text, and an evidence excerpt, are cut
+#: beyond these (a log line or label can be megabytes long); a check lists at most
+#: MAX_FINDINGS_PER_CHECK findings per target, each with at most MAX_REPORT_ITEMS facts,
+#: evidence pointers and commands.
+REPORT_TEXT_CHARS = 2_000
+REPORT_EXCERPT_CHARS = 8_000
+MAX_FINDINGS_PER_CHECK = 50
+MAX_REPORT_ITEMS = 40
+#: Rows of a Swarm service's tasks (and nodes) table in a report (`tasks_total` counts all).
+MAX_REPORT_TASKS = 1_000
 
 # -- the analysed part of a log ---------------------------------------------------------------
 #: Checks read the first lines of each log stream (where the first error of a start-up is) and

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from diagnose import layout
-from diagnose.analyse import ServiceReport, run_service_checks
+from diagnose.analyse import ServiceReport, clip, run_service_checks
 from diagnose.archive import check_output_dir
 from diagnose.errors import UsageError
-from diagnose.limits import MAX_SERVICES
+from diagnose.limits import MAX_REPORT_TASKS, MAX_SERVICES, REPORT_TEXT_CHARS
 from diagnose.logwindow import LogBody
 from diagnose.redact import Redactor
 from diagnose.run import (
@@ -218,9 +218,9 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
     containers = _container_keys(ev, kept)
     update = ev.update_status
     tasks = []
-    for t in ev.tasks:
+    for t in ev.tasks[:MAX_REPORT_TASKS]:  # a report lists so many; tasks_total says how many
         slot = t.doc.get("Slot")
-        tasks.append({
+        tasks.append({k: clip(v, REPORT_TEXT_CHARS) for k, v in {
             "id": t.id,
             "name": f"{ev.name}.{slot if slot else t.node_id}",
             "node": ev.hostname(t.node_id),
@@ -230,11 +230,11 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
             "error": t.error,
             "since": t.changed,
             "container": containers.get(t.id, ""),
-        })
+        }.items()})
     held = {t.node_id for t in ev.tasks if t.node_id}
-    nodes = []
+    nodes: list[dict[str, str]] = []
     for n in ev.nodes:
-        if n.get("ID") not in held:
+        if n.get("ID") not in held or len(nodes) >= MAX_REPORT_TASKS:
             continue
         nodes.append({
             "id": str(n.get("ID", "")),
@@ -253,6 +253,7 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
                    "started_at": str(update.get("StartedAt", "")),
                    "completed_at": str(update.get("CompletedAt", ""))} if update else None,
         "tasks": tasks,
+        "tasks_total": len(ev.tasks),
         "nodes": nodes,
         "nodes_total": len(ev.nodes),
         "containers": sorted(set(containers.values())),
