@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 HEAD = ("findings.json", "summary.md", "summary.html")
 CHUNK = 1 << 20
+MiB = 1 << 20
 
 
 @dataclass
@@ -116,6 +117,30 @@ def sample_members(name: str = "app-crash") -> list[tuple[str, bytes]]:
     return out
 
 
+def replicated(n: int, files: dict[str, bytes | Stream] | None = None, base: str = "app-crash",
+               kind: str = "containers") -> list[Member]:
+    """The `base` sample with its (first) container or service directory replaced by `n`
+    copies named t0, t1... (each holding `files`, by default the sample's own), the manifest's
+    targets and collector records following."""
+    members = sample_members(base)
+    manifest = manifest_of(members)
+    prefix = f"{kind}/"
+    key = next(name.split("/")[1] for name, _ in members if name.startswith(prefix))
+    own = {name.split("/", 2)[2]: data for name, data in members
+           if name.startswith(f"{prefix}{key}/")}
+    files = own if files is None else files
+    records = [r for r in manifest["collectors"] if r.get("owner") == f"{prefix}{key}"
+               or r.get("owner") == key]
+    manifest["collectors"] = [r for r in manifest["collectors"] if r not in records] + [
+        {**r, "owner": r["owner"].replace(key, f"t{i}")} for i in range(n) for r in records]
+    if kind == "containers":
+        manifest["targets"] = [{"key": f"t{i}", "name": f"t{i}", "id": "", "engine": ""}
+                               for i in range(n)]
+    rest = [(name, data) for name, data in members[1:] if not name.startswith(prefix)]
+    copies = [(f"{prefix}t{i}/{rel}", data) for i in range(n) for rel, data in files.items()]
+    return [("manifest.json", json.dumps(manifest).encode()), *rest, *copies]
+
+
 def manifest_of(members: list[Member]) -> dict[str, Any]:
     """The parsed manifest.json of a member list."""
     data = dict(members)["manifest.json"]
@@ -192,20 +217,38 @@ class Run:
         return self.stderr.strip().splitlines()
 
 
-def measured(*args: str, cwd: Path, timeout: float = 600) -> Run:
-    """Run `python -m diagnose ARGS` in a fresh process; its exit code, output and peak RSS.
+#: Runs diagnose as its child and reports that child's peak RSS.  A child's ru_maxrss starts
+#: at its parent's RSS (fork copies it, and exec keeps the high-water mark), so diagnose is
+#: started from this small launcher, never directly from the large pytest process.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "diagnose", *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
-    The peak is that child's own ru_maxrss, from wait4() (the rusage getrusage(RUSAGE_CHILDREN)
-    sums up, for this one child), so earlier children of the test process do not count.
-    """
-    proc = subprocess.Popen([sys.executable, "-m", "diagnose", *args], cwd=cwd,
+
+def measured(*args: str, cwd: Path, timeout: float = 900) -> Run:
+    """Run `python -m diagnose ARGS` in a fresh process; its exit code, output and peak RSS
+    (its own ru_maxrss, from wait4() in :data:`_LAUNCHER`)."""
+    peak_file = cwd / ".peak-rss"
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(peak_file), *args], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "DIAGNOSE_NO_PLUGINS": "1"})
     out, err = _drain(proc, timeout)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-               usage.ru_maxrss * 1024)
+    code = proc.wait()
+    peak = int(peak_file.read_text()) * 1024
+    peak_file.unlink()
+    run = Run(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), peak)
+    if os.environ.get("DIAGNOSE_TEST_PEAKS"):  # a record of what was measured (README figures)
+        with open(os.environ["DIAGNOSE_TEST_PEAKS"], "a") as fh:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+            fh.write(f"{test}\t{args[0]}\t{run.code}\t{run.peak_rss / MiB:.0f} MiB\n")
+    return run
 
 
 def _drain(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
