@@ -71,6 +71,13 @@ class Member:
     stream: Iterator[bytes] | None = None
 
 
+def is_log(name: str) -> bool:
+    """Is `name` the log of a container or service (logs/stdout.log, logs/stderr.log)?"""
+    kind, _, tail = layout.split_engine(name)[1].partition("/")
+    return kind in (layout.CONTAINERS_DIR, layout.SERVICES_DIR) and \
+        tail.partition("/")[2] in LOG_NAMES
+
+
 def safe_member_name(name: str) -> str:
     """Validate an archive member name; raise BundleError when it could escape the root."""
     if not name or name.startswith("/") or "\\" in name or "\0" in name:
@@ -332,8 +339,7 @@ class BundleReader:
     def _member(self, tf: tarfile.TarFile, member: tarfile.TarInfo, name: str,
                 entry: dict[str, Any], groups: _Groups) -> Member | None:
         size = member.size
-        streamed = name in HEAD_FILES or layout.split_engine(name)[1].endswith(
-            tuple(f"/{n}" for n in LOG_NAMES))
+        streamed = name in HEAD_FILES or is_log(name)
         limit = lim.MAX_LOG_BYTES if streamed else lim.MAX_FILE_BYTES
         if size > limit:
             raise BundleError(f"{self.path}: {name} is larger than {lim.human(limit)}, the most "

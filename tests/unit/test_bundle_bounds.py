@@ -163,6 +163,8 @@ def test_members_beyond_their_size_bound_are_refused(tmp_path):
     refused(bc.write(tmp_path / "b.tar.gz", big_json), tmp_path, "larger than 16 MiB")
     big_log = _log_member(members, bc.zeros(lim.MAX_LOG_BYTES + 1))
     refused(bc.write(tmp_path / "c.tar.gz", big_log), tmp_path, "larger than 1 GiB")
+    elsewhere = [*members, ("engine/logs/stdout.log", bc.zeros(lim.MAX_FILE_BYTES + 1))]
+    refused(bc.write(tmp_path / "d.tar.gz", elsewhere), tmp_path, "larger than 16 MiB")
 
 
 @pytest.mark.parametrize("where", ["manifest", "inspect"])
