@@ -162,3 +162,34 @@ def test_scan_for_secrets_names_members_never_values(tmp_path):
         scan_for_secrets(path, r)
     assert "containers/a/logs/stdout.log" in err.value.message
     assert "inspect.json" not in err.value.message and "Leaky" not in str(err.value)
+
+
+def test_add_stream_writes_a_member_from_a_file_and_leaves_nothing_behind(tmp_path):
+    import hashlib
+
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    body = os.urandom(3 * 1024 * 1024 + 7)
+    with w.spool() as spool:
+        spool.write(body)
+        spool.seek(0)
+        w.add_stream("containers/a/logs/stdout.log", spool, len(body))
+    w.add("containers/a/inspect.json", b"{}")
+    path = w.finish([("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
+    with tarfile.open(path, "r:gz") as tf:
+        got = tf.extractfile("containers/a/logs/stdout.log").read()  # type: ignore[union-attr]
+    assert got == body
+    assert w.files[0] == {"path": "containers/a/logs/stdout.log", "size": len(body),
+                          "sha256": hashlib.sha256(body).hexdigest()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tar.gz"]
+
+
+def test_the_writer_stops_at_the_bundle_bound(tmp_path, monkeypatch):
+    import diagnose.archive as archive
+
+    monkeypatch.setattr(archive, "MAX_BUNDLE_BYTES", 100_000)
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    w.add("a", b"x" * 50_000)
+    with pytest.raises(OutputError, match="would exceed"):
+        w.add("b", b"x" * 60_000)
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
