@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from diagnose import layout
 from diagnose import limits as lim
+from diagnose.bundle_budget import DAMAGED, Budget, Groups
 from diagnose.errors import BundleError
 from diagnose.jsonscan import TooDeep, measure
 from diagnose.manifest_check import check_manifest
@@ -35,7 +36,6 @@ from diagnose.snapshot import CollectorRecord
 HEAD_FILES = {layout.MANIFEST, layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML}
 LOG_NAMES = (layout.LOG_STDOUT, layout.LOG_STDERR)
 _CHUNK = 1 << 20
-_DAMAGED = "the archive was not written by diagnose or was altered; fetch it again"
 
 
 @dataclass
@@ -96,7 +96,7 @@ def _describe(path: Path, exc: BaseException) -> BundleError:
         return exc
     if isinstance(exc, _HeaderTooLarge):
         return BundleError(f"{path} holds {exc}, more than "
-                           f"{lim.human(lim.MAX_TAR_HEADER_BYTES)}", _DAMAGED)
+                           f"{lim.human(lim.MAX_TAR_HEADER_BYTES)}", DAMAGED)
     if isinstance(exc, EOFError) or "unexpected end" in text or "truncated" in text:
         return BundleError(f"{path} is truncated", "the copy or download is incomplete; fetch "
                            "it again")
@@ -105,7 +105,7 @@ def _describe(path: Path, exc: BaseException) -> BundleError:
         return BundleError(f"{path} is corrupt ({what})", "fetch the bundle again")
     if isinstance(exc, RecursionError):
         return BundleError(f"{path} is not a readable bundle: tar headers nest too deep",
-                           _DAMAGED)
+                           DAMAGED)
     return BundleError(f"{path} is not a readable bundle: {exc}", "fetch the bundle again")
 
 
@@ -143,13 +143,13 @@ class _Inflater:
                 if self.total > lim.MAX_BUNDLE_BYTES:
                     raise BundleError(f"{self.path} is larger than "
                                       f"{lim.human(lim.MAX_BUNDLE_BYTES)} once uncompressed, "
-                                      "the most diagnose reads", _DAMAGED)
+                                      "the most diagnose reads", DAMAGED)
                 return data
 
     def _check_end(self) -> None:
         if self.z.unused_data or self.fh.read(1):
             raise BundleError(f"{self.path} has data after the end of its gzip stream",
-                              _DAMAGED)
+                              DAMAGED)
 
 
 class _HeaderTooLarge(tarfile.HeaderError):
@@ -169,28 +169,6 @@ class _Header(tarfile.TarInfo):
         return super()._proc_member(tarfile)  # type: ignore[misc]
 
 
-@dataclass
-class _Budget:
-    """What one container or service, or the run as a whole, holds."""
-
-    what: str
-    max_bytes: int
-    max_items: int
-    bytes: int = 0
-    items: int = 0
-
-    def add(self, path: Path, size: int, items: int) -> None:
-        self.bytes += size
-        self.items += items
-        if self.bytes > self.max_bytes:
-            raise BundleError(f"{path}: {self.what} holds more than "
-                              f"{lim.human(self.max_bytes)} of files, the most diagnose reads",
-                              _DAMAGED)
-        if self.items > self.max_items:
-            raise BundleError(f"{path}: {self.what} holds more than {self.max_items:,} JSON "
-                              "items, the most diagnose reads", _DAMAGED)
-
-
 class BundleReader:
     """One sequential pass over a bundle."""
 
@@ -200,7 +178,7 @@ class BundleReader:
             raise BundleError(f"no such bundle: {path}", "check the path")
         if not path.is_file():
             raise BundleError(f"{path} is not a file", "pass the .tar.gz that diagnose wrote")
-        self._kept = _Budget("the run (manifest, engine and host files, inspect.json)",
+        self._kept = Budget("the run (manifest, engine and host files, inspect.json)",
                              lim.MAX_KEPT_BYTES, lim.MAX_KEPT_ITEMS)
 
     def members(self) -> tuple[BundleParts, Iterator[Member]]:
@@ -239,13 +217,13 @@ class BundleReader:
     def _manifest(self, tf: tarfile.TarFile, first: tarfile.TarInfo) -> dict[str, Any]:
         if first.size > lim.MAX_FILE_BYTES:
             raise BundleError(f"{self.path}: manifest.json is larger than "
-                              f"{lim.human(lim.MAX_FILE_BYTES)}", _DAMAGED)
+                              f"{lim.human(lim.MAX_FILE_BYTES)}", DAMAGED)
         data = self._whole(tf, first)
         try:
             self._kept.add(self.path, len(data), measure(data, lim.MAX_JSON_DEPTH))
             manifest = json.loads(data)
         except TooDeep as exc:
-            raise BundleError(f"{self.path}: manifest.json is {exc}", _DAMAGED) from None
+            raise BundleError(f"{self.path}: manifest.json is {exc}", DAMAGED) from None
         except ValueError as exc:
             raise BundleError(f"{self.path} has an unreadable manifest.json",
                               "the bundle is damaged; fetch it again") from exc
@@ -256,7 +234,7 @@ class BundleReader:
                               "pass a bundle written by diagnose")
         problem = check_manifest(manifest)
         if problem:
-            raise BundleError(f"{self.path} has a malformed manifest.json: {problem}", _DAMAGED)
+            raise BundleError(f"{self.path} has a malformed manifest.json: {problem}", DAMAGED)
         return dict(manifest)
 
     def _whole(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
@@ -289,7 +267,7 @@ class BundleReader:
     def _walk(self, fh: Any, gz: _Inflater, tf: tarfile.TarFile,
               parts: BundleParts) -> Iterator[Member]:
         expected = {f["path"]: f for f in parts.file_list}
-        groups = _Groups(self.path)
+        groups = Groups(self.path)
         seen: set[str] = set()
         count = 1
         try:
@@ -297,7 +275,7 @@ class BundleReader:
                 count += 1
                 if count > lim.MAX_MEMBERS:
                     raise BundleError(f"{self.path} has more than {lim.MAX_MEMBERS:,} members, "
-                                      "the most diagnose reads", _DAMAGED)
+                                      "the most diagnose reads", DAMAGED)
                 name = safe_member_name(member.name)
                 if member.isdir():
                     continue
@@ -325,25 +303,25 @@ class BundleReader:
                               f"(links and devices are never in a bundle)",
                               "the archive may be malicious; do not extract it")
         if name in seen or name == layout.MANIFEST:
-            raise BundleError(f"{self.path} holds {name} twice", _DAMAGED)
+            raise BundleError(f"{self.path} holds {name} twice", DAMAGED)
         seen.add(name)
         entry = expected.get(name)
         if entry is None:
             raise BundleError(f"{self.path} holds {name}, which its manifest does not list",
-                              _DAMAGED)
+                              DAMAGED)
         if entry["size"] != member.size:
             raise BundleError(f"{self.path} is corrupt: {name} is {member.size} bytes, its "
                               f"manifest says {entry['size']}", "fetch the bundle again")
         return entry
 
     def _member(self, tf: tarfile.TarFile, member: tarfile.TarInfo, name: str,
-                entry: dict[str, Any], groups: _Groups) -> Member | None:
+                entry: dict[str, Any], groups: Groups) -> Member | None:
         size = member.size
         streamed = name in HEAD_FILES or is_log(name)
         limit = lim.MAX_LOG_BYTES if streamed else lim.MAX_FILE_BYTES
         if size > limit:
             raise BundleError(f"{self.path}: {name} is larger than {lim.human(limit)}, the most "
-                              "diagnose reads", _DAMAGED)
+                              "diagnose reads", DAMAGED)
         if name in HEAD_FILES:  # regenerated by every replay: only checked
             for _ in self._chunks(tf, member, name, entry["sha256"]):
                 pass
@@ -360,7 +338,7 @@ class BundleReader:
                 items = measure(data, lim.MAX_JSON_DEPTH)
             except TooDeep as exc:
                 raise BundleError(f"{self.path}: {name} is {exc}, deeper than diagnose reads",
-                                  _DAMAGED) from None
+                                  DAMAGED) from None
         groups.add(name, size, items, self._kept)
         return Member(name, size, data)
 
@@ -374,57 +352,6 @@ class BundleReader:
                 extra += len(chunk)
                 if extra > lim.MAX_TAR_PADDING or chunk.count(0) != len(chunk):
                     raise BundleError(f"{self.path} has data after the end of its tar archive",
-                                      _DAMAGED)
+                                      DAMAGED)
         except (OSError, EOFError, zlib.error) as exc:
             raise _describe(self.path, exc) from exc
-
-
-class _Groups:
-    """Which container, service and engine each member belongs to, and what each holds:
-    directories must be contiguous (as diagnose writes them), and are counted and bounded."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.current: tuple[str, str, str] | None = None
-        self.closed: set[tuple[str, str, str]] = set()
-        self.budget: _Budget | None = None
-        self.engines: set[str] = set()
-        self.counts = {layout.CONTAINERS_DIR: 0, layout.SERVICES_DIR: 0}
-
-    def add(self, name: str, size: int, items: int, kept: _Budget) -> None:
-        prefix, rest = layout.split_engine(name)
-        if prefix not in self.engines:
-            self.engines.add(prefix)
-            if len(self.engines) > lim.MAX_ENGINES:
-                raise BundleError(f"{self.path} holds more than {lim.MAX_ENGINES} engines, the "
-                                  "most diagnose reads", _DAMAGED)
-        kind, _, tail = rest.partition("/")
-        group = None
-        if kind in self.counts and "/" in tail:
-            group = (prefix, kind, tail.partition("/")[0])
-        if group != self.current:
-            self._switch(group)
-        if self.budget is not None:
-            self.budget.add(self.path, size, items)
-        if kind in (layout.ENGINE_DIR, "host") or (
-                group is not None and kind == layout.CONTAINERS_DIR
-                and tail.partition("/")[2] == layout.INSPECT):
-            kept.add(self.path, size, items)
-
-    def _switch(self, group: tuple[str, str, str] | None) -> None:
-        if self.current is not None:
-            self.closed.add(self.current)
-        self.current, self.budget = group, None
-        if group is None:
-            return
-        prefix, kind, key = group
-        if group in self.closed:
-            raise BundleError(f"{self.path}: the files of {prefix}{kind}/{key} are not "
-                              "together", _DAMAGED)
-        self.counts[kind] += 1
-        most = lim.MAX_CONTAINERS if kind == layout.CONTAINERS_DIR else lim.MAX_SERVICES
-        if self.counts[kind] > most:
-            raise BundleError(f"{self.path} holds more than {most:,} {kind}, the most diagnose "
-                              "reads", _DAMAGED)
-        self.budget = _Budget(f"{prefix}{kind}/{key}", lim.MAX_TARGET_BYTES,
-                              lim.MAX_TARGET_ITEMS)

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from diagnose.jsonview import as_list, as_maps, dig, integer
 from diagnose.model import Evidence, Severity
-from diagnose.snapshot import EngineFacts, HostFacts, as_list, as_maps, dig, integer
+from diagnose.snapshot import EngineFacts, HostFacts
 
 GiB = 1024 ** 3
 

@@ -27,6 +27,7 @@ from diagnose.analyse import (
 )
 from diagnose.archive import BundleWriter
 from diagnose.engine_readings import disk_usage_line, storage_status
+from diagnose.jsonview import as_list, as_map, dig, number
 from diagnose.logwindow import LogBody, LogCut
 from diagnose.model import CheckOutcome, Finding, PathStep
 from diagnose.options import RunOptions as RunOptions  # where the CLI builds it
@@ -39,10 +40,6 @@ from diagnose.snapshot import (
     EngineFacts,
     HostFacts,
     Snapshot,
-    as_list,
-    as_map,
-    dig,
-    number,
     without_logs,
 )
 

@@ -20,16 +20,9 @@ from types import MappingProxyType
 from typing import Any
 
 from diagnose import layout
+from diagnose.jsonview import as_map, dig
 from diagnose.logwindow import LogCut
-from diagnose.snapshot import (
-    CollectorRecord,
-    EngineFacts,
-    LogLine,
-    as_map,
-    dig,
-    log_window,
-    parse_log,
-)
+from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, log_window, parse_log
 
 #: Task states before `running`, in the order swarmkit walks them.
 PRE_RUNNING = ("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",

@@ -25,6 +25,7 @@ from diagnose import layout
 from diagnose.analyse import ServiceReport, clip, run_service_checks
 from diagnose.archive import check_output_dir
 from diagnose.errors import UsageError
+from diagnose.jsonview import dig
 from diagnose.limits import MAX_REPORT_TASKS, MAX_SERVICES, REPORT_TEXT_CHARS
 from diagnose.logwindow import LogBody
 from diagnose.redact import Redactor
@@ -40,7 +41,7 @@ from diagnose.run import (
     utc_stamp,
 )
 from diagnose.service_evidence import ServiceEvidence
-from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts, dig
+from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
 from diagnose.swarmsig import desired_count, exit_code_of, is_running
 
 

@@ -27,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diagnose.jsonview import as_maps, dig
 from diagnose.lazyre import lazy_compile
-from diagnose.snapshot import ContainerEvidence, LogLine, as_maps, dig
+from diagnose.snapshot import ContainerEvidence, LogLine
 
 #: Start-failure categories that have their own D1xx check (the rest go to `start-failed`,
 #: except `no-space-left`, which the log-stage check of that name owns).

@@ -26,10 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from diagnose import layout
+from diagnose.jsonview import as_list, as_map, dig
 from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence
 from diagnose.service_evidence import PRE_RUNNING, TERMINAL, ServiceEvidence, Task
-from diagnose.snapshot import as_list, as_map, dig, parse_time
+from diagnose.snapshot import parse_time
 
 #: How a node that cannot get the image says so (engine, containerd and registry wordings).
 IMAGE_ERROR = lazy_compile(

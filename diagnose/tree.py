@@ -11,8 +11,9 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.checklib import argv, signal_name, signal_of_exit
+from diagnose.jsonview import as_map, dig
 from diagnose.model import CheckOutcome, PathStep, Status
-from diagnose.snapshot import ContainerEvidence, LogLine, as_map, dig, parse_time
+from diagnose.snapshot import ContainerEvidence, LogLine, parse_time
 from diagnose.startsig import start_blocked_by_mount
 
 
