@@ -91,6 +91,7 @@ def safe_member_name(name: str) -> str:
 
 
 def _describe(path: Path, exc: BaseException) -> BundleError:
+    """The one-line error for what went wrong reading the archive."""
     text = str(exc).lower()
     if isinstance(exc, BundleError):
         return exc
@@ -169,6 +170,11 @@ class _Header(tarfile.TarInfo):
         return super()._proc_member(tarfile)  # type: ignore[misc]
 
 
+def _kept() -> Budget:
+    return Budget("the run (manifest, engine and host files, inspect.json)",
+                  lim.MAX_KEPT_BYTES, lim.MAX_KEPT_ITEMS)
+
+
 class BundleReader:
     """One sequential pass over a bundle."""
 
@@ -178,11 +184,11 @@ class BundleReader:
             raise BundleError(f"no such bundle: {path}", "check the path")
         if not path.is_file():
             raise BundleError(f"{path} is not a file", "pass the .tar.gz that diagnose wrote")
-        self._kept = Budget("the run (manifest, engine and host files, inspect.json)",
-                             lim.MAX_KEPT_BYTES, lim.MAX_KEPT_ITEMS)
+        self._kept = _kept()
 
     def members(self) -> tuple[BundleParts, Iterator[Member]]:
         """The manifest, and every member after it but the reports, in archive order."""
+        self._kept = _kept()
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed by the generator
         except OSError as exc:
@@ -203,7 +209,7 @@ class BundleReader:
             fh.close()
             raise
         parts.file_list = list(parts.manifest.get("files") or ())
-        return parts, self._walk(fh, gz, tf, parts)
+        return parts, self._walk(fh, tf, parts)
 
     # -- members ------------------------------------------------------------------------------
     def _next(self, tf: tarfile.TarFile) -> tarfile.TarInfo | None:
@@ -264,8 +270,7 @@ class BundleReader:
         return BundleError(f"{self.path} is corrupt: {name} does not match the checksum in its "
                            "manifest", "fetch the bundle again")
 
-    def _walk(self, fh: Any, gz: _Inflater, tf: tarfile.TarFile,
-              parts: BundleParts) -> Iterator[Member]:
+    def _walk(self, fh: Any, tf: tarfile.TarFile, parts: BundleParts) -> Iterator[Member]:
         expected = {f["path"]: f for f in parts.file_list}
         groups = Groups(self.path)
         seen: set[str] = set()
@@ -286,7 +291,7 @@ class BundleReader:
                     if item.stream is not None:
                         for _ in item.stream:  # whatever the consumer left
                             pass
-            self._drain(tf, gz)
+            self._drain(tf)
             missing = sorted(set(expected) - seen)
             if missing:
                 raise BundleError(f"{self.path} is truncated: {len(missing)} file(s) listed in "
@@ -342,9 +347,10 @@ class BundleReader:
         groups.add(name, size, items, self._kept)
         return Member(name, size, data)
 
-    def _drain(self, tf: tarfile.TarFile, gz: _Inflater) -> None:
+    def _drain(self, tf: tarfile.TarFile) -> None:
         """After the end-of-archive block: at most a tar record's padding of zeros, then the
-        end of the gzip stream (its length and CRC-32 are checked there)."""
+        end of the gzip stream (its length and CRC-32, and that nothing follows it, are checked
+        by _Inflater there)."""
         extra = 0
         stream: Any = tf.fileobj
         try:
