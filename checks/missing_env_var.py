@@ -39,8 +39,7 @@ SLUG = "missing-env-var"
 
 
 def _following(c: ContainerEvidence, line: LogLine, count: int = 3) -> tuple[LogLine, ...]:
-    stream = c.stderr if line.stream == "stderr" else c.stdout
-    return stream[line.number:line.number + count]
+    return c.lines_after(line, count)
 
 
 @check("D407", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagnose import limits as lim
 from diagnose.model import CheckOutcome, Finding, PathStep, Severity, Status
 from diagnose.registry import CheckSpec, Registry
 from diagnose.service_evidence import ServiceEvidence
@@ -89,19 +90,45 @@ def _call(
             raise
         elapsed = (time.perf_counter() - started) * 1000
         outcome = CheckOutcome(
-            spec.code, spec.id, target, Status.ERRORED, f"{type(exc).__name__}: {exc}",
-            duration_ms=elapsed,
+            spec.code, spec.id, target, Status.ERRORED,
+            clip(f"{type(exc).__name__}: {exc}", lim.REPORT_TEXT_CHARS), duration_ms=elapsed,
         )
-        return outcome, CheckError(spec.code, target, traceback.format_exc())
+        return outcome, CheckError(spec.code, target,
+                                   clip(traceback.format_exc(), lim.REPORT_EXCERPT_CHARS))
     elapsed = (time.perf_counter() - started) * 1000
-    stamped = tuple(_stamp(f, spec, target) for f in raw)
+    stamped = tuple(_stamp(f, spec, target) for f in raw[:lim.MAX_FINDINGS_PER_CHECK])
     status = Status.FAILED if stamped else Status.PASSED
     return CheckOutcome(spec.code, spec.id, target, status, "", stamped, elapsed), None
 
 
+def clip(text: Any, most: int) -> Any:
+    """`text`, cut after `most` characters (saying how many more there were); anything but a
+    string as it is."""
+    if not isinstance(text, str) or len(text) <= most:
+        return text
+    return f"{text[:most]}... [{len(text) - most:,} more characters]"
+
+
+def _bounded(f: Finding) -> Finding:
+    """A finding within the report bounds (diagnose.limits): what a check quotes from a
+    bundle (a log line megabytes long, a huge label) never makes a report that large."""
+    text, quote, many = lim.REPORT_TEXT_CHARS, lim.REPORT_EXCERPT_CHARS, lim.MAX_REPORT_ITEMS
+    rem = f.remediation
+    if rem is not None:
+        rem = dataclasses.replace(rem, summary=clip(rem.summary, text),
+                                  commands=tuple(clip(c, text) for c in rem.commands[:many]))
+    return dataclasses.replace(
+        f, title=clip(f.title, text), remediation=rem,
+        facts=tuple((clip(k, text), clip(v, text)) for k, v in f.facts[:many]),
+        evidence=tuple(dataclasses.replace(e, file=clip(e.file, text),
+                                           pointer=clip(e.pointer, text) if e.pointer else
+                                           e.pointer, excerpt=clip(e.excerpt, quote))
+                       for e in f.evidence[:many]))
+
+
 def _stamp(finding: Finding, spec: CheckSpec, target: str) -> Finding:
     return dataclasses.replace(
-        finding,
+        _bounded(finding),
         id=spec.id,
         code=spec.code,
         stage=spec.stage,
@@ -298,19 +325,21 @@ def target_report(
     """Assemble the per-target report from evidence and outcomes."""
     from diagnose.tree import state_summary
 
+    text = lim.REPORT_TEXT_CHARS
     return TargetReport(
         key=c.key,
-        name=c.name,
-        id=c.id,
-        image=c.image_ref,
-        status=c.status,
+        name=clip(c.name, text),
+        id=clip(c.id, text),
+        image=clip(c.image_ref, text),
+        status=clip(c.status, text),
         exit_code=c.exit_code,
-        summary=state_summary(c),
+        summary=clip(state_summary(c), text),
         outcomes=tuple(outcomes),
-        path=tuple(path),
+        path=tuple(dataclasses.replace(p, answer=clip(p.answer, lim.REPORT_EXCERPT_CHARS))
+                   for p in path),
         collectors=tuple(r.to_dict() for r in c.records.values()),
-        project=c.compose_project,
-        service=c.compose_service,
+        project=clip(c.compose_project, text),
+        service=clip(c.compose_service, text),
     )
 
 

@@ -21,6 +21,7 @@ import os
 import shutil
 import struct
 import tarfile
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from diagnose import interrupts
 from diagnose.errors import OutputError, SecretLeak
+from diagnose.limits import MAX_BUNDLE_BYTES, human
 
 if TYPE_CHECKING:
     from diagnose.redact import Redactor
@@ -38,15 +40,17 @@ _FILE_MODE = 0o600
 _COMPRESSLEVEL = 6
 
 
-def _member(path: str, data: bytes, mtime: float) -> bytes:
+def _header(path: str, size: int, mtime: float) -> bytes:
     info = tarfile.TarInfo(path)
-    info.size = len(data)
+    info.size = size
     info.mtime = int(mtime)
     info.mode = 0o600
     info.uname = info.gname = "diagnose"
-    header = info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape")
-    pad = (-len(data)) % BLOCK
-    return header + data + b"\0" * pad
+    return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape")
+
+
+def _member(path: str, data: bytes, mtime: float) -> bytes:
+    return _header(path, len(data), mtime) + data + b"\0" * ((-len(data)) % BLOCK)
 
 
 def check_output_dir(directory: Path) -> None:
@@ -156,9 +160,7 @@ class BundleWriter:
     # -- body ---------------------------------------------------------------------------------
     def add(self, path: str, data: bytes) -> None:
         """Append one file to the body (paths are unique; later duplicates are an error)."""
-        if path in self._paths:
-            raise ValueError(f"duplicate bundle path {path}")
-        self._paths.add(path)
+        self._admit(path, len(data))
         try:
             self._body.write(_member(path, data, self._mtime))
         except OSError as exc:
@@ -167,6 +169,44 @@ class BundleWriter:
         self.files.append(
             {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         )
+
+    def add_stream(self, path: str, source: IO[bytes], size: int) -> None:
+        """Append one file of `size` bytes read from `source` in chunks (never whole)."""
+        self._admit(path, size)
+        h = hashlib.sha256()
+        left = size
+        try:
+            self._body.write(_header(path, size, self._mtime))
+            while left:
+                chunk = source.read(min(left, 1 << 20))
+                if not chunk:
+                    raise ValueError(f"{path}: its source ended {left} bytes early")
+                h.update(chunk)
+                self._body.write(chunk)
+                left -= len(chunk)
+            self._body.write(b"\0" * ((-size) % BLOCK))
+        except OSError as exc:
+            raise OutputError(f"writing the bundle in {self.directory} failed: {exc.strerror}",
+                              "free space or pass --output DIR elsewhere") from exc
+        self.files.append({"path": path, "size": size, "sha256": h.hexdigest()})
+
+    def spool(self) -> IO[bytes]:
+        """A temporary file next to the bundle (already unlinked: nothing is left behind), for
+        a file that must be written whole before its size is known."""
+        try:
+            return tempfile.TemporaryFile(dir=self.directory)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {self.directory}: {exc.strerror}",
+                              "pass --output DIR with a writable directory") from exc
+
+    def _admit(self, path: str, size: int) -> None:
+        if path in self._paths:
+            raise ValueError(f"duplicate bundle path {path}")
+        self._paths.add(path)
+        if self._body.size + size + 2 * BLOCK > MAX_BUNDLE_BYTES:
+            raise OutputError(f"the bundle would exceed {human(MAX_BUNDLE_BYTES)} uncompressed, "
+                              "the most `diagnose analyze` reads",
+                              "collect fewer containers or lower --max-log-bytes")
 
     def add_many(self, files: Iterable[tuple[str, bytes]]) -> None:
         """Append several files in order."""
@@ -266,8 +306,8 @@ def scan_for_secrets(path: Path, redactor: Redactor) -> None:
             found = redactor.leaks(member.name)
             if member.isreg():
                 fh = tf.extractfile(member)
-                data = fh.read() if fh is not None else b""
-                found += redactor.leaks(data.decode("utf-8", "surrogateescape"))
+                if fh is not None:
+                    found += _leaks_in(fh, member.size, redactor)
             if found:
                 leaked.append(member.name)
     if leaked:
@@ -277,3 +317,23 @@ def scan_for_secrets(path: Path, redactor: Redactor) -> None:
             "report this as a bug (without the secret); meanwhile add a pattern with "
             "--redact REGEX or collect the containers one at a time",
         )
+
+
+def _leaks_in(fh: IO[bytes], size: int, redactor: Redactor) -> int:
+    """Learned secrets in one member; a large one (a long log) is read in pieces of whole
+    lines, each searched together with the end of the piece before it (at least as long as
+    the longest secret, from a line start), so nothing is missed at a boundary."""
+    from diagnose.limits import REDACT_CHUNK_BYTES
+    from diagnose.logwindow import whole_lines
+
+    if size <= REDACT_CHUNK_BYTES:
+        return redactor.leaks(fh.read().decode("utf-8", "surrogateescape"))
+    longest = max((len(v.encode("utf-8", "surrogateescape")) for v in redactor.secrets()),
+                  default=0)
+    tail = b""
+    for piece in whole_lines(iter(lambda: fh.read(1 << 20), b""), REDACT_CHUNK_BYTES):
+        if redactor.leaks((tail + piece).decode("utf-8", "surrogateescape")):
+            return 1
+        cut = len(piece) - longest
+        tail = piece[piece.rfind(b"\n", 0, cut) + 1:] if cut > 0 else tail + piece
+    return 0

@@ -1,14 +1,20 @@
-"""Read a bundle back into evidence, with no engine: the input of `diagnose analyze`.
+"""Read a bundle back, with no engine: the input of `diagnose analyze` and `diagnose redact`.
 
-Reading is defensive: a missing, truncated, corrupt or foreign archive, or one with members
-that would escape the root (absolute paths, `..`, links, devices) is refused with a one-line
-message (exit 2).  Members are read in one sequential pass; each container's files are handed
-over as soon as its directory ends, so memory follows one container at a time.
+A bundle may come from anywhere, so reading it is defensive and bounded (the bounds are
+:mod:`diagnose.limits`).  Refused with a one-line message (exit 2): a missing, truncated,
+corrupt or foreign archive; members that would escape the root (absolute paths, `..`, links,
+devices); a member the manifest does not list, one listed but missing, one present twice, or
+one whose size or sha256 is not the listed one; anything after the end of the archive (data
+after the tar end-of-archive blocks, or after the gzip stream); a manifest whose fields have the
+wrong type; and whatever exceeds a bound.
+
+Members are read in one sequential pass and handed over in archive order.  Logs larger than
+their analysed window are handed over as a stream of chunks (never whole), and the reports
+(findings.json, summary.md, summary.html), which a replay regenerates, are only checked.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import posixpath
@@ -17,36 +23,59 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from diagnose import layout
+from diagnose import limits as lim
+from diagnose.bundle_budget import DAMAGED, Budget, Groups
 from diagnose.errors import BundleError
+from diagnose.jsonscan import TooDeep, measure
+from diagnose.manifest_check import check_manifest
 from diagnose.snapshot import CollectorRecord
 
-MAX_MEMBER = 1024 * 1024 * 1024
 HEAD_FILES = {layout.MANIFEST, layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML}
+LOG_NAMES = (layout.LOG_STDOUT, layout.LOG_STDERR)
+_CHUNK = 1 << 20
 
 
 @dataclass
 class BundleParts:
-    """What a pass over a bundle yields besides containers."""
+    """What a pass over a bundle knows before its members: the manifest."""
 
     manifest: dict[str, Any]
-    engine_files: dict[str, bytes] = field(default_factory=dict)
-    host_files: dict[str, bytes] = field(default_factory=dict)
-    other_files: dict[str, bytes] = field(default_factory=dict)
-    #: Swarm services (`diagnose service`): key -> files relative to services/<key>/.
-    service_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     file_list: list[dict[str, Any]] = field(default_factory=list)
+    _by_owner: dict[str, list[dict[str, Any]]] | None = None
 
     def records(self, owner: str) -> dict[str, CollectorRecord]:
         """Collector records of one owner (container key, `engine` or `host`)."""
+        if self._by_owner is None:
+            self._by_owner = {}
+            for item in self.manifest.get("collectors") or ():
+                self._by_owner.setdefault(str(item.get("owner", "")), []).append(item)
         out = {}
-        for item in self.manifest.get("collectors") or ():
-            if item.get("owner") == owner:
-                rec = CollectorRecord.from_dict(item)
-                out[rec.name] = rec
+        for item in self._by_owner.get(owner, ()):
+            rec = CollectorRecord.from_dict(item)
+            out[rec.name] = rec
         return out
+
+
+@dataclass
+class Member:
+    """One member: its bytes, or (a log larger than its analysed window) a stream of chunks
+    that must be consumed before the next member is asked for; its checksum is verified
+    when the stream ends."""
+
+    name: str
+    size: int
+    data: bytes = b""
+    stream: Iterator[bytes] | None = None
+
+
+def is_log(name: str) -> bool:
+    """Is `name` the log of a container or service (logs/stdout.log, logs/stderr.log)?"""
+    kind, _, tail = layout.split_engine(name)[1].partition("/")
+    return kind in (layout.CONTAINERS_DIR, layout.SERVICES_DIR) and \
+        tail.partition("/")[2] in LOG_NAMES
 
 
 def safe_member_name(name: str) -> str:
@@ -62,15 +91,88 @@ def safe_member_name(name: str) -> str:
 
 
 def _describe(path: Path, exc: BaseException) -> BundleError:
-    if isinstance(exc, EOFError) or "unexpected end" in str(exc).lower():
+    """The one-line error for what went wrong reading the archive."""
+    text = str(exc).lower()
+    if isinstance(exc, BundleError):
+        return exc
+    if isinstance(exc, _HeaderTooLarge):
+        return BundleError(f"{path} holds {exc}, more than "
+                           f"{lim.human(lim.MAX_TAR_HEADER_BYTES)}", DAMAGED)
+    if isinstance(exc, EOFError) or "unexpected end" in text or "truncated" in text:
         return BundleError(f"{path} is truncated", "the copy or download is incomplete; fetch "
                            "it again")
-    if isinstance(exc, gzip.BadGzipFile) or "not a gzip" in str(exc).lower():
-        return BundleError(f"{path} is not a gzip file, so not a diagnose bundle",
-                           "pass the .tar.gz that diagnose wrote")
-    if isinstance(exc, zlib.error | OSError) and "crc" in str(exc).lower():
-        return BundleError(f"{path} is corrupt (checksum error)", "fetch the bundle again")
+    if isinstance(exc, zlib.error):
+        what = "checksum error" if "check" in text else "its compressed data is damaged"
+        return BundleError(f"{path} is corrupt ({what})", "fetch the bundle again")
+    if isinstance(exc, RecursionError):
+        return BundleError(f"{path} is not a readable bundle: tar headers nest too deep",
+                           DAMAGED)
     return BundleError(f"{path} is not a readable bundle: {exc}", "fetch the bundle again")
+
+
+class _Inflater:
+    """The gzip layer, read by tarfile: exactly one gzip stream (its CRC-32 and length are
+    checked at its end), nothing after it, and at most MAX_BUNDLE_BYTES once inflated."""
+
+    def __init__(self, fh: IO[bytes], path: Path) -> None:
+        self.fh = fh
+        self.path = path
+        self.z = zlib.decompressobj(31)
+        self.total = 0
+        if fh.read(2) != b"\x1f\x8b":
+            raise BundleError(f"{path} is not a gzip file, so not a diagnose bundle",
+                              "pass the .tar.gz that diagnose wrote")
+        self.pending = b"\x1f\x8b"
+
+    def read(self, size: int = _CHUNK) -> bytes:
+        size = max(1, min(size, _CHUNK)) if size and size > 0 else _CHUNK
+        while True:
+            if self.z.eof:
+                self._check_end()
+                return b""
+            raw = self.z.unconsumed_tail or self.pending or self.fh.read(64 * 1024)
+            self.pending = b""
+            if not raw:
+                raise BundleError(f"{self.path} is truncated",
+                                  "the copy or download is incomplete; fetch it again")
+            try:
+                data = self.z.decompress(raw, size)
+            except zlib.error as exc:
+                raise _describe(self.path, exc) from None
+            if data:
+                self.total += len(data)
+                if self.total > lim.MAX_BUNDLE_BYTES:
+                    raise BundleError(f"{self.path} is larger than "
+                                      f"{lim.human(lim.MAX_BUNDLE_BYTES)} once uncompressed, "
+                                      "the most diagnose reads", DAMAGED)
+                return data
+
+    def _check_end(self) -> None:
+        if self.z.unused_data or self.fh.read(1):
+            raise BundleError(f"{self.path} has data after the end of its gzip stream",
+                              DAMAGED)
+
+
+class _HeaderTooLarge(tarfile.HeaderError):
+    pass
+
+
+class _Header(tarfile.TarInfo):
+    """Tar headers whose metadata blocks (pax, GNU long names), which tarfile reads whole,
+    are refused above MAX_TAR_HEADER_BYTES."""
+
+    _META = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+             tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+    def _proc_member(self, tarfile: tarfile.TarFile) -> Any:
+        if self.type in self._META and self.size > lim.MAX_TAR_HEADER_BYTES:
+            raise _HeaderTooLarge(f"a tar metadata header of {self.size} bytes")
+        return super()._proc_member(tarfile)  # type: ignore[misc]
+
+
+def _kept() -> Budget:
+    return Budget("the run (manifest, engine and host files, inspect.json)",
+                  lim.MAX_KEPT_BYTES, lim.MAX_KEPT_ITEMS)
 
 
 class BundleReader:
@@ -82,134 +184,114 @@ class BundleReader:
             raise BundleError(f"no such bundle: {path}", "check the path")
         if not path.is_file():
             raise BundleError(f"{path} is not a file", "pass the .tar.gz that diagnose wrote")
+        self._kept = _kept()
 
-    def read(self) -> tuple[BundleParts, Iterator[tuple[str, dict[str, bytes]]]]:
-        """The manifest and engine/host files, and an iterator of (container key, files).
-
-        The iterator must be consumed fully; engine, host and service files found after
-        containers are added to the parts as the pass reaches them.
-        """
-        fh, gz, tf, parts = self._open()
-        return parts, self._containers(fh, gz, tf, parts)
-
-    def _open(self) -> tuple[Any, gzip.GzipFile, tarfile.TarFile, BundleParts]:
+    def members(self) -> tuple[BundleParts, Iterator[Member]]:
+        """The manifest, and every member after it but the reports, in archive order."""
+        self._kept = _kept()
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed by the generator
         except OSError as exc:
             raise BundleError(f"cannot open {self.path}: {exc.strerror}", "check the path") from exc
         try:
-            # Our own gzip layer, so the end-of-stream marker and CRC are verified (tarfile's
-            # stream mode would take a truncated file for a shorter archive).
-            gz = gzip.GzipFile(fileobj=fh, mode="rb")
-            tf = tarfile.open(fileobj=gz, mode="r|")
-            first = tf.next()
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            gz = _Inflater(fh, self.path)
+            try:
+                tf = tarfile.open(fileobj=gz, mode="r|",  # type: ignore[call-overload]
+                                  tarinfo=_Header)
+            except (tarfile.TarError, OSError, EOFError, zlib.error, RecursionError) as exc:
+                raise _describe(self.path, exc) from exc
+            first = self._next(tf)
+            if first is None or first.name != layout.MANIFEST or not first.isreg():
+                raise BundleError(f"{self.path} is not a diagnose bundle (manifest.json is not "
+                                  "its first member)", "pass a bundle written by diagnose")
+            parts = BundleParts(self._manifest(tf, first))
+        except BaseException:
             fh.close()
-            raise _describe(self.path, exc) from exc
-        if first is None or first.name != layout.MANIFEST:
-            fh.close()
-            raise BundleError(
-                f"{self.path} is not a diagnose bundle (manifest.json is not its first member)",
-                "pass a bundle written by diagnose",
-            )
+            raise
+        parts.file_list = list(parts.manifest.get("files") or ())
+        return parts, self._walk(fh, tf, parts)
+
+    # -- members ------------------------------------------------------------------------------
+    def _next(self, tf: tarfile.TarFile) -> tarfile.TarInfo | None:
         try:
-            manifest = json.loads(self._data(tf, first))
+            member = tf.next()
+        except (tarfile.TarError, OSError, EOFError, zlib.error, RecursionError) as exc:
+            raise _describe(self.path, exc) from exc
+        tf.members.clear()  # type: ignore[attr-defined]  # stream mode keeps every header
+        return member
+
+    def _manifest(self, tf: tarfile.TarFile, first: tarfile.TarInfo) -> dict[str, Any]:
+        if first.size > lim.MAX_FILE_BYTES:
+            raise BundleError(f"{self.path}: manifest.json is larger than "
+                              f"{lim.human(lim.MAX_FILE_BYTES)}", DAMAGED)
+        data = self._whole(tf, first)
+        try:
+            self._kept.add(self.path, len(data), measure(data, lim.MAX_JSON_DEPTH))
+            manifest = json.loads(data)
+        except TooDeep as exc:
+            raise BundleError(f"{self.path}: manifest.json is {exc}", DAMAGED) from None
         except ValueError as exc:
-            fh.close()
             raise BundleError(f"{self.path} has an unreadable manifest.json",
                               "the bundle is damaged; fetch it again") from exc
-        schema = str(manifest.get("schema", ""))
-        if not schema.startswith(layout.BUNDLE_SCHEMA.split("/")[0] + "/"):
-            fh.close()
+        schema = manifest.get("schema", "") if isinstance(manifest, dict) else ""
+        if not isinstance(schema, str) or not schema.startswith(
+                layout.BUNDLE_SCHEMA.split("/")[0] + "/"):
             raise BundleError(f"{self.path} is not a diagnose bundle (schema {schema!r})",
                               "pass a bundle written by diagnose")
-        parts = BundleParts(manifest, file_list=list(manifest.get("files") or ()))
-        return fh, gz, tf, parts
+        problem = check_manifest(manifest)
+        if problem:
+            raise BundleError(f"{self.path} has a malformed manifest.json: {problem}", DAMAGED)
+        return dict(manifest)
 
-    def _verify(self, name: str, data: bytes, expected: dict[str, dict[str, Any]]) -> None:
-        want = expected.get(name)
-        if want is None or "sha256" not in want:
-            return
-        if hashlib.sha256(data).hexdigest() != want["sha256"]:
-            raise BundleError(f"{self.path} is corrupt: {name} does not match the checksum in "
-                              "its manifest", "fetch the bundle again")
-
-    def _drain(self, gz: gzip.GzipFile) -> None:
-        """Read to the end of the gzip stream: its length and CRC-32 are checked there."""
+    def _whole(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
         try:
-            while gz.read(1 << 20):
-                pass
-        except (OSError, EOFError, zlib.error) as exc:
+            fobj = tf.extractfile(member)
+            return fobj.read() if fobj is not None else b""
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise _describe(self.path, exc) from exc
 
-    def _data(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-        if not member.isreg():
-            raise BundleError(f"refusing a non-regular member {member.name!r} "
-                              f"(links and devices are never in a bundle)",
-                              "the archive may be malicious; do not extract it")
-        if member.size > MAX_MEMBER:
-            raise BundleError(f"member {member.name!r} is larger than 1 GiB",
-                              "this is not a bundle diagnose wrote")
-        fobj = tf.extractfile(member)
-        return fobj.read() if fobj is not None else b""
-
-    def _containers(
-        self, fh: Any, gz: gzip.GzipFile, tf: tarfile.TarFile, parts: BundleParts
-    ) -> Iterator[tuple[str, dict[str, bytes]]]:
-        current_key: str | None = None
-        current: dict[str, bytes] = {}
-        prefix = layout.CONTAINERS_DIR + "/"
-        for name, data in self._members(fh, gz, tf, parts):
-            if name.startswith(prefix) and name.count("/") >= 2:
-                key, _, rel = name[len(prefix):].partition("/")
-                if key != current_key:
-                    if current_key is not None:
-                        yield current_key, current
-                    current_key, current = key, {}
-                current[rel] = data
-                continue
-            if name.startswith(layout.ENGINE_DIR + "/"):
-                parts.engine_files[name] = data
-            elif name.startswith("host/"):
-                parts.host_files[name] = data
-            elif name.startswith(layout.SERVICES_DIR + "/") and name.count("/") >= 2:
-                key, _, rel = name[len(layout.SERVICES_DIR) + 1:].partition("/")
-                parts.service_files.setdefault(key, {})[rel] = data
-            elif name not in HEAD_FILES:
-                parts.other_files[name] = data
-        if current_key is not None:
-            yield current_key, current
-
-    def members(self) -> tuple[BundleParts, Iterator[tuple[str, bytes]]]:
-        """The manifest, and every member after it as (name, bytes), in archive order, with
-        the same checks as :meth:`read` (for rewriting a bundle member by member)."""
-        fh, gz, tf, parts = self._open()
-        return parts, self._members(fh, gz, tf, parts)
-
-    def _members(
-        self, fh: Any, gz: gzip.GzipFile, tf: tarfile.TarFile, parts: BundleParts
-    ) -> Iterator[tuple[str, bytes]]:
-        expected = {f["path"]: f for f in parts.file_list if "path" in f}
-        seen: set[str] = set()
+    def _chunks(self, tf: tarfile.TarFile, member: tarfile.TarInfo, name: str,
+                sha256: str) -> Iterator[bytes]:
+        h = hashlib.sha256()
         try:
-            while True:
-                try:
-                    member = tf.next()
-                except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-                    raise _describe(self.path, exc) from exc
-                if member is None:
+            fobj = tf.extractfile(member)
+            while fobj is not None:
+                chunk = fobj.read(_CHUNK)
+                if not chunk:
                     break
+                h.update(chunk)
+                yield chunk
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise _describe(self.path, exc) from exc
+        if h.hexdigest() != sha256:
+            raise self._mismatch(name)
+
+    def _mismatch(self, name: str) -> BundleError:
+        return BundleError(f"{self.path} is corrupt: {name} does not match the checksum in its "
+                           "manifest", "fetch the bundle again")
+
+    def _walk(self, fh: Any, tf: tarfile.TarFile, parts: BundleParts) -> Iterator[Member]:
+        expected = {f["path"]: f for f in parts.file_list}
+        groups = Groups(self.path)
+        seen: set[str] = set()
+        count = 1
+        try:
+            while (member := self._next(tf)) is not None:
+                count += 1
+                if count > lim.MAX_MEMBERS:
+                    raise BundleError(f"{self.path} has more than {lim.MAX_MEMBERS:,} members, "
+                                      "the most diagnose reads", DAMAGED)
                 name = safe_member_name(member.name)
                 if member.isdir():
                     continue
-                try:
-                    data = self._data(tf, member)
-                except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-                    raise _describe(self.path, exc) from exc
-                self._verify(name, data, expected)
-                seen.add(name)
-                yield name, data
-            self._drain(gz)
+                entry = self._admit(name, member, expected, seen)
+                item = self._member(tf, member, name, entry, groups)
+                if item is not None:
+                    yield item
+                    if item.stream is not None:
+                        for _ in item.stream:  # whatever the consumer left
+                            pass
+            self._drain(tf)
             missing = sorted(set(expected) - seen)
             if missing:
                 raise BundleError(f"{self.path} is truncated: {len(missing)} file(s) listed in "
@@ -218,3 +300,64 @@ class BundleReader:
         finally:
             tf.close()
             fh.close()
+
+    def _admit(self, name: str, member: tarfile.TarInfo, expected: dict[str, dict[str, Any]],
+               seen: set[str]) -> dict[str, Any]:
+        if not member.isreg() or member.sparse is not None:
+            raise BundleError(f"refusing a non-regular member {name!r} "
+                              f"(links and devices are never in a bundle)",
+                              "the archive may be malicious; do not extract it")
+        if name in seen or name == layout.MANIFEST:
+            raise BundleError(f"{self.path} holds {name} twice", DAMAGED)
+        seen.add(name)
+        entry = expected.get(name)
+        if entry is None:
+            raise BundleError(f"{self.path} holds {name}, which its manifest does not list",
+                              DAMAGED)
+        if entry["size"] != member.size:
+            raise BundleError(f"{self.path} is corrupt: {name} is {member.size} bytes, its "
+                              f"manifest says {entry['size']}", "fetch the bundle again")
+        return entry
+
+    def _member(self, tf: tarfile.TarFile, member: tarfile.TarInfo, name: str,
+                entry: dict[str, Any], groups: Groups) -> Member | None:
+        size = member.size
+        streamed = name in HEAD_FILES or is_log(name)
+        limit = lim.MAX_LOG_BYTES if streamed else lim.MAX_FILE_BYTES
+        if size > limit:
+            raise BundleError(f"{self.path}: {name} is larger than {lim.human(limit)}, the most "
+                              "diagnose reads", DAMAGED)
+        if name in HEAD_FILES:  # regenerated by every replay: only checked
+            for _ in self._chunks(tf, member, name, entry["sha256"]):
+                pass
+            return None
+        if streamed and size > lim.LOG_WINDOW_BYTES:
+            groups.add(name, lim.LOG_WINDOW_BYTES, 0, self._kept)
+            return Member(name, size, stream=self._chunks(tf, member, name, entry["sha256"]))
+        data = self._whole(tf, member)
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise self._mismatch(name)
+        items = 0
+        if name.endswith(".json"):
+            try:
+                items = measure(data, lim.MAX_JSON_DEPTH)
+            except TooDeep as exc:
+                raise BundleError(f"{self.path}: {name} is {exc}, deeper than diagnose reads",
+                                  DAMAGED) from None
+        groups.add(name, size, items, self._kept)
+        return Member(name, size, data)
+
+    def _drain(self, tf: tarfile.TarFile) -> None:
+        """After the end-of-archive block: at most a tar record's padding of zeros, then the
+        end of the gzip stream (its length and CRC-32, and that nothing follows it, are checked
+        by _Inflater there)."""
+        extra = 0
+        stream: Any = tf.fileobj
+        try:
+            while chunk := stream.read(64 * 1024):
+                extra += len(chunk)
+                if extra > lim.MAX_TAR_PADDING or chunk.count(0) != len(chunk):
+                    raise BundleError(f"{self.path} has data after the end of its tar archive",
+                                      DAMAGED)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _describe(self.path, exc) from exc

@@ -231,6 +231,11 @@ def logs_command(c: ContainerEvidence, tail_lines: int = 50) -> str:
 
 def argv(c: ContainerEvidence) -> list[str]:
     """Entrypoint + Cmd as the runtime will exec them."""
-    ep = c.config.get("Entrypoint") or []
-    cmd = c.config.get("Cmd") or []
-    return [str(x) for x in list(ep) + list(cmd)]
+    return [str(x) for x in _words(c.config.get("Entrypoint")) + _words(c.config.get("Cmd"))]
+
+
+def _words(value: Any) -> list[Any]:
+    """Entrypoint or Cmd as a list (a list, a lone string, or nothing)."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str) and value else []

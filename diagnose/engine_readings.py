@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from diagnose.jsonview import as_list, as_maps, dig, integer
 from diagnose.model import Evidence, Severity
 from diagnose.snapshot import EngineFacts, HostFacts
 
@@ -107,24 +108,24 @@ def volume_sizes(engine: EngineFacts) -> dict[str, int]:
 
 def df_summary(df: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
     """kind -> (count, total bytes, reclaimable bytes), computed like `docker system df`."""
-    images = list(df.get("Images") or ())
-    used = sum(int(i.get("Size") or 0) - int(i.get("SharedSize") or 0) for i in images
-               if int(i.get("Containers") or 0) > 0 and int(i.get("SharedSize") or 0) >= 0)
-    layers = int(df.get("LayersSize") or 0)
-    containers = list(df.get("Containers") or ())
-    c_total = sum(max(int(c.get("SizeRw") or 0), 0) for c in containers)
-    c_free = sum(max(int(c.get("SizeRw") or 0), 0) for c in containers
+    images = as_maps(df.get("Images"))
+    used = sum(integer(i.get("Size")) - integer(i.get("SharedSize")) for i in images
+               if integer(i.get("Containers")) > 0 and integer(i.get("SharedSize")) >= 0)
+    layers = integer(df.get("LayersSize"))
+    containers = as_maps(df.get("Containers"))
+    c_total = sum(max(integer(c.get("SizeRw")), 0) for c in containers)
+    c_free = sum(max(integer(c.get("SizeRw")), 0) for c in containers
                  if c.get("State") != "running")
-    volumes = list(df.get("Volumes") or ())
-    v_sizes = [(int((v.get("UsageData") or {}).get("Size", -1)),
-                int((v.get("UsageData") or {}).get("RefCount", 0))) for v in volumes]
-    cache = list(df.get("BuildCache") or ())
+    volumes = as_maps(df.get("Volumes"))
+    v_sizes = [(integer(dig(v, "UsageData", "Size"), -1),
+                integer(dig(v, "UsageData", "RefCount"))) for v in volumes]
+    cache = as_maps(df.get("BuildCache"))
     return {
         "images": (len(images), layers, max(layers - used, 0)),
         "containers": (len(containers), c_total, c_free),
         "volumes": (len(volumes), sum(s for s, _ in v_sizes if s > 0),
                     sum(s for s, r in v_sizes if s > 0 and r == 0)),
-        "build cache": (len(cache), sum(int(b.get("Size") or 0) for b in cache
+        "build cache": (len(cache), sum(integer(b.get("Size")) for b in cache
                                         if not b.get("Shared")),
                         build_cache_reclaimable(cache)),
     }
@@ -132,8 +133,8 @@ def df_summary(df: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
 
 def build_cache_reclaimable(cache: Iterable[Mapping[str, Any]]) -> int:
     """Bytes of build cache neither in use nor shared (what `docker system df` reclaims)."""
-    return sum(int(b.get("Size") or 0) for b in cache
-               if not b.get("InUse") and not b.get("Shared"))
+    return sum(integer(b.get("Size")) for b in cache
+               if isinstance(b, Mapping) and not b.get("InUse") and not b.get("Shared"))
 
 
 def disk_usage_line(df: Mapping[str, Any]) -> str:
@@ -148,7 +149,7 @@ def disk_usage_line(df: Mapping[str, Any]) -> str:
 
 def storage_status(info: Mapping[str, Any]) -> str:
     """The storage driver's own facts (`Backing Filesystem: extfs, Supports d_type: true`)."""
-    pairs = [f"{k}: {v}" for k, v in (tuple(p) for p in info.get("DriverStatus") or ()
+    pairs = [f"{k}: {v}" for k, v in (tuple(p) for p in as_list(info.get("DriverStatus"))
                                       if isinstance(p, list | tuple) and len(p) == 2)]
     return ", ".join(pairs)
 

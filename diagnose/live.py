@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from diagnose import layout
-from diagnose.errors import DiagnoseError, EngineError, TargetNotFound
+from diagnose.errors import DiagnoseError, EngineError, TargetNotFound, UsageError
+from diagnose.limits import MAX_CONTAINERS, MAX_ENGINES
 from diagnose.options import RunOptions
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ def endpoints(opts: RunOptions) -> list[tuple[str, Any]]:
     if not opts.hosts and not opts.contexts:
         ep = resolve_endpoint()
         return [(_label_of(ep.host, ep.source), ep)]
+    if len(opts.hosts) + len(opts.contexts) > MAX_ENGINES:
+        raise UsageError(f"{len(opts.hosts) + len(opts.contexts)} engines named; a bundle "
+                         f"holds at most {MAX_ENGINES} (what `diagnose analyze` reads)",
+                         "diagnose them in several runs")
     out: list[tuple[str, Any]] = []
     for host in opts.hosts:
         out.append((_label_of(host, "--host"), resolve_endpoint(host=host)))
@@ -171,6 +176,12 @@ def open_sessions(opts: RunOptions, progress: Progress) -> list[Session]:
             progress(f"warning: engine {s.label} ({s.endpoint.host}): {s.error}")
     if several:
         _check_found(opts, sessions, ok)
+    count = sum(len(s.inspects) for s in ok)
+    if count > MAX_CONTAINERS:
+        _close(sessions)
+        raise UsageError(f"{count} containers selected; a bundle holds at most "
+                         f"{MAX_CONTAINERS:,} (what `diagnose analyze` reads)",
+                         "narrow the selection with --filter or --project, or run several times")
     return sessions
 
 

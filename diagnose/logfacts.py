@@ -182,9 +182,8 @@ def endpoint_in(lines: Sequence[LogLine]) -> Endpoint | None:
 def continuation(c: ContainerEvidence, line: LogLine, limit: int = 3) -> list[LogLine]:
     """`line` plus the indented or "Is the server running..." lines that follow it in its
     stream (libpq, Java and Python print the useful detail on the next lines)."""
-    stream = c.stderr if line.stream == "stderr" else c.stdout
     out = [line]
-    for ln in stream[line.number:line.number + limit]:
+    for ln in c.lines_after(line, limit):
         if ln.text[:1] in (" ", "\t") or ln.text.startswith(("Is the server", "DETAIL", "HINT")):
             out.append(ln)
         else:
@@ -301,6 +300,9 @@ def summary_facts(hits: Hits) -> list[tuple[str, str]]:
     if hits.truncated:
         facts.append(fact("log", "truncated by --tail/--since/--max-log-bytes: earlier lines "
                           "are not counted"))
+    if hits.unanalysed:
+        facts.append(fact("not analysed", f"{hits.unanalysed} (only the first and last lines "
+                          "of a long log are read): counts are lower bounds"))
     if hits.runs_total > 1 or not hits.latest_run:
         facts.append(fact("in the latest run", len(hits.latest_run)))
     first, last = hits.lines[0], hits.lines[-1]

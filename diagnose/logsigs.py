@@ -93,9 +93,7 @@ def _sig(slug: str, keywords: Iterable[str], include: Iterable[str], exclude: It
 
 def preceding(c: ContainerEvidence, line: LogLine, count: int) -> tuple[LogLine, ...]:
     """Up to `count` lines printed just before `line` on the same stream."""
-    stream = c.stderr if line.stream == "stderr" else c.stdout
-    start = max(0, line.number - 1 - count)
-    return stream[start:line.number - 1]
+    return c.lines_before(line, count)
 
 
 _KEY_ERROR = lazy_compile(r"\bKeyError: '")
@@ -256,6 +254,8 @@ class Hits:
     runs_total: int
     #: The collected log is cut (--tail, --since, --max-log-bytes): counts are lower bounds.
     truncated: bool = False
+    #: What of the collected log was not analysed (see diagnose.logwindow), or "".
+    unanalysed: str = ""
 
     @property
     def latest(self) -> LogLine:
@@ -317,6 +317,7 @@ def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None
         runs_with=len({run_of(bounds, ln) for ln in matched}) if complete else None,
         runs_total=max(restarts + 1, runs, 1),
         truncated=bool((rec := c.records.get("logs")) is not None and rec.truncated),
+        unanalysed=c.log_unanalysed(),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from diagnose.lazyre import lazy_compile
+from diagnose.limits import MAX_LOG_BYTES, human
 from diagnose.model import Severity
 
 _DURATION = lazy_compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
@@ -63,6 +64,9 @@ def parse_size(text: str) -> int:
     size = int(float(m.group(1)) * _SIZE_UNITS[unit])
     if size < 1024:
         raise ValueError(f"size {text!r} is too small (at least 1K)")
+    if size > MAX_LOG_BYTES:
+        # A bundle holds logs up to this size (what `diagnose analyze` reads back).
+        raise ValueError(f"size {text!r} is too large (at most {human(MAX_LOG_BYTES)})")
     return size
 
 

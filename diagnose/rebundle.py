@@ -17,8 +17,10 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.archive import BundleWriter, scan_for_secrets
-from diagnose.bundle import HEAD_FILES, BundleReader
+from diagnose.bundle import BundleReader
 from diagnose.errors import UsageError
+from diagnose.limits import REDACT_CHUNK_BYTES
+from diagnose.logwindow import whole_lines
 from diagnose.redact import PLACEHOLDER_RE, Redactor
 from diagnose.replay import regenerated
 from diagnose.run import (
@@ -100,15 +102,18 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
 
 
 def _learn_everything(src: Path, redactor: Redactor) -> None:
-    """First pass: learn every secret and skip the placeholder numbers already used."""
+    """First pass: learn every secret and skip the placeholder numbers already used (a log
+    read as a stream is read in pieces of whole lines)."""
     _, members = BundleReader(src).members()
     used = 0
     with redactor.learning():
-        for name, data in members:
-            if name in HEAD_FILES or regenerated(name):
+        for m in members:
+            if regenerated(m.name):
                 continue
-            used = max(used, _highest_placeholder(data))
-            redactor.file(name, data)
+            pieces = [m.data] if m.stream is None else whole_lines(m.stream, REDACT_CHUNK_BYTES)
+            for data in pieces:
+                used = max(used, _highest_placeholder(data))
+                redactor.file(m.name, data)
     redactor.reserve_placeholders(used)
 
 

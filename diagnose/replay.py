@@ -3,9 +3,10 @@
 Members are walked once, in archive order, exactly as the live run produced them: each
 engine's version and info come before its containers, so every container is analysed with
 the engine facts its live run saw; df and the cleanup lists come after and reach only the
-run-scope checks.  Swarm service directories (`diagnose service`) are analysed after the
-containers, as live, so tasks link to their diagnosed containers.  A several-engine
-bundle (engines/<label>/...) gets one pipeline per engine.
+run-scope checks.  Swarm service directories (`diagnose service`) come after the containers,
+as live, so tasks link to their diagnosed containers.  A several-engine bundle
+(engines/<label>/...) gets one pipeline per engine.  One container or service is held at a
+time, and a large log only as its analysed window (:mod:`diagnose.logwindow`).
 When given a writer, every file is redacted and written again (`diagnose redact`).
 """
 
@@ -19,7 +20,8 @@ from typing import Any
 from diagnose import layout
 from diagnose.analyse import TargetReport
 from diagnose.archive import BundleWriter
-from diagnose.bundle import HEAD_FILES, BundleParts
+from diagnose.bundle import BundleParts, Member
+from diagnose.logwindow import LogBody, stream_log
 from diagnose.model import CheckOutcome
 from diagnose.redact import Redactor
 from diagnose.registry import Registry
@@ -39,7 +41,6 @@ class EngineReplay:
     pipe: Pipeline
     engine_files: dict[str, bytes] = field(default_factory=dict)
     host_files: dict[str, bytes] = field(default_factory=dict)
-    service_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     engine: EngineFacts | None = None
     host: HostFacts | None = None
 
@@ -68,8 +69,8 @@ def regenerated(name: str) -> bool:
 
 
 def replay(
-    parts: BundleParts, members: Iterable[tuple[str, bytes]], registry: Registry,
-    redactor: Redactor, *, writer: BundleWriter | None = None, debug: bool = False,
+    parts: BundleParts, members: Iterable[Member], registry: Registry, redactor: Redactor, *,
+    writer: BundleWriter | None = None, debug: bool = False,
     rename: Callable[[str], str] | None = None,
 ) -> Replayed:
     """Feed a bundle's members to one pipeline per engine; analyse and (optionally) rewrite."""
@@ -91,49 +92,51 @@ def replay(
                                            bool(m.get("local", False)), pipe)
         return engines[prefix]
 
-    group: tuple[str, str, dict[str, bytes]] | None = None
+    group: _Group | None = None
 
     def close_group() -> None:
         nonlocal group
         if group is None:
             return
-        prefix, key, files = group
-        group = None
-        er = engine_for(prefix)
-        new_key = rename(key) if rename is not None else key
-        owners[key] = new_key
-        records = {n: _owned(r, new_key) for n, r in parts.records(key).items()}
-        redactor.learn_inspect(_json(files.get(layout.INSPECT)))
-        engine = EngineFacts(dict(er.engine_files), parts.records(f"{prefix}engine"),
+        g, group = group, None
+        er = engine_for(g.prefix)
+        engine = EngineFacts(dict(er.engine_files), parts.records(f"{g.prefix}engine"),
                              er.endpoint, er.local)
-        er.pipe.container(new_key, files, records, engine, collected_at,
+        if g.kind == layout.SERVICES_DIR:
+            analyse_service(er.pipe, g.key, g.files, parts.records(layout.service_dir(g.key)),
+                            engine, collected_at, redactor.enabled)
+            return
+        owners[g.key] = g.new_key
+        records = {n: _owned(r, g.new_key) for n, r in parts.records(g.key).items()}
+        inspect = g.files.get(layout.INSPECT)
+        redactor.learn_inspect(_json(inspect if isinstance(inspect, bytes) else None))
+        er.pipe.container(g.new_key, g.files, records, engine, collected_at,
                           redact=redactor.enabled)
 
-    containers = layout.CONTAINERS_DIR + "/"
-    services = layout.SERVICES_DIR + "/"
-    for name, data in members:
+    for m in members:
+        name = m.name
         prefix, rest = layout.split_engine(name)
-        if rest.startswith(containers) and rest.count("/") >= 2:
-            key, _, rel = rest[len(containers):].partition("/")
-            if group is not None and (group[0], group[1]) != (prefix, key):
+        kind, _, tail = rest.partition("/")
+        if kind in (layout.CONTAINERS_DIR, layout.SERVICES_DIR) and "/" in tail:
+            key, _, rel = tail.partition("/")
+            if group is not None and (group.prefix, group.kind, group.key) != (prefix, kind, key):
                 close_group()
             if group is None:
-                group = (prefix, key, {})
-            group[2][rel] = data
+                new_key = rename(key) if rename is not None and kind == layout.CONTAINERS_DIR \
+                    else key
+                group = _Group(prefix, kind, key, new_key)
+            where = f"{prefix}{kind}/{group.new_key}/{rel}"
+            group.files[rel] = _body(m, where, redactor, writer)
             continue
         close_group()
-        if name in HEAD_FILES or regenerated(name):
-            continue
-        if rest.startswith(services) and rest.count("/") >= 2:
-            key, _, rel = rest[len(services):].partition("/")
-            engine_for(prefix).service_files.setdefault(key, {})[rel] = data
+        if regenerated(name):
             continue
         er = engine_for(prefix) if rest.startswith(("engine/", "host/")) else None
         if er is None:
-            if writer is not None:  # anything else is carried over, redacted
-                writer.add_many(redactor.files({name: data}, "").items())
+            if writer is not None:  # anything else the manifest lists is carried over, redacted
+                writer.add_many(redactor.files({name: m.data}, "").items())
             continue
-        clean = er.pipe.add_files({rest: data}, redact=redactor.enabled)
+        clean = er.pipe.add_files({rest: m.data}, redact=redactor.enabled)
         (er.engine_files if rest.startswith("engine/") else er.host_files).update(clean)
     close_group()
     if not engines:
@@ -151,15 +154,34 @@ def replay(
         er.engine = EngineFacts(dict(er.engine_files), parts.records(f"{prefix}engine"),
                                 er.endpoint, er.local)
         er.host = HostFacts(dict(er.host_files), parts.records(f"{prefix}host"))
-        for key, files in er.service_files.items():
-            analyse_service(er.pipe, key, files, parts.records(layout.service_dir(key)),
-                            er.engine, collected_at, redactor.enabled)
         got, out = er.pipe.finish(er.engine, er.host, {"started_at": collected_at,
                                                        "mode": "offline"}, order)
         reports += got
         outcomes += out
         records += [*er.engine.records.values(), *er.host.records.values(), *er.pipe.records]
     return Replayed(list(engines.values()), reports, outcomes, records)
+
+
+@dataclass
+class _Group:
+    """The directory of one container or service being read."""
+
+    prefix: str
+    kind: str
+    key: str
+    new_key: str
+    files: dict[str, bytes | LogBody] = field(default_factory=dict)
+
+
+def _body(m: Member, where: str, redactor: Redactor,
+          writer: BundleWriter | None) -> bytes | LogBody:
+    """A member's bytes; a log read as a stream becomes its window (redacted in pieces of
+    whole lines when redaction is on, and spooled whole for the writer)."""
+    if m.stream is None:
+        return m.data
+    transform = ((lambda piece: redactor.text_file(where, piece)) if redactor.enabled
+                 else None)
+    return stream_log(m.stream, transform, writer.spool() if writer is not None else None)
 
 
 def _owned(rec: CollectorRecord, owner: str) -> CollectorRecord:

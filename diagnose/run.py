@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,8 @@ from diagnose.analyse import (
 )
 from diagnose.archive import BundleWriter
 from diagnose.engine_readings import disk_usage_line, storage_status
+from diagnose.jsonview import as_list, as_map, dig, number
+from diagnose.logwindow import LogBody, LogCut
 from diagnose.model import CheckOutcome, Finding, PathStep
 from diagnose.options import RunOptions as RunOptions  # where the CLI builds it
 from diagnose.redact import Redactor
@@ -106,26 +108,56 @@ class Pipeline:
         return clean
 
     def container(
-        self, key: str, files: dict[str, bytes], records: dict[str, CollectorRecord],
-        engine: EngineFacts, collected_at: str, redact: bool = True,
+        self, key: str, files: Mapping[str, bytes | LogBody],
+        records: dict[str, CollectorRecord], engine: EngineFacts, collected_at: str,
+        redact: bool = True,
     ) -> TargetReport:
-        """Analyse one container and stream its files out; keep only its light view."""
+        """Analyse one container and stream its files out; keep only its light view.
+
+        A :class:`LogBody` (a large log read from a bundle) is already redacted: its window
+        is analysed, its spooled body written."""
         prefix = self.prefix + layout.container_dir(key)
-        clean = self.redactor.files(files, prefix) if redact else files
-        if redact:  # what redaction found, as evidence (analyze of a bundle reads it back)
-            clean = with_redaction_record(clean, self.redactor.weak_record(
-                f"{prefix}/{layout.INSPECT}", files.get(layout.INSPECT)))
-        ev = ContainerEvidence(key, clean, records, engine, collected_at, self.prefix)
+        clean, view, cuts = self.prepare(files, prefix, redact)
+        ev = ContainerEvidence(key, view, records, engine, collected_at, self.prefix, cuts)
         report, errors = analyse_container(ev, self.registry, self.debug)
         if self.engine_label:
             report = dataclasses.replace(report, engine=self.engine_label)
-        if self.writer is not None:
-            self.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
+        self.write(prefix, clean)
         self.reports.append(report)
         self.errors.extend(errors)
         self.records.extend(records.values())
         self.kept.append(without_logs(ev))
         return report
+
+    def prepare(self, files: Mapping[str, bytes | LogBody], prefix: str, redact: bool
+                ) -> tuple[dict[str, bytes | LogBody], dict[str, bytes], dict[str, LogCut]]:
+        """(files as they are written, in their order; what the checks see; where the
+        checks' log windows skip lines)."""
+        plain = {k: v for k, v in files.items() if isinstance(v, bytes)}
+        clean = self.redactor.files(plain, prefix) if redact else plain
+        if redact:  # what redaction found, as evidence (analyze of a bundle reads it back)
+            clean = with_redaction_record(clean, self.redactor.weak_record(
+                f"{prefix}/{layout.INSPECT}", plain.get(layout.INSPECT)))
+        # Files in their collected order (the redaction record replaces any old one).
+        written: dict[str, bytes | LogBody] = {
+            k: (clean[k] if isinstance(v, bytes) else v) for k, v in files.items()
+            if not isinstance(v, bytes) or k in clean}
+        written.update((k, v) for k, v in clean.items() if k not in written)
+        view = {k: v.window if isinstance(v, LogBody) else v for k, v in written.items()}
+        cuts = {k: v.cut for k, v in files.items() if isinstance(v, LogBody) and v.cut}
+        return written, view, cuts
+
+    def write(self, prefix: str, files: Mapping[str, bytes | LogBody]) -> None:
+        """Stream files out under `prefix/` (spooled bodies read back in chunks)."""
+        if self.writer is None:
+            return
+        for rel, data in files.items():
+            if isinstance(data, bytes):
+                self.writer.add(f"{prefix}/{rel}", data)
+            else:
+                assert data.spool is not None
+                with data.spool:
+                    self.writer.add_stream(f"{prefix}/{rel}", data.spool, data.size)
 
     def finish(self, engine: EngineFacts, host: HostFacts, run: dict[str, Any],
                order: list[str] | None = None) -> tuple[list[TargetReport], list[CheckOutcome]]:
@@ -206,7 +238,7 @@ def _engine_summary(engine: EngineFacts, source: str) -> dict[str, Any]:
         "storage_driver": info.get("Driver", ""),
         "storage_driver_status": storage_status(info),
         "disk_usage": disk_usage_line(engine.df),
-        "warnings": len(info.get("Warnings") or ()),
+        "warnings": len(as_list(info.get("Warnings"))),
         "cgroup_version": info.get("CgroupVersion", ""),
         "data_root": info.get("DockerRootDir", ""),
     }
@@ -219,13 +251,12 @@ def _host_summary(host: HostFacts) -> dict[str, Any]:
     out: dict[str, Any] = {
         "hostname": d.get("hostname"),
         "cpus": d.get("cpus_logical"),
-        "load_average": ", ".join(f"{x:.2f}" for x in d.get("load_average") or ()),
-        "memory_available_percent": round(100 - float((d.get("memory") or {}).get("percent", 0)),
-                                          1),
+        "load_average": ", ".join(f"{number(x):.2f}" for x in as_list(d.get("load_average"))),
+        "memory_available_percent": round(100 - number(dig(d, "memory", "percent")), 1),
     }
-    root = d.get("data_root") or {}
+    root = as_map(d.get("data_root"))
     if "free" in root:
-        out["data_root_free_percent"] = round(100 - float(root.get("percent", 0)), 1)
+        out["data_root_free_percent"] = round(100 - number(root.get("percent")), 1)
     return out
 
 

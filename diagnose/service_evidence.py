@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from diagnose import layout
-from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, parse_log
+from diagnose.jsonview import as_map, dig
+from diagnose.logwindow import LogCut
+from diagnose.snapshot import CollectorRecord, EngineFacts, LogLine, log_window, parse_log
 
 #: Task states before `running`, in the order swarmkit walks them.
 PRE_RUNNING = ("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",
@@ -79,7 +81,7 @@ class Task:
     @property
     def status(self) -> Mapping[str, Any]:
         """`.Status`."""
-        return self.doc.get("Status") or {}
+        return as_map(self.doc.get("Status"))
 
     @property
     def state(self) -> str:
@@ -104,14 +106,14 @@ class Task:
     @property
     def container_id(self) -> str:
         """The task's container (empty when none was created)."""
-        return str((self.status.get("ContainerStatus") or {}).get("ContainerID") or "")
+        return str(dig(self.status, "ContainerStatus", "ContainerID") or "")
 
     @property
     def exit_code(self) -> int | None:
         """The container's exit code, once a container existed and ended."""
-        cs = self.status.get("ContainerStatus") or {}
+        cs = as_map(self.status.get("ContainerStatus"))
         code = cs.get("ExitCode")
-        if not isinstance(code, int) or not cs.get("ContainerID"):
+        if not isinstance(code, int) or isinstance(code, bool) or not cs.get("ContainerID"):
             return None
         return code if self.state in TERMINAL else None
 
@@ -150,6 +152,8 @@ class ServiceEvidence:
     records: Mapping[str, CollectorRecord]
     engine: EngineFacts
     collected_at: str = ""
+    #: Logs given as their window already (see ContainerEvidence.cuts).
+    cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
@@ -184,7 +188,7 @@ class ServiceEvidence:
     @property
     def spec(self) -> Mapping[str, Any]:
         """`.Spec`."""
-        return self.inspect.get("Spec") or {}
+        return as_map(self.inspect.get("Spec"))
 
     @property
     def id(self) -> str:
@@ -199,7 +203,7 @@ class ServiceEvidence:
     @property
     def container_spec(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.ContainerSpec`."""
-        return (self.spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "ContainerSpec"))
 
     @property
     def image(self) -> str:
@@ -209,7 +213,7 @@ class ServiceEvidence:
     @property
     def mode(self) -> str:
         """replicated, global, replicated-job or global-job."""
-        mode = self.spec.get("Mode") or {}
+        mode = as_map(self.spec.get("Mode"))
         for key, name in (("Replicated", "replicated"), ("Global", "global"),
                           ("ReplicatedJob", "replicated-job"), ("GlobalJob", "global-job")):
             if key in mode:
@@ -219,24 +223,23 @@ class ServiceEvidence:
     @property
     def replicas(self) -> int | None:
         """Replicas asked for (replicated services only)."""
-        n = ((self.spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas")
-        return n if isinstance(n, int) else None
+        n = dig(self.spec, "Mode", "Replicated", "Replicas")
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
 
     @property
     def placement(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.Placement`."""
-        return (self.spec.get("TaskTemplate") or {}).get("Placement") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "Placement"))
 
     @property
     def reservations(self) -> Mapping[str, Any]:
         """`.Spec.TaskTemplate.Resources.Reservations` (NanoCPUs, MemoryBytes...)."""
-        return ((self.spec.get("TaskTemplate") or {}).get("Resources") or {}).get(
-            "Reservations") or {}
+        return as_map(dig(self.spec, "TaskTemplate", "Resources", "Reservations"))
 
     @property
     def update_status(self) -> Mapping[str, Any]:
         """`.UpdateStatus` ({} when the service was never updated)."""
-        return self.inspect.get("UpdateStatus") or {}
+        return as_map(self.inspect.get("UpdateStatus"))
 
     @cached_property
     def service_status(self) -> Mapping[str, Any]:
@@ -244,7 +247,7 @@ class ServiceEvidence:
         doc = self.json(layout.SERVICE_STATUS)
         if not isinstance(doc, Mapping):
             return {}
-        return doc.get("ServiceStatus") or {}
+        return as_map(doc.get("ServiceStatus"))
 
     # -- tasks and nodes ----------------------------------------------------------------------
     @cached_property
@@ -294,24 +297,24 @@ class ServiceEvidence:
         """A node's hostname (its short ID when unknown; '' for no node)."""
         if not node_id:
             return ""
-        return str((self.node(node_id).get("Description") or {}).get("Hostname")
+        return str(dig(self.node(node_id), "Description", "Hostname")
                    or node_id[:12])
 
     @property
     def local_node_id(self) -> str:
         """The node of the engine diagnose talked to (`docker info` .Swarm.NodeID)."""
-        return str((self.engine.info.get("Swarm") or {}).get("NodeID") or "")
+        return str(dig(self.engine.info, "Swarm", "NodeID") or "")
 
     # -- logs ---------------------------------------------------------------------------------
     @cached_property
     def stdout(self) -> tuple[LogLine, ...]:
         """stdout lines of every task (text still carries the details prefix)."""
-        return parse_log("stdout", self.files.get(layout.LOG_STDOUT, b""))
+        return parse_log("stdout", *log_window(self.files, self.cuts, layout.LOG_STDOUT))
 
     @cached_property
     def stderr(self) -> tuple[LogLine, ...]:
         """stderr lines of every task."""
-        return parse_log("stderr", self.files.get(layout.LOG_STDERR, b""))
+        return parse_log("stderr", *log_window(self.files, self.cuts, layout.LOG_STDERR))
 
     def task_log(self, task_id: str) -> tuple[LogLine, ...]:
         """One task's lines, both streams in time order, the details prefix taken off (line

@@ -22,9 +22,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from diagnose import layout
-from diagnose.analyse import ServiceReport, run_service_checks
+from diagnose.analyse import ServiceReport, clip, run_service_checks
 from diagnose.archive import check_output_dir
 from diagnose.errors import UsageError
+from diagnose.jsonview import dig
+from diagnose.limits import MAX_REPORT_TASKS, MAX_SERVICES, REPORT_TEXT_CHARS
+from diagnose.logwindow import LogBody
 from diagnose.redact import Redactor
 from diagnose.run import (
     Pipeline,
@@ -68,6 +71,10 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     if len(named) > 1:
         raise UsageError("diagnose service looks through one swarm manager at a time",
                          "give one --host or --context")
+    if len(dict.fromkeys(opts.targets)) > MAX_SERVICES:
+        raise UsageError(f"{len(dict.fromkeys(opts.targets))} services named; a bundle holds "
+                         f"at most {MAX_SERVICES} (what `diagnose analyze` reads)",
+                         "diagnose them in several runs")
     endpoint = named[0][1]
     client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
     try:
@@ -156,23 +163,23 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
 # -- analysis (live, analyze and redact alike) ----------------------------------------------------
 
 
-def analyse_service(pipe: Pipeline, key: str, files: dict[str, bytes],
+def analyse_service(pipe: Pipeline, key: str, files: Mapping[str, bytes | LogBody],
                     records: Mapping[str, CollectorRecord], engine: EngineFacts,
                     collected_at: str, redact: bool = True) -> ServiceReport:
     """Redact one service's files, run the service-scope checks, stream the files out and
     keep the report in `pipe.services`.  Call it after the task containers went through
     `pipe.container`, so the report can link tasks to their diagnosed containers."""
     prefix = layout.service_dir(key)
-    if redact and pipe.redactor.enabled:
+    spec_data = files.get(layout.SERVICE_SPEC, b"{}")
+    if redact and pipe.redactor.enabled and isinstance(spec_data, bytes):
         with contextlib.suppress(ValueError, UnicodeDecodeError):
-            spec = json.loads(files.get(layout.SERVICE_SPEC, b"{}"))
+            spec = json.loads(spec_data)
             if isinstance(spec, dict):
                 pipe.redactor.learn_inspect(spec)
-    clean = pipe.redactor.files(files, prefix) if redact else dict(files)
-    ev = ServiceEvidence(key, clean, records, engine, collected_at)
+    clean, view, cuts = pipe.prepare(files, prefix, redact)
+    ev = ServiceEvidence(key, view, records, engine, collected_at, cuts)
     outcomes, errors = run_service_checks(ev, pipe.registry.scoped("service"), pipe.debug)
-    if pipe.writer is not None:
-        pipe.writer.add_many((f"{prefix}/{rel}", data) for rel, data in clean.items())
+    pipe.write(prefix, clean)
     report = ServiceReport(
         key=key, name=ev.name, id=ev.id, summary=summary(ev), outcomes=tuple(outcomes),
         overview=overview(ev, pipe.kept),
@@ -212,9 +219,9 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
     containers = _container_keys(ev, kept)
     update = ev.update_status
     tasks = []
-    for t in ev.tasks:
+    for t in ev.tasks[:MAX_REPORT_TASKS]:  # a report lists so many; tasks_total says how many
         slot = t.doc.get("Slot")
-        tasks.append({
+        tasks.append({k: clip(v, REPORT_TEXT_CHARS) for k, v in {
             "id": t.id,
             "name": f"{ev.name}.{slot if slot else t.node_id}",
             "node": ev.hostname(t.node_id),
@@ -224,18 +231,18 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
             "error": t.error,
             "since": t.changed,
             "container": containers.get(t.id, ""),
-        })
+        }.items()})
     held = {t.node_id for t in ev.tasks if t.node_id}
-    nodes = []
+    nodes: list[dict[str, str]] = []
     for n in ev.nodes:
-        if n.get("ID") not in held:
+        if n.get("ID") not in held or len(nodes) >= MAX_REPORT_TASKS:
             continue
         nodes.append({
             "id": str(n.get("ID", "")),
             "hostname": ev.hostname(str(n.get("ID", ""))),
-            "role": str((n.get("Spec") or {}).get("Role", "")),
-            "state": str((n.get("Status") or {}).get("State", "")),
-            "availability": str((n.get("Spec") or {}).get("Availability", "")),
+            "role": str(dig(n, "Spec", "Role") or ""),
+            "state": str(dig(n, "Status", "State") or ""),
+            "availability": str(dig(n, "Spec", "Availability") or ""),
         })
     return {
         "mode": ev.mode,
@@ -247,6 +254,7 @@ def overview(ev: ServiceEvidence, kept: Iterable[ContainerEvidence]) -> dict[str
                    "started_at": str(update.get("StartedAt", "")),
                    "completed_at": str(update.get("CompletedAt", ""))} if update else None,
         "tasks": tasks,
+        "tasks_total": len(ev.tasks),
         "nodes": nodes,
         "nodes_total": len(ev.nodes),
         "containers": sorted(set(containers.values())),

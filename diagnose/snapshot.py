@@ -7,17 +7,19 @@ input.  Nothing here talks to the engine or the host.
 
 from __future__ import annotations
 
-import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from diagnose import layout
+from diagnose.jsonview import as_list, as_map, as_maps
+from diagnose.logparse import LogLine, adjacent, log_window, parse_log, shape
+from diagnose.logwindow import LogCut
 
 _T = TypeVar("_T")
 
@@ -81,69 +83,10 @@ class CollectorRecord:
         )
 
 
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, which made
-# building the 2,000 lines of every container's log the largest single cost of analysing a
-# fleet.  Lines are never changed after parse_log (hash and equality are by value, as before).
-@dataclass(slots=True, unsafe_hash=True)
-class LogLine:
-    """One log line: its 1-based number in its stream file, timestamp and text."""
-
-    stream: str
-    number: int
-    timestamp: str
-    text: str
-
-    @property
-    def file(self) -> str:
-        """Container-relative file holding this line."""
-        return layout.LOG_STDOUT if self.stream == "stdout" else layout.LOG_STDERR
-
-
-_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
-
-
-def shape(text: str) -> str:
-    """`text` with every ASCII digit read as 0 (character for character: a string in a text is
-    in the text's shape as its own shape)."""
-    return text.translate(_DIGITS_AS_ZERO)
-
-
-_FIRST, _SECOND, _THIRD, _FIFTH = (operator.itemgetter(i) for i in (0, 1, 2, 4))
-
-
-def parse_log(stream: str, data: bytes) -> tuple[LogLine, ...]:
-    """Split a `docker logs --timestamps` stream into numbered lines.
-
-    Lines are decoded as UTF-8 with replacement: logs may hold binary garbage, and a check
-    must see what a human would see, never crash on it.
-    """
-    text = data.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    # Usually every line starts with its timestamp (`docker logs --timestamps`): then the
-    # lines are split and checked all at once, without a Python loop over them.
-    parts = list(map(str.partition, lines, itertools.repeat(" ")))
-    stamps = list(map(_FIRST, parts))
-    if (lines and all(map(_SECOND, parts)) and min(map(len, stamps)) >= 20
-            and all(map(str.endswith, stamps, itertools.repeat("Z")))
-            and all(map(operator.eq, map(_FIFTH, stamps), itertools.repeat("-")))):
-        texts = list(map(_THIRD, parts))
-        if "\r" in text:
-            texts = [t.rstrip("\r") for t in texts]
-        return tuple(map(LogLine, itertools.repeat(stream), itertools.count(1), stamps, texts))
-    out = []  # otherwise each line is judged on its own (the split above is reused)
-    for number, (raw, (stamp, sep, rest)) in enumerate(zip(lines, parts, strict=True), start=1):
-        if sep and len(stamp) >= 20 and stamp[4] == "-" and stamp.endswith("Z"):
-            out.append(LogLine(stream, number, stamp, rest.rstrip("\r")))
-        else:
-            out.append(LogLine(stream, number, "", raw.rstrip("\r")))
-    return tuple(out)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time."""
-    if not value or value.startswith("0001-01-01"):
+def parse_time(value: Any) -> datetime | None:
+    """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time (and
+    for anything that is not a timestamp)."""
+    if not value or not isinstance(value, str) or value.startswith("0001-01-01"):
         return None
     text = value.replace("Z", "+00:00")
     if "." in text:
@@ -157,9 +100,10 @@ def parse_time(value: str | None) -> datetime | None:
             frac += ch
         text = f"{head}.{frac[:6].ljust(6, '0')}{rest}"
     try:
-        return datetime.fromisoformat(text)
+        stamp = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def _load_json(data: bytes | None) -> Any:
@@ -183,17 +127,17 @@ class EngineFacts:
     @cached_property
     def version(self) -> Mapping[str, Any]:
         """`docker version` (server part), or {} when not collected."""
-        return _load_json(self.files.get(layout.ENGINE_VERSION)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_VERSION)))
 
     @cached_property
     def info(self) -> Mapping[str, Any]:
         """`docker info`, or {} when not collected."""
-        return _load_json(self.files.get(layout.ENGINE_INFO)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_INFO)))
 
     @cached_property
     def df(self) -> Mapping[str, Any]:
         """`docker system df` (the Engine API /system/df document), or {}."""
-        return _load_json(self.files.get(layout.ENGINE_DF)) or {}
+        return as_map(_load_json(self.files.get(layout.ENGINE_DF)))
 
     @property
     def architecture(self) -> str:
@@ -211,7 +155,7 @@ class HostFacts:
     @cached_property
     def data(self) -> Mapping[str, Any]:
         """The host/host.json document, or {}."""
-        return _load_json(self.files.get(layout.HOST_FACTS)) or {}
+        return as_map(_load_json(self.files.get(layout.HOST_FACTS)))
 
 
 @dataclass(frozen=True)
@@ -229,6 +173,9 @@ class ContainerEvidence:
     collected_at: str = ""
     #: `engines/<label>/` when the run covered several engines, else "".
     prefix: str = ""
+    #: Logs given as their window already (a large log read from a bundle as a stream): the
+    #: file holds the window, this says where it skips lines.  Other logs are windowed here.
+    cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
@@ -266,7 +213,7 @@ class ContainerEvidence:
     @cached_property
     def inspect(self) -> Mapping[str, Any]:
         """The `docker inspect` object ({} when inspect failed)."""
-        return self.json(layout.INSPECT) or {}
+        return as_map(self.json(layout.INSPECT))
 
     @property
     def id(self) -> str:
@@ -281,17 +228,17 @@ class ContainerEvidence:
     @property
     def state(self) -> Mapping[str, Any]:
         """`.State`."""
-        return self.inspect.get("State") or {}
+        return as_map(self.inspect.get("State"))
 
     @property
     def config(self) -> Mapping[str, Any]:
         """`.Config`."""
-        return self.inspect.get("Config") or {}
+        return as_map(self.inspect.get("Config"))
 
     @property
     def host_config(self) -> Mapping[str, Any]:
         """`.HostConfig`."""
-        return self.inspect.get("HostConfig") or {}
+        return as_map(self.inspect.get("HostConfig"))
 
     @property
     def status(self) -> str:
@@ -302,7 +249,7 @@ class ContainerEvidence:
     def exit_code(self) -> int | None:
         """`.State.ExitCode` (None when inspect is missing)."""
         code = self.state.get("ExitCode")
-        return int(code) if isinstance(code, int) else None
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
 
     @property
     def ever_started(self) -> bool:
@@ -317,7 +264,7 @@ class ContainerEvidence:
     @property
     def labels(self) -> Mapping[str, str]:
         """`.Config.Labels` ({} when none)."""
-        return self.config.get("Labels") or {}
+        return as_map(self.config.get("Labels"))
 
     @property
     def compose_project(self) -> str:
@@ -333,7 +280,7 @@ class ContainerEvidence:
     def env(self) -> Mapping[str, str]:
         """`.Config.Env` as a mapping (values may be redacted placeholders)."""
         out: dict[str, str] = {}
-        for item in self.config.get("Env") or ():
+        for item in as_list(self.config.get("Env")):
             key, _, value = str(item).partition("=")
             out[key] = value
         return out
@@ -348,16 +295,47 @@ class ContainerEvidence:
         # runc's exec failures finish a few microseconds "before" they started.
         return max(seconds, 0.0) if seconds > -1 else None
 
-    # -- other evidence -----------------------------------------------------------------------
+    # -- logs ---------------------------------------------------------------------------------
+    @cached_property
+    def _windows(self) -> dict[str, tuple[bytes, LogCut | None]]:
+        return {rel: log_window(self.files, self.cuts, rel) for rel in LOG_FILES}
+
     @cached_property
     def stdout(self) -> tuple[LogLine, ...]:
-        """stdout lines (empty when not collected)."""
-        return parse_log("stdout", self.files.get(layout.LOG_STDOUT, b""))
+        """stdout lines (empty when not collected; only its window when it is long)."""
+        return parse_log("stdout", *self._windows[layout.LOG_STDOUT])
 
     @cached_property
     def stderr(self) -> tuple[LogLine, ...]:
-        """stderr lines (empty when not collected)."""
-        return parse_log("stderr", self.files.get(layout.LOG_STDERR, b""))
+        """stderr lines (empty when not collected; only its window when it is long)."""
+        return parse_log("stderr", *self._windows[layout.LOG_STDERR])
+
+    def log_cut(self, stream: str) -> LogCut | None:
+        """Where the analysed window of `stream` (stdout, stderr) skips lines, if it does."""
+        return self._windows[layout.LOG_STDOUT if stream == "stdout" else layout.LOG_STDERR][1]
+
+    def log_unanalysed(self) -> str:
+        """`stdout: lines 1,001-1,998,000 (63.9 MiB) not analysed`, or "" when every collected
+        line was analysed."""
+        cuts = [(s, cut) for s in ("stdout", "stderr") if (cut := self.log_cut(s)) is not None]
+        return "; ".join(f"{s}: {cut.describe()}" for s, cut in cuts)
+
+    def log_line_count(self, stream: str) -> int:
+        """Lines of `stream` in the collected log, analysed or not."""
+        cut = self.log_cut(stream)
+        if cut is not None:
+            return cut.total_lines
+        return len(self.stdout if stream == "stdout" else self.stderr)
+
+    def lines_before(self, line: LogLine, count: int) -> tuple[LogLine, ...]:
+        """Up to `count` lines printed just before `line` on its stream (analysed ones)."""
+        stream = self.stderr if line.stream == "stderr" else self.stdout
+        return adjacent(stream, line, -count)
+
+    def lines_after(self, line: LogLine, count: int) -> tuple[LogLine, ...]:
+        """Up to `count` lines printed just after `line` on its stream (analysed ones)."""
+        stream = self.stderr if line.stream == "stderr" else self.stdout
+        return adjacent(stream, line, count)
 
     @cached_property
     def log_lines(self) -> tuple[LogLine, ...]:
@@ -382,55 +360,56 @@ class ContainerEvidence:
         yield from self.stderr
         yield from self.stdout
 
+    # -- other evidence -----------------------------------------------------------------------
     @cached_property
     def events(self) -> tuple[Mapping[str, Any], ...]:
         """Engine events for this container, oldest first."""
-        return tuple(self.json(layout.EVENTS) or ())
+        return as_maps(self.json(layout.EVENTS))
 
     @cached_property
     def top(self) -> Mapping[str, Any]:
         """`docker top` (Titles, Processes), or {}."""
-        return self.json(layout.TOP) or {}
+        return as_map(self.json(layout.TOP))
 
     @cached_property
     def processes(self) -> Mapping[str, Any]:
         """Host-side process tree (psutil), or {}."""
-        return self.json(layout.PROCESSES) or {}
+        return as_map(self.json(layout.PROCESSES))
 
     @cached_property
     def image(self) -> Mapping[str, Any]:
         """Image inspect, or {}."""
-        return self.json(layout.IMAGE_INSPECT) or {}
+        return as_map(self.json(layout.IMAGE_INSPECT))
 
     @cached_property
     def history(self) -> tuple[Mapping[str, Any], ...]:
         """Image history, newest layer first (as the engine returns it)."""
-        return tuple(self.json(layout.IMAGE_HISTORY) or ())
+        return as_maps(self.json(layout.IMAGE_HISTORY))
 
     @cached_property
     def diff(self) -> tuple[Mapping[str, Any], ...]:
         """Filesystem changes ({Path, Kind})."""
-        return tuple(self.json(layout.DIFF) or ())
+        return as_maps(self.json(layout.DIFF))
 
     @cached_property
     def stats(self) -> Mapping[str, Any]:
         """One-shot stats sample, or {}."""
-        return self.json(layout.STATS) or {}
+        return as_map(self.json(layout.STATS))
 
     @cached_property
     def networks(self) -> Mapping[str, Any]:
         """Networks the container is attached to: name -> {found, inspect | error}."""
-        return self.json(layout.NETWORKS) or {}
+        return as_map(self.json(layout.NETWORKS))
 
     @cached_property
     def mounts(self) -> tuple[Mapping[str, Any], ...]:
         """Mounts with host-side facts (source_exists for local bind mounts)."""
-        return tuple(self.json(layout.MOUNTS) or ())
+        return as_maps(self.json(layout.MOUNTS))
 
     @cached_property
     def entrypoint(self) -> Mapping[str, Any]:
         """The static entrypoint probe (argv, resolved path, file facts), or {}."""
-        return self.json(layout.ENTRYPOINT) or {}
+        return as_map(self.json(layout.ENTRYPOINT))
 
 
 @dataclass(frozen=True)
@@ -451,13 +430,14 @@ LOG_FILES = (layout.LOG_STDOUT, layout.LOG_STDERR)
 
 
 def without_logs(container: ContainerEvidence) -> ContainerEvidence:
-    """The same container with its log files released.
+    """The same container with only its inspect.json kept.
 
-    Logs are the bulk of a bundle.  Once container-scope checks have read them and the archive
-    writer has streamed them out, run-scope checks get this lighter view (live and offline
-    alike), so memory stays flat however many containers a run covers.
+    Once container-scope checks have read a container's files and the archive writer has
+    streamed them out, run-scope checks get this lighter view (live and offline alike): the
+    run-scope checks read a container's inspect only (Compose labels, state), and memory stays
+    flat however many containers a run covers.
     """
-    files = {k: v for k, v in container.files.items() if k not in LOG_FILES}
+    files = {k: v for k, v in container.files.items() if k == layout.INSPECT}
     return ContainerEvidence(
         key=container.key,
         files=files,

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diagnose.jsonview import as_maps, dig
 from diagnose.lazyre import lazy_compile
 from diagnose.snapshot import ContainerEvidence, LogLine
 
@@ -191,7 +192,7 @@ class MissingMount:
 def strict_bind_sources(c: ContainerEvidence) -> set[str]:
     """Sources of `--mount type=bind` mounts: the engine refuses to start when they are
     missing (the `-v` form instead creates an empty directory)."""
-    return {str(m.get("Source")) for m in c.host_config.get("Mounts") or ()
+    return {str(m.get("Source")) for m in as_maps(c.host_config.get("Mounts"))
             if m.get("Type") == "bind" and m.get("Source")}
 
 
@@ -199,7 +200,7 @@ def missing_bind_mounts(c: ContainerEvidence) -> list[MissingMount]:
     """Strict bind mounts whose host source is missing (checked on a local engine), or, when
     the host could not be checked, that the engine's unreadable filesystem points at."""
     strict = strict_bind_sources(c)
-    readable = (c.entrypoint.get("filesystem") or {}).get("readable")
+    readable = dig(c.entrypoint, "filesystem", "readable")
     out = []
     for i, m in enumerate(c.mounts):
         src = str(m.get("Source") or "")

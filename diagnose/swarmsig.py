@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from diagnose import layout
+from diagnose.jsonview import as_list, as_map, dig
 from diagnose.lazyre import lazy_compile
 from diagnose.model import Evidence
 from diagnose.service_evidence import PRE_RUNNING, TERMINAL, ServiceEvidence, Task
@@ -173,8 +174,8 @@ def converging(s: ServiceEvidence, t: Task) -> bool:
 
 def node_state(node: Mapping[str, Any]) -> tuple[str, str]:
     """(Status.State, Spec.Availability) of a node."""
-    return (str((node.get("Status") or {}).get("State") or "unknown"),
-            str((node.get("Spec") or {}).get("Availability") or "active"))
+    return (str(dig(node, "Status", "State") or "unknown"),
+            str(dig(node, "Spec", "Availability") or "active"))
 
 
 def node_usable(node: Mapping[str, Any]) -> bool:
@@ -186,9 +187,9 @@ _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i386": "386"}
 
 
 def _node_values(node: Mapping[str, Any], key: str) -> list[str] | None:
-    desc = node.get("Description") or {}
-    plat = desc.get("Platform") or {}
-    spec = node.get("Spec") or {}
+    desc = as_map(node.get("Description"))
+    plat = as_map(desc.get("Platform"))
+    spec = as_map(node.get("Spec"))
     if key == "node.id":
         return [str(node.get("ID", ""))]
     if key == "node.hostname":
@@ -201,9 +202,9 @@ def _node_values(node: Mapping[str, Any], key: str) -> list[str] | None:
         arch = str(plat.get("Architecture", ""))
         return [arch, _ARCH.get(arch, arch)]
     if key.startswith("node.labels."):
-        return [str((spec.get("Labels") or {}).get(key[len("node.labels."):], ""))]
+        return [str(as_map(spec.get("Labels")).get(key[len("node.labels."):], ""))]
     if key.startswith("engine.labels."):
-        labels = (desc.get("Engine") or {}).get("Labels") or {}
+        labels = as_map(dig(desc, "Engine", "Labels"))
         return [str(labels.get(key[len("engine.labels."):], ""))]
     return None
 
@@ -227,7 +228,7 @@ def constraint_holds(constraint: str, node: Mapping[str, Any]) -> bool | None:
 def unmet_constraints(s: ServiceEvidence, node: Mapping[str, Any]) -> list[str] | None:
     """The service's constraints `node` does not satisfy (None: one could not be judged)."""
     out = []
-    for c in s.placement.get("Constraints") or ():
+    for c in as_list(s.placement.get("Constraints")):
         holds = constraint_holds(str(c), node)
         if holds is None:
             return None
@@ -322,9 +323,9 @@ def node_evidence(s: ServiceEvidence, node: Mapping[str, Any], *parts: str) -> E
     """A pointer into nodes.json for one node, quoting its state and availability."""
     index = s.node_index(str(node.get("ID", "")))
     state, avail = node_state(node)
-    host = (node.get("Description") or {}).get("Hostname") or str(node.get("ID", ""))[:12]
-    role = (node.get("Spec") or {}).get("Role", "?")
-    message = (node.get("Status") or {}).get("Message") or ""
+    host = dig(node, "Description", "Hostname") or str(node.get("ID", ""))[:12]
+    role = dig(node, "Spec", "Role") or "?"
+    message = dig(node, "Status", "Message") or ""
     line = f"node {host} ({role}): state {state}, availability {avail}" + (
         f": {message}" if message else "")
     value: Any = node

@@ -11,6 +11,7 @@ from typing import Any
 
 from diagnose import layout
 from diagnose.checklib import argv, signal_name, signal_of_exit
+from diagnose.jsonview import as_map, dig
 from diagnose.model import CheckOutcome, PathStep, Status
 from diagnose.snapshot import ContainerEvidence, LogLine, parse_time
 from diagnose.startsig import start_blocked_by_mount
@@ -53,7 +54,7 @@ def state_summary(c: ContainerEvidence) -> str:
         return "unknown (inspect failed)"
     st = c.state
     status = c.status
-    health = (st.get("Health") or {}).get("Status")
+    health = dig(st, "Health", "Status")
     restarts = c.inspect.get("RestartCount", 0)
     extra = []
     if health:
@@ -128,8 +129,8 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
                       c.path(layout.EVENTS)))
         )
     restarts = c.inspect.get("RestartCount", 0)
-    policy = (c.host_config.get("RestartPolicy") or {}).get("Name") or "no"
-    health = st.get("Health") or {}
+    policy = dig(c.host_config, "RestartPolicy", "Name") or "no"
+    health = as_map(st.get("Health"))
     running_bits = [f"restart policy {policy}, {restarts} restarts"]
     if health:
         running_bits.append(
@@ -144,9 +145,12 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
     )
     log_rec = c.records.get("logs")
     if log_rec is not None and log_rec.ok:
-        answer = f"{len(c.stdout)} stdout and {len(c.stderr)} stderr lines"
+        answer = (f"{c.log_line_count('stdout')} stdout and {c.log_line_count('stderr')} "
+                  "stderr lines")
         if log_rec.truncated:
             answer += " (truncated by the caps)"
+        if c.log_unanalysed():
+            answer += f" ({c.log_unanalysed()})"
         last = last_line(c)
         if last is not None:
             answer += f"; last line: {last.text[:160]!r}"
@@ -192,7 +196,7 @@ def last_line(c: ContainerEvidence) -> LogLine | None:
 
 
 def _event_label(e: Mapping[str, Any]) -> str:
-    attrs = (e.get("Actor") or {}).get("Attributes") or {}
+    attrs = as_map(dig(e, "Actor", "Attributes"))
     action = str(e.get("Action"))
     if action == "kill" and "signal" in attrs:
         return f"kill {attrs['signal']}"
@@ -212,7 +216,7 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
     target = probe.get("resolved") or probe.get("argv0")
     bits = [f"command {cmd!r}"]
     refs = [c.path(layout.ENTRYPOINT)]
-    fs = probe.get("filesystem") or {}
+    fs = as_map(probe.get("filesystem"))
     if fs.get("readable") is False:
         bits.append(f"its filesystem could not be read ({fs.get('error', 'archive endpoint')})")
     override = c.records.get("probe")
@@ -222,7 +226,7 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
     if probe.get("exists") is False:
         bits.append(f"{probe.get('argv0')} not found in the container")
     elif target:
-        f = probe.get("file") or {}
+        f = as_map(probe.get("file"))
         kind = f.get("kind", "file")
         mode = f.get("mode_octal", "?")
         bits.append(f"{target}: {kind}, mode {mode}")

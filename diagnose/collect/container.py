@@ -21,6 +21,7 @@ from docker.errors import NotFound
 from diagnose import layout
 from diagnose.collect.probe import probe_entrypoint
 from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.limits import MAX_DIFF_ENTRIES
 from diagnose.snapshot import parse_time
 
 
@@ -243,9 +244,15 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float) -> Piece:
 
 
 def collect_diff(api: Any, inspect: Mapping[str, Any]) -> Piece:
-    """`docker diff`: files added (1), changed (0) or deleted (2) in the writable layer."""
+    """`docker diff`: files added (1), changed (0) or deleted (2) in the writable layer (the
+    first MAX_DIFF_ENTRIES, in the engine's order)."""
     changes = api.diff(inspect["Id"]) or []
-    return Piece({layout.DIFF: dump_json(changes)}, detail={"changes": len(changes)})
+    kept = changes[:MAX_DIFF_ENTRIES]
+    detail: dict[str, Any] = {"changes": len(changes)}
+    if len(kept) < len(changes):
+        detail["kept"] = len(kept)
+    return Piece({layout.DIFF: dump_json(kept)}, truncated=len(kept) < len(changes),
+                 detail=detail)
 
 
 def collect_stats(api: Any, inspect: Mapping[str, Any]) -> Piece:

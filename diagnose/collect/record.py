@@ -19,6 +19,8 @@ import urllib3
 from docker.errors import APIError, DockerException, NotFound
 
 from diagnose import layout
+from diagnose import limits as lim
+from diagnose.jsonscan import TooDeep, measure
 from diagnose.snapshot import CollectorRecord, CollectorStatus
 
 
@@ -121,6 +123,28 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def oversized(files: dict[str, bytes]) -> str:
+    """Why a collected file cannot go into a bundle ('' when all can): a file other than a
+    log beyond MAX_FILE_BYTES, or a JSON document deeper or with more items than `diagnose
+    analyze` reads (diagnose.limits).  The collector is then recorded as failed with that
+    reason, live and offline alike."""
+    for path, data in files.items():
+        if path.endswith(".log"):
+            continue  # bounded by --max-log-bytes (at most MAX_LOG_BYTES)
+        if len(data) > lim.MAX_FILE_BYTES:
+            return (f"{path} would be {len(data) / lim.MiB:.0f} MiB, more than the "
+                    f"{lim.human(lim.MAX_FILE_BYTES)} a bundle holds per file")
+        if path.endswith(".json"):
+            try:
+                items = measure(data, lim.MAX_JSON_DEPTH)
+            except TooDeep as exc:
+                return f"{path} would be {exc}"
+            if items > lim.MAX_TARGET_ITEMS:
+                return (f"{path} would hold {items:,} JSON items, more than the "
+                        f"{lim.MAX_TARGET_ITEMS:,} a bundle holds per file")
+    return ""
+
+
 def run_collector(
     name: str, owner: str, func: Callable[[], Piece], deadline: Deadline | None = None
 ) -> tuple[CollectorRecord, dict[str, bytes]]:
@@ -144,6 +168,9 @@ def run_collector(
         )
         return rec, {err: trace}
     elapsed = (time.perf_counter() - started) * 1000
+    too_big = oversized(piece.files)
+    if too_big:
+        return CollectorRecord(name, owner, CollectorStatus.FAILED, too_big, elapsed), {}
     size = sum(len(v) for v in piece.files.values())
     rec = CollectorRecord(
         name, owner, CollectorStatus.OK, "", elapsed, bytes=size, truncated=piece.truncated,

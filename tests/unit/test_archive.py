@@ -69,13 +69,22 @@ def test_output_dir_problems(tmp_path):
         BundleWriter(f, "b.tar.gz")
 
 
+def _manifest_for(files):
+    import hashlib
+    import json
+
+    return json.dumps({"schema": "diagnose-bundle/1", "files": [
+        {"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
+        for p, d in files]}).encode()
+
+
 def test_reader_refuses_bad_archives(tmp_path):
     with pytest.raises(BundleError, match="no such bundle"):
-        BundleReader(tmp_path / "missing.tar.gz").read()
+        BundleReader(tmp_path / "missing.tar.gz").members()
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"not gzip at all")
     with pytest.raises(BundleError, match="not a gzip"):
-        BundleReader(junk).read()
+        BundleReader(junk).members()
     foreign = tmp_path / "foreign.tar.gz"
     with tarfile.open(foreign, "w:gz") as tf:
         data = b"hello"
@@ -83,13 +92,15 @@ def test_reader_refuses_bad_archives(tmp_path):
         info.size = len(data)
         tf.addfile(info, __import__("io").BytesIO(data))
     with pytest.raises(BundleError, match="not a diagnose bundle"):
-        BundleReader(foreign).read()
-    path, _ = _write(tmp_path, [("containers/a/inspect.json", b"{}")],
-                     [("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
+        BundleReader(foreign).members()
+    files = [("containers/a/inspect.json", b"{}"), ("containers/a/x.bin", os.urandom(50_000))]
+    path, _ = _write(tmp_path, files, [("manifest.json", _manifest_for(files))])
+    parts, it = BundleReader(path).members()
+    assert [(m.name, m.data) for m in it] == files
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(BundleError, match="truncated"):
-        parts, it = BundleReader(cut).read()
+        parts, it = BundleReader(cut).members()
         list(it)
 
 
@@ -101,7 +112,7 @@ def test_reader_refuses_path_traversal(tmp_path):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tf.addfile(info, __import__("io").BytesIO(data))
-    parts, it = BundleReader(evil).read()
+    parts, it = BundleReader(evil).members()
     with pytest.raises(BundleError, match="escapes"):
         list(it)
     assert not (tmp_path.parent.parent / "etc" / "evil").exists()
@@ -151,3 +162,34 @@ def test_scan_for_secrets_names_members_never_values(tmp_path):
         scan_for_secrets(path, r)
     assert "containers/a/logs/stdout.log" in err.value.message
     assert "inspect.json" not in err.value.message and "Leaky" not in str(err.value)
+
+
+def test_add_stream_writes_a_member_from_a_file_and_leaves_nothing_behind(tmp_path):
+    import hashlib
+
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    body = os.urandom(3 * 1024 * 1024 + 7)
+    with w.spool() as spool:
+        spool.write(body)
+        spool.seek(0)
+        w.add_stream("containers/a/logs/stdout.log", spool, len(body))
+    w.add("containers/a/inspect.json", b"{}")
+    path = w.finish([("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
+    with tarfile.open(path, "r:gz") as tf:
+        got = tf.extractfile("containers/a/logs/stdout.log").read()  # type: ignore[union-attr]
+    assert got == body
+    assert w.files[0] == {"path": "containers/a/logs/stdout.log", "size": len(body),
+                          "sha256": hashlib.sha256(body).hexdigest()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tar.gz"]
+
+
+def test_the_writer_stops_at_the_bundle_bound(tmp_path, monkeypatch):
+    import diagnose.archive as archive
+
+    monkeypatch.setattr(archive, "MAX_BUNDLE_BYTES", 100_000)
+    w = BundleWriter(tmp_path, "b.tar.gz")
+    w.add("a", b"x" * 50_000)
+    with pytest.raises(OutputError, match="would exceed"):
+        w.add("b", b"x" * 60_000)
+    w.abort()
+    assert list(tmp_path.iterdir()) == []

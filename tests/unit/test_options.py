@@ -25,3 +25,6 @@ def test_tail_and_size():
     assert parse_size("8M") == 8 * 1024 * 1024 and parse_size("4KiB") == 4096
     with pytest.raises(ValueError):
         parse_size("12")
+    assert parse_size("1G") == 1024 ** 3
+    with pytest.raises(ValueError, match="too large"):
+        parse_size("1.5G")
