@@ -135,14 +135,16 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # no name, mtime 0, 
 class BundleWriter:
     """Stream evidence into a bundle and publish it atomically."""
 
-    def __init__(self, directory: Path, final_name: str, overwrite: bool = True) -> None:
+    def __init__(self, directory: Path, final_name: str, exact: bool = False) -> None:
+        """`final_name` as given when `exact` (an existing file of that name is an error),
+        else the first free name among `final_name`, `NAME-2.tar.gz`, `NAME-3.tar.gz`...:
+        a bundle never replaces an existing file (two runs within one second used to)."""
         check_output_dir(directory)
         self.directory = directory
-        self.final_path = directory / final_name
-        self.overwrite = overwrite
-        if not overwrite and os.path.lexists(self.final_path):
-            raise OutputError(f"{self.final_path} already exists",
-                              "remove it or pass -o with another name")
+        self.exact = exact
+        self._reserve: Path | None = None
+        self.final_path = self._claim(directory, final_name)
+        final_name = self.final_path.name
         token = f"{os.getpid()}-{time.monotonic_ns()}"
         self._body_path = directory / f".{final_name}.{token}.body.tmp"
         self._tmp_path = directory / f".{final_name}.{token}.tmp"
@@ -256,13 +258,44 @@ class BundleWriter:
             raise
         finally:
             interrupts.discard(self._body_path)
+            if self._reserve is not None:
+                interrupts.discard(self._reserve)
         return self.final_path
+
+    def _claim(self, directory: Path, name: str) -> Path:
+        """The final path, reserved for this writer.
+
+        A name is ours when no file has it and we created its hidden reservation file
+        (O_EXCL): two runs of the same second in the same directory get different names, and
+        the name is known before the report that quotes it is rendered.
+        """
+        stem = name.removesuffix(".tar.gz")
+        for n in range(1, 1000 if not self.exact else 2):
+            candidate = name if n == 1 else f"{stem}-{n}.tar.gz"
+            path = directory / candidate
+            if os.path.lexists(path):
+                continue
+            reserve = directory / f".{candidate}.reserve"
+            try:
+                os.close(interrupts.create(reserve, _FILE_MODE))
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise OutputError(f"cannot write to {directory}: {exc.strerror}",
+                                  "pass --output DIR with a writable directory") from exc
+            if os.path.lexists(path):  # published by another run since we looked
+                interrupts.discard(reserve)
+                continue
+            self._reserve = reserve
+            return path
+        if self.exact:
+            raise OutputError(f"{directory / name} already exists",
+                              "remove it or pass -o with another name")
+        raise OutputError(f"{directory} already holds 999 bundles named {stem}*",
+                          "pass --output DIR elsewhere")
 
     def _publish(self) -> None:
         with interrupts.publishing(self._tmp_path, self.final_path):
-            if self.overwrite:
-                os.replace(self._tmp_path, self.final_path)
-                return
             try:
                 os.link(self._tmp_path, self.final_path)  # fails when the name exists
             except FileExistsError:
@@ -281,8 +314,9 @@ class BundleWriter:
             with contextlib.suppress(Exception):
                 self._body_raw.close()
             self._closed = True
-        for p in (self._body_path, self._tmp_path):
-            interrupts.discard(p)
+        for p in (self._body_path, self._tmp_path, self._reserve):
+            if p is not None:
+                interrupts.discard(p)
 
 
 def member_bytes(path: str, data: bytes) -> bytes:

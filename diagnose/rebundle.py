@@ -71,7 +71,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
     parts, members = BundleReader(src).members()
     manifest = parts.manifest
     registry = registry_for(plugins)
-    writer = BundleWriter(dest.parent, dest.name, overwrite=False)
+    writer = BundleWriter(dest.parent, dest.name, exact=True)
     renamed: dict[str, str] = {}
     try:
         done = replay(parts, members, registry, redactor, writer=writer, debug=debug,

@@ -135,17 +135,35 @@ def test_verify_failure_publishes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_no_overwrite_mode(tmp_path):
+def test_exact_name_never_overwrites(tmp_path):
     (tmp_path / "b.tar.gz").write_bytes(b"old")
     with pytest.raises(OutputError, match="already exists"):
-        BundleWriter(tmp_path, "b.tar.gz", overwrite=False)
-    w = BundleWriter(tmp_path, "c.tar.gz", overwrite=False)
+        BundleWriter(tmp_path, "b.tar.gz", exact=True)
+    w = BundleWriter(tmp_path, "c.tar.gz", exact=True)
     w.add("a", b"x")
     (tmp_path / "c.tar.gz").write_bytes(b"raced")  # appeared while we were writing
     with pytest.raises(OutputError, match="already exists"):
         w.finish([("manifest.json", b"{}")])
     assert (tmp_path / "c.tar.gz").read_bytes() == b"raced"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tar.gz", "c.tar.gz"]
+
+
+def test_runs_of_the_same_second_get_their_own_names(tmp_path):
+    (tmp_path / "d.tar.gz").write_bytes(b"an earlier run")
+    first = BundleWriter(tmp_path, "d.tar.gz")
+    second = BundleWriter(tmp_path, "d.tar.gz")  # both open before either is published
+    assert first.final_path.name == "d-2.tar.gz" and second.final_path.name == "d-3.tar.gz"
+    for w in (second, first):
+        w.add("a", b"x")
+        w.finish([("manifest.json", b"{}")])
+    assert (tmp_path / "d.tar.gz").read_bytes() == b"an earlier run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d-2.tar.gz", "d-3.tar.gz",
+                                                          "d.tar.gz"]
+    aborted = BundleWriter(tmp_path, "d.tar.gz")
+    assert aborted.final_path.name == "d-4.tar.gz"
+    aborted.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d-2.tar.gz", "d-3.tar.gz",
+                                                          "d.tar.gz"]
 
 
 def test_scan_for_secrets_names_members_never_values(tmp_path):
