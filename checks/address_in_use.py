@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import network_mode, port_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.evidence.readings.log_facts import network_mode, port_in
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "address-in-use"
 
@@ -76,7 +78,7 @@ def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, ports, mode),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

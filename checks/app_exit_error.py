@@ -30,13 +30,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from diagnose.checklib import log_evidence, logs_command, override_command
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
-from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.logs import LogLine
+from diagnose.evidence.readings.common import log_evidence, logs_command, override_command
+from diagnose.evidence.readings.exit import decisive_lines, explained_exit
+from diagnose.evidence.readings.lifecycle import (
+    command_text,
+    ended,
+    exit_evidence,
+    latest_run_lines,
+    run_facts,
+)
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 _PY_EXC = lazy_compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
 _JAVA = lazy_compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")

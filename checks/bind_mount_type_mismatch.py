@@ -34,14 +34,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands, quote
-from diagnose.startsig import unescape
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.start import unescape
+from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
+from diagnose.model.text import excerpt
 
 SLUG = "bind-mount-type-mismatch"
 _MOUNTING = lazy_compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'
@@ -78,7 +79,7 @@ def bind_mount_type_mismatch(c: ContainerEvidence) -> Iterator[Finding]:
                 " (Docker creates a missing -v source as an empty directory)"
                 if kind == "directory" else "")))
             evidence.append(Evidence(file=c.path(layout.MOUNTS), pointer=f"/{i}",
-                                     excerpt=quote(m)))
+                                     excerpt=excerpt(m, ascii_only=False)))
             break
     target_kind = "file" if kind == "directory" else "directory" if kind == "file" else ""
     what = (f"a {kind} onto a {target_kind}" if target_kind else

@@ -29,14 +29,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.logfacts import network_mode, port_in, published_ports
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.evidence.readings.lifecycle import latest_run_lines
+from diagnose.evidence.readings.log_facts import network_mode, port_in, published_ports
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 SLUG = "bind-to-localhost"
 
@@ -91,5 +93,5 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
                 if bindings and "(random)" not in bindings[0] else f"docker port {q(c.name)}",
                 "flask run --host=0.0.0.0   # or: uvicorn --host 0.0.0.0, vite --host"))),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

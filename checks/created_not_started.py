@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startsig import start_blocked_by_mount
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.evidence.readings.start import start_blocked_by_mount
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D001", "created-not-started", severity=Severity.WARNING, requires=("inspect",))

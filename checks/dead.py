@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 _PATH = lazy_compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, Snapshot
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
 
 LABEL = "com.docker.compose.depends_on"
 

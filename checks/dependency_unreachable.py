@@ -31,12 +31,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import Endpoint, container_with_ip, continuation, endpoint_in, network_mode
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.logs import LogLine
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.evidence.readings.log_facts import (
+    Endpoint,
+    container_with_ip,
+    continuation,
+    endpoint_in,
+    network_mode,
+)
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "dependency-unreachable"
 
@@ -111,7 +120,7 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, latest_ep, bool(local), mode, owner),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

@@ -33,13 +33,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.logfacts import network_members, network_mode
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.evidence.readings.log_facts import network_members, network_mode
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 SLUG = "dns-resolution-failure"
 
@@ -102,7 +104,7 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, shown, user_nets, default_bridge, mode),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

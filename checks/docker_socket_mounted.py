@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import socket_mounts
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.evidence.readings.security import socket_mounts
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D702", "docker-socket-mounted", severity=Severity.WARNING, requires=("inspect",))

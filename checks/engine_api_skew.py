@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import api_minor, evidence
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.evidence import layout
+from diagnose.evidence.readings.engine import api_minor, evidence
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SKEW_INFO = 5
 SKEW_WARNING = 10

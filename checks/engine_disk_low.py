@@ -31,9 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.engine_readings import (
+from diagnose.evidence import layout
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.engine import (
     DISK_ERROR_SHARE,
     DISK_WARNING_BYTES,
     DISK_WARNING_SHARE,
@@ -42,11 +42,11 @@ from diagnose.engine_readings import (
     df_summary,
     evidence,
     free_share,
-    human,
 )
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.text import human_bytes
 
 #: This much free space is never an emergency, whatever its share of a huge disk.
 PLENTY_BYTES = 50 * GiB
@@ -89,9 +89,9 @@ def engine_disk_low(snap: Snapshot) -> Iterator[Finding]:
         return
     facts = [
         fact("data root", path),
-        fact("free", f"{human(free)} of {human(total)} ({share * 100:.1f}%)"),
+        fact("free", f"{human_bytes(free)} of {human_bytes(total)} ({share * 100:.1f}%)"),
         fact("thresholds", f"warning below {DISK_WARNING_SHARE:.0%} or "
-             f"{human(DISK_WARNING_BYTES)} free, error below {DISK_ERROR_SHARE:.0%}"),
+             f"{human_bytes(DISK_WARNING_BYTES)} free, error below {DISK_ERROR_SHARE:.0%}"),
     ]
     if inodes_total:
         facts.append(fact("inodes free", f"{inodes_free} of {inodes_total} "
@@ -99,12 +99,12 @@ def engine_disk_low(snap: Snapshot) -> Iterator[Finding]:
     for kind, (count, size, reclaimable) in df_summary(snap.engine.df).items():
         if snap.engine.df:
             facts.append(fact(f"{kind} (docker system df)",
-                              f"{count}, {human(size)}, {human(reclaimable)} reclaimable"))
+                              f"{count}, {human_bytes(size)}, {human_bytes(reclaimable)} reclaimable"))
     ev = [evidence(layout.HOST_FACTS, "/data_root/free", str(free)),
           evidence(layout.HOST_FACTS, "/data_root/total", str(total))]
     if by_inodes is not None:
         ev.append(evidence(layout.HOST_FACTS, "/data_root/inodes_free", str(inodes_free)))
-    what = (f"only {share * 100:.1f}% ({human(free)}) free" if by_bytes is not None
+    what = (f"only {share * 100:.1f}% ({human_bytes(free)}) free" if by_bytes is not None
             else f"only {inodes_free / inodes_total * 100:.1f}% of inodes free")
     yield Finding(
         title=f"{what} on the engine's data root {path}",

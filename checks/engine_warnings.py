@@ -25,12 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import evidence
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.evidence import layout
+from diagnose.evidence.readings.engine import evidence
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 #: Warnings that only say a limit cannot be enforced on this kernel.
 _CAPABILITY_NOTE = lazy_compile(r"\bNo [\w ./-]+ support\b|cgroup v1 is deprecated", re.I)

@@ -37,12 +37,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import quoted_command
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.start import quoted_command
+from diagnose.evidence.readings.start_facts import (
     command_evidence,
     dockerfile_path,
     entrypoint_evidence,
@@ -52,6 +50,8 @@ from diagnose.startlib import (
     override_commands,
     probe_evidence,
 )
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "entrypoint-not-executable"
 

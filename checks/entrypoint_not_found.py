@@ -40,12 +40,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from diagnose.checklib import argv, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import quoted_command
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import argv, q
+from diagnose.evidence.readings.start import quoted_command
+from diagnose.evidence.readings.start_facts import (
     command_evidence,
     entrypoint_evidence,
     failure_facts,
@@ -56,6 +54,8 @@ from diagnose.startlib import (
     probe_evidence,
     probe_step,
 )
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "entrypoint-not-found"
 

@@ -26,20 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import (
+from diagnose.evidence import layout
+from diagnose.evidence.readings.engine import (
     GiB,
     commands,
     container_sizes,
     evidence,
-    human,
     listing,
-    load,
     reclaim_severity,
 )
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.text import human_bytes
 
 MIN_COUNT = 10
 MIN_BYTES = 1 * GiB
@@ -53,7 +52,7 @@ def _anonymous(name: str) -> bool:
        requires=("engine-containers",), scope="run")
 def exited_containers(snap: Snapshot) -> Iterator[Finding]:
     """Exited containers against the count and size thresholds."""
-    doc = load(snap.engine, layout.ENGINE_CONTAINERS) or {}
+    doc = snap.engine.json(layout.ENGINE_CONTAINERS) or {}
     exited = list(doc.get("exited") or ())
     count = int(doc.get("exited_total") or len(exited))
     sizes = container_sizes(snap.engine)
@@ -65,9 +64,9 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
                  if any(_anonymous(str(m.get("Name") or "")) for m in c.get("Mounts") or ())]
     facts = [
         fact("exited containers", count),
-        fact("writable layers", human(size) if snap.engine.df
+        fact("writable layers", human_bytes(size) if snap.engine.df
              else "unknown (docker system df missing)"),
-        fact("threshold", f"{MIN_COUNT} containers or {human(MIN_BYTES)}"),
+        fact("threshold", f"{MIN_COUNT} containers or {human_bytes(MIN_BYTES)}"),
         fact("containers", listing(names)),
         fact("of which with anonymous volumes", len(with_anon)),
     ]
@@ -87,7 +86,7 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
     if with_anon:
         cmds += commands("docker rm -v", with_anon)
     yield Finding(
-        title=f"{count} exited containers piling up ({human(size)} in writable layers)",
+        title=f"{count} exited containers piling up ({human_bytes(size)} in writable layers)",
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),

@@ -36,22 +36,22 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from diagnose.checklib import argv, inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import argv, inspect_evidence, q
+from diagnose.evidence.readings.lifecycle import (
     QUICK_SECONDS,
     SHELLS,
     command_text,
     ended,
+    engine_stopped_it,
     events_fact,
-    human_seconds,
     run_facts,
     shell_script,
 )
-from diagnose.signatures import engine_stopped_it
-from diagnose.snapshot import ContainerEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
+from diagnose.model.text import human_seconds
 
 _DAEMONIZING = (
     (lazy_compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "

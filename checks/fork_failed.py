@@ -29,11 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "fork-failed"
 
@@ -89,5 +91,5 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
             "defunct processes pile up, run with --init so PID 1 reaps them.",
             tuple(cmds),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

@@ -35,12 +35,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.swarm import (
     IMAGE_ERROR,
     counted,
     current_of,
@@ -49,6 +45,10 @@ from diagnose.swarmsig import (
     task_evidence,
     tasks_of,
 )
+from diagnose.evidence.service import ServiceEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 _AUTH = lazy_compile(r"pull access denied|unauthorized|requested access to the resource is denied",
                      re.IGNORECASE)

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.hygiene import insecure_fetches
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.security import insecure_fetches
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
 
 
 @check("D708", "insecure-download-in-history", severity=Severity.WARNING,

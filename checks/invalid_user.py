@@ -32,12 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.evidence.readings.start_facts import (
     entrypoint_evidence,
     failure_facts,
     failure_for,
@@ -45,6 +42,9 @@ from diagnose.startlib import (
     override_commands,
     probe_evidence,
 )
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 SLUG = "invalid-user"
 MISSING = lazy_compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")

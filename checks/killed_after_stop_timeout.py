@@ -33,21 +33,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_attr, inspect_evidence, q, signal_name, signal_of_event
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import (
+    event_attr,
+    inspect_evidence,
+    q,
+    signal_name,
+    signal_of_event,
+)
+from diagnose.evidence.readings.exit import kill_story
+from diagnose.evidence.readings.lifecycle import (
     command_text,
     ended,
     events_fact,
     exit_evidence,
-    human_seconds,
     lifecycle_evidence,
     pid1_is_shell,
     run_facts,
 )
-from diagnose.signatures import kill_story
-from diagnose.snapshot import ContainerEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.text import human_seconds
 
 
 @check("D202", "killed-after-stop-timeout", severity=Severity.WARNING, requires=("inspect",))

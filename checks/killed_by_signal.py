@@ -40,27 +40,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import log_evidence, logs_command, q, signal_name
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
-    command_text,
-    ended,
-    events_fact,
-    exit_evidence,
-    last_text,
-    lifecycle_evidence,
-    run_facts,
-)
-from diagnose.signatures import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import log_evidence, logs_command, q, signal_name
+from diagnose.evidence.readings.exit import (
     CRASH_SIGNALS,
     Kill,
     decisive_lines,
     explained_exit,
     kill_story,
-    latest_run_lines,
 )
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.readings.lifecycle import (
+    command_text,
+    ended,
+    events_fact,
+    exit_evidence,
+    last_text,
+    latest_run_lines,
+    lifecycle_evidence,
+    run_facts,
+)
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 MEANING = {
     1: "hang-up", 2: "interrupt (Ctrl-C)", 3: "quit", 4: "illegal instruction (a binary built "

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "logging-driver-failure"
 _ASYNC = {"fluentd": "fluentd-async=true"}

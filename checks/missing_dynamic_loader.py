@@ -37,17 +37,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.start_facts import (
     command_evidence,
     failure_facts,
     failure_for,
     override_commands,
     probe_evidence,
 )
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "missing-dynamic-loader"
 

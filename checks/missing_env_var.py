@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import env_state, env_vars_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.logs import LogLine
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.evidence.readings.log_facts import env_state, env_vars_in
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "missing-env-var"
 
@@ -89,5 +92,5 @@ def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
              f"docker run -e {example}=... {q(c.image_ref or 'IMAGE')}",
              "docker compose config"),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

@@ -31,14 +31,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import log_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
-from diagnose.signatures import LOG_PATTERNS, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import log_evidence, q
+from diagnose.evidence.readings.exit import LOG_PATTERNS, explained_exit
+from diagnose.evidence.readings.lifecycle import (
+    command_text,
+    ended,
+    exit_evidence,
+    latest_run_lines,
+    run_facts,
+)
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 _PROGRAM = lazy_compile(r"^(?P<prog>\S+?): error while loading shared libraries")
 _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")

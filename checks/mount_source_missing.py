@@ -37,21 +37,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import start_failure
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.start import (
+    missing_bind_mounts,
+    start_blocked_by_mount,
+    start_failure,
+)
+from diagnose.evidence.readings.start_facts import (
     entrypoint_evidence,
     override_commands,
-    quote,
     start_evidence,
     state_facts,
 )
-from diagnose.startsig import missing_bind_mounts, start_blocked_by_mount
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
+from diagnose.model.text import excerpt
 
 SLUG = "mount-source-missing"
 _SOURCE = lazy_compile(r"bind source path does not exist: (?P<a>\S+)|"
@@ -83,7 +86,7 @@ def mount_source_missing(c: ContainerEvidence) -> Iterator[Finding]:
             "inferred: the engine cannot open the container's filesystem"
         facts.append(fact("missing source", f"{m.source} -> {m.destination} ({how})"))
         evidence.append(Evidence(file=c.path(layout.MOUNTS), pointer=f"/{m.index}",
-                                 excerpt=quote(c.mounts[m.index])))
+                                 excerpt=excerpt(c.mounts[m.index], ascii_only=False)))
     if not recorded and blocked:
         facts.append(fact("State.Error", "(empty: Docker returns this start error to the "
                           "caller without recording it)"))

@@ -34,13 +34,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands, quote
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
+from diagnose.model.text import excerpt
 
 SLUG = "network-not-found"
 _NAMED = lazy_compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"
@@ -73,7 +74,7 @@ def network_not_found(c: ContainerEvidence) -> Iterator[Finding]:
         for name in gone:
             evidence.append(Evidence(file=c.path(layout.NETWORKS),
                                      pointer="/" + name.replace("~", "~0").replace("/", "~1"),
-                                     excerpt=quote(c.networks[name])))
+                                     excerpt=excerpt(c.networks[name], ascii_only=False)))
     project = (c.config.get("Labels") or {}).get("com.docker.compose.project")
     by_name = bool(named) and named in c.networks and not re.fullmatch(r"[0-9a-f]{12,64}", named)
     commands = []

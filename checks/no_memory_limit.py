@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D711", "no-memory-limit", severity=Severity.WARNING, requires=("inspect",))

@@ -33,11 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.swarm import (
     current_of,
     node_evidence,
     node_usable,
@@ -46,6 +43,9 @@ from diagnose.swarmsig import (
     task_evidence,
     unmet_constraints,
 )
+from diagnose.evidence.service import ServiceEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 GiB = 1024 ** 3
 

@@ -36,11 +36,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence, Task
-from diagnose.swarmsig import (
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.swarm import (
     current_of,
     down_nodes_holding_tasks,
     is_running,
@@ -49,6 +46,9 @@ from diagnose.swarmsig import (
     task_evidence,
     unavailable_nodes,
 )
+from diagnose.evidence.service import ServiceEvidence, Task
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D515", "node-down", severity=Severity.ERROR, requires=("service", "tasks", "nodes"),

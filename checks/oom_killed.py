@@ -27,13 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_evidence, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import events_fact, human_seconds
-from diagnose.signatures import latest_run_events
-from diagnose.snapshot import ContainerEvidence
-from diagnose.tree import exit_meaning
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import event_evidence, inspect_evidence, q
+from diagnose.evidence.readings.lifecycle import events_fact, exit_meaning, latest_run_events
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.text import human_seconds
 
 
 def _mib(n: int) -> str:

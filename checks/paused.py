@@ -20,10 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_evidence, event_time, events_with, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import (
+    event_evidence,
+    event_time,
+    events_with,
+    inspect_evidence,
+    q,
+)
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D303", "paused", severity=Severity.WARNING, requires=("inspect",))

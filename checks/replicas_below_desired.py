@@ -31,11 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.swarm import (
     converging,
     counted,
     desired_count,
@@ -44,6 +41,9 @@ from diagnose.swarmsig import (
     spec_evidence,
     task_evidence,
 )
+from diagnose.evidence.service import ServiceEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D513", "replicas-below-desired", severity=Severity.ERROR,

@@ -29,13 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_attr, event_evidence, events_with, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import QUICK_SECONDS, human_seconds, uptime_seconds
-from diagnose.signatures import explained_exit
-from diagnose.snapshot import ContainerEvidence
-from diagnose.tree import exit_meaning
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import (
+    event_attr,
+    event_evidence,
+    events_with,
+    inspect_evidence,
+    q,
+)
+from diagnose.evidence.readings.exit import explained_exit
+from diagnose.evidence.readings.lifecycle import QUICK_SECONDS, exit_meaning, uptime_seconds
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.text import human_seconds
 
 #: Restarts after which a container that is up right now still counts as looping.
 LOOPING_RESTARTS = 3

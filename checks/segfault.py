@@ -28,20 +28,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.checklib import grep, log_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import grep, log_evidence, logs_command, q
+from diagnose.evidence.readings.exit import decisive_lines, explained_exit
+from diagnose.evidence.readings.lifecycle import (
     command_text,
     ended,
     events_fact,
     exit_evidence,
+    latest_run_lines,
     lifecycle_evidence,
     run_facts,
 )
-from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
                          r"qemu: uncaught target signal 11", re.IGNORECASE)

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import exec_diagnosis, start_failure
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import Failure, failure_facts, override_commands
-from diagnose.startsig import START_CHECKED, essential_error
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.exec_failure import exec_diagnosis
+from diagnose.evidence.readings.start import START_CHECKED, essential_error, start_failure
+from diagnose.evidence.readings.start_facts import Failure, failure_facts, override_commands
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 HINTS = {
     "workdir-invalid": "the working directory is not usable (not a directory, or not "

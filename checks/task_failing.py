@@ -35,21 +35,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import log_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.signatures import classify_start_error, decisive_lines
-from diagnose.swarmsig import (
+from diagnose.evidence.readings.common import log_evidence, q
+from diagnose.evidence.readings.exit import decisive_lines
+from diagnose.evidence.readings.start import classify_start_error, essential_error
+from diagnose.evidence.readings.swarm import (
     counted,
     current_of,
     exit_code_of,
     newest,
-    short_error,
     task_evidence,
     task_kind,
     tasks_of,
 )
+from diagnose.evidence.service import ServiceEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D510", "task-failing", severity=Severity.ERROR, requires=("service", "tasks"),
@@ -70,7 +70,7 @@ def task_failing(s: ServiceEvidence) -> Iterator[Finding]:
         what += f": {said}" if said else (" without printing anything" if s.has("logs")
                                           else "")
     else:
-        what = f"could not start: {short_error(latest.error)}"
+        what = f"could not start: {essential_error(latest.error)}"
     shown = what if len(what) <= 160 else what[:157] + "..."
     title = f"{len(failed)} task(s) of {s.name} failed; the newest {shown}"
     restart = (s.spec.get("TaskTemplate") or {}).get("RestartPolicy") or {}

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings import log_facts as logfacts
+from diagnose.evidence.readings import log_signatures as logsigs
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.evidence.readings.exit import log_severity
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 SLUG = "too-many-open-files"
 
@@ -80,5 +82,5 @@ def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
             "the number of open descriptors keeps growing (a leak).",
             tuple(cmds),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

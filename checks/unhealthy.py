@@ -37,12 +37,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.lazyre import lazy_compile
 
 _MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
                         r"command not found", re.IGNORECASE)

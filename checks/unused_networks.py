@@ -30,11 +30,11 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.engine_readings import commands, evidence, listing, load
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.evidence import layout
+from diagnose.evidence.readings.engine import commands, evidence, listing
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 MIN_COUNT = 5
 POOL_WARNING_SHARE = 0.8
@@ -67,8 +67,8 @@ def candidate(net: Mapping[str, Any]) -> bool:
        requires=("engine-networks", "engine-containers"), scope="run")
 def unused_networks(snap: Snapshot) -> Iterator[Finding]:
     """User-defined networks attached to no container, and how full the address pools are."""
-    nets = load(snap.engine, layout.ENGINE_NETWORKS) or {}
-    used = (load(snap.engine, layout.ENGINE_CONTAINERS) or {}).get("networks_in_use") or {}
+    nets = snap.engine.json(layout.ENGINE_NETWORKS) or {}
+    used = (snap.engine.json(layout.ENGINE_CONTAINERS) or {}).get("networks_in_use") or {}
     ids, names = set(used.get("ids") or ()), set(used.get("names") or ())
     listed = list(nets.get("networks") or ())
     unused = [(i, n) for i, n in enumerate(listed)

@@ -35,11 +35,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import spec_evidence, task_evidence
+from diagnose.evidence.readings.common import q
+from diagnose.evidence.readings.swarm import spec_evidence, task_evidence
+from diagnose.evidence.service import ServiceEvidence
+from diagnose.model.checks import check
+from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 STUCK = ("paused", "rollback_paused")
 ROLLED_BACK = ("rollback_started", "rollback_completed")

@@ -29,12 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.common import inspect_evidence, q
+from diagnose.evidence.readings.lifecycle import command_text
+from diagnose.model.checks import check
+from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
 
 
 def _label(p: Mapping[str, Any]) -> str:

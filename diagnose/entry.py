@@ -19,11 +19,11 @@ def main() -> None:
         return
     import os
 
-    from diagnose import interrupts
+    from diagnose.model import interrupts
 
     interrupts.install()  # before the slow imports: a signal during them still ends cleanly
     try:
-        from diagnose.cli import main as cli_main
+        from diagnose.cli.main import main as cli_main
     except interrupts.Interrupted as exc:  # nothing was created yet
         os._exit(interrupts.stop(exc))
     cli_main()

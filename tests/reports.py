@@ -40,7 +40,7 @@ def assert_valid(doc: Any) -> None:
 
 def sample_report(name: str) -> Any:
     """The report `diagnose analyze samples/NAME.tar.gz` builds (no plugins)."""
-    from diagnose.app import run_analyze
+    from diagnose.runs.analyze import run_analyze
 
     return run_analyze(SAMPLES / f"{name}.tar.gz", plugins=False).report
 

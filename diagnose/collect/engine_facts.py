@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose import layout
 from diagnose.collect.record import Piece, dump_json
+from diagnose.evidence import layout
 
 
 def collect_version(api: Any) -> tuple[dict[str, Any], Piece]:

@@ -18,10 +18,11 @@ import requests
 import urllib3
 from docker.errors import APIError, DockerException, NotFound
 
-from diagnose import layout
-from diagnose import limits as lim
-from diagnose.jsonscan import TooDeep, measure
-from diagnose.snapshot import CollectorRecord, CollectorStatus
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord, CollectorStatus
+from diagnose.model import limits as lim
+from diagnose.model.jsonscan import TooDeep, measure
+from diagnose.model.text import exact_bytes
 
 
 @dataclass
@@ -133,7 +134,7 @@ def oversized(files: dict[str, bytes]) -> str:
             continue  # bounded by --max-log-bytes (at most MAX_LOG_BYTES)
         if len(data) > lim.MAX_FILE_BYTES:
             return (f"{path} would be {len(data) / lim.MiB:.0f} MiB, more than the "
-                    f"{lim.human(lim.MAX_FILE_BYTES)} a bundle holds per file")
+                    f"{exact_bytes(lim.MAX_FILE_BYTES)} a bundle holds per file")
         if path.endswith(".json"):
             try:
                 items = measure(data, lim.MAX_JSON_DEPTH)

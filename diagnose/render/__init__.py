@@ -12,7 +12,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports Format at start-up: the analysis modules load later
-    from diagnose.analyse import Report
+    from diagnose.model.report import Report
 
 
 class Format(enum.StrEnum):

@@ -14,9 +14,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from diagnose.analyse import Report, ServiceReport, TargetReport
-from diagnose.model import CheckOutcome, Severity, Status
-from diagnose.render.escape import json_text
+from diagnose.model.escape import json_text
+from diagnose.model.findings import CheckOutcome, Severity, Status
+from diagnose.model.report import Report, ServiceReport, TargetReport
 
 SCHEMA = "diagnose/v1"
 

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from diagnose.analyse import analyse_container
-from diagnose.model import Finding
-from diagnose.registry import load_registry
-from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
+from diagnose.analysis.registry import load_registry
+from diagnose.analysis.targets import analyse_container
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.records import CollectorRecord
+from diagnose.model.findings import Finding
 from tests.conftest import ADVICE_STAGES, Result, cause_ids, docker, findings, wait_for
 
 SEVERITY_RANK = {"info": 10, "warning": 20, "error": 30, "critical": 40}

@@ -204,8 +204,8 @@ _RAISES = '''"""X901: A test check that raises.
 Fix
     Nothing: it is a test plugin.
 """
-from diagnose.model import Severity
-from diagnose.registry import check
+from diagnose.model.findings import Severity
+from diagnose.model.checks import check
 
 
 @check("X901", "test-raises", severity=Severity.ERROR)
@@ -218,8 +218,8 @@ _GARBAGE = '''"""X902: A test check that yields something that is not a finding.
 Fix
     Nothing: it is a test plugin.
 """
-from diagnose.model import Severity
-from diagnose.registry import check
+from diagnose.model.findings import Severity
+from diagnose.model.checks import check
 
 
 @check("X902", "test-garbage", severity=Severity.ERROR)

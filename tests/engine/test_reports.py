@@ -87,7 +87,7 @@ def test_json_report_validates_and_says_what_happened(live_json, broken):
     healthy = by_name[broken["healthy"]]
     assert all(x["severity"] == "info" for x in healthy["findings"])
     # Every check left an outcome on every target; the decision path cites bundle files.
-    from diagnose.run import registry_for
+    from diagnose.analysis.registry import registry_for
 
     container_checks = {s.code for s in registry_for(False).scoped("container")}
     for t in doc["targets"]:

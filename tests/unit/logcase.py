@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from diagnose import layout
-from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.records import CollectorRecord
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

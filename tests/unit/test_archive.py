@@ -11,9 +11,9 @@ import zlib
 
 import pytest
 
-from diagnose.archive import BundleWriter, crc32_combine
-from diagnose.bundle import BundleReader
-from diagnose.errors import BundleError, OutputError
+from diagnose.bundle.reader import BundleReader
+from diagnose.bundle.writer import BundleWriter, crc32_combine
+from diagnose.model.errors import BundleError, OutputError
 
 
 def test_crc32_combine_matches_zlib():
@@ -121,7 +121,7 @@ def test_reader_refuses_path_traversal(tmp_path):
 
 
 def test_verify_failure_publishes_nothing(tmp_path):
-    from diagnose.errors import SecretLeak
+    from diagnose.model.errors import SecretLeak
 
     w = BundleWriter(tmp_path, "b.tar.gz")
     w.add("containers/a/x.log", b"data")
@@ -167,9 +167,9 @@ def test_runs_of_the_same_second_get_their_own_names(tmp_path):
 
 
 def test_scan_for_secrets_names_members_never_values(tmp_path):
-    from diagnose.archive import scan_for_secrets
-    from diagnose.errors import SecretLeak
-    from diagnose.redact import Redactor
+    from diagnose.bundle.rescan import scan_for_secrets
+    from diagnose.model.errors import SecretLeak
+    from diagnose.redact.redactor import Redactor
 
     r = Redactor()
     r.assignment("DB_PASSWORD=Leaky-Pw-1", "x")
@@ -177,7 +177,7 @@ def test_scan_for_secrets_names_members_never_values(tmp_path):
                                 ("containers/a/inspect.json", b'{"a": "clean"}')],
                      [("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
     with pytest.raises(SecretLeak) as err:
-        scan_for_secrets(path, r)
+        scan_for_secrets(path, r.secrets(), r.leaks)
     assert "containers/a/logs/stdout.log" in err.value.message
     assert "inspect.json" not in err.value.message and "Leaky" not in str(err.value)
 
@@ -202,7 +202,7 @@ def test_add_stream_writes_a_member_from_a_file_and_leaves_nothing_behind(tmp_pa
 
 
 def test_the_writer_stops_at_the_bundle_bound(tmp_path, monkeypatch):
-    import diagnose.archive as archive
+    import diagnose.bundle.writer as archive
 
     monkeypatch.setattr(archive, "MAX_BUNDLE_BYTES", 100_000)
     w = BundleWriter(tmp_path, "b.tar.gz")

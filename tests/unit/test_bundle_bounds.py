@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnose import limits as lim
-from diagnose.jsonscan import measure
+from diagnose.model import limits as lim
+from diagnose.model.jsonscan import measure
 from tests import bundlecraft as bc
 
 #: The peak RSS `analyze` and `redact` stay under at every bound (README, "The bundle").
@@ -93,9 +93,9 @@ def test_a_decompression_bomb_stops_at_the_total_bound(tmp_path):
     members = _log_member(bc.sample_members(), bc.zeros(600 * lim.MiB), "stdout")
     members = _log_member(members, bc.zeros(600 * lim.MiB), "stderr")
     path = bc.write(tmp_path / "b.tar.gz", members)
-    code = ("import sys; import diagnose.limits as l; l.MAX_BUNDLE_BYTES = 1 << 30; "
-            "from diagnose.cli import main; sys.argv = ['diagnose', 'analyze', sys.argv[1]]; "
-            "main()")
+    code = ("import sys; import diagnose.model.limits as l; l.MAX_BUNDLE_BYTES = 1 << 30; "
+            "from diagnose.cli.main import main; "
+            "sys.argv = ['diagnose', 'analyze', sys.argv[1]]; main()")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                           text=True, timeout=600, check=False)
     assert proc.returncode == 2, proc.stderr

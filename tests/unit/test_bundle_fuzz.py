@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from diagnose.cli import app
+from diagnose.cli.main import app
 from tests import bundlecraft as bc
 
 SEED = 19

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from diagnose.analyse import run_container_checks
-from diagnose.model import Finding, Severity
-from diagnose.registry import load_registry
-from diagnose.signatures import explained_exit
-from diagnose.snapshot import ContainerEvidence
+from diagnose.analysis.registry import load_registry
+from diagnose.analysis.runner import run_container_checks
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.readings.exit import explained_exit
+from diagnose.model.findings import Finding, Severity
 from tests.unit.logcase import container
 
 REGISTRY = load_registry(plugins=False)

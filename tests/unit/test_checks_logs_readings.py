@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose import layout
-from diagnose.model import Severity
-from diagnose.snapshot import ContainerEvidence
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.model.findings import Severity
 from tests.unit.logcase import container
 from tests.unit.test_checks_logs import findings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from diagnose.config import default_path, load_config
-from diagnose.errors import UsageError
+from diagnose.cli.config import default_path, load_config
+from diagnose.model.errors import UsageError
 
 
 def test_default_location_follows_xdg(tmp_path):

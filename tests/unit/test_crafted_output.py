@@ -15,9 +15,9 @@ import re
 
 import pytest
 
-from diagnose.render.escape import json_text, one_line, visible
+from diagnose.bundle.manifest import dump
+from diagnose.model.escape import json_text, one_line, visible
 from diagnose.render.templates import code, fenced, md
-from diagnose.run import dump
 from tests.conftest import run_diagnose
 from tests.crafted import craft
 from tests.reports import (
@@ -160,7 +160,7 @@ def test_stderr_lines_show_controls_instead_of_obeying_them(tmp_path):
 def test_progress_warnings_are_inert():
     import io
 
-    from diagnose.progress import TerminalProgress
+    from diagnose.cli.progress import TerminalProgress
 
     stream = io.StringIO()
     progress = TerminalProgress(stream, color=False, delay=3600)

@@ -6,7 +6,9 @@ import json
 
 from diagnose.checks.dependency_failed import Dependency, dependency_failed, depends_on, failure
 
-from diagnose.snapshot import ContainerEvidence, EngineFacts, HostFacts, Snapshot
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts, HostFacts
+from diagnose.evidence.snapshot import Snapshot
 
 ENGINE = EngineFacts({}, {})
 

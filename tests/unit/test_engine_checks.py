@@ -18,8 +18,10 @@ from diagnose.checks.exited_containers import exited_containers
 from diagnose.checks.no_memory_limit import no_memory_limit
 from diagnose.checks.unused_networks import unused_networks
 
-from diagnose.model import Severity
-from diagnose.snapshot import ContainerEvidence, EngineFacts, HostFacts, Snapshot
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts, HostFacts
+from diagnose.evidence.snapshot import Snapshot
+from diagnose.model.findings import Severity
 
 GiB = 1024 ** 3
 

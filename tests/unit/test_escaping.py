@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-from diagnose.analyse import Report, TargetReport
-from diagnose.model import (
+from diagnose.model.findings import (
     CheckOutcome,
     Evidence,
     Finding,
@@ -23,6 +22,7 @@ from diagnose.model import (
     Severity,
     Status,
 )
+from diagnose.model.report import Report, TargetReport
 from diagnose.render import Format, render
 from tests.reports import Page, assert_valid, external_references, markdown_to_html, table_rows
 

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from diagnose import layout
-from diagnose.analyse import analyse_container
-from diagnose.model import Finding, Severity
-from diagnose.registry import load_registry
-from diagnose.signatures import explained_exit, kill_story
-from diagnose.snapshot import CollectorRecord, ContainerEvidence, EngineFacts
+from diagnose.analysis.registry import load_registry
+from diagnose.analysis.targets import analyse_container
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.readings.exit import explained_exit, kill_story
+from diagnose.evidence.records import CollectorRecord
+from diagnose.model.findings import Finding, Severity
 
 CID = "c0ffee" * 10 + "c0ff"
 STARTED = "2026-11-27T10:00:00.000000000Z"

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from diagnose.hygiene import (
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.readings.security import (
     by_image_id,
     insecure_fetches,
     parse_ref,
@@ -15,7 +17,6 @@ from diagnose.hygiene import (
     socket_mounts,
     world_writable,
 )
-from diagnose.snapshot import ContainerEvidence, EngineFacts
 
 
 def container(inspect: dict, image: dict | None = None) -> ContainerEvidence:

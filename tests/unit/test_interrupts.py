@@ -17,8 +17,8 @@ import pytest
 CHILD = r"""
 import os, signal, sys, threading
 from pathlib import Path
-from diagnose import interrupts
-from diagnose.archive import BundleWriter
+from diagnose.model import interrupts
+from diagnose.bundle.writer import BundleWriter
 
 out, mode = Path(sys.argv[1]), sys.argv[2]
 interrupts.install()

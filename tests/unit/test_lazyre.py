@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from diagnose.lazyre import lazy_compile
+from diagnose.model.lazyre import lazy_compile
 
 
 def test_behaves_like_the_compiled_pattern():

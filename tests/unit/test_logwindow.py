@@ -7,10 +7,12 @@ import random
 
 import pytest
 
-from diagnose import layout
-from diagnose import limits as lim
-from diagnose.logwindow import LogCut, WindowBuilder, stream_log, whole_lines, window
-from diagnose.snapshot import ContainerEvidence, EngineFacts, parse_log
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.logs import parse_log
+from diagnose.evidence.logwindow import LogCut, WindowBuilder, stream_log, whole_lines, window
+from diagnose.model import limits as lim
 
 SMALL = {"LOG_HEAD_LINES": 3, "LOG_HEAD_BYTES": 40, "LOG_TAIL_LINES": 4, "LOG_TAIL_BYTES": 60}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diagnose.options import parse_since, parse_size, parse_tail
+from diagnose.cli.values import parse_since, parse_size, parse_tail
 
 
 def test_since():

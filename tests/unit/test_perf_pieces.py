@@ -6,8 +6,9 @@ import struct
 import threading
 import time
 
-from diagnose import layout
-from diagnose.collect.container import Memo, TailBuffer, demux
+from diagnose.collect.container import TailBuffer, demux
+from diagnose.collect.memo import Memo
+from diagnose.evidence import layout
 
 
 def _frame(kind: int, data: bytes) -> bytes:
@@ -75,8 +76,8 @@ def test_split_engine():
 
 
 def test_shared_image_owns_only_the_images_own_paths():
-    from diagnose.collect.container import Memo
     from diagnose.collect.containerfs import SharedImage
+    from diagnose.collect.memo import Memo
 
     shared = SharedImage(Memo(), "sha256:x", [
         {"Path": "/app", "Kind": 0}, {"Path": "/app/tool", "Kind": 0},
@@ -91,8 +92,8 @@ def test_shared_image_owns_only_the_images_own_paths():
 
 
 def test_shared_answers_are_asked_once_and_failures_are_not_shared():
-    from diagnose.collect.container import Memo
     from diagnose.collect.containerfs import SharedImage
+    from diagnose.collect.memo import Memo
 
     shared = SharedImage(Memo(), "img", [], [])
     asked = []
@@ -137,7 +138,7 @@ def test_collection_waits_for_a_slow_consumer(monkeypatch):
 
 
 def test_parse_log_splits_stamped_and_unstamped_lines_alike():
-    from diagnose.snapshot import LogLine, parse_log
+    from diagnose.evidence.logs import LogLine, parse_log
 
     stamp = "2026-11-28T04:08:55.123456789Z"
     # All stamped (the all-at-once path), with a CRLF line.

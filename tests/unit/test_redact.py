@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from diagnose.redact import PLACEHOLDER_RE, Redactor, secret_name
+from diagnose.redact.redactor import PLACEHOLDER_RE, Redactor, secret_name
 
 STAMP = "2026-11-27T20:57:14.123456789Z"
 
@@ -266,7 +266,7 @@ def test_user_patterns_and_disabled_redactor():
 
 
 def test_scrub_walks_report_objects():
-    from diagnose.model import Evidence, Finding, Remediation
+    from diagnose.model.findings import Evidence, Finding, Remediation
 
     r = Redactor()
     r.assignment("TOKEN=Scrub-Tok-1", "f")
@@ -295,7 +295,7 @@ def test_scrub_shows_control_characters_even_without_redaction():
 
 
 def test_exception_names_are_not_secret_names():
-    from diagnose.redact_rules import secret_name
+    from diagnose.redact.rules import secret_name
 
     for name in ("KeyError", "TokenExpiredError", "AuthenticationFailure", "PasswordException"):
         assert not secret_name(name), name

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import pytest
 
-from diagnose import redact_rules as rr
-from diagnose.redact import Redactor
+from diagnose.redact import rules as rr
+from diagnose.redact.redactor import Redactor
 
 N = 10_000  # characters of the short input; the long one has 4 * N
 GROWTH_LIMIT = 8.0  # well under the 16x of quadratic growth

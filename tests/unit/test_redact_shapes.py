@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import random
 
-from diagnose import redact_rules as rr
-from diagnose.redact import Redactor
-from diagnose.redact_lines import lines_to_look_at
+from diagnose.redact import rules as rr
+from diagnose.redact.lines import lines_to_look_at
+from diagnose.redact.redactor import Redactor
 
 
 def _reference(r: Redactor, text: str) -> set[int]:

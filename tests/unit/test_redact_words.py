@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from diagnose.errors import UsageError
-from diagnose.redact import PLACEHOLDER_RE, Redactor
-from diagnose.redact_values import weak_reason
-from diagnose.run import redacted_argv
+from diagnose.model.errors import UsageError
+from diagnose.pipeline.publish import redacted_argv
+from diagnose.redact.redactor import PLACEHOLDER_RE, Redactor
+from diagnose.redact.values import weak_reason
 
 STAMP = "2026-11-27T20:57:14.123456789Z"
 

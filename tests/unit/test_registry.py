@@ -7,15 +7,9 @@ import types
 
 import pytest
 
-from diagnose.model import Finding, Severity
-from diagnose.registry import (
-    CheckSpec,
-    Registry,
-    RegistryError,
-    builtin_modules,
-    check,
-    load_registry,
-)
+from diagnose.analysis.registry import Registry, RegistryError, builtin_modules, load_registry
+from diagnose.model.checks import CheckSpec, check
+from diagnose.model.findings import Finding, Severity
 
 
 def test_every_builtin_check_conforms():
@@ -87,7 +81,7 @@ def test_marking_has_no_side_effect_and_the_registry_collects():
 
 def test_stage_order_then_code():
     reg = load_registry(plugins=False)
-    from diagnose.registry import STAGE_NAMES
+    from diagnose.model.checks import STAGE_NAMES
 
     order = [(STAGE_NAMES.index(s.stage), s.code) for s in reg]
     assert order == sorted(order)

@@ -14,13 +14,18 @@ from diagnose.checks.port_already_allocated import holder_of, host_address
 
 from diagnose.collect.override import parse_output, plan, script_for
 from diagnose.collect.probe import shell_command_word, shell_script
-from diagnose.signatures import EXEC_LINE, STANDARD_INIT, classify_start_error, quoted_command
-from diagnose.snapshot import LogLine
-from diagnose.startsig import (
+from diagnose.evidence.logs import LogLine
+from diagnose.evidence.readings.exec_failure import (
     ENV_FAILURE,
+    EXEC_LINE,
+    STANDARD_INIT,
     env_failure_in,
-    essential_error,
     shell_failure_in,
+)
+from diagnose.evidence.readings.start import (
+    classify_start_error,
+    essential_error,
+    quoted_command,
     unescape,
 )
 

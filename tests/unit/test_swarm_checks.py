@@ -13,15 +13,17 @@ from typing import Any
 
 import pytest
 
-from diagnose import layout
-from diagnose.analyse import run_service_checks
+from diagnose.analysis.registry import load_registry
+from diagnose.analysis.runner import run_service_checks
 from diagnose.collect.swarm import NewestLines, require_manager, service_suggestions, sort_tasks
-from diagnose.errors import UsageError
-from diagnose.model import Severity
-from diagnose.registry import load_registry
-from diagnose.service_evidence import ServiceEvidence, split_details
-from diagnose.snapshot import CollectorRecord, EngineFacts
-from diagnose.swarmsig import constraint_holds, short_error, task_kind
+from diagnose.evidence import layout
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.readings.start import essential_error
+from diagnose.evidence.readings.swarm import constraint_holds, task_kind
+from diagnose.evidence.records import CollectorRecord
+from diagnose.evidence.service import ServiceEvidence, split_details
+from diagnose.model.errors import UsageError
+from diagnose.model.findings import Severity
 
 NOW = "2026-11-27T23:00:00Z"
 LOCAL = "n1aaaaaaaaaaaaaaaaaaaaaaa"
@@ -270,7 +272,7 @@ def test_constraints_read_like_swarmkit():
 
 def test_task_kinds_and_errors():
     def kind(**kw: Any) -> str:
-        from diagnose.service_evidence import Task
+        from diagnose.evidence.service import Task
 
         return task_kind(Task(0, task("t", **kw)))
 
@@ -284,7 +286,7 @@ def test_task_kinds_and_errors():
     assert kind(state="pending", desired="running",
                 err="no suitable node (2 nodes not available for new tasks)") == "unavailable"
     assert kind(state="complete", desired="shutdown", code=0) == ""
-    assert short_error("starting container failed: error during container init: x: unknown") \
+    assert essential_error("starting container failed: error during container init: x: unknown") \
         == "x"
 
 
@@ -305,7 +307,7 @@ def test_split_details():
 
 
 def test_timestamps_sort_whatever_digits_the_engine_dropped():
-    from diagnose.service_evidence import stamp_key
+    from diagnose.model.times import stamp_key
 
     assert stamp_key("2026-11-27T23:02:14.47565Z") < stamp_key("2026-11-27T23:02:14.4756512Z")
     assert stamp_key("2026-11-27T23:02:14Z") < stamp_key("2026-11-27T23:02:14.000000001Z")
