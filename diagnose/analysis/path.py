@@ -18,99 +18,51 @@ from diagnose.model.jsonview import as_map, dig
 from diagnose.model.text import human_seconds
 
 
-def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> list[PathStep]:
-    """Walk the tree over the evidence; every answer cites the bundle file it comes from."""
-    fired: dict[str, list[str]] = {}
-    for o in outcomes:
-        for f in o.findings:
-            fired.setdefault(f.stage, []).append(f.id)
+class _Fired:
+    """The checks that fired, by stage: `-> id, id` after a step's answer."""
 
-    def found(stage: str) -> str:
-        ids = fired.get(stage)
+    def __init__(self, outcomes: Sequence[CheckOutcome]) -> None:
+        self.ids: dict[str, list[str]] = {}
+        for o in outcomes:
+            for f in o.findings:
+                self.ids.setdefault(f.stage, []).append(f.id)
+
+    def __call__(self, stage: str) -> str:
+        ids = self.ids.get(stage)
         return f" -> {', '.join(dict.fromkeys(ids))}" if ids else ""
 
-    steps: list[PathStep] = []
-    ins = c.path(layout.INSPECT)
+
+def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> list[PathStep]:
+    """Walk the tree over the evidence; every answer cites the bundle file it comes from."""
     if not c.inspect:
         rec = c.records.get("inspect")
         reason = rec.reason if rec else "not collected"
         return [PathStep("exists", "Does it exist?", f"unknown: inspect failed ({reason})")]
-    st = c.state
-    steps.append(
-        PathStep(
-            "exists",
-            "Does it exist?",
-            f"yes: {c.name} ({c.id[:12]}), image {c.image_ref}, status {c.status}",
-            (f"{ins}#/State/Status",),
-        )
-    )
-    if c.ever_started:
-        started = f"yes, last started {st.get('StartedAt')}"
-    elif st.get("Error"):
-        started = f"no: the engine failed to start it: {st.get('Error')}"
-    elif start_blocked_by_mount(c):
-        started = ("no: a start fails on a missing bind mount source (Docker does not record "
-                   "that in State.Error)")
-    else:
-        started = "no: created but never started"
-    steps.append(
-        PathStep("start", "Did it ever start?", started + found("exists") + found("start"),
-                 (f"{ins}#/State/StartedAt", f"{ins}#/State/Error"))
-    )
+    found = _Fired(outcomes)
+    ins = c.path(layout.INSPECT)
+    steps = [
+        PathStep("exists", "Does it exist?",
+                 f"yes: {c.name} ({c.id[:12]}), image {c.image_ref}, status {c.status}",
+                 (f"{ins}#/State/Status",)),
+        PathStep("start", "Did it ever start?", _started(c) + found("exists") + found("start"),
+                 (f"{ins}#/State/StartedAt", f"{ins}#/State/Error")),
+    ]
     if c.status in ("exited", "restarting", "dead") and c.ever_started:
-        ran = human_seconds(c.run_seconds(), "unknown time")
-        answer = (
-            f"exit code {exit_meaning(c.exit_code)} after {ran}, "
-            f"OOMKilled={'true' if st.get('OOMKilled') else 'false'}"
-        )
-        kills = [e for e in c.events if e.get("Action") in ("kill", "oom", "die")]
-        if kills:
-            seq = " -> ".join(event_label(e) for e in kills[-6:])
-            answer += f"; events: {seq}"
-        steps.append(
-            PathStep("exit", "How did it exit?", answer + found("exit"),
-                     (f"{ins}#/State/ExitCode", f"{ins}#/State/OOMKilled",
-                      c.path(layout.EVENTS)))
-        )
-    restarts = c.inspect.get("RestartCount", 0)
-    policy = dig(c.host_config, "RestartPolicy", "Name") or "no"
-    health = as_map(st.get("Health"))
-    running_bits = [f"restart policy {policy}, {restarts} restarts"]
-    if health:
-        running_bits.append(
-            f"health {health.get('Status')} (failing streak {health.get('FailingStreak', 0)})"
-        )
-    if st.get("Paused"):
-        running_bits.append("paused")
-    steps.append(
-        PathStep("running", "Restarts, health, processes?",
-                 "; ".join(running_bits) + found("running"),
-                 (f"{ins}#/RestartCount", f"{ins}#/State/Health"))
-    )
-    log_rec = c.records.get("logs")
-    if log_rec is not None and log_rec.ok:
-        answer = (f"{c.log_line_count('stdout')} stdout and {c.log_line_count('stderr')} "
-                  "stderr lines")
-        if log_rec.truncated:
-            answer += " (truncated by the caps)"
-        if c.log_unanalysed():
-            answer += f" ({c.log_unanalysed()})"
-        last = last_line(c)
-        if last is not None:
-            answer += f"; last line: {last.text[:160]!r}"
-    else:
-        answer = f"not collected ({log_rec.reason if log_rec else 'no record'})"
-    steps.append(
-        PathStep("logs", "What do its logs say?", answer + found("logs"),
-                 (c.path(layout.LOG_STDOUT), c.path(layout.LOG_STDERR)))
-    )
+        steps.append(PathStep("exit", "How did it exit?", _exit(c) + found("exit"),
+                              (f"{ins}#/State/ExitCode", f"{ins}#/State/OOMKilled",
+                               c.path(layout.EVENTS))))
+    steps.append(PathStep("running", "Restarts, health, processes?",
+                          _running(c) + found("running"),
+                          (f"{ins}#/RestartCount", f"{ins}#/State/Health")))
+    steps.append(PathStep("logs", "What do its logs say?", _logs(c) + found("logs"),
+                          (c.path(layout.LOG_STDOUT), c.path(layout.LOG_STDERR))))
     steps.append(_entrypoint_step(c))
     for stage, question in (
         ("project", "Did a service it depends on fail?"),
         ("engine", "Is the engine or host the problem?"),
         ("hygiene", "Security and hygiene"),
     ):
-        if fired.get(stage):
+        if found.ids.get(stage):
             steps.append(PathStep(stage, question, found(stage).removeprefix(" -> ")))
     skipped = [o for o in outcomes if o.status is Status.SKIPPED]
     if skipped:
@@ -120,6 +72,57 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
                      + (f" (+{len(skipped) - 6} more)" if len(skipped) > 6 else ""))
         )
     return steps
+
+
+def _started(c: ContainerEvidence) -> str:
+    st = c.state
+    if c.ever_started:
+        return f"yes, last started {st.get('StartedAt')}"
+    if st.get("Error"):
+        return f"no: the engine failed to start it: {st.get('Error')}"
+    if start_blocked_by_mount(c):
+        return ("no: a start fails on a missing bind mount source (Docker does not record "
+                "that in State.Error)")
+    return "no: created but never started"
+
+
+def _exit(c: ContainerEvidence) -> str:
+    ran = human_seconds(c.run_seconds(), "unknown time")
+    answer = (f"exit code {exit_meaning(c.exit_code)} after {ran}, "
+              f"OOMKilled={'true' if c.state.get('OOMKilled') else 'false'}")
+    kills = [e for e in c.events if e.get("Action") in ("kill", "oom", "die")]
+    if kills:
+        answer += f"; events: {' -> '.join(event_label(e) for e in kills[-6:])}"
+    return answer
+
+
+def _running(c: ContainerEvidence) -> str:
+    restarts = c.inspect.get("RestartCount", 0)
+    policy = dig(c.host_config, "RestartPolicy", "Name") or "no"
+    health = as_map(c.state.get("Health"))
+    bits = [f"restart policy {policy}, {restarts} restarts"]
+    if health:
+        bits.append(
+            f"health {health.get('Status')} (failing streak {health.get('FailingStreak', 0)})")
+    if c.state.get("Paused"):
+        bits.append("paused")
+    return "; ".join(bits)
+
+
+def _logs(c: ContainerEvidence) -> str:
+    log_rec = c.records.get("logs")
+    if log_rec is None or not log_rec.ok:
+        return f"not collected ({log_rec.reason if log_rec else 'no record'})"
+    answer = (f"{c.log_line_count('stdout')} stdout and {c.log_line_count('stderr')} "
+              "stderr lines")
+    if log_rec.truncated:
+        answer += " (truncated by the caps)"
+    if c.log_unanalysed():
+        answer += f" ({c.log_unanalysed()})"
+    last = last_line(c)
+    if last is not None:
+        answer += f"; last line: {last.text[:160]!r}"
+    return answer
 
 
 def _entrypoint_step(c: ContainerEvidence) -> PathStep:

@@ -18,7 +18,6 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from diagnose.model.checks import (
-    _MARK,
     CODE_RE,
     KNOWN_EVIDENCE,
     SCOPES,
@@ -26,6 +25,7 @@ from diagnose.model.checks import (
     STAGE_NAMES,
     CheckSpec,
     Scope,
+    spec_of,
 )
 
 ENTRY_POINT_GROUP = "diagnose.checks"
@@ -47,8 +47,8 @@ class RegistryError(ValueError):
 
 def _specs_in(module: ModuleType) -> Iterator[CheckSpec]:
     for value in vars(module).values():
-        spec = getattr(value, _MARK, None)
-        if isinstance(spec, CheckSpec) and spec.module == module.__name__:
+        spec = spec_of(value)
+        if spec is not None and spec.module == module.__name__:
             yield spec
 
 
@@ -153,8 +153,8 @@ def load_registry(plugins: bool = True) -> Registry:
             reg.problems.append(problem)
             continue
         specs = list(_specs_in(obj)) if isinstance(obj, ModuleType) else []
-        marked = getattr(obj, _MARK, None)
-        if isinstance(marked, CheckSpec):
+        marked = spec_of(obj)
+        if marked is not None:
             specs.append(marked)
         if not specs:
             reg.problems.append(LoadProblem(label, "no @check-marked function found"))

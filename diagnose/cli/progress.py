@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from diagnose.model import interrupts
+from diagnose.model.escape import one_line
 
 #: Seconds a run may take before progress appears (quick runs show none: no flicker).
 DELAY = 0.5
@@ -43,9 +44,9 @@ class TerminalProgress(Progress):
 
     def __init__(self, stream: IO[str], color: bool, delay: float = DELAY,
                  first: str = "connecting to the Docker engine") -> None:
-        from rich.console import Console
-        from rich.progress import Progress as RichProgress
-        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.console import Console  # startup: rich only on a terminal that shows it
+        from rich.progress import Progress as RichProgress  # startup: as above
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn  # startup: above
 
         self._console = Console(file=stream, no_color=not color, highlight=False,
                                 soft_wrap=False)
@@ -72,8 +73,6 @@ class TerminalProgress(Progress):
                 self._started = True
 
     def __call__(self, message: str) -> None:
-        from diagnose.model.escape import one_line
-
         message = one_line(message)  # what it quotes never acts on the terminal
         if message.startswith("warning"):
             # Warnings stay on screen; the spinner line is transient.

@@ -159,3 +159,9 @@ def check(
         return func
 
     return mark
+
+
+def spec_of(obj: object) -> CheckSpec | None:
+    """The spec :func:`check` attached to `obj`, if it is a marked check."""
+    spec = getattr(obj, _MARK, None)
+    return spec if isinstance(spec, CheckSpec) else None

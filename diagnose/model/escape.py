@@ -69,7 +69,7 @@ def json_text(value: Any, indent: int | None = 2) -> str:
     Those characters can only stand inside JSON strings (keys included), where the escape
     means the same character, so replacing them in the finished text is exact.
     """
-    import json  # not at the top: the CLI imports this module on every start
+    import json  # startup: the CLI imports this module on every start
 
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

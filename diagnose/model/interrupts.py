@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from diagnose.model.escape import one_line
+
 T = TypeVar("T")
 
 #: How long the main thread sleeps at most before it looks at pending signals.
@@ -162,8 +164,6 @@ def stop(exc: BaseException) -> int:
     for callback in _on_stop[:]:
         with contextlib.suppress(Exception):
             callback()
-    from diagnose.model.escape import one_line
-
     how = _VERBS.get(signum, "interrupted")
     if signum != signal.SIGINT:  # Ctrl-C needs no name; a TERM or HUP from elsewhere does
         how += f" ({signal.Signals(signum).name})"

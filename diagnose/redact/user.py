@@ -28,7 +28,7 @@ class UserPattern:
     __slots__ = ("pattern", "_rx", "_group")
 
     def __init__(self, pattern: str, origin: str = "--redact") -> None:
-        import re2
+        import re2  # startup: RE2 loads only when the user gives patterns
 
         options = re2.Options()
         options.log_errors = False  # RE2 would print its parse error on stderr itself

@@ -63,7 +63,7 @@ class _Paint:
 
 def render(report: Report, fmt: Format, color: bool = False) -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
-    from diagnose.render import templates
+    from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     prepared = _prepared(report)
     if fmt is Format.JSON:
@@ -78,14 +78,14 @@ class _Prepared:
     in (a run renders the same report four times: stdout and three bundle files)."""
 
     def __init__(self, report: Report) -> None:
-        from diagnose.render import document
+        from diagnose.render import document  # startup: the CLI imports Format at start
 
         self.report = report
         self.doc = document.build(report)
         self._view: dict[str, Any] | None = None
 
     def view(self) -> dict[str, Any]:
-        from diagnose.render import view
+        from diagnose.render import view  # startup: as document above
 
         if self._view is None:
             self._view = view.build(self.doc)
@@ -106,7 +106,7 @@ def _prepared(report: Report) -> _Prepared:
 
 def warm_templates() -> None:
     """Load (compile, or read from the bytecode cache) every format's template now."""
-    from diagnose.render import templates
+    from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     env = templates.environment()
     for name in TEMPLATES.values():

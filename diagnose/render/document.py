@@ -10,6 +10,7 @@ are kept: they were measured once, at collection, and are stored in the bundle).
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from collections import Counter
 from typing import Any
@@ -114,8 +115,6 @@ def build(report: Report) -> dict[str, Any]:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of this document, as shipped inside the package."""
-    import importlib.resources
-
     text = importlib.resources.files("diagnose").joinpath("schema/report-v1.json").read_text(
         encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
