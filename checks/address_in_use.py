@@ -32,22 +32,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import network_mode, port_in
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    network_mode,
+    port_in,
+    q,
+    scan_log,
+)
 
-SLUG = "address-in-use"
+SLUG = Cause.ADDRESS_IN_USE
 
 
 @check("D405", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
     """EADDRINUSE from the application itself (never the engine's port publishing)."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     ports = list(dict.fromkeys(p for ln in hits.lines if (p := port_in(ln.text))))
@@ -61,8 +71,8 @@ def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
     if procs:
         facts.append(fact("processes in the container", f"{len(procs)}: "
                           + "; ".join(procs[:6])[:300]))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     port = f"port {ports[-1]}" if ports else "its port"

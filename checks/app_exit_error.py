@@ -30,20 +30,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
-from diagnose.evidence.readings.common import log_evidence, logs_command, override_command
-from diagnose.evidence.readings.exit import decisive_lines, explained_exit
-from diagnose.evidence.readings.lifecycle import (
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    LogLine,
+    Remediation,
+    Severity,
+    check,
     command_text,
+    decisive_lines,
     ended,
     exit_evidence,
+    explained_exit,
+    fact,
     latest_run_lines,
+    lazy_compile,
+    log_evidence,
+    logs_command,
+    override_command,
     run_facts,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
 
 _PY_EXC = lazy_compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
 _JAVA = lazy_compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")

@@ -34,17 +34,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.start import unescape
-from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
-from diagnose.model.text import excerpt
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    excerpt,
+    fact,
+    failure_facts,
+    failure_for,
+    layout,
+    lazy_compile,
+    override_commands,
+    q,
+    unescape,
+)
 
-SLUG = "bind-mount-type-mismatch"
+SLUG = Cause.BIND_MOUNT_TYPE_MISMATCH
 _MOUNTING = lazy_compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'
                          r'"[^"]*" at "(?P<dst2>[^"]+)")')
 

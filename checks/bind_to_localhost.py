@@ -29,18 +29,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.lifecycle import latest_run_lines
-from diagnose.evidence.readings.log_facts import network_mode, port_in, published_ports
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    latest_run_lines,
+    lazy_compile,
+    log_severity,
+    logs_command,
+    network_mode,
+    port_in,
+    published_ports,
+    q,
+    scan_log,
+)
 
-SLUG = "bind-to-localhost"
+SLUG = Cause.BIND_TO_LOCALHOST
 
 #: Announcements of a reachable address: all interfaces, or a concrete non-loopback IP.
 _EXPOSED = lazy_compile(
@@ -59,7 +70,7 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
     if not published and not c.host_config.get("PublishAllPorts"):
         return
     run = latest_run_lines(c)
-    hits = logsigs.scan(c, SLUG, run)
+    hits = scan_log(c, SLUG, run)
     if hits is None:
         return
     exposed_ports = {port_in(ln.text) or "*" for ln in run if _EXPOSED.search(ln.text)}
@@ -75,8 +86,8 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("listens on", f"loopback port {shown}" if shown else "loopback"),
              fact("published ports", "; ".join(f"{k} -> {', '.join(v)}"
                                                for k, v in published.items()) or "all (-P)")]
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PortBindings"))
     where = f"127.0.0.1:{shown}" if shown else "127.0.0.1"
     yield Finding(

@@ -27,18 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import (
+from diagnose.api import (
+    Finding,
     GiB,
+    Remediation,
+    Severity,
+    Snapshot,
     build_cache_reclaimable,
-    evidence,
+    check,
+    engine_evidence,
+    fact,
+    human_bytes,
+    layout,
     listing,
     reclaim_severity,
 )
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_bytes
 
 MIN_BYTES = 5 * GiB
 
@@ -61,7 +64,7 @@ def build_cache_large(snap: Snapshot) -> Iterator[Finding]:
         fact("largest", listing([f"{str(b.get('ID'))[:12]} {human_bytes(int(b.get('Size') or 0))}"
                                  for _, b in free], 5)),
     ]
-    ev = tuple(evidence(layout.ENGINE_DF, f"/BuildCache/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_DF, f"/BuildCache/{i}",
                         f"{b.get('ID')} {b.get('Type')} {human_bytes(int(b.get('Size') or 0))} "
                         f"last used {b.get('LastUsedAt')}: {b.get('Description', '')}"[:300])
                for i, b in free[:5])

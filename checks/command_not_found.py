@@ -29,26 +29,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import log_evidence, q
-from diagnose.evidence.readings.exit import LOG_PATTERNS, explained_exit
-from diagnose.evidence.readings.lifecycle import (
+from diagnose.api import (
+    LOG_PATTERNS,
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     command_text,
     ended,
     exit_evidence,
+    explained_exit,
+    fact,
     latest_run_lines,
+    log_evidence,
+    q,
     run_facts,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D206", "command-not-found", severity=Severity.ERROR, requires=("inspect",))
 def command_not_found(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 127 with a shell's `not found` line in the latest run's logs."""
-    if not ended(c) or explained_exit(c) != "command-not-found":
+    if not ended(c) or explained_exit(c) != Cause.COMMAND_NOT_FOUND:
         return
-    pattern = LOG_PATTERNS["command-not-found"]
+    pattern = LOG_PATTERNS[Cause.COMMAND_NOT_FOUND]
     lines = latest_run_lines(c)
     hits = [ln for ln in lines if pattern.search(ln.text)]
     if not hits:

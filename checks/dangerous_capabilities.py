@@ -21,11 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import dangerous_caps
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    dangerous_caps,
+    fact,
+    inspect_evidence,
+    q,
+)
 
 
 @check("D704", "dangerous-capabilities", severity=Severity.WARNING, requires=("inspect",))

@@ -29,21 +29,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import (
+from diagnose.api import (
+    Finding,
     GiB,
-    commands,
-    evidence,
+    Remediation,
+    Severity,
+    Snapshot,
+    batched_commands,
+    check,
+    engine_evidence,
+    epoch_stamp,
+    fact,
+    human_bytes,
     image_sizes,
+    layout,
     listing,
     reclaim_severity,
     short_id,
 )
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_bytes
-from diagnose.model.times import epoch_stamp
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
@@ -77,11 +80,11 @@ def dangling_images(snap: Snapshot) -> Iterator[Finding]:
     ]
     if kept:
         facts.append(fact("dangling but used by a container (kept)", kept))
-    ev = tuple(evidence(layout.ENGINE_IMAGES, f"/dangling/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_IMAGES, f"/dangling/{i}",
                         f"{img.get('Id')} created {epoch_stamp(img.get('Created'))} "
                         f"{human_bytes(sizes.get(str(img.get('Id')), int(img.get('Size') or 0)))}")
                for i, img in listed[:10])
-    cmds = commands("docker rmi", ids)
+    cmds = batched_commands("docker rmi", ids)
     summary = (f"Remove exactly these {len(ids)} untagged images (no container uses them; "
                "`docker rmi` refuses any that gained a user since).")
     if unlisted:

@@ -28,19 +28,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import (
+from diagnose.api import (
+    Finding,
     GiB,
-    commands,
-    evidence,
+    Remediation,
+    Severity,
+    Snapshot,
+    batched_commands,
+    check,
+    engine_evidence,
+    fact,
+    human_bytes,
+    layout,
     listing,
     reclaim_severity,
     volume_sizes,
 )
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_bytes
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
@@ -74,14 +77,14 @@ def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
         fact("anonymous", listing(anon) if anon else "none"),
         fact("named (may hold data you want)", listing(named) if named else "none"),
     ]
-    ev = tuple(evidence(layout.ENGINE_VOLUMES, f"/dangling/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_VOLUMES, f"/dangling/{i}",
                         f"{v.get('Name')} driver {v.get('Driver')} created {v.get('CreatedAt')}"
                         f" {human_bytes(max(sizes.get(str(v.get('Name')), 0), 0))}")
                for i, v in enumerate(vols[:10]))
-    cmds = commands("docker volume rm", anon)
+    cmds = batched_commands("docker volume rm", anon)
     cmds += [f"docker volume inspect {n}" for n in named[:10]]
     cmds += [f"{c}  # named: only after checking the data" for c in
-             commands("docker volume rm", named)]
+             batched_commands("docker volume rm", named)]
     summary = ("WARNING: removing a volume deletes its data for good.  The anonymous volumes "
                f"({len(anon)}) are leftovers of removed containers; inspect the {len(named)} "
                "named ones before removing any.")

@@ -24,11 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    lazy_compile,
+    q,
+)
 
 _PATH = lazy_compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
 

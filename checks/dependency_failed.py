@@ -29,12 +29,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    Snapshot,
+    check,
+    fact,
+    layout,
+    q,
+)
 
 LABEL = "com.docker.compose.depends_on"
 

@@ -31,23 +31,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import (
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
     Endpoint,
+    Finding,
+    LogLine,
+    Remediation,
+    Severity,
+    check,
     container_with_ip,
     continuation,
     endpoint_in,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
     network_mode,
+    q,
+    scan_log,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
-SLUG = "dependency-unreachable"
+SLUG = Cause.DEPENDENCY_UNREACHABLE
 
 
 def failure_kind(text: str) -> str:
@@ -65,7 +72,7 @@ def failure_kind(text: str) -> str:
 @check("D404", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
     """Refused/timed-out connections in the logs, localhost targets called out."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     targets: dict[str, tuple[Endpoint | None, str, LogLine]] = {}
@@ -95,8 +102,8 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         if owner:
             facts.append(fact(f"{latest_ep.ip or latest_ep.host}", f"container {owner[0]} on "
                               f"network {owner[1]}"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits, extra=context)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     shown = str(latest_ep) if latest_ep else ""

@@ -33,17 +33,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import network_members, network_mode
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    lazy_compile,
+    log_severity,
+    logs_command,
+    network_members,
+    network_mode,
+    q,
+    scan_log,
+)
 
-SLUG = "dns-resolution-failure"
+SLUG = Cause.DNS_RESOLUTION_FAILURE
 
 _NAME = lazy_compile(
     r"(?:upstream|lookup|ENOTFOUND|EAI_AGAIN|bad address|can't find|resolve host:?|"
@@ -59,7 +69,7 @@ def names_in(text: str) -> list[str]:
 @check("D403", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     """Name-resolution errors in the logs, joined with the container's networks."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     names = list(dict.fromkeys(n for ln in hits.lines for n in names_in(ln.text)))
@@ -80,8 +90,8 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     for net in user_nets[:3]:
         others = [m for m in members.get(net, []) if m != c.name]
         facts.append(fact(f"containers on {net}", ", ".join(others[:10]) or "(none but this one)"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
     if attached:
         evidence.append(inspect_evidence(c, "/NetworkSettings/Networks", attached))

@@ -19,11 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import socket_mounts
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    q,
+    socket_mounts,
+)
 
 
 @check("D702", "docker-socket-mounted", severity=Severity.WARNING, requires=("inspect",))

@@ -28,11 +28,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import api_minor, evidence
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Finding,
+    Remediation,
+    Severity,
+    Snapshot,
+    api_minor,
+    check,
+    engine_evidence,
+    fact,
+    layout,
+)
 
 SKEW_INFO = 5
 SKEW_WARNING = 10
@@ -62,10 +68,10 @@ def engine_api_skew(snap: Snapshot) -> Iterator[Finding]:
         fact("skew", f"{abs(skew)} minor versions (info at {SKEW_INFO}, warning at "
              f"{SKEW_WARNING})"),
     ]
-    ev = (evidence(layout.ENGINE_VERSION, "/ApiVersion", str(v.get("ApiVersion", ""))),
-          evidence(layout.ENGINE_VERSION, "/NegotiatedAPIVersion",
+    ev = (engine_evidence(layout.ENGINE_VERSION, "/ApiVersion", str(v.get("ApiVersion", ""))),
+          engine_evidence(layout.ENGINE_VERSION, "/NegotiatedAPIVersion",
                    str(v.get("NegotiatedAPIVersion", ""))),
-          evidence(layout.ENGINE_VERSION, "/ClientMaxAPIVersion",
+          engine_evidence(layout.ENGINE_VERSION, "/ClientMaxAPIVersion",
                    str(v.get("ClientMaxAPIVersion", ""))))
     confirm = ("docker version --format '{{.Server.Version}} API {{.Server.APIVersion}} "
                "(min {{.Server.MinAPIVersion}})'")

@@ -31,22 +31,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.engine import (
+from diagnose.api import (
     DISK_ERROR_SHARE,
     DISK_WARNING_BYTES,
     DISK_WARNING_SHARE,
+    Finding,
     GiB,
+    Remediation,
+    Severity,
+    Snapshot,
+    check,
     data_root,
     df_summary,
-    evidence,
+    engine_evidence,
+    fact,
     free_share,
+    human_bytes,
+    layout,
+    q,
 )
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_bytes
 
 #: This much free space is never an emergency, whatever its share of a huge disk.
 PLENTY_BYTES = 50 * GiB
@@ -98,12 +101,12 @@ def engine_disk_low(snap: Snapshot) -> Iterator[Finding]:
                           f"({inodes_free / inodes_total * 100:.1f}%)"))
     for kind, (count, size, reclaimable) in df_summary(snap.engine.df).items():
         if snap.engine.df:
-            facts.append(fact(f"{kind} (docker system df)",
-                              f"{count}, {human_bytes(size)}, {human_bytes(reclaimable)} reclaimable"))
-    ev = [evidence(layout.HOST_FACTS, "/data_root/free", str(free)),
-          evidence(layout.HOST_FACTS, "/data_root/total", str(total))]
+            facts.append(fact(f"{kind} (docker system df)", f"{count}, {human_bytes(size)}, "
+                              f"{human_bytes(reclaimable)} reclaimable"))
+    ev = [engine_evidence(layout.HOST_FACTS, "/data_root/free", str(free)),
+          engine_evidence(layout.HOST_FACTS, "/data_root/total", str(total))]
     if by_inodes is not None:
-        ev.append(evidence(layout.HOST_FACTS, "/data_root/inodes_free", str(inodes_free)))
+        ev.append(engine_evidence(layout.HOST_FACTS, "/data_root/inodes_free", str(inodes_free)))
     what = (f"only {share * 100:.1f}% ({human_bytes(free)}) free" if by_bytes is not None
             else f"only {inodes_free / inodes_total * 100:.1f}% of inodes free")
     yield Finding(

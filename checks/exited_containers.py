@@ -26,19 +26,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import (
+from diagnose.api import (
+    Finding,
     GiB,
-    commands,
+    Remediation,
+    Severity,
+    Snapshot,
+    batched_commands,
+    check,
     container_sizes,
-    evidence,
+    engine_evidence,
+    fact,
+    human_bytes,
+    layout,
     listing,
     reclaim_severity,
 )
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_bytes
 
 MIN_COUNT = 10
 MIN_BYTES = 1 * GiB
@@ -70,11 +73,11 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
         fact("containers", listing(names)),
         fact("of which with anonymous volumes", len(with_anon)),
     ]
-    ev = tuple(evidence(layout.ENGINE_CONTAINERS, f"/exited/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_CONTAINERS, f"/exited/{i}",
                         f"{names[i]} ({str(c.get('Id'))[:12]}) {c.get('Status')} "
                         f"image {c.get('Image')}")
                for i, c in enumerate(exited[:10]))
-    cmds = commands("docker rm", names)
+    cmds = batched_commands("docker rm", names)
     summary = (f"Remove exactly these {len(names)} exited containers; plain `docker rm` keeps "
                "their volumes.")
     if with_anon:
@@ -84,7 +87,7 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
         summary += (f" {count - len(exited)} more were not listed (the list is bounded): "
                     "`docker ps -a -f status=exited` shows them.")
     if with_anon:
-        cmds += commands("docker rm -v", with_anon)
+        cmds += batched_commands("docker rm -v", with_anon)
     yield Finding(
         title=f"{count} exited containers piling up ({human_bytes(size)} in writable layers)",
         facts=tuple(facts),

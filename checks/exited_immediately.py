@@ -36,22 +36,27 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import argv, inspect_evidence, q
-from diagnose.evidence.readings.lifecycle import (
+from diagnose.api import (
     QUICK_SECONDS,
     SHELLS,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    argv,
+    check,
     command_text,
     ended,
     engine_stopped_it,
     events_fact,
+    fact,
+    human_seconds,
+    inspect_evidence,
+    lazy_compile,
+    q,
     run_facts,
     shell_script,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
-from diagnose.model.text import human_seconds
 
 _DAEMONIZING = (
     (lazy_compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "

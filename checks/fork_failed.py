@@ -29,21 +29,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    q,
+    scan_log,
+)
 
-SLUG = "fork-failed"
+SLUG = Cause.FORK_FAILED
 
 
 @check("D410", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     """EAGAIN from fork/clone/pthread_create, joined with PidsLimit, nproc and stats."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     pids_limit = int(c.host_config.get("PidsLimit") or 0)
@@ -60,8 +69,8 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("pids in the cgroup now", current))
     if procs:
         facts.append(fact("processes (docker top)", f"{len(procs)}, {zombies} defunct"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PidsLimit", pids_limit))
 
     if pids_limit > 0:

@@ -22,11 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import host_namespaces
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    host_namespaces,
+    inspect_evidence,
+    q,
+)
 
 
 @check("D703", "host-namespace", severity=Severity.WARNING, requires=("inspect",))

@@ -27,11 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import provenance
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    provenance,
+    q,
+)
 
 
 @check("D707", "image-not-official", severity=Severity.INFO, requires=("inspect",))

@@ -35,20 +35,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.swarm import (
+from diagnose.api import (
     IMAGE_ERROR,
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    check,
     counted,
     current_of,
+    fact,
+    lazy_compile,
     newest,
+    q,
     spec_evidence,
     task_evidence,
     tasks_of,
 )
-from diagnose.evidence.service import ServiceEvidence
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
 
 _AUTH = lazy_compile(r"pull access denied|unauthorized|requested access to the resource is denied",
                      re.IGNORECASE)

@@ -20,11 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import by_image_id, parse_ref
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    by_image_id,
+    check,
+    fact,
+    inspect_evidence,
+    parse_ref,
+    q,
+)
 
 
 @check("D706", "image-unpinned", severity=Severity.INFO, requires=("inspect",))

@@ -25,12 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.security import insecure_fetches
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    insecure_fetches,
+    layout,
+    q,
+)
 
 
 @check("D708", "insecure-download-in-history", severity=Severity.WARNING,

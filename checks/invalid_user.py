@@ -32,21 +32,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.start_facts import (
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     entrypoint_evidence,
+    fact,
     failure_facts,
     failure_for,
     image_ref,
+    inspect_evidence,
+    lazy_compile,
     override_commands,
     probe_evidence,
+    q,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
 
-SLUG = "invalid-user"
+SLUG = Cause.INVALID_USER
 MISSING = lazy_compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")
 
 
@@ -63,7 +68,7 @@ def invalid_user(c: ContainerEvidence) -> Iterator[Finding]:
     db = "/etc/passwd" if what == "user" else "/etc/group"
     facts, evidence = failure_facts(c, failure)
     facts.append(fact("Config.User", user or "(empty)"))
-    probed = c.entrypoint.get("user") or {}
+    probed = c.entrypoint.user
     if what == "user" and probed.get("users_file_exists") is False:
         facts.append(fact("user database", "the image has no /etc/passwd: only numeric users "
                           "work"))

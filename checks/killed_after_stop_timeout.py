@@ -33,27 +33,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import (
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    KillKind,
+    Remediation,
+    Severity,
+    check,
+    command_text,
+    ended,
     event_attr,
+    events_fact,
+    exit_evidence,
+    fact,
+    human_seconds,
     inspect_evidence,
+    kill_story,
+    lifecycle_evidence,
+    pid1_is_shell,
     q,
+    run_facts,
     signal_name,
     signal_of_event,
 )
-from diagnose.evidence.readings.exit import kill_story
-from diagnose.evidence.readings.lifecycle import (
-    command_text,
-    ended,
-    events_fact,
-    exit_evidence,
-    lifecycle_evidence,
-    pid1_is_shell,
-    run_facts,
-)
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_seconds
 
 
 @check("D202", "killed-after-stop-timeout", severity=Severity.WARNING, requires=("inspect",))
@@ -62,7 +64,7 @@ def killed_after_stop_timeout(c: ContainerEvidence) -> Iterator[Finding]:
     if not ended(c):
         return
     story = kill_story(c)
-    if story is None or story.kind != "stop-timeout":
+    if story is None or story.kind != KillKind.STOP_TIMEOUT:
         return
     first = next((e for _, e in story.events if e.get("Action") == "kill"
                   and signal_of_event(event_attr(e, "signal")) not in (None, 9)), None)

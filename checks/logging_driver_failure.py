@@ -25,13 +25,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    failure_facts,
+    failure_for,
+    inspect_evidence,
+    override_commands,
+    q,
+)
 
-SLUG = "logging-driver-failure"
+SLUG = Cause.LOGGING_DRIVER_FAILURE
 _ASYNC = {"fluentd": "fluentd-async=true"}
 
 

@@ -28,17 +28,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import env_state, env_vars_in
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    LogLine,
+    Remediation,
+    Severity,
+    check,
+    env_state,
+    env_vars_in,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    q,
+    scan_log,
+)
 
-SLUG = "missing-env-var"
+SLUG = Cause.MISSING_ENV_VAR
 
 
 def _following(c: ContainerEvidence, line: LogLine, count: int = 3) -> tuple[LogLine, ...]:
@@ -48,7 +58,7 @@ def _following(c: ContainerEvidence, line: LogLine, count: int = 3) -> tuple[Log
 @check("D407", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
     """Missing-variable messages in the logs, confirmed against Config.Env."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     env = c.env
@@ -62,8 +72,8 @@ def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
         if ln in quoted and any(v in " ".join(a.text for a in after) for v in variables):
             context += after
     facts = [fact(f"Config.Env {var}", state) for var, state in list(variables.items())[:8]]
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits, extra=context)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/Config/Env",
                                      sorted(str(e).split("=", 1)[0] for e in
                                             c.config.get("Env") or ())))

@@ -31,20 +31,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import log_evidence, q
-from diagnose.evidence.readings.exit import LOG_PATTERNS, explained_exit
-from diagnose.evidence.readings.lifecycle import (
+from diagnose.api import (
+    LOG_PATTERNS,
+    Cause,
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     command_text,
     ended,
     exit_evidence,
+    explained_exit,
+    fact,
     latest_run_lines,
+    layout,
+    lazy_compile,
+    log_evidence,
+    q,
     run_facts,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
 
 _PROGRAM = lazy_compile(r"^(?P<prog>\S+?): error while loading shared libraries")
 _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")
@@ -53,9 +60,9 @@ _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")
 @check("D207", "missing-shared-library", severity=Severity.ERROR, requires=("inspect",))
 def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 127 with the dynamic loader's `cannot open shared object file` in the logs."""
-    if not ended(c) or explained_exit(c) != "missing-shared-library":
+    if not ended(c) or explained_exit(c) != Cause.MISSING_SHARED_LIBRARY:
         return
-    pattern = LOG_PATTERNS["missing-shared-library"]
+    pattern = LOG_PATTERNS[Cause.MISSING_SHARED_LIBRARY]
     hits = [ln for ln in latest_run_lines(c) if pattern.search(ln.text)]
     if not hits:
         return
@@ -65,7 +72,7 @@ def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
     pm = _PROGRAM.search(text) or _NEEDED_BY.search(text)
     program = pm.group("prog") if pm else ""
     probe = c.entrypoint
-    f = probe.get("file") or {}
+    f = probe.file
     facts = run_facts(c) + [
         fact("missing library", lib or "(symbol relocation failed)"),
         fact("program", program or "(not named)"),
@@ -74,14 +81,14 @@ def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
         fact("PID 1 command", command_text(c)),
     ]
     evidence = exit_evidence(c)[:1] + log_evidence(c, hits[-3:], 2)
-    loader = str(f.get("interpreter") or "")
-    if f.get("kind") == "elf" and loader:
+    loader = f.interpreter or ""
+    if f.kind == "elf" and loader:
         facts.append(fact("ELF loader", f"{loader} (present: "
-                          f"{'yes' if f.get('interpreter_exists') else 'no'})"))
+                          f"{'yes' if f.interpreter_exists else 'no'})"))
         evidence.append(Evidence(file=c.path(layout.ENTRYPOINT), pointer="/file/interpreter",
                                  excerpt=loader))
     image = q(c.image_ref or "IMAGE")
-    target = program or (probe.get("resolved") or "/path/to/binary")
+    target = program or probe.resolved or "/path/to/binary"
     lister = (f"{loader} --list {target}" if loader.startswith("/lib") and "ld-linux" in loader
               else f"ldd {target}")
     title = (f"`{program or 'the program'}` needs {lib}, which the image lacks" if lib

@@ -37,26 +37,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.start import (
-    missing_bind_mounts,
-    start_blocked_by_mount,
-    start_failure,
-)
-from diagnose.evidence.readings.start_facts import (
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     entrypoint_evidence,
+    excerpt,
+    fact,
+    layout,
+    lazy_compile,
+    missing_bind_mounts,
     override_commands,
+    q,
+    start_blocked_by_mount,
     start_evidence,
+    start_failure,
     state_facts,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
-from diagnose.model.text import excerpt
 
-SLUG = "mount-source-missing"
+SLUG = Cause.MOUNT_SOURCE_MISSING
 _SOURCE = lazy_compile(r"bind source path does not exist: (?P<a>\S+)|"
                        r"mount source path '(?P<b>[^']+)'|The path (?P<c>\S+) is not shared")
 
@@ -90,9 +93,10 @@ def mount_source_missing(c: ContainerEvidence) -> Iterator[Finding]:
     if not recorded and blocked:
         facts.append(fact("State.Error", "(empty: Docker returns this start error to the "
                           "caller without recording it)"))
-    fs = c.entrypoint.get("filesystem") or {}
-    if fs.get("readable") is False:
-        facts.append(fact("archive endpoint", fs.get("error", "cannot open the filesystem")))
+    if c.entrypoint.readable is False:
+        why = c.entrypoint.filesystem_error
+        facts.append(fact("archive endpoint",
+                          why if why is not None else "cannot open the filesystem"))
         evidence.append(entrypoint_evidence(c, "/filesystem"))
     sources = [m.source for m in missing]
     if not sources and sf is not None and source_in(sf.error):

@@ -34,16 +34,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.start_facts import failure_facts, failure_for, override_commands
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
-from diagnose.model.text import excerpt
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    excerpt,
+    fact,
+    failure_facts,
+    failure_for,
+    layout,
+    lazy_compile,
+    override_commands,
+    q,
+)
 
-SLUG = "network-not-found"
+SLUG = Cause.NETWORK_NOT_FOUND
 _NAMED = lazy_compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"
                       r"No such network:? (?P<other>\S+)", re.IGNORECASE)
 

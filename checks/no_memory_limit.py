@@ -21,10 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    q,
+)
 
 
 @check("D711", "no-memory-limit", severity=Severity.WARNING, requires=("inspect",))

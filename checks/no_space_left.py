@@ -31,22 +31,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import MountHit, mount_for, paths_in
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    MountHit,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    mount_for,
+    paths_in,
+    q,
+    scan_log,
+)
 
-SLUG = "no-space-left"
+SLUG = Cause.NO_SPACE_LEFT
 
 
 @check("D402", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
     """ENOSPC in the logs, located on its mount (tmpfs, /dev/shm, volume, writable layer)."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     paths = list(dict.fromkeys(p for ln in hits.lines for p in paths_in(ln.text)))
@@ -55,8 +66,8 @@ def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
     root = str(c.engine.info.get("DockerRootDir") or "")
     if root:
         facts.append(fact("engine data root", root))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     for m in {m.pointer: m for m in where.values() if m.pointer}.values():
         evidence.append(inspect_evidence(c, m.pointer))
 

@@ -33,19 +33,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.swarm import (
+from diagnose.api import (
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    check,
     current_of,
+    fact,
     node_evidence,
     node_usable,
     placement_reasons,
+    q,
     spec_evidence,
     task_evidence,
     unmet_constraints,
 )
-from diagnose.evidence.service import ServiceEvidence
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 GiB = 1024 ** 3
 

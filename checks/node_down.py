@@ -36,19 +36,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.swarm import (
+from diagnose.api import (
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    Task,
+    check,
     current_of,
     down_nodes_holding_tasks,
+    fact,
     is_running,
     node_evidence,
     node_state,
+    q,
     task_evidence,
     unavailable_nodes,
 )
-from diagnose.evidence.service import ServiceEvidence, Task
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D515", "node-down", severity=Severity.ERROR, requires=("service", "tasks", "nodes"),

@@ -27,12 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import event_evidence, inspect_evidence, q
-from diagnose.evidence.readings.lifecycle import events_fact, exit_meaning, latest_run_events
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_seconds
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    event_evidence,
+    events_fact,
+    exit_meaning,
+    fact,
+    human_seconds,
+    inspect_evidence,
+    latest_run_events,
+    q,
+)
 
 
 def _mib(n: int) -> str:

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import (
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     event_evidence,
     event_time,
     events_with,
+    fact,
     inspect_evidence,
     q,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D303", "paused", severity=Severity.WARNING, requires=("inspect",))

@@ -33,21 +33,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.start_facts import (
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    excerpt,
+    fact,
     failure_facts,
     failure_for,
     image_ref,
+    inspect_evidence,
+    layout,
+    lazy_compile,
     override_commands,
+    q,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
-from diagnose.model.text import excerpt
 
-SLUG = "port-already-allocated"
+SLUG = Cause.PORT_ALREADY_ALLOCATED
 _ADDR = lazy_compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")
 
 

@@ -33,22 +33,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.evidence.readings.log_facts import MountHit, mount_for, paths_in
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    MountHit,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    mount_for,
+    paths_in,
+    q,
+    scan_log,
+)
 
-SLUG = "read-only-filesystem"
+SLUG = Cause.READ_ONLY_FILESYSTEM
 
 
 @check("D401", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
     """EROFS in the logs, joined with --read-only and read-only mounts."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     paths = list(dict.fromkeys(p for ln in hits.lines for p in paths_in(ln.text)))
@@ -59,8 +70,8 @@ def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("HostConfig.ReadonlyRootfs", rootfs_ro)]
     for p, m in list(where.items())[:5]:
         facts.append(fact(f"path {p}", m.describe()))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/ReadonlyRootfs", rootfs_ro))
     for m in {m.pointer: m for m in read_only.values() if m.kind != "rootfs"}.values():
         evidence.append(inspect_evidence(c, m.pointer))

@@ -31,19 +31,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.swarm import (
+from diagnose.api import (
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    check,
     converging,
     counted,
     desired_count,
+    fact,
     is_running,
+    q,
     shortfall_cause,
     spec_evidence,
     task_evidence,
 )
-from diagnose.evidence.service import ServiceEvidence
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D513", "replicas-below-desired", severity=Severity.ERROR,

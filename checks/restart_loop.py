@@ -29,19 +29,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import (
+from diagnose.api import (
+    QUICK_SECONDS,
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     event_attr,
     event_evidence,
     events_with,
+    exit_meaning,
+    explained_exit,
+    fact,
+    human_seconds,
     inspect_evidence,
     q,
+    uptime_seconds,
 )
-from diagnose.evidence.readings.exit import explained_exit
-from diagnose.evidence.readings.lifecycle import QUICK_SECONDS, exit_meaning, uptime_seconds
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.text import human_seconds
 
 #: Restarts after which a container that is up right now still counts as looping.
 LOOPING_RESTARTS = 3
@@ -55,10 +61,10 @@ def underlying(c: ContainerEvidence) -> str:
     if c.status == "running":
         return "(the container is up right now: see the last `die` event's exit code)"
     if code:
-        return explained_exit(c) or "app-exit-error"
+        return explained_exit(c) or Cause.APP_EXIT_ERROR
     seconds = c.run_seconds()
     if seconds is not None and seconds < QUICK_SECONDS:
-        return "exited-immediately"
+        return Cause.EXITED_IMMEDIATELY
     return "exit 0 (under `always`/`unless-stopped` even a finished job is restarted)"
 
 

@@ -27,12 +27,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import host_risks, root_user, top_users, userns_remapped
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    host_risks,
+    inspect_evidence,
+    layout,
+    q,
+    root_user,
+    top_users,
+    userns_remapped,
+)
 
 _ROOT = ("root", "0")
 

@@ -28,21 +28,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import grep, log_evidence, logs_command, q
-from diagnose.evidence.readings.exit import decisive_lines, explained_exit
-from diagnose.evidence.readings.lifecycle import (
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
     command_text,
+    decisive_lines,
     ended,
     events_fact,
     exit_evidence,
+    explained_exit,
+    fact,
+    grep,
     latest_run_lines,
+    lazy_compile,
     lifecycle_evidence,
+    log_evidence,
+    logs_command,
+    q,
     run_facts,
 )
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
 
 SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
                          r"qemu: uncaught target signal 11", re.IGNORECASE)
@@ -51,7 +59,7 @@ SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
 @check("D204", "segfault", severity=Severity.ERROR, requires=("inspect",))
 def segfault(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 139 (SIGSEGV) that no Docker command sent."""
-    if not ended(c) or explained_exit(c) != "segfault":
+    if not ended(c) or explained_exit(c) != Cause.SEGFAULT:
         return
     lines = latest_run_lines(c)
     said = grep(lines, SEGV_LINE)

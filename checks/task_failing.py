@@ -35,21 +35,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.readings.common import log_evidence, q
-from diagnose.evidence.readings.exit import decisive_lines
-from diagnose.evidence.readings.start import classify_start_error, essential_error
-from diagnose.evidence.readings.swarm import (
+from diagnose.api import (
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    check,
+    classify_start_error,
     counted,
     current_of,
+    decisive_lines,
+    essential_error,
     exit_code_of,
+    fact,
+    log_evidence,
     newest,
+    q,
     task_evidence,
     task_kind,
     tasks_of,
 )
-from diagnose.evidence.service import ServiceEvidence
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
 
 
 @check("D510", "task-failing", severity=Severity.ERROR, requires=("service", "tasks"),

@@ -25,15 +25,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings import log_facts as logfacts
-from diagnose.evidence.readings import log_signatures as logsigs
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.evidence.readings.exit import log_severity
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Cause,
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    hits_evidence,
+    hits_facts,
+    inspect_evidence,
+    log_severity,
+    logs_command,
+    q,
+    scan_log,
+)
 
-SLUG = "too-many-open-files"
+SLUG = Cause.TOO_MANY_OPEN_FILES
 
 
 def nofile_limit(c: ContainerEvidence) -> tuple[int, int] | None:
@@ -47,7 +56,7 @@ def nofile_limit(c: ContainerEvidence) -> tuple[int, int] | None:
 @check("D409", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
     """EMFILE/ENFILE in the logs, joined with the container's nofile ulimit."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     system_wide = any("in system" in ln.text.lower() or "enfile" in ln.text.lower()
@@ -57,8 +66,8 @@ def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
                   else "not set: the engine's default applies")]
     if system_wide:
         facts.append(fact("scope", "host-wide file table (ENFILE, fs.file-max)"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/Ulimits", c.host_config.get("Ulimits")
                                      or []))
     if system_wide:

@@ -37,12 +37,20 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, logs_command, q
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
-from diagnose.model.lazyre import lazy_compile
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    layout,
+    lazy_compile,
+    logs_command,
+    q,
+)
 
 _MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
                         r"command not found", re.IGNORECASE)
@@ -82,7 +90,7 @@ def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
         return
     hc = c.config.get("Healthcheck") or {}
     test = [str(t) for t in hc.get("Test") or []]
-    probe = c.entrypoint.get("healthcheck") if c.entrypoint else None
+    probe = c.entrypoint.healthcheck
     found: bool | None = None
     if isinstance(probe, Mapping) and "found" in probe:
         found = bool(probe.get("found"))

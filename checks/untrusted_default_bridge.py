@@ -21,11 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.security import on_default_bridge, provenance
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    inspect_evidence,
+    on_default_bridge,
+    provenance,
+    q,
+)
 
 
 @check("D710", "untrusted-on-default-bridge", severity=Severity.INFO, requires=("inspect",))

@@ -30,11 +30,18 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.evidence import layout
-from diagnose.evidence.readings.engine import commands, evidence, listing
-from diagnose.evidence.snapshot import Snapshot
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Finding,
+    Remediation,
+    Severity,
+    Snapshot,
+    batched_commands,
+    check,
+    engine_evidence,
+    fact,
+    layout,
+    listing,
+)
 
 MIN_COUNT = 5
 POOL_WARNING_SHARE = 0.8
@@ -86,7 +93,7 @@ def unused_networks(snap: Snapshot) -> Iterator[Finding]:
              f"(warning from {POOL_WARNING_SHARE:.0%})"),
         fact("threshold", f"{MIN_COUNT} unused networks"),
     ]
-    ev = tuple(evidence(layout.ENGINE_NETWORKS, f"/networks/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_NETWORKS, f"/networks/{i}",
                         f"{n.get('Name')} ({str(n.get('Id'))[:12]}) driver {n.get('Driver')} "
                         f"subnets {', '.join(n.get('Subnets') or ()) or '-'}")
                for i, n in unused[:10])
@@ -99,7 +106,7 @@ def unused_networks(snap: Snapshot) -> Iterator[Finding]:
         remediation=Remediation(
             f"Remove exactly these {len(unused)} networks (no container, running or stopped, "
             "is attached to them); this frees their subnets.",
-            tuple(commands("docker network rm", unused_names))),
+            tuple(batched_commands("docker network rm", unused_names))),
         severity=Severity.WARNING if crowded else Severity.INFO,
         target="engine",
     )

@@ -35,11 +35,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.swarm import spec_evidence, task_evidence
-from diagnose.evidence.service import ServiceEvidence
-from diagnose.model.checks import check
-from diagnose.model.findings import Finding, Remediation, Severity, fact
+from diagnose.api import (
+    Finding,
+    Remediation,
+    ServiceEvidence,
+    Severity,
+    check,
+    fact,
+    q,
+    spec_evidence,
+    task_evidence,
+)
 
 STUCK = ("paused", "rollback_paused")
 ROLLED_BACK = ("rollback_started", "rollback_completed")

@@ -23,18 +23,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import q
-from diagnose.evidence.readings.security import world_writable as scan
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    fact,
+    layout,
+    q,
+    world_writable_steps,
+)
 
 
 @check("D709", "world-writable-in-history", severity=Severity.INFO, requires=("history",))
 def world_writable(c: ContainerEvidence) -> Iterator[Finding]:
     """chmod steps with the others-write bit and no sticky bit."""
-    hits = scan(c.history)
+    hits = world_writable_steps(c.history)
     if not hits:
         return
     severe = [h for h in hits if h.severe]

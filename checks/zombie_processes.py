@@ -29,12 +29,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.evidence import layout
-from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.readings.common import inspect_evidence, q
-from diagnose.evidence.readings.lifecycle import command_text
-from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.api import (
+    ContainerEvidence,
+    Evidence,
+    Finding,
+    Remediation,
+    Severity,
+    check,
+    command_text,
+    fact,
+    inspect_evidence,
+    layout,
+    q,
+)
 
 
 def _label(p: Mapping[str, Any]) -> str:

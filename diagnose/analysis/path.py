@@ -133,25 +133,26 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
         rec = c.records.get("entrypoint")
         return PathStep("entrypoint", q, f"command {cmd!r}; not probed "
                         f"({rec.reason if rec else 'no record'})")
-    target = probe.get("resolved") or probe.get("argv0")
+    target = probe.resolved or probe.argv0
     bits = [f"command {cmd!r}"]
     refs = [c.path(layout.ENTRYPOINT)]
-    fs = as_map(probe.get("filesystem"))
-    if fs.get("readable") is False:
-        bits.append(f"its filesystem could not be read ({fs.get('error', 'archive endpoint')})")
+    if probe.readable is False:
+        why = probe.filesystem_error
+        bits.append(f"its filesystem could not be read "
+                    f"({why if why is not None else 'archive endpoint'})")
     override = c.records.get("probe")
     if override is not None and override.ok:
         bits.append("--probe: a throwaway override container ran read-only probes")
         refs.append(c.path(layout.PROBE))
-    if probe.get("exists") is False:
-        bits.append(f"{probe.get('argv0')} not found in the container")
+    if probe.exists is False:
+        bits.append(f"{probe.argv0} not found in the container")
     elif target:
-        f = as_map(probe.get("file"))
-        kind = f.get("kind", "file")
-        mode = f.get("mode_octal", "?")
+        f = probe.file
+        kind = f.kind if f.kind is not None else "file"
+        mode = f.mode_octal if f.mode_octal is not None else "?"
         bits.append(f"{target}: {kind}, mode {mode}")
-        if f.get("shebang"):
-            bits.append(f"shebang {f['shebang']!r}")
-        if f.get("interpreter"):
-            bits.append(f"ELF loader {f['interpreter']}")
+        if f.shebang:
+            bits.append(f"shebang {f.shebang!r}")
+        if f.interpreter:
+            bits.append(f"ELF loader {f.interpreter}")
     return PathStep("entrypoint", q, "; ".join(bits), tuple(refs))

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from diagnose.evidence import layout
 from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.entrypoint import Entrypoint
 from diagnose.evidence.logs import LogLine, adjacent, log_window, parse_log, shape
 from diagnose.evidence.logwindow import LogCut
 from diagnose.evidence.records import CollectorRecord
@@ -274,9 +275,10 @@ class ContainerEvidence:
         return as_maps(self.json(layout.MOUNTS))
 
     @cached_property
-    def entrypoint(self) -> Mapping[str, Any]:
-        """The static entrypoint probe (argv, resolved path, file facts), or {}."""
-        return as_map(self.json(layout.ENTRYPOINT))
+    def entrypoint(self) -> Entrypoint:
+        """The static entrypoint probe (argv, resolved path, file facts); empty when not
+        collected."""
+        return Entrypoint(self.json(layout.ENTRYPOINT))
 
 
 LOG_FILES = (layout.LOG_STDOUT, layout.LOG_STDERR)

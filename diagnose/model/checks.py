@@ -146,7 +146,7 @@ def check(
         title = re.sub(r"^[A-Z]{1,3}[0-9]{3}\s*[:\-]\s*", "", title)
         spec = CheckSpec(
             code=code,
-            id=id,
+            id=str(id),  # a Cause names it: the spec keeps the plain string
             severity=severity,
             title=title,
             scope=scope,

@@ -65,3 +65,19 @@ def integer(value: Any, default: int = 0) -> int:
     """A JSON integer (`default` for anything else; finite floats are truncated)."""
     n = number(value, float("nan"))
     return int(n) if n == n and abs(n) != float("inf") else default
+
+
+def resolve_pointer(doc: Any, pointer: str) -> Any:
+    """Resolve an RFC 6901 JSON pointer (None when it does not resolve)."""
+    if pointer in ("", "/"):
+        return doc
+    node = doc
+    for raw in pointer.lstrip("/").split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node

@@ -15,7 +15,7 @@ from diagnose.evidence.readings.security import (
     provenance,
     root_user,
     socket_mounts,
-    world_writable,
+    world_writable_steps,
 )
 
 
@@ -134,7 +134,7 @@ def test_insecure_fetches_not_found(line):
     ("/bin/sh -c chmod --recursive 0777 /opt/app", True),
 ])
 def test_world_writable_found(line, severe):
-    hits = world_writable(_history(line))
+    hits = world_writable_steps(_history(line))
     assert len(hits) == 1 and hits[0].severe is severe, hits
 
 
@@ -147,4 +147,4 @@ def test_world_writable_found(line, severe):
     "/bin/sh -c echo 777 > /tmp/n",
 ])
 def test_world_writable_not_found(line):
-    assert world_writable(_history(line)) == []
+    assert world_writable_steps(_history(line)) == []

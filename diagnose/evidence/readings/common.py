@@ -15,7 +15,7 @@ from diagnose.evidence import layout
 from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine
 from diagnose.model.findings import Evidence
-from diagnose.model.jsonview import as_map, dig
+from diagnose.model.jsonview import as_map, dig, resolve_pointer
 from diagnose.model.lazyre import lazy_compile
 from diagnose.model.text import excerpt
 
@@ -134,22 +134,6 @@ def inspect_evidence(c: ContainerEvidence, pointer: str, value: Any = None) -> E
     if value is None:
         value = resolve_pointer(c.inspect, pointer)
     return Evidence(file=c.path(layout.INSPECT), pointer=pointer, excerpt=excerpt(value))
-
-
-def resolve_pointer(doc: Any, pointer: str) -> Any:
-    """Resolve an RFC 6901 JSON pointer (None when it does not resolve)."""
-    if pointer in ("", "/"):
-        return doc
-    node = doc
-    for raw in pointer.lstrip("/").split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 

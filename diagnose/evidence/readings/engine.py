@@ -32,12 +32,12 @@ PER_COMMAND = 20
 
 
 
-def evidence(path: str, pointer: str, excerpt: str) -> Evidence:
+def engine_evidence(path: str, pointer: str, excerpt: str) -> Evidence:
     """An evidence pointer into an engine or host file."""
     return Evidence(file=path, pointer=pointer, excerpt=excerpt)
 
 
-def commands(prefix: str, items: Sequence[str], per: int = PER_COMMAND) -> list[str]:
+def batched_commands(prefix: str, items: Sequence[str], per: int = PER_COMMAND) -> list[str]:
     """`prefix a b c`, split into several commands of at most `per` items each."""
     return [f"{prefix} {' '.join(items[i:i + per])}" for i in range(0, len(items), per)]
 

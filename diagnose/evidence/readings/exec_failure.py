@@ -16,52 +16,52 @@ or its ELF loader (PT_INTERP) is missing.  Error texts of every generation (taxo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.entrypoint import ProbedCommand, ProbedFile, ShellCommand
 from diagnose.evidence.logs import LogLine
 from diagnose.evidence.readings.lifecycle import latest_run_lines
+from diagnose.model.causes import Category, Cause, Unclaimed
 from diagnose.model.lazyre import lazy_compile
 
 
-def classify_exec(error: str, part: Mapping[str, Any], readable: bool = True) -> str:
-    """The cause of an exec failure `error` (errno text) of the file `part` describes.
+def classify_exec(error: str, part: ProbedCommand, readable: bool = True) -> Category:
+    """The cause of an exec failure `error` (errno text) of the command `part` describes.
 
-    `part` is the static probe's view of the command (entrypoint.json itself, or its
-    `shell_command`): `exists`, `is_dir`, `executable` and `file` facts.  Returns a check slug,
-    or `exec-failed` when the evidence cannot tell.
+    `part` is the static probe's view of the command (the entrypoint, or the first word of a
+    shell-form command): whether it exists, is a directory, is executable, and its file's
+    facts.  Returns the cause, or `exec-failed` when the evidence cannot tell.
     """
     err = error.lower()
-    f = part.get("file") or {}
     if "format" in err:
-        return "exec-format-error"
+        return Cause.EXEC_FORMAT_ERROR
     if "permission denied" in err or "is a directory" in err:
-        return "entrypoint-not-executable"
+        return Cause.ENTRYPOINT_NOT_EXECUTABLE
     if not ("no such file" in err or "not found" in err or "bad interpreter" in err):
-        return "exec-failed"
+        return Unclaimed.EXEC_FAILED
     if not readable or not part:
-        return "exec-failed"
-    if part.get("exists") is False:
-        return "entrypoint-not-found"
-    kind = f.get("kind")
-    if kind == "script":
-        if f.get("shebang_crlf"):
-            return "bad-shebang-crlf"
-        if f.get("interpreter_exists") is False:
-            return "shebang-interpreter-missing"
-        interp = f.get("interpreter_file") or {}
-        if interp.get("kind") == "elf" and interp.get("interpreter_exists") is False:
-            return "missing-dynamic-loader"
-        if f.get("env_program") and f.get("env_program_resolved") is None:
-            return "shebang-interpreter-missing"
-    if kind == "elf":
-        if f.get("interpreter") and f.get("interpreter_exists") is False:
-            return "missing-dynamic-loader"
-        if f.get("runs_natively") is False:
-            return "exec-format-error"
-    return "exec-failed"
+        return Unclaimed.EXEC_FAILED
+    if part.exists is False:
+        return Cause.ENTRYPOINT_NOT_FOUND
+    f = part.file
+    if f.kind == "script":
+        if f.shebang_crlf:
+            return Cause.BAD_SHEBANG_CRLF
+        if f.interpreter_exists is False:
+            return Cause.SHEBANG_INTERPRETER_MISSING
+        interp = f.interpreter_file
+        if interp.kind == "elf" and interp.interpreter_exists is False:
+            return Cause.MISSING_DYNAMIC_LOADER
+        if f.env_program and f.env_program_resolved is None:
+            return Cause.SHEBANG_INTERPRETER_MISSING
+    if f.kind == "elf":
+        if f.interpreter and f.interpreter_exists is False:
+            return Cause.MISSING_DYNAMIC_LOADER
+        if f.runs_natively is False:
+            return Cause.EXEC_FORMAT_ERROR
+    return Unclaimed.EXEC_FAILED
 
 
 ENV_FAILURE = lazy_compile(
@@ -159,16 +159,15 @@ def exec_failure(c: ContainerEvidence) -> ExecFailure | None:
     return None
 
 
-def exec_cause(c: ContainerEvidence, failure: ExecFailure) -> str:
+def exec_cause(c: ContainerEvidence, failure: ExecFailure) -> Category:
     """Tell the look-alikes of an exec failure apart with the entrypoint probe.
 
     `no such file or directory` from exec of a file that exists means its interpreter is
     missing: a CRLF shebang (`/bin/sh\\r`), a missing shebang interpreter, or an ELF loader
-    (PT_INTERP) that the image lacks.  See :func:`diagnose.startsig.classify_exec`.
+    (PT_INTERP) that the image lacks.  See :func:`classify_exec`.
     """
     probe = c.entrypoint
-    readable = (probe.get("filesystem") or {}).get("readable") is not False
-    return classify_exec(failure.error, probe, readable)
+    return classify_exec(failure.error, probe, probe.readable is not False)
 
 
 @dataclass(frozen=True)
@@ -181,19 +180,16 @@ class ExecDiagnosis:
     JSON pointer of the probed file's facts inside entrypoint.json.
     """
 
-    cause: str
+    cause: Category
     via: str
     path: str
     error: str
     line: LogLine
     probe_pointer: str
 
-    def facts(self, c: ContainerEvidence) -> Mapping[str, Any]:
-        """The probe's facts about the file that failed (`{}` when not probed)."""
-        part: Any = c.entrypoint
-        for key in filter(None, self.probe_pointer.split("/")):
-            part = part.get(key) if isinstance(part, Mapping) else None
-        return part if isinstance(part, Mapping) else {}
+    def facts(self, c: ContainerEvidence) -> ProbedFile:
+        """The probe's facts about the file that failed (empty when not probed)."""
+        return c.entrypoint.file_at(self.probe_pointer)
 
 
 def exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
@@ -206,36 +202,42 @@ def _exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
     ef = exec_failure(c)
     probe = c.entrypoint
     if ef is not None:
-        path = ef.path or str(probe.get("resolved") or "")
+        path = ef.path or (probe.resolved or "")
         return ExecDiagnosis(exec_cause(c, ef), "runc", path, ef.error, ef.line, "/file")
     if c.state.get("Error") or not c.ever_started or c.exit_code not in (126, 127):
         return None
     lines = latest_run_lines(c)
-    sc = probe.get("shell_command") or {}
+    sc = probe.shell_command
     env = env_failure_in(lines) if c.exit_code == 127 else None
     if env is not None:
         # The script with the env shebang is the entrypoint, or a shell-form command's word.
+        part: ProbedCommand
         for part, pointer in ((probe, "/file"), (sc, "/shell_command/file")):
-            f = part.get("file") or {}
-            if f.get("env_program"):
-                cause = "bad-shebang-crlf" if env.crlf or f.get("shebang_crlf") else \
-                    "shebang-interpreter-missing"
-                return ExecDiagnosis(cause, "env", str(part.get("resolved") or ""),
+            f = part.file
+            if f.env_program:
+                cause = Cause.BAD_SHEBANG_CRLF if env.crlf or f.shebang_crlf else \
+                    Cause.SHEBANG_INTERPRETER_MISSING
+                return ExecDiagnosis(cause, "env", part.resolved or "",
                                      "No such file or directory", env.line, pointer)
-    word = sc.get("word")
+    return _shell_diagnosis(sc, lines)
+
+
+def _shell_diagnosis(sc: ShellCommand, lines: Sequence[LogLine]) -> ExecDiagnosis | None:
+    """The exec failure of a shell-form command's first word, as its shell reported it."""
+    word = sc.word
     if not word:
         return None
-    sh = shell_failure_in(lines, str(word))
+    sh = shell_failure_in(lines, word)
     if sh is None:
         return None
     error = {"bad interpreter crlf": "no such file or directory",
              "bad interpreter no such file": "no such file or directory"}.get(sh.error, sh.error)
     cause = classify_exec(error, sc)
     if sh.error == "bad interpreter crlf":
-        cause = "bad-shebang-crlf"
-    if cause in ("exec-failed", "entrypoint-not-found"):
+        cause = Cause.BAD_SHEBANG_CRLF
+    if cause in (Unclaimed.EXEC_FAILED, Cause.ENTRYPOINT_NOT_FOUND):
         # The command really is missing (or the shell's reason is unknown): that is a plain
         # `command-not-found` from a shell, reported by the exit stage.
         return None
-    return ExecDiagnosis(cause, "shell", str(sc.get("resolved") or word), sh.error, sh.line,
+    return ExecDiagnosis(cause, "shell", sc.resolved or word, sh.error, sh.line,
                          "/shell_command/file")

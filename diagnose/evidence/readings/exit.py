@@ -11,6 +11,7 @@ and log-signature readings, and every check that could claim the same exit asks 
 from __future__ import annotations
 
 import bisect
+import enum
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -28,11 +29,32 @@ from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_events, latest_run_lines
 from diagnose.evidence.readings.log_signatures import Hits, exit_cause
 from diagnose.evidence.readings.start import start_failure
+from diagnose.model.causes import Category, Cause
 from diagnose.model.findings import Severity
 from diagnose.model.lazyre import lazy_compile
 
 #: Signals whose death means the process crashed (when nobody sent them from outside).
 CRASH_SIGNALS = frozenset({4, 5, 6, 7, 8, 11, 24, 25, 31})
+
+
+class KillKind(enum.StrEnum):
+    """How a signal death came about (see :class:`Kill`)."""
+
+    OOM = "oom"
+    STOP_TIMEOUT = "stop-timeout"
+    SIGKILL = "sigkill"
+    SIGNAL = "signal"
+    UNKNOWN = "unknown"
+
+
+class Sender(enum.StrEnum):
+    """Who sent the fatal signal (see :class:`Kill`)."""
+
+    DOCKER_STOP = "docker-stop"
+    DOCKER_KILL = "docker-kill"
+    OUTSIDE = "outside"
+    KERNEL = "kernel"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -47,10 +69,10 @@ class Kill:
     signal and the SIGKILL of a timed-out stop.
     """
 
-    kind: str
+    kind: KillKind
     signal: int | None
     events: tuple[tuple[int, Mapping[str, Any]], ...]
-    sender: str = "unknown"
+    sender: Sender = Sender.UNKNOWN
     stop_gap: float | None = None
 
 
@@ -72,7 +94,7 @@ def kill_story(c: ContainerEvidence) -> Kill | None:
     flagged = c.state.get("OOMKilled") and c.status not in ("running", "paused")
     if flagged or any(e.get("Action") == "oom" for _, e in run):
         relevant = tuple((i, e) for i, e in run if e.get("Action") in ("oom", "kill", "die"))
-        return Kill("oom", sig, relevant, "kernel")
+        return Kill(KillKind.OOM, sig, relevant, Sender.KERNEL)
     if sig is None:
         return None
     kills = [(i, e) for i, e in run if e.get("Action") == "kill"]
@@ -80,38 +102,38 @@ def kill_story(c: ContainerEvidence) -> Kill | None:
     dies = tuple((i, e) for i, e in run if e.get("Action") == "die")
     stopped = any(e.get("Action") == "stop" for _, e in run)
     if sig in signals:
-        sender = "docker-stop" if stopped else "docker-kill"
+        sender = Sender.DOCKER_STOP if stopped else Sender.DOCKER_KILL
     else:
-        sender = "outside" if dies else "unknown"
+        sender = Sender.OUTSIDE if dies else Sender.UNKNOWN
     if sig == 9:
         if signals and signals[-1] == 9 and any(s not in (None, 9) for s in signals[:-1]):
             first = next(e for (_, e), s in zip(kills, signals, strict=True) if s not in (None, 9))
             gap = _seconds_between(first, kills[-1][1])
-            return Kill("stop-timeout", sig, tuple(kills) + dies, sender, gap)
+            return Kill(KillKind.STOP_TIMEOUT, sig, tuple(kills) + dies, sender, gap)
         stop_signal = signal_of_event(c.config.get("StopSignal") or "SIGTERM")
         if signals and signals[-1] == 9 and stopped and stop_signal != 9:
             # `docker stop` ended in SIGKILL although the stop signal is not SIGKILL: a timeout
             # whose first kill event has already left the engine's ring.
-            return Kill("stop-timeout", sig, tuple(kills) + dies, sender)
+            return Kill(KillKind.STOP_TIMEOUT, sig, tuple(kills) + dies, sender)
         if signals and signals[-1] == 9:
-            return Kill("sigkill", sig, tuple(kills) + dies, sender)
-        return Kill("unknown", sig, dies, sender)
-    return Kill("signal", sig, tuple(kills) + dies, sender)
+            return Kill(KillKind.SIGKILL, sig, tuple(kills) + dies, sender)
+        return Kill(KillKind.UNKNOWN, sig, dies, sender)
+    return Kill(KillKind.SIGNAL, sig, tuple(kills) + dies, sender)
 
 
-LOG_PATTERNS: dict[str, re.Pattern[str]] = {
+LOG_PATTERNS: dict[Cause, re.Pattern[str]] = {
     # 127 from a shell: busybox `sh: x: not found`, dash `sh: 1: x: not found`,
     # bash `bash: x: command not found`, `line 3: x: command not found`.
-    "command-not-found": lazy_compile(
+    Cause.COMMAND_NOT_FOUND: lazy_compile(
         r"(?:^|: )(?:line \d+: |\d+: )?(?P<cmd>[^\s:]+): (?:command )?not found\s*$"),
-    "missing-shared-library": lazy_compile(
+    Cause.MISSING_SHARED_LIBRARY: lazy_compile(
         r"error while loading shared libraries: (?P<lib>\S+): cannot open shared object file|"
         r"Error loading shared library (?P<lib2>\S+): No such file or directory|"
         r"Error relocating .*: symbol not found"),
 }
 
 
-def explained_exit(c: ContainerEvidence) -> str | None:
+def explained_exit(c: ContainerEvidence) -> Category | None:
     """The specific check that explains a non-zero exit, or None when only the application's
     own output can (then `app-exit-error` reports it with the decisive log lines).
 
@@ -119,9 +141,9 @@ def explained_exit(c: ContainerEvidence) -> str | None:
     return c.derived("explained_exit", _explained_exit)
 
 
-def _explained_exit(c: ContainerEvidence) -> str | None:
+def _explained_exit(c: ContainerEvidence) -> Category | None:
     if c.status == "dead":
-        return "dead"
+        return Cause.DEAD
     sf = start_failure(c)
     if sf is not None:
         return sf.category
@@ -130,16 +152,16 @@ def _explained_exit(c: ContainerEvidence) -> str | None:
         return ed.cause
     story = kill_story(c)
     if story is not None:
-        if story.kind == "oom":
-            return "oom-killed"
-        if story.kind == "stop-timeout":
-            return "killed-after-stop-timeout"
-        if story.signal == 11 and story.sender not in ("docker-stop", "docker-kill"):
-            return "segfault"
-        return "killed-by-signal"
+        if story.kind == KillKind.OOM:
+            return Cause.OOM_KILLED
+        if story.kind == KillKind.STOP_TIMEOUT:
+            return Cause.KILLED_AFTER_STOP_TIMEOUT
+        if story.signal == 11 and story.sender not in (Sender.DOCKER_STOP, Sender.DOCKER_KILL):
+            return Cause.SEGFAULT
+        return Cause.KILLED_BY_SIGNAL
     if c.exit_code == 127:
         for line in reversed(latest_run_lines(c)):
-            for slug in ("missing-shared-library", "command-not-found"):
+            for slug in (Cause.MISSING_SHARED_LIBRARY, Cause.COMMAND_NOT_FOUND):
                 if LOG_PATTERNS[slug].search(line.text):
                     return slug
     # The application's last words name a D4xx log signature (read-only filesystem, DNS...).

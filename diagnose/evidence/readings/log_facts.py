@@ -284,7 +284,7 @@ def env_state(env: Mapping[str, Any], var: str) -> str:
 # -- what every log finding says ---------------------------------------------------------------
 
 
-def summary_facts(hits: Hits) -> list[tuple[str, str]]:
+def hits_facts(hits: Hits) -> list[tuple[str, str]]:
     """How often, in how many runs, first and last seen: the repeat count of a restart loop."""
     facts = [fact("matching log lines", len(hits.lines))]
     if len(hits.groups) > 1:

@@ -5,7 +5,7 @@ grep is harder than it looks: an application that logs the word "permission" in 
 sentence must not be reported, runc's own `exec /x: permission denied` belongs to the
 entrypoint checks, and a restart loop prints the same error once per run.  This module holds,
 per slug, the patterns that claim a line and the look-alike lines that must not be claimed;
-:func:`scan` groups repeats (by message, ignoring timestamps and pids) and counts the runs they
+:func:`scan_log` groups repeats (by message, ignoring timestamps and pids) and counts the runs they
 appear in; :func:`exit_cause` names the signature that explains a non-zero exit so that the
 generic `app-exit-error` stays silent (through
 :func:`diagnose.evidence.readings.exit.explained_exit`).
@@ -28,6 +28,7 @@ from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine, shape
 from diagnose.evidence.readings.common import compile_any, event_time, signal_of_exit
 from diagnose.evidence.readings.lifecycle import latest_run_lines
+from diagnose.model.causes import Cause
 from diagnose.model.lazyre import lazy_compile
 
 _I = re.IGNORECASE
@@ -51,7 +52,7 @@ DNS_LOOKUP = lazy_compile(r"\blookup [\w.-]+(?: on \S+)?:|:53: |getaddrinfo", _I
 class Signature:
     """The lines one check claims: any of `include`, and none of `exclude`."""
 
-    slug: str
+    slug: Cause
     #: Lower-case fragments one of which every claimed line contains: a cheap first look
     #: (substring search, far faster than a case-insensitive alternation), so the full patterns
     #: run on a few lines instead of every line of a large log.
@@ -85,7 +86,7 @@ class Signature:
         return self.matches(line.text) and (self.confirm is None or self.confirm(c, line))
 
 
-def _sig(slug: str, keywords: Iterable[str], include: Iterable[str], exclude: Iterable[str] = (),
+def _sig(slug: Cause, keywords: Iterable[str], include: Iterable[str], exclude: Iterable[str] = (),
          explains_exit: bool = True,
          confirm: Callable[[ContainerEvidence, LogLine], bool] | None = None) -> Signature:
     ex = list(exclude)
@@ -110,8 +111,8 @@ def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
     return any(_ENVIRON.search(ln.text) for ln in preceding(c, line, 8))
 
 
-SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
-    _sig("missing-env-var", ("not specified", "unbound variable", "not set", "keyerror",
+SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
+    _sig(Cause.MISSING_ENV_VAR, ("not specified", "unbound variable", "not set", "keyerror",
                              "missing value", "env"), (
         r"superuser password is not specified",                   # postgres
         r"password option is not specified",                      # mysql, mariadb
@@ -126,11 +127,11 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"\benv(?:ironment)? variable ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})['\"`]? (?:is )?"
         r"(?:not set|missing|required|undefined|must be set|empty)",
     ), confirm=_environ_key_error),
-    _sig("read-only-filesystem", ("read-only file", "erofs"),
+    _sig(Cause.READ_ONLY_FILESYSTEM, ("read-only file", "erofs"),
          (r"read-only file ?system", r"\bEROFS\b")),
-    _sig("no-space-left", ("no space left", "enospc", "disk is full"),
+    _sig(Cause.NO_SPACE_LEFT, ("no space left", "enospc", "disk is full"),
          (r"no space left on device", r"\bENOSPC\b", r"Disk is full writing")),
-    _sig("permission-denied", ("permission", "eacces", "errno 13", "accessdenied",
+    _sig(Cause.PERMISSION_DENIED, ("permission", "eacces", "errno 13", "accessdenied",
                                "operation not permitted"), (
         r"permission denied", r"\bEACCES\b", r"\[Errno 13\]", r"\bPermissionError\b",
         r"AccessDeniedException", r"changing ownership of .*: Operation not permitted",
@@ -141,11 +142,11 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"column|tablespace|language|large object|foreign)",
         r"Permission denied \((?:publickey|password|keyboard-interactive|gssapi)",
     )),
-    _sig("address-in-use", ("in use", "eaddrinuse", "errno 98", "(98: ", "bindexception"), (
+    _sig(Cause.ADDRESS_IN_USE, ("in use", "eaddrinuse", "errno 98", "(98: ", "bindexception"), (
         r"address already in use", r"\bEADDRINUSE\b", r"\[Errno 98\]", r"\(98: ",
         r"\bBindException\b", r"Connection in use: \(",
     ), exclude=(ENGINE_PORT.pattern,)),
-    _sig("dns-resolution-failure", (
+    _sig(Cause.DNS_RESOLUTION_FAILURE, (
         "name resolution", "resolving", "not known", "hostname", "nodename", "in upstream",
         "lookup ", "getaddrinfo", "eai_again", "resolve host", "unknownhost", "unknown host",
         "bad address", "can't find", "server host", "host name"), (
@@ -160,7 +161,7 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"(?:NXDOMAIN|SERVFAIL|REFUSED)", r"Unknown MySQL server host",
         r"could not translate host name",
     ), exclude=(r"getaddrinfo\(\) thread failed",)),
-    _sig("dependency-unreachable", (
+    _sig(Cause.DEPENDENCY_UNREACHABLE, (
         "refused", "errno 111", "can't connect", "could not connect", "connection to server",
         "timed out", "etimedout", "i/o timeout", "no route", "unreach"), (
         r"connection refused", r"\bECONNREFUSED\b", r"\[Errno 111\]",
@@ -172,10 +173,10 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
         r"\bENETUNREACH\b",
     ), exclude=(DNS_LOOKUP.pattern, r"failed to initialize logging driver",
                 r"name or service not known|temporary failure in name resolution")),
-    _sig("too-many-open-files", ("too many open files", "emfile", "enfile", "errno 24"), (
+    _sig(Cause.TOO_MANY_OPEN_FILES, ("too many open files", "emfile", "enfile", "errno 24"), (
         r"too many open files", r"\bEMFILE\b", r"\bENFILE\b", r"\[Errno 24\]",
     )),
-    _sig("fork-failed", ("fork", "resource temporarily unavailable", "eagain",
+    _sig(Cause.FORK_FAILED, ("fork", "resource temporarily unavailable", "eagain",
                          "native thread", "os thread"), (
         r"can't fork", r"fork: retry", r"\bfork: Resource temporarily unavailable",
         r"fork\(\) failed", r"\bvfork\b.*Resource temporarily unavailable",
@@ -188,7 +189,7 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
     # `listening on IPv4 address "127.0.0.1"`, and dev servers' `Local:` line (told apart by
     # their `Network:` line).  A bare "listening on http://localhost:3000" is often a
     # hard-coded string of an app bound to every interface: not claimed.
-    _sig("bind-to-localhost", ("127.0.0.1", "::1", "local:"), (
+    _sig(Cause.BIND_TO_LOCALHOST, ("127.0.0.1", "::1", "local:"), (
         r"\b(?:listening|running|serving|started|bound|server|available)\b[^\n]{0,60}?"
         r"\b(?:on|at):?\s+(?:(?:https?|tcp)://)?(?:127\.0\.0\.1|\[::1\])(?::\d+)?"
         r"(?:[/\s,.)]|$)",
@@ -198,9 +199,9 @@ SIGNATURES: dict[str, Signature] = {s.slug: s for s in (
 )}
 
 #: When one line could be claimed by several signatures, the most specific wins.
-PRIORITY = ("missing-env-var", "read-only-filesystem", "no-space-left", "permission-denied",
-            "address-in-use", "dns-resolution-failure", "dependency-unreachable",
-            "too-many-open-files", "fork-failed")
+PRIORITY = (Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM, Cause.NO_SPACE_LEFT,
+            Cause.PERMISSION_DENIED, Cause.ADDRESS_IN_USE, Cause.DNS_RESOLUTION_FAILURE,
+            Cause.DEPENDENCY_UNREACHABLE, Cause.TOO_MANY_OPEN_FILES, Cause.FORK_FAILED)
 
 #: How far from the end of a failed run a signature may be and still explain the exit: an
 #: error logged, survived and followed by a long healthy run is not why the process died.
@@ -246,7 +247,7 @@ class Group:
 class Hits:
     """Every line one signature claimed, grouped, and where they sit in the container's life."""
 
-    slug: str
+    slug: Cause
     lines: tuple[LogLine, ...]
     latest_run: tuple[LogLine, ...]
     groups: tuple[Group, ...]
@@ -286,7 +287,8 @@ def run_of(boundaries: Sequence[str], line: LogLine) -> int:
     return bisect.bisect_left(boundaries, line.timestamp)
 
 
-def scan(c: ContainerEvidence, slug: str, lines: Sequence[LogLine] | None = None) -> Hits | None:
+def scan_log(c: ContainerEvidence, slug: Cause,
+             lines: Sequence[LogLine] | None = None) -> Hits | None:
     """The lines of `c` (both streams, time order; or `lines`, some of them) that the `slug`
     signature claims."""
     sig = SIGNATURES[slug]
@@ -332,7 +334,7 @@ def failed_run(c: ContainerEvidence) -> bool:
     return bool(code) and signal_of_exit(code) is None
 
 
-def exit_cause(c: ContainerEvidence) -> str | None:
+def exit_cause(c: ContainerEvidence) -> Cause | None:
     """The log signature that explains a non-zero exit, or None.
 
     The latest claimed line within the last :data:`EXIT_WINDOW` non-empty lines of the latest

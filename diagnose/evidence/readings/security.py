@@ -135,7 +135,7 @@ DANGEROUS_CAPS = frozenset({
 })
 
 
-def privileged(c: ContainerEvidence) -> bool:
+def is_privileged(c: ContainerEvidence) -> bool:
     """`--privileged`."""
     return bool(c.host_config.get("Privileged"))
 
@@ -194,7 +194,7 @@ def userns_remapped(c: ContainerEvidence) -> bool:
 def host_risks(c: ContainerEvidence) -> list[str]:
     """Settings that make root in the container root on the host (for escalating D705)."""
     risks = []
-    if privileged(c):
+    if is_privileged(c):
         risks.append("privileged")
     if socket_mounts(c):
         risks.append("engine socket mounted")
@@ -292,7 +292,7 @@ def _world_writable_mode(mode: str) -> bool:
     return False
 
 
-def world_writable(history: Sequence[Mapping[str, Any]]) -> list[HistoryHit]:
+def world_writable_steps(history: Sequence[Mapping[str, Any]]) -> list[HistoryHit]:
     """Build steps that make files world-writable (`chmod 777`, `chmod -R a+rwx`...).
 
     Sticky modes (1777, +t) are the normal way to share a scratch directory and are left out.

@@ -11,20 +11,21 @@ Pure functions of one container's evidence (and of plain strings, for the versio
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from diagnose.evidence.container import ContainerEvidence
-from diagnose.model.jsonview import as_maps, dig
+from diagnose.evidence.entrypoint import Entrypoint
+from diagnose.model.causes import Category, Cause, Unclaimed
+from diagnose.model.jsonview import as_maps
 from diagnose.model.lazyre import lazy_compile
 
 #: Start-failure categories that have their own D1xx check (the rest go to `start-failed`,
 #: except `no-space-left`, which the log-stage check of that name owns).
-START_CHECKED = frozenset({
-    "entrypoint-not-found", "entrypoint-not-executable", "exec-format-error", "invalid-user",
-    "port-already-allocated", "network-not-found", "mount-source-missing",
-    "bind-mount-type-mismatch", "logging-driver-failure", "no-space-left",
+START_CHECKED: frozenset[Category] = frozenset({
+    Cause.ENTRYPOINT_NOT_FOUND, Cause.ENTRYPOINT_NOT_EXECUTABLE, Cause.EXEC_FORMAT_ERROR,
+    Cause.INVALID_USER, Cause.PORT_ALREADY_ALLOCATED, Cause.NETWORK_NOT_FOUND,
+    Cause.MOUNT_SOURCE_MISSING, Cause.BIND_MOUNT_TYPE_MISMATCH, Cause.LOGGING_DRIVER_FAILURE,
+    Cause.NO_SPACE_LEFT,
 })
 
 
@@ -33,16 +34,16 @@ def unescape(text: str) -> str:
     return re.sub(r'\\+"', '"', text)
 
 
-def refine_start_category(category: str, probe: Mapping[str, Any]) -> str:
+def refine_start_category(category: Category, probe: Entrypoint) -> Category:
     """Correct a start-failure category with the probe where the error text misleads.
 
     runc's PATH lookup skips files that are not executable, so a command that exists in a
     PATH directory with mode 0644 fails as `executable file not found in $PATH`: that is
     `entrypoint-not-executable`, not `entrypoint-not-found`.
     """
-    if category == "entrypoint-not-found" and probe.get("exists") is True and (
-            probe.get("executable") is False or probe.get("is_dir")):
-        return "entrypoint-not-executable"
+    if category == Cause.ENTRYPOINT_NOT_FOUND and probe.exists is True and (
+            probe.executable is False or probe.is_dir):
+        return Cause.ENTRYPOINT_NOT_EXECUTABLE
     return category
 
 
@@ -68,38 +69,38 @@ def essential_error(error: str) -> str:
 
 
 #: category -> pattern over State.Error.  Order matters: the first match wins.
-START_ERROR_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+START_ERROR_PATTERNS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
     (name, lazy_compile(rx, re.IGNORECASE))
     for name, rx in (
-        ("port-already-allocated",
+        (Cause.PORT_ALREADY_ALLOCATED,
          r"port is already allocated|address already in use|failed to bind host port|"
          r"Ports are not available|failed programming external connectivity|EADDRINUSE"),
-        ("network-not-found",
+        (Cause.NETWORK_NOT_FOUND,
          r"network [^ ]+ not found|could not find a network matching|No such network"),
-        ("invalid-user",
+        (Cause.INVALID_USER,
          r"unable to find (?:user|group) |no matching entries in (?:passwd|group) file"),
-        ("bind-mount-type-mismatch",
+        (Cause.BIND_MOUNT_TYPE_MISMATCH,
          r"Are you trying to mount a directory onto a file|"
          r"error mounting .* not a directory|mounting \"[^\"]*\" to rootfs .*not a directory"),
-        ("mount-source-missing",
+        (Cause.MOUNT_SOURCE_MISSING,
          r"bind source path does not exist|error while creating mount source path|"
          r"invalid mount config for type \"bind\"|Mounts denied|"
          r"error mounting .*: no such file or directory|"
          r"error evaluating symlinks from mount source|"
          r"stat [^:]+: no such file or directory.*mount"),
-        ("workdir-invalid",
+        (Unclaimed.WORKDIR_INVALID,
          r"chdir to cwd|working directory .* is invalid|Cannot mkdir: .* is not a directory"),
-        ("hook-failed", r"error running (?:\w+ )?hook"),
-        ("logging-driver-failure", r"failed to initialize logging driver"),
-        ("entrypoint-not-found",
+        (Unclaimed.HOOK_FAILED, r"error running (?:\w+ )?hook"),
+        (Cause.LOGGING_DRIVER_FAILURE, r"failed to initialize logging driver"),
+        (Cause.ENTRYPOINT_NOT_FOUND,
          r"exec: \"[^\"]*\": (?:executable file not found in \$PATH|"
          r"stat [^:]*: no such file or directory|"
          r"stat [^:]*: not a directory|not a directory)|"
          r"Container command '[^']*' not found or does not exist"),
-        ("entrypoint-not-executable",
+        (Cause.ENTRYPOINT_NOT_EXECUTABLE,
          r"exec: \"[^\"]*\": (?:permission denied|is a directory)"),
-        ("no-space-left", r"no space left on device"),
-        ("exec-format-error", r"exec format error"),
+        (Cause.NO_SPACE_LEFT, r"no space left on device"),
+        (Cause.EXEC_FORMAT_ERROR, r"exec format error"),
     )
 )
 
@@ -108,7 +109,7 @@ START_ERROR_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 class StartFailure:
     """The engine tried to start the container and failed (State.Error is set)."""
 
-    category: str
+    category: Category
     error: str
     exit_code: int | None
     ever_ran: bool
@@ -124,10 +125,11 @@ def start_failure(c: ContainerEvidence) -> StartFailure | None:
     return StartFailure(category, error, c.exit_code, c.ever_started)
 
 
-def classify_start_error(error: str) -> str:
+def classify_start_error(error: str) -> Category:
     """The category of a start error text (any Docker/runc generation), `other` if unknown."""
     text = unescape(error)
-    return next((name for name, rx in START_ERROR_PATTERNS if rx.search(text)), "other")
+    return next((name for name, rx in START_ERROR_PATTERNS if rx.search(text)),
+                Unclaimed.OTHER)
 
 
 def quoted_command(error: str) -> str | None:
@@ -157,7 +159,7 @@ def missing_bind_mounts(c: ContainerEvidence) -> list[MissingMount]:
     """Strict bind mounts whose host source is missing (checked on a local engine), or, when
     the host could not be checked, that the engine's unreadable filesystem points at."""
     strict = strict_bind_sources(c)
-    readable = dig(c.entrypoint, "filesystem", "readable")
+    readable = c.entrypoint.readable
     out = []
     for i, m in enumerate(c.mounts):
         src = str(m.get("Source") or "")

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from diagnose.evidence import layout
 from diagnose.evidence.container import ContainerEvidence
+from diagnose.evidence.entrypoint import ProbedFile
 from diagnose.evidence.readings.common import (
     inspect_evidence,
     log_evidence,
     override_command,
     q,
-    resolve_pointer,
 )
 from diagnose.evidence.readings.exec_failure import ExecDiagnosis, exec_diagnosis
 from diagnose.evidence.readings.start import StartFailure, start_failure
+from diagnose.model.causes import Cause
 from diagnose.model.findings import Evidence, fact
 from diagnose.model.text import excerpt
 
@@ -30,7 +32,7 @@ from diagnose.model.text import excerpt
 def entrypoint_evidence(c: ContainerEvidence, pointer: str) -> Evidence:
     """Evidence pointing into the static entrypoint probe (entrypoint.json)."""
     return Evidence(file=c.path(layout.ENTRYPOINT), pointer=pointer,
-                    excerpt=excerpt(resolve_pointer(c.entrypoint, pointer), ascii_only=False))
+                    excerpt=excerpt(c.entrypoint.at(pointer), ascii_only=False))
 
 
 def probe_doc(c: ContainerEvidence) -> Mapping[str, Any]:
@@ -90,8 +92,7 @@ def command_evidence(c: ContainerEvidence) -> list[Evidence]:
 
 def shell_usable(c: ContainerEvidence) -> bool | None:
     """Whether the static probe found a shell an override can start (None: not probed)."""
-    shell = c.entrypoint.get("shell")
-    return None if not isinstance(shell, Mapping) else bool(shell.get("usable"))
+    return c.entrypoint.shell_usable
 
 
 def override_commands(c: ContainerEvidence, *, with_user: bool = True,
@@ -130,7 +131,7 @@ def dockerfile_path(path: str) -> str:
 Failure = tuple[StartFailure | None, ExecDiagnosis | None]
 
 
-def failure_for(c: ContainerEvidence, slug: str) -> Failure | None:
+def failure_for(c: ContainerEvidence, slug: Cause) -> Failure | None:
     """(start failure, None) or (None, exec diagnosis) when either names `slug` as the cause."""
     sf = start_failure(c)
     if sf is not None:
@@ -158,3 +159,29 @@ def probe_step(c: ContainerEvidence, name: str) -> Mapping[str, Any] | None:
         if step.get("name") == name:
             return step
     return None
+
+
+@dataclass
+class ExecFacts:
+    """An exec failure a check claims, with what every such finding starts from."""
+
+    diagnosis: ExecDiagnosis
+    #: The probe's facts about the file that failed, and its path.
+    file: ProbedFile
+    path: str
+    facts: list[tuple[str, str]]
+    evidence: list[Evidence]
+
+
+def exec_facts_for(c: ContainerEvidence, slug: Cause, role: str) -> ExecFacts | None:
+    """When the latest run's exec failure is `slug`'s: its facts and evidence, the file that
+    failed named as `role` (`script`, `program`)."""
+    failure = failure_for(c, slug)
+    if failure is None or failure[1] is None:
+        return None
+    ed = failure[1]
+    f = ed.facts(c)
+    path = f.path or ed.path
+    facts, evidence = failure_facts(c, failure)
+    facts.append(fact(role, path))
+    return ExecFacts(ed, f, path, facts, evidence)

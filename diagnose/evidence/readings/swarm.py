@@ -26,6 +26,7 @@ from typing import Any
 
 from diagnose.evidence import layout
 from diagnose.evidence.service import PRE_RUNNING, TERMINAL, ServiceEvidence, Task
+from diagnose.model.causes import Cause
 from diagnose.model.findings import Evidence
 from diagnose.model.jsonview import as_list, as_map, dig
 from diagnose.model.lazyre import lazy_compile
@@ -267,16 +268,16 @@ def unavailable_nodes(s: ServiceEvidence) -> list[Mapping[str, Any]]:
     return [n for n in s.nodes if not node_usable(n)]
 
 
-def shortfall_cause(s: ServiceEvidence) -> str:
-    """Which check explains the current tasks that do not run (the slug, or '')."""
+def shortfall_cause(s: ServiceEvidence) -> Cause | None:
+    """Which check explains the current tasks that do not run (None: none does)."""
     kinds = Counter(task_kind(t) for t in settled(s))
     if down_nodes_holding_tasks(s) or kinds["unavailable"]:
-        return "node-down"
-    for kind, slug in (("image", "image-unavailable"), ("unplaceable", "no-suitable-node"),
-                       ("exit", "task-failing"), ("start", "task-failing")):
+        return Cause.NODE_DOWN
+    for kind, slug in (("image", Cause.IMAGE_UNAVAILABLE), ("unplaceable", Cause.NO_SUITABLE_NODE),
+                       ("exit", Cause.TASK_FAILING), ("start", Cause.TASK_FAILING)):
         if kinds[kind]:
             return slug
-    return ""
+    return None
 
 
 # -- evidence ---------------------------------------------------------------------------------
