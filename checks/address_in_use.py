@@ -32,24 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    log_severity,
-    logs_command,
-    network_mode,
-    port_in,
-    q,
-    scan_log,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          network_mode, port_in, q, scan_log, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 SLUG = Cause.ADDRESS_IN_USE
 

@@ -30,26 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    LogLine,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    decisive_lines,
-    ended,
-    exit_evidence,
-    explained_exit,
-    fact,
-    latest_run_lines,
-    lazy_compile,
-    log_evidence,
-    logs_command,
-    override_command,
-    run_facts,
-)
+from diagnose.api import (command_text, decisive_lines, ended, exit_evidence, explained_exit,
+                          latest_run_lines, lazy_compile, log_evidence, LogLine, logs_command,
+                          override_command, run_facts, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 _PY_EXC = lazy_compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
 _JAVA = lazy_compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")

@@ -34,24 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    excerpt,
-    fact,
-    failure_facts,
-    failure_for,
-    layout,
-    lazy_compile,
-    override_commands,
-    q,
-    unescape,
-)
+from diagnose.api import (excerpt, failure_facts, failure_for, lazy_compile, override_commands, q,
+                          unescape, Cause, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
 SLUG = Cause.BIND_MOUNT_TYPE_MISMATCH
 _MOUNTING = lazy_compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'

@@ -29,27 +29,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    latest_run_lines,
-    lazy_compile,
-    log_severity,
-    logs_command,
-    network_mode,
-    port_in,
-    published_ports,
-    q,
-    scan_log,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, latest_run_lines,
+                          lazy_compile, log_severity, logs_command, network_mode, port_in,
+                          published_ports, q, scan_log, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 SLUG = Cause.BIND_TO_LOCALHOST
 

@@ -27,21 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    GiB,
-    Remediation,
-    Severity,
-    Snapshot,
-    build_cache_reclaimable,
-    check,
-    engine_evidence,
-    fact,
-    human_bytes,
-    layout,
-    listing,
-    reclaim_severity,
-)
+from diagnose.api import (build_cache_reclaimable, engine_evidence, GiB, human_bytes, listing,
+                          reclaim_severity, check, fact, Finding, layout, Remediation, Severity,
+                          Snapshot)
 
 MIN_BYTES = 5 * GiB
 

@@ -29,24 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    LOG_PATTERNS,
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    ended,
-    exit_evidence,
-    explained_exit,
-    fact,
-    latest_run_lines,
-    log_evidence,
-    q,
-    run_facts,
-)
+from diagnose.api import (command_text, ended, exit_evidence, explained_exit, latest_run_lines,
+                          log_evidence, LOG_PATTERNS, q, run_facts, Cause, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D206", "command-not-found", severity=Severity.ERROR, requires=("inspect",))

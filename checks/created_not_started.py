@@ -23,17 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    q,
-    start_blocked_by_mount,
-)
+from diagnose.api import (inspect_evidence, q, start_blocked_by_mount, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D001", "created-not-started", severity=Severity.WARNING, requires=("inspect",))

@@ -21,17 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    dangerous_caps,
-    fact,
-    inspect_evidence,
-    q,
-)
+from diagnose.api import (dangerous_caps, inspect_evidence, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D704", "dangerous-capabilities", severity=Severity.WARNING, requires=("inspect",))

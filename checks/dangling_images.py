@@ -29,24 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    GiB,
-    Remediation,
-    Severity,
-    Snapshot,
-    batched_commands,
-    check,
-    engine_evidence,
-    epoch_stamp,
-    fact,
-    human_bytes,
-    image_sizes,
-    layout,
-    listing,
-    reclaim_severity,
-    short_id,
-)
+from diagnose.api import (batched_commands, engine_evidence, epoch_stamp, GiB, human_bytes,
+                          image_sizes, listing, reclaim_severity, short_id, check, fact, Finding,
+                          layout, Remediation, Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB

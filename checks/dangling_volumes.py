@@ -28,22 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from diagnose.api import (
-    Finding,
-    GiB,
-    Remediation,
-    Severity,
-    Snapshot,
-    batched_commands,
-    check,
-    engine_evidence,
-    fact,
-    human_bytes,
-    layout,
-    listing,
-    reclaim_severity,
-    volume_sizes,
-)
+from diagnose.api import (batched_commands, engine_evidence, GiB, human_bytes, listing,
+                          reclaim_severity, volume_sizes, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB

@@ -24,17 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    lazy_compile,
-    q,
-)
+from diagnose.api import (inspect_evidence, lazy_compile, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 _PATH = lazy_compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
 

@@ -29,18 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    Snapshot,
-    check,
-    fact,
-    layout,
-    q,
-)
+from diagnose.api import (q, check, ContainerEvidence, Evidence, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 LABEL = "com.docker.compose.depends_on"
 

@@ -31,28 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Endpoint,
-    Finding,
-    LogLine,
-    Remediation,
-    Severity,
-    check,
-    container_with_ip,
-    continuation,
-    endpoint_in,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    log_severity,
-    logs_command,
-    network_mode,
-    q,
-    scan_log,
-)
+from diagnose.api import (container_with_ip, continuation, Endpoint, endpoint_in, hits_evidence,
+                          hits_facts, inspect_evidence, log_severity, LogLine, logs_command,
+                          network_mode, q, scan_log, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 SLUG = Cause.DEPENDENCY_UNREACHABLE
 

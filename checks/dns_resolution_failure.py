@@ -33,25 +33,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    lazy_compile,
-    log_severity,
-    logs_command,
-    network_members,
-    network_mode,
-    q,
-    scan_log,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, lazy_compile, log_severity,
+                          logs_command, network_members, network_mode, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.DNS_RESOLUTION_FAILURE
 

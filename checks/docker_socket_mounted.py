@@ -19,17 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    q,
-    socket_mounts,
-)
+from diagnose.api import (inspect_evidence, q, socket_mounts, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D702", "docker-socket-mounted", severity=Severity.WARNING, requires=("inspect",))

@@ -28,17 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    Severity,
-    Snapshot,
-    api_minor,
-    check,
-    engine_evidence,
-    fact,
-    layout,
-)
+from diagnose.api import (api_minor, engine_evidence, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 SKEW_INFO = 5
 SKEW_WARNING = 10

@@ -31,25 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    DISK_ERROR_SHARE,
-    DISK_WARNING_BYTES,
-    DISK_WARNING_SHARE,
-    Finding,
-    GiB,
-    Remediation,
-    Severity,
-    Snapshot,
-    check,
-    data_root,
-    df_summary,
-    engine_evidence,
-    fact,
-    free_share,
-    human_bytes,
-    layout,
-    q,
-)
+from diagnose.api import (data_root, df_summary, DISK_ERROR_SHARE, DISK_WARNING_BYTES,
+                          DISK_WARNING_SHARE, engine_evidence, free_share, GiB, human_bytes, q,
+                          check, fact, Finding, layout, Remediation, Severity, Snapshot)
 
 #: This much free space is never an emergency, whatever its share of a huge disk.
 PLENTY_BYTES = 50 * GiB

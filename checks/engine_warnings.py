@@ -25,17 +25,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    Severity,
-    Snapshot,
-    check,
-    engine_evidence,
-    fact,
-    layout,
-    lazy_compile,
-)
+from diagnose.api import (engine_evidence, lazy_compile, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 #: Warnings that only say a limit cannot be enforced on this kernel.
 _CAPABILITY_NOTE = lazy_compile(r"\bNo [\w ./-]+ support\b|cgroup v1 is deprecated", re.I)

@@ -36,27 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    ProbedCommand,
-    ProbedFile,
-    Remediation,
-    Severity,
-    check,
-    command_evidence,
-    dockerfile_path,
-    entrypoint_evidence,
-    fact,
-    failure_facts,
-    failure_for,
-    mount_over,
-    override_commands,
-    probe_evidence,
-    q,
-    quoted_command,
-)
+from diagnose.api import (command_evidence, dockerfile_path, entrypoint_evidence, failure_facts,
+                          failure_for, mount_over, override_commands, probe_evidence, ProbedCommand,
+                          ProbedFile, q, quoted_command, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 SLUG = Cause.ENTRYPOINT_NOT_EXECUTABLE
 

@@ -40,27 +40,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    argv,
-    check,
-    command_evidence,
-    entrypoint_evidence,
-    fact,
-    failure_facts,
-    failure_for,
-    image_ref,
-    mount_over,
-    override_commands,
-    probe_evidence,
-    probe_step,
-    q,
-    quoted_command,
-)
+from diagnose.api import (argv, command_evidence, entrypoint_evidence, failure_facts, failure_for,
+                          image_ref, mount_over, override_commands, probe_evidence, probe_step, q,
+                          quoted_command, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 SLUG = Cause.ENTRYPOINT_NOT_FOUND
 

@@ -33,24 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    ProbedFile,
-    Remediation,
-    Severity,
-    check,
-    command_evidence,
-    entrypoint_evidence,
-    fact,
-    failure_facts,
-    failure_for,
-    image_ref,
-    override_commands,
-    probe_evidence,
-    q,
-)
+from diagnose.api import (command_evidence, entrypoint_evidence, failure_facts, failure_for,
+                          image_ref, override_commands, probe_evidence, ProbedFile, q, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.EXEC_FORMAT_ERROR
 

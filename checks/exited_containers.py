@@ -26,22 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    GiB,
-    Remediation,
-    Severity,
-    Snapshot,
-    batched_commands,
-    check,
-    container_sizes,
-    engine_evidence,
-    fact,
-    human_bytes,
-    layout,
-    listing,
-    reclaim_severity,
-)
+from diagnose.api import (batched_commands, container_sizes, engine_evidence, GiB, human_bytes,
+                          listing, reclaim_severity, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 10
 MIN_BYTES = 1 * GiB

@@ -36,27 +36,9 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from diagnose.api import (
-    QUICK_SECONDS,
-    SHELLS,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    argv,
-    check,
-    command_text,
-    ended,
-    engine_stopped_it,
-    events_fact,
-    fact,
-    human_seconds,
-    inspect_evidence,
-    lazy_compile,
-    q,
-    run_facts,
-    shell_script,
-)
+from diagnose.api import (argv, command_text, ended, engine_stopped_it, events_fact, human_seconds,
+                          inspect_evidence, lazy_compile, q, QUICK_SECONDS, run_facts, shell_script,
+                          SHELLS, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 _DAEMONIZING = (
     (lazy_compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "

@@ -22,17 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    host_namespaces,
-    inspect_evidence,
-    q,
-)
+from diagnose.api import (host_namespaces, inspect_evidence, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D703", "host-namespace", severity=Severity.WARNING, requires=("inspect",))

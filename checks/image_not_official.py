@@ -27,17 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    provenance,
-    q,
-)
+from diagnose.api import (inspect_evidence, provenance, q, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 
 @check("D707", "image-not-official", severity=Severity.INFO, requires=("inspect",))

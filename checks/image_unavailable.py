@@ -35,23 +35,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    IMAGE_ERROR,
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    check,
-    counted,
-    current_of,
-    fact,
-    lazy_compile,
-    newest,
-    q,
-    spec_evidence,
-    task_evidence,
-    tasks_of,
-)
+from diagnose.api import (counted, current_of, IMAGE_ERROR, lazy_compile, newest, q, spec_evidence,
+                          task_evidence, tasks_of, check, fact, Finding, Remediation,
+                          ServiceEvidence, Severity)
 
 _AUTH = lazy_compile(r"pull access denied|unauthorized|requested access to the resource is denied",
                      re.IGNORECASE)

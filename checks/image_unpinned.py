@@ -20,18 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    by_image_id,
-    check,
-    fact,
-    inspect_evidence,
-    parse_ref,
-    q,
-)
+from diagnose.api import (by_image_id, inspect_evidence, parse_ref, q, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D706", "image-unpinned", severity=Severity.INFO, requires=("inspect",))

@@ -25,18 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    insecure_fetches,
-    layout,
-    q,
-)
+from diagnose.api import (insecure_fetches, q, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
 
 @check("D708", "insecure-download-in-history", severity=Severity.WARNING,

@@ -32,24 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    entrypoint_evidence,
-    fact,
-    failure_facts,
-    failure_for,
-    image_ref,
-    inspect_evidence,
-    lazy_compile,
-    override_commands,
-    probe_evidence,
-    q,
-)
+from diagnose.api import (entrypoint_evidence, failure_facts, failure_for, image_ref,
+                          inspect_evidence, lazy_compile, override_commands, probe_evidence, q,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.INVALID_USER
 MISSING = lazy_compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")

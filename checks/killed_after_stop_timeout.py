@@ -33,29 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    KillKind,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    ended,
-    event_attr,
-    events_fact,
-    exit_evidence,
-    fact,
-    human_seconds,
-    inspect_evidence,
-    kill_story,
-    lifecycle_evidence,
-    pid1_is_shell,
-    q,
-    run_facts,
-    signal_name,
-    signal_of_event,
-)
+from diagnose.api import (command_text, ended, event_attr, events_fact, exit_evidence,
+                          human_seconds, inspect_evidence, kill_story, KillKind, lifecycle_evidence,
+                          pid1_is_shell, q, run_facts, signal_name, signal_of_event, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D202", "killed-after-stop-timeout", severity=Severity.WARNING, requires=("inspect",))

@@ -40,33 +40,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    CRASH_SIGNALS,
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Kill,
-    Remediation,
-    Sender,
-    Severity,
-    check,
-    command_text,
-    decisive_lines,
-    ended,
-    events_fact,
-    exit_evidence,
-    explained_exit,
-    fact,
-    kill_story,
-    last_text,
-    latest_run_lines,
-    lifecycle_evidence,
-    log_evidence,
-    logs_command,
-    q,
-    run_facts,
-    signal_name,
-)
+from diagnose.api import (command_text, CRASH_SIGNALS, decisive_lines, ended, events_fact,
+                          exit_evidence, explained_exit, Kill, kill_story, last_text,
+                          latest_run_lines, lifecycle_evidence, log_evidence, logs_command, q,
+                          run_facts, Sender, signal_name, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 MEANING = {
     1: "hang-up", 2: "interrupt (Ctrl-C)", 3: "quit", 4: "illegal instruction (a binary built "

@@ -25,20 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    failure_facts,
-    failure_for,
-    inspect_evidence,
-    override_commands,
-    q,
-)
+from diagnose.api import (failure_facts, failure_for, inspect_evidence, override_commands, q, Cause,
+                          check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.LOGGING_DRIVER_FAILURE
 _ASYNC = {"fluentd": "fluentd-async=true"}

@@ -28,25 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    LogLine,
-    Remediation,
-    Severity,
-    check,
-    env_state,
-    env_vars_in,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    log_severity,
-    logs_command,
-    q,
-    scan_log,
-)
+from diagnose.api import (env_state, env_vars_in, hits_evidence, hits_facts, inspect_evidence,
+                          log_severity, LogLine, logs_command, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.MISSING_ENV_VAR
 

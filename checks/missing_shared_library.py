@@ -31,27 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    LOG_PATTERNS,
-    Cause,
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    ended,
-    exit_evidence,
-    explained_exit,
-    fact,
-    latest_run_lines,
-    layout,
-    lazy_compile,
-    log_evidence,
-    q,
-    run_facts,
-)
+from diagnose.api import (command_text, ended, exit_evidence, explained_exit, latest_run_lines,
+                          lazy_compile, log_evidence, LOG_PATTERNS, q, run_facts, Cause, check,
+                          ContainerEvidence, Evidence, fact, Finding, layout, Remediation, Severity)
 
 _PROGRAM = lazy_compile(r"^(?P<prog>\S+?): error while loading shared libraries")
 _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")

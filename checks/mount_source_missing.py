@@ -37,27 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    entrypoint_evidence,
-    excerpt,
-    fact,
-    layout,
-    lazy_compile,
-    missing_bind_mounts,
-    override_commands,
-    q,
-    start_blocked_by_mount,
-    start_evidence,
-    start_failure,
-    state_facts,
-)
+from diagnose.api import (entrypoint_evidence, excerpt, lazy_compile, missing_bind_mounts,
+                          override_commands, q, start_blocked_by_mount, start_evidence,
+                          start_failure, state_facts, Cause, check, ContainerEvidence, Evidence,
+                          fact, Finding, layout, Remediation, Severity)
 
 SLUG = Cause.MOUNT_SOURCE_MISSING
 _SOURCE = lazy_compile(r"bind source path does not exist: (?P<a>\S+)|"

@@ -34,23 +34,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    excerpt,
-    fact,
-    failure_facts,
-    failure_for,
-    layout,
-    lazy_compile,
-    override_commands,
-    q,
-)
+from diagnose.api import (excerpt, failure_facts, failure_for, lazy_compile, override_commands, q,
+                          Cause, check, ContainerEvidence, Evidence, fact, Finding, layout,
+                          Remediation, Severity)
 
 SLUG = Cause.NETWORK_NOT_FOUND
 _NAMED = lazy_compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"

@@ -21,16 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    q,
-)
+from diagnose.api import (inspect_evidence, q, check, ContainerEvidence, fact, Finding, Remediation,
+                          Severity)
 
 
 @check("D711", "no-memory-limit", severity=Severity.WARNING, requires=("inspect",))

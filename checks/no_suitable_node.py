@@ -33,22 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    check,
-    current_of,
-    fact,
-    node_evidence,
-    node_usable,
-    placement_reasons,
-    q,
-    spec_evidence,
-    task_evidence,
-    unmet_constraints,
-)
+from diagnose.api import (current_of, node_evidence, node_usable, placement_reasons, q,
+                          spec_evidence, task_evidence, unmet_constraints, check, fact, Finding,
+                          Remediation, ServiceEvidence, Severity)
 
 GiB = 1024 ** 3
 

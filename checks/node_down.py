@@ -36,23 +36,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    Task,
-    check,
-    current_of,
-    down_nodes_holding_tasks,
-    fact,
-    is_running,
-    node_evidence,
-    node_state,
-    q,
-    task_evidence,
-    unavailable_nodes,
-)
+from diagnose.api import (current_of, down_nodes_holding_tasks, is_running, node_evidence,
+                          node_state, q, task_evidence, unavailable_nodes, check, fact, Finding,
+                          Remediation, ServiceEvidence, Severity, Task)
 
 
 @check("D515", "node-down", severity=Severity.ERROR, requires=("service", "tasks", "nodes"),

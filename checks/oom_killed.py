@@ -27,21 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    event_evidence,
-    events_fact,
-    exit_meaning,
-    fact,
-    human_seconds,
-    inspect_evidence,
-    latest_run_events,
-    q,
-)
+from diagnose.api import (event_evidence, events_fact, exit_meaning, human_seconds,
+                          inspect_evidence, latest_run_events, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 def _mib(n: int) -> str:

@@ -20,19 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    event_evidence,
-    event_time,
-    events_with,
-    fact,
-    inspect_evidence,
-    q,
-)
+from diagnose.api import (event_evidence, event_time, events_with, inspect_evidence, q, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D303", "paused", severity=Severity.WARNING, requires=("inspect",))

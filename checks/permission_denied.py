@@ -35,27 +35,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    MountHit,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    lazy_compile,
-    log_severity,
-    logs_command,
-    mount_for,
-    paths_in,
-    q,
-    scan_log,
-    strip_stamp,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, lazy_compile, log_severity,
+                          logs_command, mount_for, MountHit, paths_in, q, scan_log, strip_stamp,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.PERMISSION_DENIED
 

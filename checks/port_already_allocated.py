@@ -33,25 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    excerpt,
-    fact,
-    failure_facts,
-    failure_for,
-    image_ref,
-    inspect_evidence,
-    layout,
-    lazy_compile,
-    override_commands,
-    q,
-)
+from diagnose.api import (excerpt, failure_facts, failure_for, image_ref, inspect_evidence,
+                          lazy_compile, override_commands, q, Cause, check, ContainerEvidence,
+                          Evidence, fact, Finding, layout, Remediation, Severity)
 
 SLUG = Cause.PORT_ALREADY_ALLOCATED
 _ADDR = lazy_compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")

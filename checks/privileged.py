@@ -18,17 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    is_privileged,
-    q,
-)
+from diagnose.api import (inspect_evidence, is_privileged, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D701", "privileged", severity=Severity.WARNING, requires=("inspect",))

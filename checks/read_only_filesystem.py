@@ -33,25 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    MountHit,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    log_severity,
-    logs_command,
-    mount_for,
-    paths_in,
-    q,
-    scan_log,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          mount_for, MountHit, paths_in, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.READ_ONLY_FILESYSTEM
 

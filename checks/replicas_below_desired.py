@@ -31,22 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    check,
-    converging,
-    counted,
-    desired_count,
-    fact,
-    is_running,
-    q,
-    shortfall_cause,
-    spec_evidence,
-    task_evidence,
-)
+from diagnose.api import (converging, counted, desired_count, is_running, q, shortfall_cause,
+                          spec_evidence, task_evidence, check, fact, Finding, Remediation,
+                          ServiceEvidence, Severity)
 
 
 @check("D513", "replicas-below-desired", severity=Severity.ERROR,

@@ -29,25 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    QUICK_SECONDS,
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    event_attr,
-    event_evidence,
-    events_with,
-    exit_meaning,
-    explained_exit,
-    fact,
-    human_seconds,
-    inspect_evidence,
-    q,
-    uptime_seconds,
-)
+from diagnose.api import (event_attr, event_evidence, events_with, exit_meaning, explained_exit,
+                          human_seconds, inspect_evidence, q, QUICK_SECONDS, uptime_seconds, Cause,
+                          check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 #: Restarts after which a container that is up right now still counts as looping.
 LOOPING_RESTARTS = 3

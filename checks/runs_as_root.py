@@ -27,22 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    host_risks,
-    inspect_evidence,
-    layout,
-    q,
-    root_user,
-    top_users,
-    userns_remapped,
-)
+from diagnose.api import (host_risks, inspect_evidence, q, root_user, top_users, userns_remapped,
+                          check, ContainerEvidence, Evidence, fact, Finding, layout, Remediation,
+                          Severity)
 
 _ROOT = ("root", "0")
 

@@ -28,29 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    decisive_lines,
-    ended,
-    events_fact,
-    exit_evidence,
-    explained_exit,
-    fact,
-    grep,
-    latest_run_lines,
-    lazy_compile,
-    lifecycle_evidence,
-    log_evidence,
-    logs_command,
-    q,
-    run_facts,
-)
+from diagnose.api import (command_text, decisive_lines, ended, events_fact, exit_evidence,
+                          explained_exit, grep, latest_run_lines, lazy_compile, lifecycle_evidence,
+                          log_evidence, logs_command, q, run_facts, Cause, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
                          r"qemu: uncaught target signal 11", re.IGNORECASE)

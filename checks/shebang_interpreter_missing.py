@@ -33,20 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    command_evidence,
-    exec_facts_for,
-    fact,
-    override_commands,
-    probe_evidence,
-    q,
-)
+from diagnose.api import (command_evidence, exec_facts_for, override_commands, probe_evidence, q,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 SLUG = Cause.SHEBANG_INTERPRETER_MISSING
 

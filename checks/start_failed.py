@@ -29,24 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    START_CHECKED,
-    Category,
-    ContainerEvidence,
-    Failure,
-    Finding,
-    Remediation,
-    Severity,
-    Unclaimed,
-    check,
-    essential_error,
-    exec_diagnosis,
-    fact,
-    failure_facts,
-    override_commands,
-    q,
-    start_failure,
-)
+from diagnose.api import (Category, essential_error, exec_diagnosis, Failure, failure_facts,
+                          override_commands, q, START_CHECKED, start_failure, Unclaimed, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 HINTS: dict[Category, str] = {
     Unclaimed.WORKDIR_INVALID: "the working directory is not usable (not a directory, or not "

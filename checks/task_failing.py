@@ -35,26 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    check,
-    classify_start_error,
-    counted,
-    current_of,
-    decisive_lines,
-    essential_error,
-    exit_code_of,
-    fact,
-    log_evidence,
-    newest,
-    q,
-    task_evidence,
-    task_kind,
-    tasks_of,
-)
+from diagnose.api import (classify_start_error, counted, current_of, decisive_lines,
+                          essential_error, exit_code_of, log_evidence, newest, q, task_evidence,
+                          task_kind, tasks_of, check, fact, Finding, Remediation, ServiceEvidence,
+                          Severity)
 
 
 @check("D510", "task-failing", severity=Severity.ERROR, requires=("service", "tasks"),

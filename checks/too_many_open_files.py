@@ -25,22 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    Cause,
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    hits_evidence,
-    hits_facts,
-    inspect_evidence,
-    log_severity,
-    logs_command,
-    q,
-    scan_log,
-)
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
+                          Severity)
 
 SLUG = Cause.TOO_MANY_OPEN_FILES
 

@@ -37,20 +37,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    layout,
-    lazy_compile,
-    logs_command,
-    q,
-)
+from diagnose.api import (inspect_evidence, lazy_compile, logs_command, q, check, ContainerEvidence,
+                          Evidence, fact, Finding, layout, Remediation, Severity)
 
 _MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
                         r"command not found", re.IGNORECASE)

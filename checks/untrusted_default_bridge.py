@@ -21,18 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    on_default_bridge,
-    provenance,
-    q,
-)
+from diagnose.api import (inspect_evidence, on_default_bridge, provenance, q, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D710", "untrusted-on-default-bridge", severity=Severity.INFO, requires=("inspect",))

@@ -30,18 +30,8 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    Severity,
-    Snapshot,
-    batched_commands,
-    check,
-    engine_evidence,
-    fact,
-    layout,
-    listing,
-)
+from diagnose.api import (batched_commands, engine_evidence, listing, check, fact, Finding, layout,
+                          Remediation, Severity, Snapshot)
 
 MIN_COUNT = 5
 POOL_WARNING_SHARE = 0.8

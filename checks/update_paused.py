@@ -35,17 +35,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    Finding,
-    Remediation,
-    ServiceEvidence,
-    Severity,
-    check,
-    fact,
-    q,
-    spec_evidence,
-    task_evidence,
-)
+from diagnose.api import (q, spec_evidence, task_evidence, check, fact, Finding, Remediation,
+                          ServiceEvidence, Severity)
 
 STUCK = ("paused", "rollback_paused")
 ROLLED_BACK = ("rollback_started", "rollback_completed")

@@ -35,18 +35,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    inspect_evidence,
-    layout,
-    q,
-)
+from diagnose.api import (inspect_evidence, q, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
 #: The inspect field a weak secret was found in, as people call it.
 _FIELDS = {"Env": "environment", "Labels": "label", "Cmd": "command", "Args": "command",

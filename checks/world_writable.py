@@ -23,18 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    fact,
-    layout,
-    q,
-    world_writable_steps,
-)
+from diagnose.api import (q, world_writable_steps, check, ContainerEvidence, Evidence, fact,
+                          Finding, layout, Remediation, Severity)
 
 
 @check("D709", "world-writable-in-history", severity=Severity.INFO, requires=("history",))

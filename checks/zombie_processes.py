@@ -29,19 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (
-    ContainerEvidence,
-    Evidence,
-    Finding,
-    Remediation,
-    Severity,
-    check,
-    command_text,
-    fact,
-    inspect_evidence,
-    layout,
-    q,
-)
+from diagnose.api import (command_text, inspect_evidence, q, check, ContainerEvidence, Evidence,
+                          fact, Finding, layout, Remediation, Severity)
 
 
 def _label(p: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from diagnose.model import interrupts
@@ -311,6 +312,15 @@ class BundleWriter:
                 os.replace(self._tmp_path, self.final_path)  # no hard links here
                 return
             os.unlink(self._tmp_path)
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Leaving the block with an error (or a signal) aborts the bundle."""
+        if exc is not None:
+            self.abort()
 
     def abort(self) -> None:
         """Remove every temporary file; the final name is never created by an aborted run."""

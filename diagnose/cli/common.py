@@ -5,8 +5,11 @@ on stdout, redaction settings, and running a collection with progress on stderr.
 # No `from __future__ import annotations`: see cli/app.py.
 
 import dataclasses
+import functools
+import inspect
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +18,10 @@ from typing import Any, NoReturn
 
 import typer
 
+from diagnose.cli import options as opt
 from diagnose.cli.config import load_config
 from diagnose.cli.progress import for_stderr
+from diagnose.cli.values import parse_since, parse_size, parse_tail
 from diagnose.model import interrupts
 from diagnose.model.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DiagnoseError, UsageError
 from diagnose.model.escape import one_line, visible
@@ -111,6 +116,77 @@ def redact_flags(no_redact: bool, patterns: list[str] | None) -> tuple[str, ...]
 
 
 @dataclass(frozen=True)
+class Shared:
+    """The options every collecting command (`run`, `engine`, `service`) takes, in this
+    order: how the report is shown and what exit code it makes, redaction, plugins, --debug.
+    :func:`collecting` declares them on a command."""
+
+    fmt: Format
+    fail_on: str
+    exit_zero: bool
+    no_color: bool
+    quiet: bool
+    no_redact: bool
+    redact: list[str] | None
+    config: Path | None
+    no_plugins: bool
+    debug: bool
+
+    def output(self) -> "Output":
+        """The output options, `--fail-on` parsed (a usage error when it is no severity)."""
+        return Output(self.fmt, parse(Severity.parse, self.fail_on, "--fail-on"),
+                      self.exit_zero, self.no_color, self.quiet)
+
+    def options(self, out: "Output", patterns: tuple[str, ...], **fields: Any) -> RunOptions:
+        """The run's options: `fields` of the command, and these."""
+        return RunOptions(**fields, fail_on=out.fail_on, redact=not self.no_redact,
+                          redact_patterns=patterns, plugins=not self.no_plugins,
+                          debug=self.debug, argv=tuple(sys.argv[1:]))
+
+
+#: The shared options' declarations, in --help's order (see Shared).
+_SHARED: tuple[tuple[str, Any, Any], ...] = (
+    ("fmt", opt.FormatOpt, Format.TEXT), ("fail_on", opt.FailOnOpt, "error"),
+    ("exit_zero", opt.ExitZeroOpt, False), ("no_color", opt.NoColorOpt, False),
+    ("quiet", opt.QuietOpt, False), ("no_redact", opt.NoRedactOpt, False),
+    ("redact", opt.RedactOpt, None), ("config", opt.ConfigOpt, None),
+    ("no_plugins", opt.NoPluginsOpt, False), ("debug", opt.DebugOpt, False),
+)
+
+
+def collecting(command: Callable[..., None]) -> Callable[..., None]:
+    """Declare the :class:`Shared` options on `command` where its `shared` parameter stands;
+    the command receives them as one `Shared`."""
+    sig = inspect.signature(command)
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        if p.name != "shared":
+            params.append(p)
+            continue
+        params += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                     default=default, annotation=kind)
+                   for name, kind, default in _SHARED]
+
+    @functools.wraps(command)
+    def with_shared(**given: Any) -> None:
+        shared = Shared(**{name: given.pop(name) for name, _, _ in _SHARED})
+        command(shared=shared, **given)
+
+    with_shared.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_shared
+
+
+def log_bounds(tail: str, since: str | None, max_log_bytes: str) -> dict[str, Any]:
+    """--tail, --since and --max-log-bytes parsed, as RunOptions fields."""
+    return {
+        "tail": parse(parse_tail, tail, "--tail"),
+        "since": parse(lambda v: parse_since(v, time.time()), since, "--since") if since
+        else None,
+        "max_log_bytes": parse(parse_size, max_log_bytes, "--max-log-bytes"),
+    }
+
+
+@dataclass(frozen=True)
 class Output:
     """How a run's report reaches the user, and which exit code it makes."""
 
@@ -129,18 +205,17 @@ class Output:
         return EXIT_OK if self.exit_zero else report.exit_code(self.fail_on)
 
 
-def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool,
-           quiet: bool = False) -> Output:
-    """The output options, `--fail-on` parsed."""
-    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color, quiet)
+def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool) -> Output:
+    """The output options of a command that collects nothing, `--fail-on` parsed."""
+    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color)
 
 
-def collect(opts: RunOptions, out: Output, config: Path | None, patterns: list[str] | None,
+def collect(opts: RunOptions, out: Output, shared: Shared,
             runner: Callable[[RunOptions, Progress], Any]) -> NoReturn:
     """Run a collecting command (`run`, `engine`, `service`): the configuration's redaction
     settings joined in, progress on stderr while it runs, the report on stdout."""
     def body() -> int:
-        redact, names = redaction(config, patterns)
+        redact, names = redaction(shared.config, shared.redact)
         full = dataclasses.replace(opts, redact_patterns=redact, redact_names=names)
         # The progress display is gone before the report reaches the terminal.
         with for_stderr(out.quiet, color(out.no_color, sys.stderr)) as progress:

@@ -3,41 +3,27 @@ support bundle (:mod:`diagnose.runs.live`)."""
 
 # No `from __future__ import annotations`: see cli/app.py.
 
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from diagnose.cli.common import collect, fail, output, parse, redact_flags
+from diagnose.cli.common import Shared, collect, collecting, fail, log_bounds, redact_flags
 from diagnose.cli.options import (
     AllOpt,
-    ConfigOpt,
     ContainersArg,
     ContextOpt,
-    DebugOpt,
-    ExitZeroOpt,
-    FailOnOpt,
     FilterOpt,
-    FormatOpt,
     HostOpt,
     JobsOpt,
     MaxLogBytesOpt,
-    NoColorOpt,
-    NoPluginsOpt,
-    NoRedactOpt,
     OutputOpt,
     ProbeOpt,
     ProjectOpt,
-    QuietOpt,
-    RedactOpt,
     RunDeadlineOpt,
     SinceOpt,
     TailOpt,
     TimeoutOpt,
 )
-from diagnose.cli.values import parse_since, parse_size, parse_tail
 from diagnose.model.options import Progress, RunOptions
-from diagnose.render import Format
 
 
 def _run_live(opts: RunOptions, progress: Progress) -> Any:
@@ -46,6 +32,7 @@ def _run_live(opts: RunOptions, progress: Progress) -> Any:
     return run_live(opts, progress)
 
 
+@collecting
 def run_cmd(
     containers: ContainersArg = None,
     select_all: AllOpt = False,
@@ -60,44 +47,19 @@ def run_cmd(
     timeout: TimeoutOpt = 30.0,
     deadline: RunDeadlineOpt = None,
     jobs: JobsOpt = 8,
-    fmt: FormatOpt = Format.TEXT,
-    fail_on: FailOnOpt = "error",
-    exit_zero: ExitZeroOpt = False,
-    no_color: NoColorOpt = False,
-    quiet: QuietOpt = False,
-    no_redact: NoRedactOpt = False,
-    redact: RedactOpt = None,
-    config: ConfigOpt = None,
-    no_plugins: NoPluginsOpt = False,
-    debug: DebugOpt = False,
+    shared: Shared = None,  # type: ignore[assignment]  # the shared options (collecting)
     probe: ProbeOpt = False,
 ) -> None:
     """Diagnose containers and write a support bundle."""
-    shown = output(fmt, fail_on, exit_zero, no_color, quiet)
+    shown = shared.output()
     if not containers and not select_all and not filters and not project:
         fail("name at least one container, or use --all, --filter or --project",
              "e.g. `diagnose web`, `diagnose --filter status=exited`")
-    patterns = redact_flags(no_redact, redact)
-    opts = RunOptions(
-        targets=tuple(containers or ()),
-        select_all=select_all,
-        filters=tuple(filters or ()),
-        output_dir=out,
-        hosts=tuple(host or ()),
-        contexts=tuple(context or ()),
-        project=project,
-        tail=parse(parse_tail, tail, "--tail"),
-        since=parse(lambda s: parse_since(s, time.time()), since, "--since") if since else None,
-        max_log_bytes=parse(parse_size, max_log_bytes, "--max-log-bytes"),
-        timeout=timeout,
-        deadline=deadline,
-        jobs=jobs,
-        fail_on=shown.fail_on,
-        redact=not no_redact,
-        redact_patterns=patterns,
-        plugins=not no_plugins,
-        debug=debug,
-        argv=tuple(sys.argv[1:]),
-        probe=probe,
-    )
-    collect(opts, shown, config, redact, _run_live)
+    patterns = redact_flags(shared.no_redact, shared.redact)
+    opts = shared.options(
+        shown, patterns, targets=tuple(containers or ()), select_all=select_all,
+        filters=tuple(filters or ()), output_dir=out, hosts=tuple(host or ()),
+        contexts=tuple(context or ()), project=project,
+        **log_bounds(tail, since, max_log_bytes), timeout=timeout, deadline=deadline,
+        jobs=jobs, probe=probe)
+    collect(opts, shown, shared, _run_live)

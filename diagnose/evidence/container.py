@@ -11,53 +11,35 @@ import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from diagnose.evidence import layout
-from diagnose.evidence.engine import EngineFacts
 from diagnose.evidence.entrypoint import Entrypoint
 from diagnose.evidence.logs import LogLine, adjacent, log_window, parse_log, shape
 from diagnose.evidence.logwindow import LogCut
-from diagnose.evidence.records import CollectorRecord
-from diagnose.model.jsonview import as_list, as_map, as_maps, load_json
+from diagnose.evidence.target import CollectedTarget
+from diagnose.model.jsonview import as_list, as_map, as_maps
 from diagnose.model.times import parse_time
 
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
-class ContainerEvidence:
-    """Everything collected about one container, read-only.
+class ContainerEvidence(CollectedTarget):
+    """Everything collected about one container, read-only (parsed views are computed on
+    first use)."""
 
-    `files` maps container-relative paths (see :mod:`diagnose.layout`) to bytes; `records`
-    maps collector names to what each did.  Parsed views are computed on first use.
-    """
-
-    key: str
-    files: Mapping[str, bytes]
-    records: Mapping[str, CollectorRecord]
-    engine: EngineFacts
-    collected_at: str = ""
     #: `engines/<label>/` when the run covered several engines, else "".
     prefix: str = ""
     #: Logs given as their window already (a large log read from a bundle as a stream): the
     #: file holds the window, this says where it skips lines.  Other logs are windowed here.
     cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
-        object.__setattr__(self, "records", MappingProxyType(dict(self.records)))
-
     # -- locating -----------------------------------------------------------------------------
     @property
     def directory(self) -> str:
         """Bundle-relative directory of this container."""
         return self.prefix + layout.container_dir(self.key)
-
-    def path(self, rel: str) -> str:
-        """Bundle-relative path of one of this container's files."""
-        return f"{self.directory}/{rel}"
 
     def derived(self, name: str, compute: Callable[[ContainerEvidence], _T]) -> _T:
         """A reading that several checks share (the latest run's lines...), computed once
@@ -67,15 +49,6 @@ class ContainerEvidence:
             cache[name] = compute(self)
         value: _T = cache[name]
         return value
-
-    def has(self, collector: str) -> bool:
-        """True when `collector` ran and succeeded for this container."""
-        rec = self.records.get(collector)
-        return rec is not None and rec.ok
-
-    def json(self, rel: str) -> Any:
-        """Parse one of this container's JSON files (None when absent or invalid)."""
-        return load_json(self.files.get(rel))
 
     # -- inspect ------------------------------------------------------------------------------
     @cached_property

@@ -6,16 +6,18 @@ bytes, its shebang and interpreter, or for an ELF program its machine and loader
 the first word of a shell-form command, the image's shell and the container's user.  The start
 and exec readings and the D1xx checks read it through these classes, never as a raw dict.
 
-Every property reads one field and gives it only when it has the type the probe writes (None,
-or an empty view, otherwise): a bundle may hold anything there.
+Every field reads one key and gives its value only when it has the type the probe writes
+(None otherwise, an empty view for a nested object): a bundle may hold anything there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from diagnose.model.jsonview import as_map, as_maps, resolve_pointer
+
+T = TypeVar("T")
 
 
 class _Doc:
@@ -30,17 +32,26 @@ class _Doc:
         """True when the probe recorded anything here."""
         return bool(self.raw)
 
-    def _text(self, key: str) -> str | None:
-        value = self.raw.get(key)
-        return value if isinstance(value, str) else None
 
-    def _flag(self, key: str) -> bool | None:
-        value = self.raw.get(key)
-        return value if isinstance(value, bool) else None
+class _Field(Generic[T]):
+    """A typed field of a :class:`_Doc`: the value of `key` when it is a `kind`, else None."""
 
-    def _number(self, key: str) -> int | None:
-        value = self.raw.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    def __init__(self, key: str, kind: type[T]) -> None:
+        self.key, self.kind = key, kind
+
+    @overload
+    def __get__(self, doc: None, owner: type[_Doc]) -> _Field[T]: ...
+
+    @overload
+    def __get__(self, doc: _Doc, owner: type[_Doc]) -> T | None: ...
+
+    def __get__(self, doc: _Doc | None, owner: type[_Doc]) -> _Field[T] | T | None:
+        if doc is None:
+            return self
+        value = doc.raw.get(self.key)
+        if isinstance(value, bool) and self.kind is not bool:  # JSON true is no number
+            return None
+        return value if isinstance(value, self.kind) else None
 
 
 class ProbedFile(_Doc):
@@ -48,30 +59,40 @@ class ProbedFile(_Doc):
 
     __slots__ = ()
 
-    @property
-    def path(self) -> str | None:
-        """The path that was read (after the PATH lookup)."""
-        return self._text("path")
-
-    @property
-    def real_path(self) -> str | None:
-        """Where its symlinks lead."""
-        return self._text("real_path")
-
-    @property
-    def exists(self) -> bool | None:
-        """Whether it exists (interpreter files)."""
-        return self._flag("exists")
-
-    @property
-    def kind(self) -> str | None:
-        """`script`, `elf`, or what else its first bytes say."""
-        return self._text("kind")
-
-    @property
-    def mode_octal(self) -> str | None:
-        """Its permission bits (`0755`)."""
-        return self._text("mode_octal")
+    #: The path that was read (after the PATH lookup), and where its symlinks lead.
+    path = _Field("path", str)
+    real_path = _Field("real_path", str)
+    #: Whether it exists (interpreter files), is a directory, has an execute bit.
+    exists = _Field("exists", bool)
+    is_dir = _Field("is_dir", bool)
+    executable = _Field("executable", bool)
+    #: `script`, `elf`, `empty`, or what else its first bytes say.
+    kind = _Field("kind", str)
+    #: Its permission bits (`0755`), size, first bytes (hex) and UTF-8 byte order mark.
+    mode_octal = _Field("mode_octal", str)
+    size = _Field("size", int)
+    head_hex = _Field("head_hex", str)
+    bom = _Field("bom", bool)
+    #: Its `#!` line as written (with any trailing CR), and whether that line ends in CR.
+    shebang = _Field("shebang", str)
+    shebang_crlf = _Field("shebang_crlf", bool)
+    #: A script's shebang interpreter, or an ELF program's loader (PT_INTERP); the
+    #: interpreter's path as the kernel reads it (a CR included), and whether it exists.
+    interpreter = _Field("interpreter", str)
+    interpreter_path = _Field("interpreter_path", str)
+    interpreter_exists = _Field("interpreter_exists", bool)
+    #: The shebang interpreter without a trailing CR, and whether that exists.
+    interpreter_clean = _Field("interpreter_clean", str)
+    interpreter_clean_exists = _Field("interpreter_clean_exists", bool)
+    #: PROG of a `#!/usr/bin/env PROG` shebang, and where it was found (None: not found).
+    env_program = _Field("env_program", str)
+    env_program_resolved = _Field("env_program_resolved", str)
+    #: An ELF program's machine (x86_64...), class (ELF64), linking, and whether it runs on
+    #: the engine's machine (None: cannot tell).
+    machine = _Field("machine", str)
+    elf_class = _Field("elf_class", str)
+    static = _Field("static", bool)
+    runs_natively = _Field("runs_natively", bool)
 
     @property
     def owner(self) -> Any:
@@ -84,99 +105,9 @@ class ProbedFile(_Doc):
         return self.raw.get("group")
 
     @property
-    def executable(self) -> bool | None:
-        """Whether any execute bit is set."""
-        return self._flag("executable")
-
-    @property
-    def is_dir(self) -> bool | None:
-        """Whether it is a directory."""
-        return self._flag("is_dir")
-
-    @property
-    def size(self) -> int | None:
-        """Its size in bytes."""
-        return self._number("size")
-
-    @property
-    def head_hex(self) -> str | None:
-        """Its first bytes, in hex."""
-        return self._text("head_hex")
-
-    @property
-    def bom(self) -> bool | None:
-        """Whether it starts with a UTF-8 byte order mark."""
-        return self._flag("bom")
-
-    @property
-    def shebang(self) -> str | None:
-        """Its `#!` line, as written (with any trailing CR)."""
-        return self._text("shebang")
-
-    @property
-    def shebang_crlf(self) -> bool | None:
-        """Whether the shebang line ends in CR (a file saved with Windows line endings)."""
-        return self._flag("shebang_crlf")
-
-    @property
-    def interpreter(self) -> str | None:
-        """A script's shebang interpreter, or an ELF program's loader (PT_INTERP)."""
-        return self._text("interpreter")
-
-    @property
-    def interpreter_path(self) -> str | None:
-        """The shebang interpreter's path as the kernel reads it (a CR included)."""
-        return self._text("interpreter_path")
-
-    @property
-    def interpreter_exists(self) -> bool | None:
-        """Whether the interpreter or loader exists in the container."""
-        return self._flag("interpreter_exists")
-
-    @property
-    def interpreter_clean(self) -> str | None:
-        """The shebang interpreter without a trailing CR."""
-        return self._text("interpreter_clean")
-
-    @property
-    def interpreter_clean_exists(self) -> bool | None:
-        """Whether the interpreter without its CR exists."""
-        return self._flag("interpreter_clean_exists")
-
-    @property
     def interpreter_file(self) -> ProbedFile:
         """The shebang interpreter's own file (empty when it was not read)."""
         return ProbedFile(self.raw.get("interpreter_file"))
-
-    @property
-    def env_program(self) -> str | None:
-        """PROG of a `#!/usr/bin/env PROG` shebang."""
-        return self._text("env_program")
-
-    @property
-    def env_program_resolved(self) -> str | None:
-        """Where PROG was found on the PATH (None: not found)."""
-        return self._text("env_program_resolved")
-
-    @property
-    def machine(self) -> str | None:
-        """An ELF program's machine (x86_64, aarch64...)."""
-        return self._text("machine")
-
-    @property
-    def elf_class(self) -> str | None:
-        """ELF32 or ELF64."""
-        return self._text("elf_class")
-
-    @property
-    def static(self) -> bool | None:
-        """Whether an ELF program is statically linked."""
-        return self._flag("static")
-
-    @property
-    def runs_natively(self) -> bool | None:
-        """Whether an ELF program runs on the engine's machine (None: cannot tell)."""
-        return self._flag("runs_natively")
 
 
 class ProbedCommand(_Doc):
@@ -185,25 +116,12 @@ class ProbedCommand(_Doc):
 
     __slots__ = ()
 
-    @property
-    def resolved(self) -> str | None:
-        """The path it resolved to (None: nothing found)."""
-        return self._text("resolved")
-
-    @property
-    def exists(self) -> bool | None:
-        """Whether a file (not a directory) was found for it."""
-        return self._flag("exists")
-
-    @property
-    def executable(self) -> bool | None:
-        """Whether the file found has an execute bit."""
-        return self._flag("executable")
-
-    @property
-    def is_dir(self) -> bool | None:
-        """Whether the name resolved to a directory."""
-        return self._flag("is_dir")
+    #: The path it resolved to (None: nothing found).
+    resolved = _Field("resolved", str)
+    #: Whether a file (not a directory) was found for it, has an execute bit, is a directory.
+    exists = _Field("exists", bool)
+    executable = _Field("executable", bool)
+    is_dir = _Field("is_dir", bool)
 
     @property
     def candidates(self) -> tuple[Mapping[str, Any], ...]:
@@ -221,10 +139,8 @@ class ShellCommand(ProbedCommand):
 
     __slots__ = ()
 
-    @property
-    def word(self) -> str | None:
-        """The command word the shell runs first."""
-        return self._text("word")
+    #: The command word the shell runs first.
+    word = _Field("word", str)
 
 
 class Entrypoint(ProbedCommand):
@@ -232,20 +148,11 @@ class Entrypoint(ProbedCommand):
 
     __slots__ = ()
 
-    @property
-    def argv0(self) -> str | None:
-        """The command's first word as configured."""
-        return self._text("argv0")
-
-    @property
-    def path_env(self) -> str | None:
-        """The PATH the lookup used."""
-        return self._text("path_env")
-
-    @property
-    def path_source(self) -> str | None:
-        """Where that PATH came from (the container's env, the image's, the default)."""
-        return self._text("path_source")
+    #: The command's first word as configured; the PATH the lookup used, and where that PATH
+    #: came from (the container's env, the image's, the default).
+    argv0 = _Field("argv0", str)
+    path_env = _Field("path_env", str)
+    path_source = _Field("path_source", str)
 
     @property
     def readable(self) -> bool | None:

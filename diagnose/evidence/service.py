@@ -15,15 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 from diagnose.evidence import layout
-from diagnose.evidence.engine import EngineFacts
 from diagnose.evidence.logs import LogLine, log_window, parse_log
 from diagnose.evidence.logwindow import LogCut
-from diagnose.evidence.records import CollectorRecord
-from diagnose.model.jsonview import as_map, dig, load_json
+from diagnose.evidence.target import CollectedTarget
+from diagnose.model.jsonview import as_map, dig
 from diagnose.model.times import stamp_key
 
 #: Task states before `running`, in the order swarmkit walks them.
@@ -131,39 +129,16 @@ class Task:
 
 
 @dataclass(frozen=True)
-class ServiceEvidence:
+class ServiceEvidence(CollectedTarget):
     """Everything collected about one Swarm service, read-only."""
 
-    key: str
-    files: Mapping[str, bytes]
-    records: Mapping[str, CollectorRecord]
-    engine: EngineFacts
-    collected_at: str = ""
     #: Logs given as their window already (see ContainerEvidence.cuts).
     cuts: Mapping[str, LogCut] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
-        object.__setattr__(self, "records", MappingProxyType(dict(self.records)))
-
-    # -- locating -----------------------------------------------------------------------------
     @property
     def directory(self) -> str:
         """Bundle-relative directory of this service."""
         return layout.service_dir(self.key)
-
-    def path(self, rel: str) -> str:
-        """Bundle-relative path of one of this service's files."""
-        return f"{self.directory}/{rel}"
-
-    def has(self, collector: str) -> bool:
-        """True when `collector` ran and succeeded for this service."""
-        rec = self.records.get(collector)
-        return rec is not None and rec.ok
-
-    def json(self, rel: str) -> Any:
-        """Parse one of this service's JSON files (None when absent or invalid)."""
-        return load_json(self.files.get(rel))
 
     # -- the service --------------------------------------------------------------------------
     @cached_property

@@ -17,7 +17,7 @@ from requests.exceptions import RequestException
 from diagnose.analysis.registry import registry_for
 from diagnose.bundle.naming import bundle_name
 from diagnose.bundle.writer import BundleWriter
-from diagnose.collect.connect import connect, engine_error
+from diagnose.collect.connect import engine_error
 from diagnose.collect.record import Deadline
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.times import utc_stamp
@@ -25,7 +25,7 @@ from diagnose.pipeline.publish import publish
 from diagnose.pipeline.report import RunFacts, RunResult
 from diagnose.pipeline.sink import Pipeline
 from diagnose.redact.redactor import Redactor
-from diagnose.runs.sessions import close_client, collect_engine, single_endpoint
+from diagnose.runs.sessions import collect_engine, connected, single_endpoint
 
 ENGINE_KEY = "engine"
 
@@ -37,31 +37,23 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
     endpoint = single_endpoint(opts, "diagnose engine looks at one engine at a time")
-    client = connect(endpoint, opts.timeout, 8)
-    try:
-        client.api.ping()
+    with connected(endpoint, opts.timeout, 8) as client:
+        try:
+            client.api.ping()
+        except (DockerException, RequestException) as exc:
+            raise engine_error(endpoint, exc) from exc
         progress(f"engine {endpoint.host} ({endpoint.source})")
         redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
-        writer = BundleWriter(opts.output_dir, bundle_name([ENGINE_KEY], started, opts.redact))
-    except (DockerException, RequestException) as exc:
-        close_client(client)
-        raise engine_error(endpoint, exc) from exc
-    except BaseException:
-        close_client(client)
-        raise
-    pipe = Pipeline(registry, redactor, writer, opts.debug)
-    try:
-        engine, host, records = collect_engine(client.api, endpoint.local, endpoint.host, pipe,
-                                               Deadline(opts.deadline))
-        reports, run_outcomes = pipe.finish(
-            engine, host, {"started_at": utc_stamp(started), "mode": "live"}, [])
-        facts = RunFacts(started, engine, endpoint.source, host, records, reports, run_outcomes)
-        report, path = publish(pipe, facts, opts.argv,
-                               {"timeout": opts.timeout, "deadline": opts.deadline})
-    except BaseException:
-        writer.abort()
-        raise
-    finally:
-        close_client(client)
+        with BundleWriter(opts.output_dir,
+                          bundle_name([ENGINE_KEY], started, opts.redact)) as writer:
+            pipe = Pipeline(registry, redactor, writer, opts.debug)
+            engine, host, records = collect_engine(client.api, endpoint.local, endpoint.host,
+                                                   pipe, Deadline(opts.deadline))
+            reports, run_outcomes = pipe.finish(
+                engine, host, {"started_at": utc_stamp(started), "mode": "live"}, [])
+            facts = RunFacts(started, engine, endpoint.source, host, records, reports,
+                             run_outcomes)
+            report, path = publish(pipe, facts, opts.argv,
+                                   {"timeout": opts.timeout, "deadline": opts.deadline})
     progress(f"bundle written: {path}")
     return RunResult(report, path, redactor)

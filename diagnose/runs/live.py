@@ -131,10 +131,8 @@ class LiveRun:
             raise
         self.gate.release(True)
         try:
-            report, path = self.diagnose(warm, redactor, writer)
-        except BaseException:
-            writer.abort()
-            raise
+            with writer:
+                report, path = self.diagnose(warm, redactor, writer)
         finally:
             close_sessions(self.sessions)
         self.progress(f"bundle written: {path}")

@@ -41,8 +41,7 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
     _learn_everything(src, redactor)
     parts, members = BundleReader(src).members()
     registry = registry_for(plugins)
-    writer = BundleWriter(job.dest.parent, job.dest.name, exact=True)
-    try:
+    with BundleWriter(job.dest.parent, job.dest.name, exact=True) as writer:
         done = replay(parts, members, registry, redactor, writer=writer, debug=debug,
                       rename=job.new_key)
         pipe = done.merged(registry, redactor, writer, debug)
@@ -55,9 +54,6 @@ def redact_bundle(src: Path, out: Path | None, redactor: Redactor, *, plugins: b
         manifest = redactor.scrub(job.manifest(parts.manifest, files, done.records))
         path = writer.finish([(layout.MANIFEST, dump(manifest)), *head],
                              verify=rescan(redactor))
-    except BaseException:
-        writer.abort()
-        raise
     return RunResult(report, path, redactor)
 
 

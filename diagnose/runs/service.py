@@ -22,7 +22,7 @@ from diagnose.analysis.registry import registry_for
 from diagnose.bundle.naming import bundle_name, unique_keys
 from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import swarm as cs
-from diagnose.collect.connect import Endpoint, connect, engine_error
+from diagnose.collect.connect import Endpoint, engine_error
 from diagnose.collect.container import LogOptions
 from diagnose.collect.record import Deadline, GuardedAPI, Piece, run_collector
 from diagnose.collect.runner import CollectOptions, collect_all
@@ -38,7 +38,7 @@ from diagnose.pipeline.publish import publish
 from diagnose.pipeline.report import RunFacts, RunResult
 from diagnose.pipeline.sink import Pipeline
 from diagnose.redact.redactor import Redactor
-from diagnose.runs.sessions import close_client, collect_engine, single_endpoint
+from diagnose.runs.sessions import collect_engine, connected, single_endpoint
 
 
 def run_service(opts: RunOptions, progress: Progress) -> RunResult:
@@ -54,8 +54,7 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     if named > MAX_SERVICES:
         raise UsageError(f"{named} services named; a bundle holds at most {MAX_SERVICES} "
                          "(what `diagnose analyze` reads)", "diagnose them in several runs")
-    client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
-    try:
+    with connected(endpoint, opts.timeout, max(8, opts.jobs * 7)) as client:
         node_id, services = _services(client.api, endpoint, opts.targets)
         progress(f"engine {endpoint.host} ({endpoint.source}), swarm manager; "
                  f"{len(services)} service(s)")
@@ -66,16 +65,10 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
         keys = unique_keys([{"Name": redactor.plain(str((s.get("Spec") or {}).get("Name", ""))),
                              "Id": s["ID"]} for s in services])
         who = f"service-{keys[0]}" if len(keys) == 1 else "service-multi"
-        writer = BundleWriter(opts.output_dir, bundle_name([who], started, opts.redact))
-        run = _ServiceRun(opts, progress, started, endpoint, client.api, node_id,
-                          Pipeline(registry, redactor, writer, opts.debug))
-        try:
+        with BundleWriter(opts.output_dir, bundle_name([who], started, opts.redact)) as writer:
+            run = _ServiceRun(opts, progress, started, endpoint, client.api, node_id,
+                              Pipeline(registry, redactor, writer, opts.debug))
             report, path = run.diagnose(dict(zip(keys, services, strict=True)))
-        except BaseException:
-            writer.abort()
-            raise
-    finally:
-        close_client(client)
     progress(f"bundle written: {path}")
     return RunResult(report, path, redactor)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,16 @@ def close_client(client: Any) -> None:
     """Close a client; closing is best effort."""
     with contextlib.suppress(Exception):
         client.close()
+
+
+@contextlib.contextmanager
+def connected(endpoint: Endpoint, timeout: float, pool_size: int) -> Iterator[Any]:
+    """A client of `endpoint`, closed when the block ends whatever happened."""
+    client = connect(endpoint, timeout, pool_size)
+    try:
+        yield client
+    finally:
+        close_client(client)
 
 
 def _open(session: Session, opts: RunOptions, several: bool) -> None:
