@@ -64,6 +64,42 @@ def _ns(value: Any) -> str:
     return f"{int(value) / 1e9:g} s" if isinstance(value, int) and value else "default"
 
 
+def _verdict(c: ContainerEvidence, reading: str, program: str, output: str,
+             last: Mapping[str, Any]) -> tuple[Severity, str, str, tuple[str, ...]]:
+    """(severity, title, what to do, commands) for what the failing probe says."""
+    n = q(c.name)
+    image = q(c.image_ref or "IMAGE")
+    commands: tuple[str, ...]
+    if reading == "probe-missing":
+        severity = Severity.WARNING
+        title = (f"unhealthy because the healthcheck's program `{program}` is not in the image "
+                 "(the probe is broken; the application may be fine)")
+        summary = ("Use a probe program the image has (busybox: `wget -q -O- "
+                   "http://127.0.0.1:PORT/`), the application's own health command, or install "
+                   "the program; the application itself may be healthy.")
+        commands = (f"docker run --rm --entrypoint sh {image} -c "
+                    + q("command -v curl wget nc || echo none of curl wget nc"),
+                    f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
+    elif reading == "timeout":
+        severity = Severity.ERROR
+        title = f"unhealthy: the healthcheck times out ({output[:120]})"
+        summary = ("The application is hung or too slow to answer: read its logs; if it is only "
+                   "slow, raise --health-timeout or --health-start-period.")
+        commands = (logs_command(c), f"docker stats --no-stream {n}",
+                    f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
+    else:
+        severity = Severity.ERROR
+        title = ("unhealthy: the healthcheck runs and fails"
+                 + (f": {output.splitlines()[-1][:140]}" if output else
+                    f" with exit code {last.get('ExitCode')}"))
+        if reading == "probe-error":
+            title = f"unhealthy: the engine could not run the healthcheck: {output[:140]}"
+        summary = ("The probe ran and reports the application down: read the probe's output "
+                   "and the application's logs, and run the probe by hand.")
+        commands = (logs_command(c), f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
+    return severity, title, summary, commands
+
+
 @check("D302", "unhealthy", severity=Severity.ERROR, requires=("inspect",))
 def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
     """State.Health.Status unhealthy; the failing probe's output, broken probe vs app down."""
@@ -106,38 +142,9 @@ def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
     if isinstance(probe, Mapping):
         evidence.append(Evidence(file=c.path(layout.ENTRYPOINT), pointer="/healthcheck",
                                  excerpt=f"{probe.get('program')} -> {probe.get('found')}"))
-    n = q(c.name)
-    image = q(c.image_ref or "IMAGE")
     program = (probe.get("program") if isinstance(probe, Mapping) else None) or (
         test[1].split()[0] if len(test) > 1 and test[1].split() else "PROGRAM")
-    commands: tuple[str, ...]
-    if reading == "probe-missing":
-        severity = Severity.WARNING
-        title = (f"unhealthy because the healthcheck's program `{program}` is not in the image "
-                 "(the probe is broken; the application may be fine)")
-        summary = ("Use a probe program the image has (busybox: `wget -q -O- "
-                   "http://127.0.0.1:PORT/`), the application's own health command, or install "
-                   "the program; the application itself may be healthy.")
-        commands = (f"docker run --rm --entrypoint sh {image} -c "
-                    + q("command -v curl wget nc || echo none of curl wget nc"),
-                    f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
-    elif reading == "timeout":
-        severity = Severity.ERROR
-        title = f"unhealthy: the healthcheck times out ({output[:120]})"
-        summary = ("The application is hung or too slow to answer: read its logs; if it is only "
-                   "slow, raise --health-timeout or --health-start-period.")
-        commands = (logs_command(c), f"docker stats --no-stream {n}",
-                    f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
-    else:
-        severity = Severity.ERROR
-        title = ("unhealthy: the healthcheck runs and fails"
-                 + (f": {output.splitlines()[-1][:140]}" if output else
-                    f" with exit code {last.get('ExitCode')}"))
-        if reading == "probe-error":
-            title = f"unhealthy: the engine could not run the healthcheck: {output[:140]}"
-        summary = ("The probe ran and reports the application down: read the probe's output "
-                   "and the application's logs, and run the probe by hand.")
-        commands = (logs_command(c), f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
+    severity, title, summary, commands = _verdict(c, reading, program, output, last)
     facts.append(fact("reading", {
         "probe-missing": "the probe's program is missing: the probe is broken, not the app",
         "timeout": "the probe timed out: the application is hung or slow",
