@@ -14,8 +14,8 @@ How to confirm by hand
     docker logs --tail 50 NAME
 
 Look-alikes told apart
-    Everything `diagnose.signatures.explained_exit` names first: start failures (State.Error),
-    runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing interpreters or
+    Everything `explained_exit` (diagnose.evidence.readings.exit) names first: start failures
+    (State.Error), runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing interpreters or
     loaders, wrong architecture), signal deaths (128+n), `command-not-found` and
     `missing-shared-library` (127).  This check stays silent whenever one of those applies.
 

@@ -12,7 +12,7 @@ What went wrong
 
     Proven on a real engine for a drained node (the single-node test swarm drains its own
     node); a node that is really down needs a second machine, so that case is proven on the
-    node documents the engine reports (tests/unit/test_swarm_checks.py).
+    node documents the engine reports (tests/unit/checks/test_swarm.py).
 
 How to confirm by hand
     docker node ls                                  # STATUS Down, AVAILABILITY Drain

@@ -100,7 +100,7 @@ def _call(
 
 
 def _bounded(f: Finding) -> Finding:
-    """A finding within the report bounds (diagnose.limits): what a check quotes from a
+    """A finding within the report bounds (diagnose.model.limits): what a check quotes from a
     bundle (a log line megabytes long, a huge label) never makes a report that large."""
     text, quote, many = lim.REPORT_TEXT_CHARS, lim.REPORT_EXCERPT_CHARS, lim.MAX_REPORT_ITEMS
     rem = f.remediation

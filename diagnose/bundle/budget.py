@@ -1,7 +1,7 @@
-"""What a bundle's members may hold together (diagnose.limits): each container or service, and
+"""What a bundle's members may hold together (diagnose.model.limits): each container or service, and
 the run as a whole, within their budgets; directories contiguous, and counted.
 
-Used by :mod:`diagnose.bundle` as it reads members one by one.
+Used by :mod:`diagnose.bundle.reader` as it reads members one by one.
 """
 
 from __future__ import annotations

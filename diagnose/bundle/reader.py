@@ -1,7 +1,7 @@
 """Read a bundle back, with no engine: the input of `diagnose analyze` and `diagnose redact`.
 
 A bundle may come from anywhere, so reading it is defensive and bounded (the bounds are
-:mod:`diagnose.limits`).  Refused with a one-line message (exit 2): a missing, truncated,
+:mod:`diagnose.model.limits`).  Refused with a one-line message (exit 2): a missing, truncated,
 corrupt or foreign archive; members that would escape the root (absolute paths, `..`, links,
 devices); a member the manifest does not list, one listed but missing, one present twice, or
 one whose size or sha256 is not the listed one; anything after the end of the archive (data

@@ -73,7 +73,7 @@ def check_output_dir(directory: Path) -> None:
 
 
 def _open_private(path: Path) -> IO[bytes]:
-    # Registered as temporary: a signal at any point removes it (diagnose/interrupts.py).
+    # Registered as temporary: a signal at any point removes it (diagnose/model/interrupts.py).
     return os.fdopen(interrupts.create(path, _FILE_MODE), "wb")
 
 

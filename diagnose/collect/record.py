@@ -127,7 +127,7 @@ def describe_failure(exc: BaseException) -> str:
 def oversized(files: dict[str, bytes]) -> str:
     """Why a collected file cannot go into a bundle ('' when all can): a file other than a
     log beyond MAX_FILE_BYTES, or a JSON document deeper or with more items than `diagnose
-    analyze` reads (diagnose.limits).  The collector is then recorded as failed with that
+    analyze` reads (diagnose.model.limits).  The collector is then recorded as failed with that
     reason, live and offline alike."""
     for path, data in files.items():
         if path.endswith(".log"):

@@ -1,5 +1,5 @@
 """Log lines as checks see them: a `docker logs --timestamps` stream, or its analysed window
-(:mod:`diagnose.logwindow`), split into numbered lines.
+(:mod:`diagnose.evidence.logwindow`), split into numbered lines.
 
 Line numbers always point into the stream file in the bundle, also after a window skipped
 lines, so evidence (`logs/stdout.log#L1998000`) stays exact.
@@ -48,8 +48,8 @@ _FIRST, _SECOND, _THIRD, _FIFTH = (operator.itemgetter(i) for i in (0, 1, 2, 4))
 
 
 def parse_log(stream: str, data: bytes, cut: LogCut | None = None) -> tuple[LogLine, ...]:
-    """Split a `docker logs --timestamps` stream (or its window, see :mod:`diagnose.logwindow`:
-    `cut` says where it skips lines) into numbered lines.
+    """Split a `docker logs --timestamps` stream (or its window, see
+    :mod:`diagnose.evidence.logwindow`: `cut` says where it skips lines) into numbered lines.
 
     Lines are decoded as UTF-8 with replacement: logs may hold binary garbage, and a check
     must see what a human would see, never crash on it.
@@ -84,7 +84,7 @@ def parse_log(stream: str, data: bytes, cut: LogCut | None = None) -> tuple[LogL
 
 def log_window(files: Mapping[str, bytes], cuts: Mapping[str, LogCut],
                rel: str) -> tuple[bytes, LogCut | None]:
-    """The analysed window of one log file (see :mod:`diagnose.logwindow`)."""
+    """The analysed window of one log file (see :mod:`diagnose.evidence.logwindow`)."""
     data = files.get(rel, b"")
     if rel in cuts:
         return data, cuts[rel]

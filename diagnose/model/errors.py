@@ -3,7 +3,7 @@
 Exit codes (README "Exit codes"): 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, unknown container, unreadable bundle or unusable output directory; 3 the engine
 cannot be reached or refuses us; 70 internal error; 128+signal when a signal ends the run: 130
-interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (diagnose/interrupts.py).
+interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (diagnose/model/interrupts.py).
 """
 
 from __future__ import annotations

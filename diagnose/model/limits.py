@@ -7,7 +7,7 @@ container or service holds while it is analysed, and what the run keeps until it
 numbers are chosen so that (1) no bundle diagnose writes exceeds them (the live run refuses,
 with one line, what would: more containers than MAX_CONTAINERS, a --max-log-bytes above
 MAX_LOG_BYTES...), and (2) `analyze` and `redact` stay under about 512 MiB of memory at every
-bound (tests/unit/test_bundle_bounds.py measures it).
+bound (tests/unit/bundle/test_bounds.py measures it).
 
 JSON memory is bounded by counting *items* (strings, numbers, objects, arrays...) before a
 document is parsed: a parsed item costs up to about 75 bytes of memory whatever its size on

@@ -42,5 +42,5 @@ class RunOptions:
     probe: bool = False
 
 
-#: How a run says what it is doing (diagnose.progress displays it, or not).
+#: How a run says what it is doing (diagnose.cli.progress displays it, or not).
 Progress = Callable[[str], None]

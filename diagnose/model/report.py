@@ -77,7 +77,7 @@ class ServiceReport:
 
     `overview` holds what the report shows besides findings (mode, replicas, update status,
     the tasks table, nodes, the local task containers diagnosed): plain data built by
-    :mod:`diagnose.service_run` from the same evidence the checks read.
+    :mod:`diagnose.analysis.services` from the same evidence the checks read.
     """
 
     key: str

@@ -3,13 +3,13 @@
 Secrets are replaced by placeholders that are stable within a bundle (the same secret always
 becomes the same `[redacted-N]`) and keep the key visible (`DB_PASSWORD=[redacted-1]`).  Two
 kinds of knowledge find them: *structure* (a value whose variable, label, flag or JSON field
-name looks secret; command-line options, see :mod:`diagnose.redact_argv`) and *patterns* (URL
+name looks secret; command-line options, see :mod:`diagnose.redact.argv`) and *patterns* (URL
 passwords, Authorization/Bearer, JWTs, cloud and SaaS tokens, PEM private keys, `password=`
-pairs, see :mod:`diagnose.redact_rules`; the user's own, see :mod:`diagnose.redact_user`).
+pairs, see :mod:`diagnose.redact.rules`; the user's own, see :mod:`diagnose.redact.user`).
 Every value found that way is *learned* and then replaced, as a whole token, wherever else it
 occurs, in every file: a password set in Config.Env and echoed in a log line goes from both.
 A weak value (a common word or default password: `root`, `postgres`, `1234`) is replaced only
-where it stands as the secret, and recorded (see :mod:`diagnose.redact_values`).
+where it stands as the secret, and recorded (see :mod:`diagnose.redact.values`).
 
 What redaction never rewrites: JSON structure (keys, numbers, booleans), Docker's log
 timestamps, engine IDs and digests, and line breaks, so exit codes, states, times and the log
@@ -44,7 +44,7 @@ _USER_KEYED = frozenset({"Labels", "Attributes", "Options", "DriverOpts", "Volum
 
 class Redactor(TextRedactor):
     """Redaction of a bundle's documents: JSON by field name, command lines by option,
-    logs line by line (see :mod:`diagnose.redact_text` for strings and the report)."""
+    logs line by line (see :mod:`diagnose.redact.text` for strings and the report)."""
 
     def weak_record(self, path: str, data: bytes | None) -> list[dict[str, str]]:
         """:meth:`weak_found` for a file already redacted; with redaction off (--no-redact),

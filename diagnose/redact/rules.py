@@ -1,7 +1,7 @@
 """What looks secret: names, the table of text rules, and the spans redaction never rewrites.
 
-Pure data and pure functions; :mod:`diagnose.redact` applies them.  Every rule names the part
-of a match that is the secret (a :class:`~diagnose.redact_scan.Hit`'s value span) so the
+Pure data and pure functions; :mod:`diagnose.redact.text` applies them.  Every rule names the part
+of a match that is the secret (a :class:`~diagnose.redact.scan.Hit`'s value span) so the
 placeholder replaces exactly that and leaves the key visible: `DB_PASSWORD=[redacted-1]`,
 `postgres://app:[redacted-2]@db`, `Authorization: Bearer [redacted-3]`.
 
@@ -10,7 +10,7 @@ printed, so one crafted line must not stall a run).  A rule is anchored on a lit
 left-to-right search finds (`eyJ`, `ghp_`, `://`, a secret-name fragment...); every repetition
 after it is bounded or possessive, and a regex rule starts only where a token starts (a
 lookbehind), so no stretch of text is read again from each position inside it.  The scanners
-that are not one regex live in :mod:`diagnose.redact_scan`.  tests/unit/test_redact_linear.py
+that are not one regex live in :mod:`diagnose.redact.scan`.  tests/unit/redact/test_linear.py
 feeds every rule adversarial inputs of growing length and checks the growth.
 
 Well-known token formats.  The rules cover the formats of detect-secrets 1.5.0 (Yelp) and the

@@ -2,9 +2,9 @@
 
 :class:`TextRedactor` holds what one bundle's redaction knows (placeholders, the learned
 values, the weak values and where they stood, counts per rule and file) and redacts one
-string at a time: the text rules of :mod:`diagnose.redact_rules`, the user's RE2 patterns,
-then every learned value as a whole token.  :class:`diagnose.redact.Redactor` builds on it to
-read documents (JSON by field name, command lines by option, logs line by line).
+string at a time: the text rules of :mod:`diagnose.redact.rules`, the user's RE2 patterns,
+then every learned value as a whole token.  :class:`diagnose.redact.redactor.Redactor` builds
+on it to read documents (JSON by field name, command lines by option, logs line by line).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _ascii_lower(s: str) -> str:
 
 class TextRedactor:
     """Stateful within one bundle: placeholders, learned secrets, weak values and per-file
-    counts; redaction of strings.  :class:`diagnose.redact.Redactor` adds documents."""
+    counts; redaction of strings.  :class:`diagnose.redact.redactor.Redactor` adds documents."""
 
     def __init__(self, enabled: bool = True, extra_patterns: Iterable[str] = (),
                  extra_names: Iterable[str] = ()) -> None:

@@ -2,7 +2,8 @@
 
 Every format is one jinja2 template in templates/ (tables in text are tabulate tables drawn by
 a filter).  Adding a format is adding a member to :class:`Format` and its template to
-:data:`TEMPLATES`; tests/unit/test_formats.py fails until both exist and render a real report.
+:data:`TEMPLATES`; tests/unit/render/test_formats.py fails until both exist and render a real
+report.
 A renderer is a pure function from the report to a string; the CLI does the I/O.
 """
 

@@ -1,5 +1,5 @@
-"""The live run keeps within the bundle bounds (diagnose/limits.py), on the real engine: a long
-log is analysed through its window the same way live and offline, a selection beyond the
+"""The live run keeps within the bundle bounds (diagnose/model/limits.py), on the real engine: a
+long log is analysed through its window the same way live and offline, a selection beyond the
 container bound is refused before anything is collected, and `docker diff` is capped.
 
 Bounds that would need thousands of containers or files are lowered in the diagnose process
@@ -15,7 +15,8 @@ import uuid
 from pathlib import Path
 
 from diagnose.model import limits as lim
-from tests.conftest import docker_bytes, read_members, run_diagnose, wait_for
+from tests.support.engine import docker_bytes, wait_for
+from tests.support.runs import read_members, run_diagnose
 
 _PATCHED = ("import sys, importlib; module, name, value = sys.argv[1:4]; "
             "setattr(importlib.import_module(module), name, int(value)); "

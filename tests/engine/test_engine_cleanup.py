@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.conftest import BASE_IMAGE, docker
+from tests.support.engine import BASE_IMAGE, docker
 
 
 def image_id(ref: str) -> str:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_members, run_diagnose
-from tests.reports import (
+from tests.support.reports import (
+    CRASH,
+    PWN_IMG,
+    PWN_SCRIPT,
     Page,
     assert_valid,
     external_references,
@@ -23,16 +25,8 @@ from tests.reports import (
     run_on_terminal,
     table_rows,
 )
+from tests.support.runs import read_members, run_diagnose
 
-PWN_IMG = '<img src=x onerror="window.__diagnose_pwned=2"> | `id` | **bold** [l](https://x.invalid/)'
-PWN_SCRIPT = "ValueError: <script>window.__diagnose_pwned=1</script> | a || b ``` </details>"
-CRASH = (
-    "printf 'worker starting\\n'; "
-    f"printf '%s\\n' '{PWN_IMG}' >&2; "
-    "printf '\\033[31mred\\033[0m </summary><h1>injected</h1>\\n' >&2; "
-    f"printf '%s\\n' '{PWN_SCRIPT}' >&2; "
-    "exit 1"
-)
 LAST_LINE = f"last line: {PWN_SCRIPT!r}"  # as the decision path quotes it
 HEAD = ("manifest.json", "findings.json", "summary.md", "summary.html")
 

@@ -1,6 +1,6 @@
 """Helpers for check authors: reading logs, events and inspect, and building evidence.
 
-Everything here is a pure function of a :class:`~diagnose.snapshot.ContainerEvidence`.
+Everything here is a pure function of a :class:`~diagnose.evidence.container.ContainerEvidence`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 the report's engine section: sizes from `docker system df`, the data root's free space, API
 versions, and how big a cleanup is worth flagging.
 
-Everything is a pure function of :class:`~diagnose.snapshot.EngineFacts` /
-:class:`~diagnose.snapshot.HostFacts`; nothing here talks to the engine.
+Everything is a pure function of :class:`~diagnose.evidence.engine.EngineFacts` /
+:class:`~diagnose.evidence.engine.HostFacts`; nothing here talks to the engine.
 """
 
 from __future__ import annotations

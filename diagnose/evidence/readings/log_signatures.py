@@ -257,7 +257,7 @@ class Hits:
     runs_total: int
     #: The collected log is cut (--tail, --since, --max-log-bytes): counts are lower bounds.
     truncated: bool = False
-    #: What of the collected log was not analysed (see diagnose.logwindow), or "".
+    #: What of the collected log was not analysed (see diagnose.evidence.logwindow), or "".
     unanalysed: str = ""
 
     @property

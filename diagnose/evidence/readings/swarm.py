@@ -13,7 +13,7 @@ tasks than asked for), so the checks that name a cause must agree on who claims 
   containers that could not be started;
 - `replicas-below-desired` reports the shortfall itself, naming which of the above explains it.
 
-Everything is a pure function of one :class:`~diagnose.service_evidence.ServiceEvidence`
+Everything is a pure function of one :class:`~diagnose.evidence.service.ServiceEvidence`
 (swarmkit's own wording, from its scheduler filters and task errors, is matched here once).
 """
 
