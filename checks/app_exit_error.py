@@ -15,9 +15,9 @@ How to confirm by hand
 
 Look-alikes told apart
     Everything `explained_exit` (diagnose.evidence.readings.exit) names first: start failures
-    (State.Error), runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing interpreters or
-    loaders, wrong architecture), signal deaths (128+n), `command-not-found` and
-    `missing-shared-library` (127).  This check stays silent whenever one of those applies.
+    (State.Error), runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing
+    interpreters or loaders, wrong architecture), signal deaths (128+n), `command-not-found`
+    and `missing-shared-library` (127).  This check stays silent whenever one of those applies.
 
 Fix
     Read the quoted error and fix its cause in the code, configuration or environment (a

@@ -23,7 +23,8 @@ Look-alikes told apart
     Tasks rejected because the node cannot get the image are `image-unavailable`; tasks that
     stay pending because no node fits are `no-suitable-node`; tasks stuck because their nodes
     are down or drained are `node-down` (`task_kind` of diagnose.evidence.readings.swarm
-    decides).  Tasks that completed with exit 0 or were shut down by an update or a scale-down are not failures.
+    decides).  Tasks that completed with exit 0 or were shut down by an update or a
+    scale-down are not failures.
 
 Fix
     Read the quoted error and fix the application, its configuration or environment; then
