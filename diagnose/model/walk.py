@@ -2,7 +2,8 @@
 
 Used by :meth:`diagnose.redact.redactor.Redactor.scrub` (and so by everything printed or
 written from a report): the report is built from redacted evidence, and walking it once more
-is the guarantee that no learned secret and no raw terminal escape reaches stdout or the bundle's own files.
+is the guarantee that no learned secret and no raw terminal escape reaches stdout or the
+bundle's own files.
 """
 
 from __future__ import annotations
