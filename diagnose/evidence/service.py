@@ -3,7 +3,8 @@
 Like :class:`~diagnose.evidence.container.ContainerEvidence`, every view here is parsed from
 the bytes the archive writer puts in the bundle (services/<key>/service.json, status.json,
 tasks.json, nodes.json, logs/stdout.log, logs/stderr.log), so a live run and `diagnose
-analyze` feed the checks identical input.  Nothing here talks to the engine; nothing reads the clock.
+analyze` feed the checks identical input.  Nothing here talks to the engine; nothing reads
+the clock.
 
 Service logs come through the manager from every node with `details`: each line is
 `TIMESTAMP com.docker.swarm.node.id=N,com.docker.swarm.service.id=S,com.docker.swarm.task.id=T
