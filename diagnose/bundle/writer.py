@@ -331,10 +331,3 @@ class BundleWriter:
         for p in (self._body_path, self._tmp_path, self._reserve):
             if p is not None:
                 interrupts.discard(p)
-
-
-def member_bytes(path: str, data: bytes) -> bytes:
-    """A single tar member (used by tests and `diagnose redact`)."""
-    return _member(path, data, time.time())
-
-

@@ -68,12 +68,6 @@ class TailBuffer:
         return data, truncated, self.total
 
 
-def collect_inspect(api: Any, ref: str) -> tuple[dict[str, Any], Piece]:
-    """`docker inspect CONTAINER`: the same object the CLI prints."""
-    data = api.inspect_container(ref)
-    return data, Piece({layout.INSPECT: dump_json(data)})
-
-
 def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piece:
     """stdout and stderr kept apart, with timestamps, under --tail, --since and the byte cap."""
     driver = ((inspect.get("HostConfig") or {}).get("LogConfig") or {}).get("Type", "")

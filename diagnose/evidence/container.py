@@ -8,7 +8,7 @@ input.  Nothing here talks to the engine or the host.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -196,10 +196,6 @@ class ContainerEvidence(CollectedTarget):
         text = "\n".join([ln.text for ln in self.stdout] + [ln.text for ln in self.stderr])
         return "\n".join(set(shape(text.lower()).split("\n")))
 
-    def iter_log_lines(self) -> Iterator[LogLine]:
-        """Iterate both streams, stderr first (errors usually live there)."""
-        yield from self.stderr
-        yield from self.stdout
 
     # -- other evidence -----------------------------------------------------------------------
     @cached_property

@@ -25,7 +25,6 @@ ENGINE_CONTAINERS = "engine/containers.json"
 ENGINE_VOLUMES = "engine/volumes.json"
 ENGINE_NETWORKS = "engine/networks.json"
 HOST_FACTS = "host/host.json"
-PROBES_DIR = "probes"
 
 CONTAINERS_DIR = "containers"
 #: A run over several engines puts each engine's files under engines/<label>/.

@@ -35,8 +35,6 @@ _DETAIL_KEYS = ("com.docker.swarm.node.id", "com.docker.swarm.service.id",
                 "com.docker.swarm.task.id")
 
 
-
-
 def split_details(text: str) -> tuple[dict[str, str], str]:
     """(`details` attributes, message) of one service log line (`{}` when it has none)."""
     head, sep, rest = text.partition(" ")
@@ -263,10 +261,6 @@ class ServiceEvidence(CollectedTarget):
         return str(dig(self.node(node_id), "Description", "Hostname")
                    or node_id[:12])
 
-    @property
-    def local_node_id(self) -> str:
-        """The node of the engine diagnose talked to (`docker info` .Swarm.NodeID)."""
-        return str(dig(self.engine.info, "Swarm", "NodeID") or "")
 
     # -- logs ---------------------------------------------------------------------------------
     @cached_property

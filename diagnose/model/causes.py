@@ -31,7 +31,6 @@ class Cause(enum.StrEnum):
     MOUNT_SOURCE_MISSING = "mount-source-missing"
     BIND_MOUNT_TYPE_MISMATCH = "bind-mount-type-mismatch"
     LOGGING_DRIVER_FAILURE = "logging-driver-failure"
-    START_FAILED = "start-failed"
     # how it exited
     OOM_KILLED = "oom-killed"
     KILLED_AFTER_STOP_TIMEOUT = "killed-after-stop-timeout"

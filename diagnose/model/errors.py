@@ -13,7 +13,6 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_ENGINE = 3
 EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
 
 
 class DiagnoseError(Exception):

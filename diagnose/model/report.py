@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagnose.model.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK
 from diagnose.model.findings import CheckOutcome, Finding, PathStep, Severity
 
 RUN_TARGET = "(run)"
@@ -107,7 +108,6 @@ class Report:
     targets: tuple[TargetReport, ...]
     run_outcomes: tuple[CheckOutcome, ...]
     meta: dict[str, Any] = field(default_factory=dict)
-    check_errors: tuple[CheckError, ...] = ()
     services: tuple[ServiceReport, ...] = ()
 
     @property
@@ -142,6 +142,6 @@ class Report:
         """0 when nothing is at or above `fail_on`, else 1; 3 when an engine of a several-engine
         run could not be reached (its failure is in the report, the others were diagnosed)."""
         if any(e.get("status") == "failed" for e in self.meta.get("engines") or ()):
-            return 3
+            return EXIT_ENGINE
         worst = self.worst()
-        return 1 if worst is not None and worst >= fail_on else 0
+        return EXIT_FINDINGS if worst is not None and worst >= fail_on else EXIT_OK

@@ -12,9 +12,6 @@ def utc_stamp(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
-
-
 def parse_time(value: Any) -> datetime | None:
     """Parse an engine RFC 3339 timestamp (nanoseconds allowed); None for the zero time (and
     for anything that is not a timestamp)."""

@@ -93,8 +93,8 @@ def build_report(facts: RunFacts, pipe: Pipeline, *, mode: str, bundle: str | No
     meta["engines"] = list(facts.engines) if facts.engines is not None else [engine_entry(
         "engine", engine.endpoint, facts.source, engine.local, len(facts.reports),
         engine.version)]
-    return Report(tuple(facts.reports), tuple(facts.run_outcomes), meta, tuple(pipe.errors),
-                  tuple(pipe.services))
+    return Report(tuple(facts.reports), tuple(facts.run_outcomes), meta,
+                  services=tuple(pipe.services))
 
 
 def head_files(report: Report) -> list[tuple[str, bytes]]:

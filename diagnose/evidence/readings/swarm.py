@@ -45,8 +45,6 @@ NO_SUITABLE_NODE = lazy_compile(r"no suitable node", re.IGNORECASE)
 PLACEMENT_REASONS = ("scheduling constraints not satisfied", "insufficient resources",
                      "unsupported platform", "missing plugin", "host-mode port already in use",
                      "max replicas per node")
-#: The ReadyFilter's explanation: nodes down, drained or paused.
-UNAVAILABLE_REASON = "not available for new tasks"
 NON_ZERO_EXIT = lazy_compile(r"non-zero exit \((\d+)\)")
 #: A task still starting this recently (seconds) is on its way, not stuck.
 CONVERGE_SECONDS = 60.0
@@ -66,8 +64,6 @@ def reasons(error: str) -> list[str]:
 def placement_reasons(error: str) -> list[str]:
     """The explanations that are about what the task asks for (not node availability)."""
     return [r for r in reasons(error) if any(p in r for p in PLACEMENT_REASONS)]
-
-
 
 
 def task_kind(t: Task) -> str:
@@ -281,8 +277,6 @@ def shortfall_cause(s: ServiceEvidence) -> Cause | None:
 
 
 # -- evidence ---------------------------------------------------------------------------------
-
-
 
 
 def spec_evidence(s: ServiceEvidence, pointer: str, value: Any) -> Evidence:
