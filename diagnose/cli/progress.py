@@ -78,7 +78,10 @@ class TerminalProgress(Progress):
             # Warnings stay on screen; the spinner line is transient.
             self._console.print(f"diagnose: {message}", markup=False, highlight=False)
             return
-        self._bar.update(self._task, description=message)
+        with self._lock:
+            # Drawn now once the display runs: a step must not wait for the display's next
+            # tick (ten a second), which a quick run may never reach before it ends.
+            self._bar.update(self._task, description=message, refresh=self._started)
 
     def close(self) -> None:
         interrupts.forget(self.close)

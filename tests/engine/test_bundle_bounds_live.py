@@ -61,7 +61,7 @@ def test_more_containers_than_a_bundle_holds_are_refused_before_collection(engin
     tag = f"diagnose.test.bounds={uuid.uuid4().hex[:8]}"
     for i in range(3):
         engine.create(f"many{i}", "--label", tag, cmd=("true",))
-    proc = _patched("diagnose.runs.live", "MAX_CONTAINERS", 2, "--filter", f"label={tag}",
+    proc = _patched("diagnose.runs.sessions", "MAX_CONTAINERS", 2, "--filter", f"label={tag}",
                     "-o", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
