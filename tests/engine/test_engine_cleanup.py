@@ -10,6 +10,8 @@ ever pruned: the commands are only shown.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +63,24 @@ def litter(engine):
 
 def run_findings(doc: dict) -> dict[str, dict]:
     return {f["id"]: f for f in doc["run"]["findings"]}
+
+
+def assert_same_findings(live: dict, offline: dict, bundle) -> None:
+    """Live and offline findings are equal; when not, say exactly which fields differ and keep
+    the bundle and both documents in test-artifacts/ (an intermittent difference must be
+    explainable from what one failing run left behind)."""
+    diffs = [f"{k}.{field}: live {json.dumps((live.get(k) or {}).get(field))[:600]} / offline "
+             f"{json.dumps((offline.get(k) or {}).get(field))[:600]}"
+             for k in sorted(set(live) | set(offline)) if live.get(k) != offline.get(k)
+             for field in sorted(set(live.get(k) or {}) | set(offline.get(k) or {}))
+             if (live.get(k) or {}).get(field) != (offline.get(k) or {}).get(field)]
+    if diffs:
+        keep = Path(__file__).resolve().parents[2] / "test-artifacts" / "engine-cleanup"
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(bundle, keep / bundle.name)
+        (keep / "live.json").write_text(json.dumps(live, indent=2))
+        (keep / "offline.json").write_text(json.dumps(offline, indent=2))
+    assert not diffs, "\n".join(diffs)
 
 
 def commands(finding: dict) -> list[str]:
@@ -141,7 +161,7 @@ def test_engine_command_lists_exactly_what_we_littered(engine, litter, diagnose)
     # Offline, from the bundle alone: the same engine findings.
     offline = diagnose("analyze", str(r.bundle), "--format", "json")
     assert offline.code == r.code, offline.stderr
-    assert run_findings(offline.json()) == found
+    assert_same_findings(found, run_findings(offline.json()), r.bundle)
 
 
 def test_every_container_bundle_carries_the_engine_findings(engine, litter, diagnose):
@@ -159,7 +179,7 @@ def test_every_container_bundle_carries_the_engine_findings(engine, litter, diag
     for name in ("images", "containers", "volumes", "networks"):
         assert f"engine/{name}.json" in members
     offline = diagnose("analyze", str(r.bundle), "--format", "json")
-    assert run_findings(offline.json()) == found
+    assert_same_findings(found, run_findings(offline.json()), r.bundle)
 
 
 def test_cleanup_lists_are_bounded_and_secret_free(engine, litter, diagnose):
