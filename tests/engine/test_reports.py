@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.proxy import StallingProxy
 from tests.support.reports import (
     CRASH,
     PWN_IMG,
@@ -221,7 +222,16 @@ def test_progress_on_a_terminal_stderr_only_and_never_on_stdout(broken, tmp_path
     names = list(broken.values())
     args = [sys.executable, "-m", "diagnose", *names, "--format", "json", "--exit-zero",
             "--output", str(tmp_path)]
-    code, out, _, term = run_on_terminal(args, stdout_tty=False, stderr_tty=True, cwd=tmp_path)
+    # The display appears after half a second (a quick run shows none); the containers' logs
+    # are held until it has, so their steps come while it runs, however quick the engine.
+    with StallingProxy(hold_paths=r"/logs\?") as proxy:
+        def release_once_shown(term: bytes) -> None:
+            if b"\033[?25l" in term:
+                proxy.release()
+
+        code, out, _, term = run_on_terminal([*args, "--host", proxy.host], stdout_tty=False,
+                                             stderr_tty=True, cwd=tmp_path,
+                                             on_terminal=release_once_shown)
     assert code == 0
     doc = json.loads(out)  # stdout is exactly the report
     assert len(doc["targets"]) == 4

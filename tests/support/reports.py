@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -192,8 +193,10 @@ def external_references(page: Page) -> list[str]:
 
 def run_on_terminal(args: list[str], *, stdout_tty: bool, stderr_tty: bool, cwd: Path,
                     env: dict[str, str] | None = None, columns: int = 120,
-                    timeout: float = 180) -> tuple[int, bytes, bytes, bytes]:
-    """Run a command with stdout and/or stderr on a pseudo-terminal (the rest on pipes).
+                    timeout: float = 180, on_terminal: Callable[[bytes], None] | None = None,
+                    ) -> tuple[int, bytes, bytes, bytes]:
+    """Run a command with stdout and/or stderr on a pseudo-terminal (the rest on pipes);
+    `on_terminal` is shown what the terminal holds so far each time the command writes to it.
 
     Returns (exit code, stdout pipe bytes, stderr pipe bytes, terminal bytes).
     """
@@ -227,6 +230,8 @@ def run_on_terminal(args: list[str], *, stdout_tty: bool, stderr_tty: bool, cwd:
             if not data:
                 return
             chunks.append(data)
+            if on_terminal is not None:
+                on_terminal(b"".join(chunks))
 
     reader = threading.Thread(target=drain_terminal, daemon=True)
     reader.start()
