@@ -32,20 +32,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import network_mode, port_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          network_mode, port_in, q, scan_log, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
-SLUG = "address-in-use"
+SLUG = Cause.ADDRESS_IN_USE
 
 
 @check("D405", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
     """EADDRINUSE from the application itself (never the engine's port publishing)."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     ports = list(dict.fromkeys(p for ln in hits.lines if (p := port_in(ln.text))))
@@ -59,8 +56,8 @@ def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
     if procs:
         facts.append(fact("processes in the container", f"{len(procs)}: "
                           + "; ".join(procs[:6])[:300]))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     port = f"port {ports[-1]}" if ports else "its port"
@@ -76,7 +73,7 @@ def address_in_use(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, ports, mode),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

@@ -14,10 +14,10 @@ How to confirm by hand
     docker logs --tail 50 NAME
 
 Look-alikes told apart
-    Everything `diagnose.signatures.explained_exit` names first: start failures (State.Error),
-    runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing interpreters or
-    loaders, wrong architecture), signal deaths (128+n), `command-not-found` and
-    `missing-shared-library` (127).  This check stays silent whenever one of those applies.
+    Everything `explained_exit` (diagnose.evidence.readings.exit) names first: start failures
+    (State.Error), runc exec failures (`exec /x: ...`, exit 1 or 255: CRLF shebangs, missing
+    interpreters or loaders, wrong architecture), signal deaths (128+n), `command-not-found`
+    and `missing-shared-library` (127).  This check stays silent whenever one of those applies.
 
 Fix
     Read the quoted error and fix its cause in the code, configuration or environment (a
@@ -30,13 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from diagnose.checklib import log_evidence, logs_command, override_command
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
-from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.api import (command_text, decisive_lines, ended, exit_evidence, explained_exit,
+                          latest_run_lines, lazy_compile, log_evidence, LogLine, logs_command,
+                          override_command, run_facts, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 _PY_EXC = lazy_compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
 _JAVA = lazy_compile(r"^(?:Exception in thread \"|Caused by: |[\w.$]+(?:Exception|Error)(?::|$))")

@@ -35,42 +35,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    dockerfile_path,
-    failure_facts,
-    failure_for,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (command_evidence, dockerfile_path, exec_facts_for, override_commands,
+                          probe_evidence, q, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
-SLUG = "bad-shebang-crlf"
+SLUG = Cause.BAD_SHEBANG_CRLF
 
 
 @check("D103", SLUG, severity=Severity.CRITICAL, requires=("inspect", "logs"))
 def bad_shebang_crlf(c: ContainerEvidence) -> Iterator[Finding]:
     """Exec failure of a script whose shebang line ends in CR."""
-    failure = failure_for(c, SLUG)
-    if failure is None or failure[1] is None:
+    found = exec_facts_for(c, SLUG, "script")
+    if found is None:
         return
-    ed = failure[1]
-    f = ed.facts(c)
-    path = str(f.get("path") or ed.path)
-    facts, evidence = failure_facts(c, failure)
-    facts.append(fact("script", path))
-    if f.get("shebang"):
-        facts.append(fact("shebang line", repr(f["shebang"] + "\n")))
-    clean = str(f.get("interpreter_clean") or "")
-    if f.get("env_program"):
-        who, missing = "env", str(f["env_program"]).rstrip("\r") + "\r"
+    f, path, facts, evidence = found.file, found.path, found.facts, found.evidence
+    if f.shebang:
+        facts.append(fact("shebang line", repr(f.shebang + "\n")))
+    clean = f.interpreter_clean or ""
+    if f.env_program:
+        who, missing = "env", f.env_program.rstrip("\r") + "\r"
     else:
-        who, missing = "the kernel", str(f.get("interpreter_path") or clean + "\r")
+        who, missing = "the kernel", f.interpreter_path or clean + "\r"
     facts.append(fact(f"{who} looked for", repr(missing)))
-    if f.get("interpreter_clean_exists") is False:
+    if f.interpreter_clean_exists is False:
         facts.append(fact("without the CR", f"{clean} does not exist either: install it too "
                           "(see shebang-interpreter-missing)"))
     evidence += command_evidence(c)

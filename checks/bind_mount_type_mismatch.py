@@ -34,16 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands, quote
-from diagnose.startsig import unescape
+from diagnose.api import (excerpt, failure_facts, failure_for, lazy_compile, override_commands, q,
+                          unescape, Cause, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
-SLUG = "bind-mount-type-mismatch"
+SLUG = Cause.BIND_MOUNT_TYPE_MISMATCH
 _MOUNTING = lazy_compile(r'mounting "(?P<src>[^"]+)" to rootfs (?:at "(?P<dst>[^"]+)"|'
                          r'"[^"]*" at "(?P<dst2>[^"]+)")')
 
@@ -78,7 +73,7 @@ def bind_mount_type_mismatch(c: ContainerEvidence) -> Iterator[Finding]:
                 " (Docker creates a missing -v source as an empty directory)"
                 if kind == "directory" else "")))
             evidence.append(Evidence(file=c.path(layout.MOUNTS), pointer=f"/{i}",
-                                     excerpt=quote(m)))
+                                     excerpt=excerpt(m, ascii_only=False)))
             break
     target_kind = "file" if kind == "directory" else "directory" if kind == "file" else ""
     what = (f"a {kind} onto a {target_kind}" if target_kind else

@@ -29,16 +29,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.logfacts import network_mode, port_in, published_ports
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, latest_run_lines,
+                          lazy_compile, log_severity, logs_command, network_mode, port_in,
+                          published_ports, q, scan_log, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
-SLUG = "bind-to-localhost"
+SLUG = Cause.BIND_TO_LOCALHOST
 
 #: Announcements of a reachable address: all interfaces, or a concrete non-loopback IP.
 _EXPOSED = lazy_compile(
@@ -57,7 +53,7 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
     if not published and not c.host_config.get("PublishAllPorts"):
         return
     run = latest_run_lines(c)
-    hits = logsigs.scan(c, SLUG, run)
+    hits = scan_log(c, SLUG, run)
     if hits is None:
         return
     exposed_ports = {port_in(ln.text) or "*" for ln in run if _EXPOSED.search(ln.text)}
@@ -73,8 +69,8 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("listens on", f"loopback port {shown}" if shown else "loopback"),
              fact("published ports", "; ".join(f"{k} -> {', '.join(v)}"
                                                for k, v in published.items()) or "all (-P)")]
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PortBindings"))
     where = f"127.0.0.1:{shown}" if shown else "127.0.0.1"
     yield Finding(
@@ -91,5 +87,5 @@ def bind_to_localhost(c: ContainerEvidence) -> Iterator[Finding]:
                 if bindings and "(random)" not in bindings[0] else f"docker port {q(c.name)}",
                 "flask run --host=0.0.0.0   # or: uvicorn --host 0.0.0.0, vite --host"))),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

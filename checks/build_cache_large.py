@@ -27,18 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import (
-    GiB,
-    build_cache_reclaimable,
-    evidence,
-    human,
-    listing,
-    reclaim_severity,
-)
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (build_cache_reclaimable, engine_evidence, GiB, human_bytes, listing,
+                          reclaim_severity, check, fact, Finding, layout, Remediation, Severity,
+                          Snapshot)
 
 MIN_BYTES = 5 * GiB
 
@@ -55,18 +46,18 @@ def build_cache_large(snap: Snapshot) -> Iterator[Finding]:
                    if not b.get("InUse") and not b.get("Shared")),
                   key=lambda ib: -int(ib[1].get("Size") or 0))
     facts = [
-        fact("reclaimable build cache", human(reclaimable)),
+        fact("reclaimable build cache", human_bytes(reclaimable)),
         fact("records", f"{len(free)} reclaimable of {len(cache)}"),
-        fact("threshold", human(MIN_BYTES)),
-        fact("largest", listing([f"{str(b.get('ID'))[:12]} {human(int(b.get('Size') or 0))}"
+        fact("threshold", human_bytes(MIN_BYTES)),
+        fact("largest", listing([f"{str(b.get('ID'))[:12]} {human_bytes(int(b.get('Size') or 0))}"
                                  for _, b in free], 5)),
     ]
-    ev = tuple(evidence(layout.ENGINE_DF, f"/BuildCache/{i}",
-                        f"{b.get('ID')} {b.get('Type')} {human(int(b.get('Size') or 0))} "
+    ev = tuple(engine_evidence(layout.ENGINE_DF, f"/BuildCache/{i}",
+                        f"{b.get('ID')} {b.get('Type')} {human_bytes(int(b.get('Size') or 0))} "
                         f"last used {b.get('LastUsedAt')}: {b.get('Description', '')}"[:300])
                for i, b in free[:5])
     yield Finding(
-        title=f"{human(reclaimable)} of reclaimable build cache",
+        title=f"{human_bytes(reclaimable)} of reclaimable build cache",
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(

@@ -29,20 +29,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import log_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
-from diagnose.signatures import LOG_PATTERNS, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, ended, exit_evidence, explained_exit, latest_run_lines,
+                          log_evidence, LOG_PATTERNS, q, run_facts, Cause, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D206", "command-not-found", severity=Severity.ERROR, requires=("inspect",))
 def command_not_found(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 127 with a shell's `not found` line in the latest run's logs."""
-    if not ended(c) or explained_exit(c) != "command-not-found":
+    if not ended(c) or explained_exit(c) != Cause.COMMAND_NOT_FOUND:
         return
-    pattern = LOG_PATTERNS["command-not-found"]
+    pattern = LOG_PATTERNS[Cause.COMMAND_NOT_FOUND]
     lines = latest_run_lines(c)
     hits = [ln for ln in lines if pattern.search(ln.text)]
     if not hits:

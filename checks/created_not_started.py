@@ -23,11 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startsig import start_blocked_by_mount
+from diagnose.api import (inspect_evidence, q, start_blocked_by_mount, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D001", "created-not-started", severity=Severity.WARNING, requires=("inspect",))

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import dangerous_caps
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (dangerous_caps, inspect_evidence, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D704", "dangerous-capabilities", severity=Severity.WARNING, requires=("inspect",))

@@ -29,22 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import (
-    GiB,
-    commands,
-    evidence,
-    human,
-    image_sizes,
-    listing,
-    load,
-    reclaim_severity,
-    short_id,
-    when,
-)
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (batched_commands, engine_evidence, epoch_stamp, GiB, human_bytes,
+                          image_sizes, listing, reclaim_severity, short_id, check, fact, Finding,
+                          layout, Remediation, Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
@@ -54,8 +41,8 @@ MIN_BYTES = 1 * GiB
        requires=("engine-images", "engine-containers"), scope="run")
 def dangling_images(snap: Snapshot) -> Iterator[Finding]:
     """Untagged images no container uses, against the count and size thresholds."""
-    images = load(snap.engine, layout.ENGINE_IMAGES) or {}
-    containers = load(snap.engine, layout.ENGINE_CONTAINERS) or {}
+    images = snap.engine.json(layout.ENGINE_IMAGES) or {}
+    containers = snap.engine.json(layout.ENGINE_CONTAINERS) or {}
     in_use = set(containers.get("images_in_use") or ())
     sizes = image_sizes(snap.engine)
     listed = [(i, img) for i, img in enumerate(images.get("dangling") or ())
@@ -71,18 +58,18 @@ def dangling_images(snap: Snapshot) -> Iterator[Finding]:
     ids = [short_id(img.get("Id")) for _, img in listed]
     facts = [
         fact("dangling images", count),
-        fact("reclaimable", human(reclaimable) + ("" if snap.engine.df else
+        fact("reclaimable", human_bytes(reclaimable) + ("" if snap.engine.df else
                                                    " (image sizes; docker system df missing)")),
-        fact("threshold", f"{MIN_COUNT} images or {human(MIN_BYTES)}"),
+        fact("threshold", f"{MIN_COUNT} images or {human_bytes(MIN_BYTES)}"),
         fact("images", listing(ids)),
     ]
     if kept:
         facts.append(fact("dangling but used by a container (kept)", kept))
-    ev = tuple(evidence(layout.ENGINE_IMAGES, f"/dangling/{i}",
-                        f"{img.get('Id')} created {when(img.get('Created'))} "
-                        f"{human(sizes.get(str(img.get('Id')), int(img.get('Size') or 0)))}")
+    ev = tuple(engine_evidence(layout.ENGINE_IMAGES, f"/dangling/{i}",
+                        f"{img.get('Id')} created {epoch_stamp(img.get('Created'))} "
+                        f"{human_bytes(sizes.get(str(img.get('Id')), int(img.get('Size') or 0)))}")
                for i, img in listed[:10])
-    cmds = commands("docker rmi", ids)
+    cmds = batched_commands("docker rmi", ids)
     summary = (f"Remove exactly these {len(ids)} untagged images (no container uses them; "
                "`docker rmi` refuses any that gained a user since).")
     if unlisted:
@@ -90,7 +77,7 @@ def dangling_images(snap: Snapshot) -> Iterator[Finding]:
                     "`docker images -f dangling=true`; `docker image prune` removes them all.")
         cmds.append("docker images -f dangling=true")
     yield Finding(
-        title=f"{count} dangling images ({human(reclaimable)} reclaimable)",
+        title=f"{count} dangling images ({human_bytes(reclaimable)} reclaimable)",
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),

@@ -28,20 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from diagnose import layout
-from diagnose.engine_readings import (
-    GiB,
-    commands,
-    evidence,
-    human,
-    listing,
-    load,
-    reclaim_severity,
-    volume_sizes,
-)
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (batched_commands, engine_evidence, GiB, human_bytes, listing,
+                          reclaim_severity, volume_sizes, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
@@ -59,7 +48,7 @@ def anonymous(volume: dict[str, Any]) -> bool:
        scope="run")
 def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
     """Volumes no container references, against the count and size thresholds."""
-    doc = load(snap.engine, layout.ENGINE_VOLUMES) or {}
+    doc = snap.engine.json(layout.ENGINE_VOLUMES) or {}
     vols = list(doc.get("dangling") or ())
     count = int(doc.get("dangling_total") or len(vols))
     sizes = volume_sizes(snap.engine)
@@ -70,19 +59,19 @@ def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
     named = [str(v.get("Name")) for v in vols if not anonymous(v)]
     facts = [
         fact("dangling volumes", count),
-        fact("size", human(size) if snap.engine.df else "unknown (docker system df missing)"),
-        fact("threshold", f"{MIN_COUNT} volumes or {human(MIN_BYTES)}"),
+        fact("size", human_bytes(size) if snap.engine.df else "unknown (docker system df missing)"),
+        fact("threshold", f"{MIN_COUNT} volumes or {human_bytes(MIN_BYTES)}"),
         fact("anonymous", listing(anon) if anon else "none"),
         fact("named (may hold data you want)", listing(named) if named else "none"),
     ]
-    ev = tuple(evidence(layout.ENGINE_VOLUMES, f"/dangling/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_VOLUMES, f"/dangling/{i}",
                         f"{v.get('Name')} driver {v.get('Driver')} created {v.get('CreatedAt')}"
-                        f" {human(max(sizes.get(str(v.get('Name')), 0), 0))}")
+                        f" {human_bytes(max(sizes.get(str(v.get('Name')), 0), 0))}")
                for i, v in enumerate(vols[:10]))
-    cmds = commands("docker volume rm", anon)
+    cmds = batched_commands("docker volume rm", anon)
     cmds += [f"docker volume inspect {n}" for n in named[:10]]
     cmds += [f"{c}  # named: only after checking the data" for c in
-             commands("docker volume rm", named)]
+             batched_commands("docker volume rm", named)]
     summary = ("WARNING: removing a volume deletes its data for good.  The anonymous volumes "
                f"({len(anon)}) are leftovers of removed containers; inspect the {len(named)} "
                "named ones before removing any.")
@@ -90,7 +79,7 @@ def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
         summary += (f" {count - len(vols)} more were not listed (the list is bounded): "
                     "`docker volume ls -f dangling=true` shows them.")
     yield Finding(
-        title=f"{count} dangling volumes ({human(size)}) used by no container",
+        title=f"{count} dangling volumes ({human_bytes(size)}) used by no container",
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),

@@ -24,11 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, lazy_compile, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 _PATH = lazy_compile(r"(?:unlinkat|remove|unlink|rmdir) (?P<path>/\S+?):? (?P<why>[a-z][a-z ]+)$")
 

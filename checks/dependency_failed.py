@@ -29,11 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, Snapshot
+from diagnose.api import (q, check, ContainerEvidence, Evidence, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 LABEL = "com.docker.compose.depends_on"
 

@@ -31,14 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import Endpoint, container_with_ip, continuation, endpoint_in, network_mode
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.api import (container_with_ip, continuation, Endpoint, endpoint_in, hits_evidence,
+                          hits_facts, inspect_evidence, log_severity, LogLine, logs_command,
+                          network_mode, q, scan_log, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
-SLUG = "dependency-unreachable"
+SLUG = Cause.DEPENDENCY_UNREACHABLE
 
 
 def failure_kind(text: str) -> str:
@@ -56,7 +54,7 @@ def failure_kind(text: str) -> str:
 @check("D404", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
     """Refused/timed-out connections in the logs, localhost targets called out."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     targets: dict[str, tuple[Endpoint | None, str, LogLine]] = {}
@@ -86,8 +84,8 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         if owner:
             facts.append(fact(f"{latest_ep.ip or latest_ep.host}", f"container {owner[0]} on "
                               f"network {owner[1]}"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits, extra=context)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
 
     shown = str(latest_ep) if latest_ep else ""
@@ -111,7 +109,7 @@ def dependency_unreachable(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, latest_ep, bool(local), mode, owner),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

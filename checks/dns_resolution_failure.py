@@ -33,15 +33,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.logfacts import network_members, network_mode
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, lazy_compile, log_severity,
+                          logs_command, network_members, network_mode, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "dns-resolution-failure"
+SLUG = Cause.DNS_RESOLUTION_FAILURE
 
 _NAME = lazy_compile(
     r"(?:upstream|lookup|ENOTFOUND|EAI_AGAIN|bad address|can't find|resolve host:?|"
@@ -57,7 +53,7 @@ def names_in(text: str) -> list[str]:
 @check("D403", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     """Name-resolution errors in the logs, joined with the container's networks."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     names = list(dict.fromkeys(n for ln in hits.lines for n in names_in(ln.text)))
@@ -78,8 +74,8 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     for net in user_nets[:3]:
         others = [m for m in members.get(net, []) if m != c.name]
         facts.append(fact(f"containers on {net}", ", ".join(others[:10]) or "(none but this one)"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))
     if attached:
         evidence.append(inspect_evidence(c, "/NetworkSettings/Networks", attached))
@@ -102,7 +98,7 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, shown, user_nets, default_bridge, mode),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

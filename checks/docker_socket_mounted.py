@@ -19,11 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import socket_mounts
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, q, socket_mounts, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D702", "docker-socket-mounted", severity=Severity.WARNING, requires=("inspect",))

@@ -28,11 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import api_minor, evidence
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (api_minor, engine_evidence, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 SKEW_INFO = 5
 SKEW_WARNING = 10
@@ -62,10 +59,10 @@ def engine_api_skew(snap: Snapshot) -> Iterator[Finding]:
         fact("skew", f"{abs(skew)} minor versions (info at {SKEW_INFO}, warning at "
              f"{SKEW_WARNING})"),
     ]
-    ev = (evidence(layout.ENGINE_VERSION, "/ApiVersion", str(v.get("ApiVersion", ""))),
-          evidence(layout.ENGINE_VERSION, "/NegotiatedAPIVersion",
+    ev = (engine_evidence(layout.ENGINE_VERSION, "/ApiVersion", str(v.get("ApiVersion", ""))),
+          engine_evidence(layout.ENGINE_VERSION, "/NegotiatedAPIVersion",
                    str(v.get("NegotiatedAPIVersion", ""))),
-          evidence(layout.ENGINE_VERSION, "/ClientMaxAPIVersion",
+          engine_evidence(layout.ENGINE_VERSION, "/ClientMaxAPIVersion",
                    str(v.get("ClientMaxAPIVersion", ""))))
     confirm = ("docker version --format '{{.Server.Version}} API {{.Server.APIVersion}} "
                "(min {{.Server.MinAPIVersion}})'")

@@ -31,22 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.engine_readings import (
-    DISK_ERROR_SHARE,
-    DISK_WARNING_BYTES,
-    DISK_WARNING_SHARE,
-    GiB,
-    data_root,
-    df_summary,
-    evidence,
-    free_share,
-    human,
-)
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (data_root, df_summary, DISK_ERROR_SHARE, DISK_WARNING_BYTES,
+                          DISK_WARNING_SHARE, engine_evidence, free_share, GiB, human_bytes, q,
+                          check, fact, Finding, layout, Remediation, Severity, Snapshot)
 
 #: This much free space is never an emergency, whatever its share of a huge disk.
 PLENTY_BYTES = 50 * GiB
@@ -89,22 +76,22 @@ def engine_disk_low(snap: Snapshot) -> Iterator[Finding]:
         return
     facts = [
         fact("data root", path),
-        fact("free", f"{human(free)} of {human(total)} ({share * 100:.1f}%)"),
+        fact("free", f"{human_bytes(free)} of {human_bytes(total)} ({share * 100:.1f}%)"),
         fact("thresholds", f"warning below {DISK_WARNING_SHARE:.0%} or "
-             f"{human(DISK_WARNING_BYTES)} free, error below {DISK_ERROR_SHARE:.0%}"),
+             f"{human_bytes(DISK_WARNING_BYTES)} free, error below {DISK_ERROR_SHARE:.0%}"),
     ]
     if inodes_total:
         facts.append(fact("inodes free", f"{inodes_free} of {inodes_total} "
                           f"({inodes_free / inodes_total * 100:.1f}%)"))
     for kind, (count, size, reclaimable) in df_summary(snap.engine.df).items():
         if snap.engine.df:
-            facts.append(fact(f"{kind} (docker system df)",
-                              f"{count}, {human(size)}, {human(reclaimable)} reclaimable"))
-    ev = [evidence(layout.HOST_FACTS, "/data_root/free", str(free)),
-          evidence(layout.HOST_FACTS, "/data_root/total", str(total))]
+            facts.append(fact(f"{kind} (docker system df)", f"{count}, {human_bytes(size)}, "
+                              f"{human_bytes(reclaimable)} reclaimable"))
+    ev = [engine_evidence(layout.HOST_FACTS, "/data_root/free", str(free)),
+          engine_evidence(layout.HOST_FACTS, "/data_root/total", str(total))]
     if by_inodes is not None:
-        ev.append(evidence(layout.HOST_FACTS, "/data_root/inodes_free", str(inodes_free)))
-    what = (f"only {share * 100:.1f}% ({human(free)}) free" if by_bytes is not None
+        ev.append(engine_evidence(layout.HOST_FACTS, "/data_root/inodes_free", str(inodes_free)))
+    what = (f"only {share * 100:.1f}% ({human_bytes(free)}) free" if by_bytes is not None
             else f"only {inodes_free / inodes_total * 100:.1f}% of inodes free")
     yield Finding(
         title=f"{what} on the engine's data root {path}",

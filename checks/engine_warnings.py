@@ -25,12 +25,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import evidence
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (engine_evidence, lazy_compile, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 #: Warnings that only say a limit cannot be enforced on this kernel.
 _CAPABILITY_NOTE = lazy_compile(r"\bNo [\w ./-]+ support\b|cgroup v1 is deprecated", re.I)
@@ -57,7 +53,7 @@ def engine_warnings(snap: Snapshot) -> Iterator[Finding]:
         return
     notes = [w for w in warnings if _CAPABILITY_NOTE.search(w)]
     severity = Severity.INFO if len(notes) == len(warnings) else Severity.WARNING
-    ev = tuple(evidence(layout.ENGINE_INFO, f"/Warnings/{i}", w)
+    ev = tuple(engine_evidence(layout.ENGINE_INFO, f"/Warnings/{i}", w)
                for i, w in enumerate(snap.engine.info.get("Warnings") or ()) if str(w).strip())
     first_lines = [w.splitlines()[0].removeprefix("WARNING: ") for w in warnings]
     cmds = ["docker info --format '{{range .Warnings}}{{println .}}{{end}}'"]

@@ -34,50 +34,37 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import quoted_command
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    dockerfile_path,
-    entrypoint_evidence,
-    failure_facts,
-    failure_for,
-    mount_over,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (command_evidence, dockerfile_path, entrypoint_evidence, failure_facts,
+                          failure_for, mount_over, override_commands, probe_evidence, ProbedCommand,
+                          ProbedFile, q, quoted_command, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
-SLUG = "entrypoint-not-executable"
+SLUG = Cause.ENTRYPOINT_NOT_EXECUTABLE
 
 
-def _why(c: ContainerEvidence, f: Mapping[str, Any], part: Mapping[str, Any],
+def _why(c: ContainerEvidence, f: ProbedFile, part: ProbedCommand,
          path: str) -> tuple[list[tuple[str, str]], str]:
     """Facts about the file and the one-line reason the kernel refused it."""
     facts = []
-    if part.get("is_dir") or f.get("is_dir"):
+    if part.is_dir or f.is_dir:
         return [fact("file type", "directory")], f"{path} is a directory, not a program"
     if f:
-        facts.append(fact("mode", f"{f.get('mode_octal')} owner {f.get('owner')}:"
-                          f"{f.get('group')}"))
-    if f and not f.get("executable"):
-        return facts, f"{path} has no execute permission (mode {f.get('mode_octal')})"
-    interp = f.get("interpreter_file") or {}
-    if interp.get("exists") and interp.get("executable") is False:
-        facts.append(fact("interpreter", f"{interp.get('path')} mode {interp.get('mode_octal')}"))
-        return facts, (f"its shebang interpreter {interp.get('path')} has no execute permission "
-                       f"(mode {interp.get('mode_octal')})")
+        facts.append(fact("mode", f"{f.mode_octal} owner {f.owner}:{f.group}"))
+    if f and not f.executable:
+        return facts, f"{path} has no execute permission (mode {f.mode_octal})"
+    interp = f.interpreter_file
+    if interp.exists and interp.executable is False:
+        facts.append(fact("interpreter", f"{interp.path} mode {interp.mode_octal}"))
+        return facts, (f"its shebang interpreter {interp.path} has no execute permission "
+                       f"(mode {interp.mode_octal})")
     mount = mount_over(c, path)
     if mount is not None:
         facts.append(fact("on a mount", f"{mount.get('Destination')} ({mount.get('Type')})"))
         return facts, (f"{path} is executable but lives on the {mount.get('Type')} mount "
                        f"{mount.get('Destination')}, which is probably mounted noexec")
-    return facts, (f"{path} is executable (mode {f.get('mode_octal')}), so a noexec mount or a "
+    return facts, (f"{path} is executable (mode {f.mode_octal}), so a noexec mount or a "
                    "security module (SELinux, AppArmor) refused it")
 
 
@@ -89,13 +76,13 @@ def entrypoint_not_executable(c: ContainerEvidence) -> Iterator[Finding]:
         return
     sf, ed = failure
     probe = c.entrypoint
-    part: Mapping[str, Any] = probe
+    part: ProbedCommand = probe
     pointer = "/file"
     if ed is not None and ed.via == "shell":
-        part, pointer = probe.get("shell_command") or {}, "/shell_command/file"
-    f = part.get("file") or {}
-    path = str(f.get("path") or part.get("resolved") or (quoted_command(sf.error) if sf else "")
-               or (ed.path if ed else "") or probe.get("argv0") or "")
+        part, pointer = probe.shell_command, "/shell_command/file"
+    f = part.file
+    path = (f.path or part.resolved or (quoted_command(sf.error) if sf else "")
+            or (ed.path if ed else "") or probe.argv0 or "")
     facts, evidence = failure_facts(c, failure)
     facts.append(fact("command", path))
     more, reason = _why(c, f, part, path)
@@ -107,17 +94,17 @@ def entrypoint_not_executable(c: ContainerEvidence) -> Iterator[Finding]:
     if f:
         evidence.append(entrypoint_evidence(c, pointer))
     evidence += probe_evidence(c, "entrypoint", "shell_command")
-    interp = f.get("interpreter_file") or {}
+    interp = f.interpreter_file
     fix = [f"docker cp {q(c.name + ':' + path)} - | tar -tvf -"] if path else []
-    if part.get("is_dir") or f.get("is_dir"):
+    if part.is_dir or f.is_dir:
         summary = "Point the entrypoint at the program inside that directory."
-    elif f and not f.get("executable"):
+    elif f and not f.executable:
         summary = (f"Give it the execute bit in the image (Dockerfile: `RUN chmod +x "
                    f"{dockerfile_path(path)}`, or `COPY --chmod=755`) and keep the bit in git "
                    "(`git update-index --chmod=+x`).")
-    elif interp.get("executable") is False:
+    elif interp.executable is False:
         summary = (f"Make the shebang interpreter executable (Dockerfile: `RUN chmod +x "
-                   f"{dockerfile_path(str(interp.get('path')))}`) or point the shebang at one "
+                   f"{dockerfile_path(str(interp.path))}`) or point the shebang at one "
                    "that is.")
     else:
         summary = ("Run the program from a filesystem mounted with exec, or check the security "

@@ -40,24 +40,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from diagnose.checklib import argv, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import quoted_command
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    entrypoint_evidence,
-    failure_facts,
-    failure_for,
-    image_ref,
-    mount_over,
-    override_commands,
-    probe_evidence,
-    probe_step,
-)
+from diagnose.api import (argv, command_evidence, entrypoint_evidence, failure_facts, failure_for,
+                          image_ref, mount_over, override_commands, probe_evidence, probe_step, q,
+                          quoted_command, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
-SLUG = "entrypoint-not-found"
+SLUG = Cause.ENTRYPOINT_NOT_FOUND
 
 
 @check("D101", SLUG, severity=Severity.CRITICAL, requires=("inspect",))
@@ -69,23 +57,23 @@ def entrypoint_not_found(c: ContainerEvidence) -> Iterator[Finding]:
     sf, ed = failure
     probe = c.entrypoint
     command = (quoted_command(sf.error) if sf is not None else None) or (
-        ed.path if ed is not None else "") or str(probe.get("argv0") or "")
+        ed.path if ed is not None else "") or probe.argv0 or ""
     facts, evidence = failure_facts(c, failure)
     facts += [fact("command", command), fact("Entrypoint + Cmd", json.dumps(argv(c)))]
     evidence += command_evidence(c)
     hints = []
-    if probe.get("candidates"):
-        tried = [str(cand.get("path")) for cand in probe["candidates"]]
+    if probe.candidates:
+        tried = [str(cand.get("path")) for cand in probe.candidates]
         if "/" in command:
             facts.append(fact("in the container", f"{command} does not exist"))
         else:
-            facts.append(fact("PATH searched", f"{probe.get('path_env')} "
-                              f"(from the {probe.get('path_source')})"))
+            facts.append(fact("PATH searched", f"{probe.path_env} "
+                              f"(from the {probe.path_source})"))
             facts.append(fact("candidates tried", f"{len(tried)}, none exists"))
             hints.append(f"`{command}` is not in any PATH directory: give its absolute path "
                          "or add its directory to PATH.")
         evidence.append(entrypoint_evidence(c, "/candidates"))
-    elif (probe.get("filesystem") or {}).get("readable") is False:
+    elif probe.readable is False:
         facts.append(fact("static probe", "the container's filesystem could not be read"))
     shell_form = argv(c)[:2] in (["/bin/sh", "-c"], ["sh", "-c"])
     if shell_form and command in ("/bin/sh", "sh"):

@@ -31,38 +31,28 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    entrypoint_evidence,
-    failure_facts,
-    failure_for,
-    image_ref,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (command_evidence, entrypoint_evidence, failure_facts, failure_for,
+                          image_ref, override_commands, probe_evidence, ProbedFile, q, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "exec-format-error"
+SLUG = Cause.EXEC_FORMAT_ERROR
 
 
-def reading(f: Mapping[str, Any], engine_arch: str,
+def reading(f: ProbedFile, engine_arch: str,
             image_arch: str) -> tuple[str, str, list[tuple[str, str]]]:
     """(what the file is, how to fix it, facts) from the probe's file facts."""
-    kind = f.get("kind")
-    head = str(f.get("head_hex") or "")
+    kind = f.kind
+    head = f.head_hex or ""
     if kind == "elf":
-        machine = str(f.get("machine") or "?")
-        facts = [fact("ELF machine", f"{machine} ({f.get('elf_class', '?')})"),
+        machine = f.machine or "?"
+        elf_class = f.elf_class if f.elf_class is not None else "?"
+        facts = [fact("ELF machine", f"{machine} ({elf_class})"),
                  fact("engine architecture", engine_arch or "unknown")]
         if image_arch:
             facts.append(fact("image architecture", image_arch))
-        if f.get("runs_natively") is False:
+        if f.runs_natively is False:
             return (f"an ELF program for {machine}, but the engine runs {engine_arch}",
                     "Use an image built for the engine's architecture (`docker pull "
                     "--platform`, a multi-arch tag, `docker buildx build --platform ...`); "
@@ -70,13 +60,13 @@ def reading(f: Mapping[str, Any], engine_arch: str,
         return (f"an ELF program for {machine} that the kernel still rejects (truncated or "
                 "corrupt?)", "Rebuild or re-copy the program; compare its size and checksum "
                 "with the original.", facts)
-    if f.get("bom"):
+    if f.bom:
         return ("a script whose `#!` line is preceded by a UTF-8 byte order mark",
                 "Save the script without a BOM (the `#!` must be its very first two bytes).",
                 [fact("first bytes", head)])
     if kind == "empty":
         return ("an empty file", "Rebuild: the file was truncated or never written.",
-                [fact("size", f.get("size", 0))])
+                [fact("size", f.size if f.size is not None else 0)])
     return ("not a program: no `#!` line and not an ELF file",
             "Add a shebang as the script's first line (e.g. `#!/bin/sh`), or run it through "
             "its interpreter (ENTRYPOINT [\"/bin/sh\", \"/path/script\"]).",
@@ -90,9 +80,9 @@ def exec_format_error(c: ContainerEvidence) -> Iterator[Finding]:
     if failure is None:
         return
     _, ed = failure
-    f = ed.facts(c) if ed is not None else (c.entrypoint.get("file") or {})
+    f = ed.facts(c) if ed is not None else c.entrypoint.file
     pointer = ed.probe_pointer if ed is not None else "/file"
-    path = str(f.get("path") or (ed.path if ed else "") or c.entrypoint.get("argv0") or "")
+    path = f.path or (ed.path if ed else "") or c.entrypoint.argv0 or ""
     facts, evidence = failure_facts(c, failure)
     facts.append(fact("program", path))
     image_arch = str(c.image.get("Architecture") or "")

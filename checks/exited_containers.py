@@ -26,20 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.engine_readings import (
-    GiB,
-    commands,
-    container_sizes,
-    evidence,
-    human,
-    listing,
-    load,
-    reclaim_severity,
-)
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (batched_commands, container_sizes, engine_evidence, GiB, human_bytes,
+                          listing, reclaim_severity, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 10
 MIN_BYTES = 1 * GiB
@@ -53,7 +42,7 @@ def _anonymous(name: str) -> bool:
        requires=("engine-containers",), scope="run")
 def exited_containers(snap: Snapshot) -> Iterator[Finding]:
     """Exited containers against the count and size thresholds."""
-    doc = load(snap.engine, layout.ENGINE_CONTAINERS) or {}
+    doc = snap.engine.json(layout.ENGINE_CONTAINERS) or {}
     exited = list(doc.get("exited") or ())
     count = int(doc.get("exited_total") or len(exited))
     sizes = container_sizes(snap.engine)
@@ -65,17 +54,17 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
                  if any(_anonymous(str(m.get("Name") or "")) for m in c.get("Mounts") or ())]
     facts = [
         fact("exited containers", count),
-        fact("writable layers", human(size) if snap.engine.df
+        fact("writable layers", human_bytes(size) if snap.engine.df
              else "unknown (docker system df missing)"),
-        fact("threshold", f"{MIN_COUNT} containers or {human(MIN_BYTES)}"),
+        fact("threshold", f"{MIN_COUNT} containers or {human_bytes(MIN_BYTES)}"),
         fact("containers", listing(names)),
         fact("of which with anonymous volumes", len(with_anon)),
     ]
-    ev = tuple(evidence(layout.ENGINE_CONTAINERS, f"/exited/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_CONTAINERS, f"/exited/{i}",
                         f"{names[i]} ({str(c.get('Id'))[:12]}) {c.get('Status')} "
                         f"image {c.get('Image')}")
                for i, c in enumerate(exited[:10]))
-    cmds = commands("docker rm", names)
+    cmds = batched_commands("docker rm", names)
     summary = (f"Remove exactly these {len(names)} exited containers; plain `docker rm` keeps "
                "their volumes.")
     if with_anon:
@@ -85,9 +74,9 @@ def exited_containers(snap: Snapshot) -> Iterator[Finding]:
         summary += (f" {count - len(exited)} more were not listed (the list is bounded): "
                     "`docker ps -a -f status=exited` shows them.")
     if with_anon:
-        cmds += commands("docker rm -v", with_anon)
+        cmds += batched_commands("docker rm -v", with_anon)
     yield Finding(
-        title=f"{count} exited containers piling up ({human(size)} in writable layers)",
+        title=f"{count} exited containers piling up ({human_bytes(size)} in writable layers)",
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),

@@ -36,22 +36,9 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from diagnose.checklib import argv, inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
-    QUICK_SECONDS,
-    SHELLS,
-    command_text,
-    ended,
-    events_fact,
-    human_seconds,
-    run_facts,
-    shell_script,
-)
-from diagnose.signatures import engine_stopped_it
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (argv, command_text, ended, engine_stopped_it, events_fact, human_seconds,
+                          inspect_evidence, lazy_compile, q, QUICK_SECONDS, run_facts, shell_script,
+                          SHELLS, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 _DAEMONIZING = (
     (lazy_compile(r"(?<![&|])&\s*$"), "its shell command ends with `&`: the work "

@@ -29,19 +29,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
+                          Severity)
 
-SLUG = "fork-failed"
+SLUG = Cause.FORK_FAILED
 
 
 @check("D410", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     """EAGAIN from fork/clone/pthread_create, joined with PidsLimit, nproc and stats."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     pids_limit = int(c.host_config.get("PidsLimit") or 0)
@@ -58,8 +56,8 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("pids in the cgroup now", current))
     if procs:
         facts.append(fact("processes (docker top)", f"{len(procs)}, {zombies} defunct"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PidsLimit", pids_limit))
 
     if pids_limit > 0:
@@ -89,5 +87,5 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
             "defunct processes pile up, run with --init so PID 1 reaps them.",
             tuple(cmds),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

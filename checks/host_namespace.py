@@ -22,11 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import host_namespaces
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (host_namespaces, inspect_evidence, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D703", "host-namespace", severity=Severity.WARNING, requires=("inspect",))

@@ -27,11 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import provenance
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, provenance, q, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 
 @check("D707", "image-not-official", severity=Severity.INFO, requires=("inspect",))

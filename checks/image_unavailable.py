@@ -35,20 +35,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
-    IMAGE_ERROR,
-    counted,
-    current_of,
-    newest,
-    spec_evidence,
-    task_evidence,
-    tasks_of,
-)
+from diagnose.api import (counted, current_of, IMAGE_ERROR, lazy_compile, newest, q, spec_evidence,
+                          task_evidence, tasks_of, check, fact, Finding, Remediation,
+                          ServiceEvidence, Severity)
 
 _AUTH = lazy_compile(r"pull access denied|unauthorized|requested access to the resource is denied",
                      re.IGNORECASE)

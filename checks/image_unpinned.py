@@ -20,11 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import by_image_id, parse_ref
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (by_image_id, inspect_evidence, parse_ref, q, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 
 @check("D706", "image-unpinned", severity=Severity.INFO, requires=("inspect",))

@@ -25,12 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.hygiene import insecure_fetches
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (insecure_fetches, q, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
 
 @check("D708", "insecure-download-in-history", severity=Severity.WARNING,

@@ -32,21 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    entrypoint_evidence,
-    failure_facts,
-    failure_for,
-    image_ref,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (entrypoint_evidence, failure_facts, failure_for, image_ref,
+                          inspect_evidence, lazy_compile, override_commands, probe_evidence, q,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "invalid-user"
+SLUG = Cause.INVALID_USER
 MISSING = lazy_compile(r"unable to find (?P<what>user|group) (?P<name>[^:]+):")
 
 
@@ -63,7 +53,7 @@ def invalid_user(c: ContainerEvidence) -> Iterator[Finding]:
     db = "/etc/passwd" if what == "user" else "/etc/group"
     facts, evidence = failure_facts(c, failure)
     facts.append(fact("Config.User", user or "(empty)"))
-    probed = c.entrypoint.get("user") or {}
+    probed = c.entrypoint.user
     if what == "user" and probed.get("users_file_exists") is False:
         facts.append(fact("user database", "the image has no /etc/passwd: only numeric users "
                           "work"))

@@ -33,21 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_attr, inspect_evidence, q, signal_name, signal_of_event
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
-    command_text,
-    ended,
-    events_fact,
-    exit_evidence,
-    human_seconds,
-    lifecycle_evidence,
-    pid1_is_shell,
-    run_facts,
-)
-from diagnose.signatures import kill_story
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, ended, event_attr, events_fact, exit_evidence,
+                          human_seconds, inspect_evidence, kill_story, KillKind, lifecycle_evidence,
+                          pid1_is_shell, q, run_facts, signal_name, signal_of_event, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D202", "killed-after-stop-timeout", severity=Severity.WARNING, requires=("inspect",))
@@ -56,7 +45,7 @@ def killed_after_stop_timeout(c: ContainerEvidence) -> Iterator[Finding]:
     if not ended(c):
         return
     story = kill_story(c)
-    if story is None or story.kind != "stop-timeout":
+    if story is None or story.kind != KillKind.STOP_TIMEOUT:
         return
     first = next((e for _, e in story.events if e.get("Action") == "kill"
                   and signal_of_event(event_attr(e, "signal")) not in (None, 9)), None)

@@ -40,27 +40,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import log_evidence, logs_command, q, signal_name
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
-    command_text,
-    ended,
-    events_fact,
-    exit_evidence,
-    last_text,
-    lifecycle_evidence,
-    run_facts,
-)
-from diagnose.signatures import (
-    CRASH_SIGNALS,
-    Kill,
-    decisive_lines,
-    explained_exit,
-    kill_story,
-    latest_run_lines,
-)
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, CRASH_SIGNALS, decisive_lines, ended, events_fact,
+                          exit_evidence, explained_exit, Kill, kill_story, last_text,
+                          latest_run_lines, lifecycle_evidence, log_evidence, logs_command, q,
+                          run_facts, Sender, signal_name, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 MEANING = {
     1: "hang-up", 2: "interrupt (Ctrl-C)", 3: "quit", 4: "illegal instruction (a binary built "
@@ -73,20 +57,21 @@ MEANING = {
 }
 
 _SENDER = {
-    "docker-stop": "`docker stop` (kill event, then stop)",
-    "docker-kill": "`docker kill` (kill event, no stop)",
-    "outside": "no Docker command: the run's end is in the events, but no kill event sent it",
-    "unknown": "unknown: the engine no longer holds this container's events",
+    Sender.DOCKER_STOP: "`docker stop` (kill event, then stop)",
+    Sender.DOCKER_KILL: "`docker kill` (kill event, no stop)",
+    Sender.OUTSIDE: "no Docker command: the run's end is in the events, but no kill event "
+                    "sent it",
+    Sender.UNKNOWN: "unknown: the engine no longer holds this container's events",
 }
 
 
-def _severity(sig: int, sender: str) -> Severity:
-    if sender == "docker-stop":
+def _severity(sig: int, sender: Sender) -> Severity:
+    if sender == Sender.DOCKER_STOP:
         return Severity.INFO
-    if sender == "docker-kill":
+    if sender == Sender.DOCKER_KILL:
         return Severity.WARNING
     crash = sig in CRASH_SIGNALS
-    if sender == "outside":
+    if sender == Sender.OUTSIDE:
         return Severity.ERROR if crash or sig == 9 else Severity.WARNING
     # Events gone: a crash signal is still a crash; SIGKILL may be `docker kill` or the host.
     if crash:
@@ -96,13 +81,13 @@ def _severity(sig: int, sender: str) -> Severity:
 
 def _title(sig: int, story: Kill, last: str) -> str:
     name = signal_name(sig)
-    if story.sender == "docker-stop":
+    if story.sender == Sender.DOCKER_STOP:
         return f"stopped by `docker stop`: it exited on {name} as asked (a normal stop)"
-    if story.sender == "docker-kill":
+    if story.sender == Sender.DOCKER_KILL:
         return ("killed by `docker kill` (SIGKILL)" if sig == 9
                 else f"killed by `docker kill -s {name.removeprefix('SIG')}`: "
                      f"it has no handler for {name}")
-    if story.sender == "outside":
+    if story.sender == Sender.OUTSIDE:
         if sig == 9:
             return ("killed by a SIGKILL that no Docker command sent: the host's OOM killer "
                     "or a `kill -9` on the host")
@@ -117,7 +102,7 @@ def _title(sig: int, story: Kill, last: str) -> str:
 @check("D203", "killed-by-signal", severity=Severity.WARNING, requires=("inspect",))
 def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 128+n not explained by OOM, a stop timeout or a segfault; who sent the signal."""
-    if not ended(c) or explained_exit(c) != "killed-by-signal":
+    if not ended(c) or explained_exit(c) != Cause.KILLED_BY_SIGNAL:
         return
     story = kill_story(c)
     if story is None or story.signal is None:
@@ -132,7 +117,7 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
         events_fact(c),
         fact("PID 1 command", command_text(c)),
     ]
-    if sig == 9 and story.sender in ("outside", "unknown"):
+    if sig == 9 and story.sender in (Sender.OUTSIDE, Sender.UNKNOWN):
         limit = int(c.host_config.get("Memory") or 0)
         facts.append(fact("memory limit", f"{limit // (1024 * 1024)} MiB" if limit
                           else "none (the host's memory)"))
@@ -143,12 +128,12 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
     evidence = exit_evidence(c) + lifecycle_evidence(c) + log_evidence(c, decisive, 2)
     name = q(c.name)
     commands: tuple[str, ...]
-    if story.sender == "docker-stop":
+    if story.sender == Sender.DOCKER_STOP:
         summary = ("Nothing to fix if the stop was intended; if it should still be running, "
                    "find who stopped it and start it again.")
         commands = (f"docker events --since 24h --filter container={name} --filter event=stop",
                     f"docker start {name}")
-    elif story.sender == "docker-kill":
+    elif story.sender == Sender.DOCKER_KILL:
         summary = ("A person, script or orchestrator killed it on purpose: find out who, and "
                    "handle the signal in the application if it was meant as a request.")
         commands = (f"docker events --since 24h --filter container={name} --filter event=kill",

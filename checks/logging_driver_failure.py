@@ -25,13 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands
+from diagnose.api import (failure_facts, failure_for, inspect_evidence, override_commands, q, Cause,
+                          check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "logging-driver-failure"
+SLUG = Cause.LOGGING_DRIVER_FAILURE
 _ASYNC = {"fluentd": "fluentd-async=true"}
 
 

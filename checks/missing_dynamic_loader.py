@@ -34,22 +34,12 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    failure_facts,
-    failure_for,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (command_evidence, exec_facts_for, override_commands, probe_evidence, q,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "missing-dynamic-loader"
+SLUG = Cause.MISSING_DYNAMIC_LOADER
 
 
 def libc_of(loader: str) -> str:
@@ -66,25 +56,22 @@ def libc_of(loader: str) -> str:
 @check("D105", SLUG, severity=Severity.CRITICAL, requires=("inspect", "logs"))
 def missing_dynamic_loader(c: ContainerEvidence) -> Iterator[Finding]:
     """Exec ENOENT for an ELF (or a script's ELF interpreter) whose PT_INTERP is missing."""
-    failure = failure_for(c, SLUG)
-    if failure is None or failure[1] is None:
+    found = exec_facts_for(c, SLUG, "program")
+    if found is None:
         return
-    ed = failure[1]
-    f = ed.facts(c)
-    elf: Mapping[str, Any] = f
-    path = str(f.get("path") or ed.path)
-    program = path
-    facts, evidence = failure_facts(c, failure)
-    facts.append(fact("program", path))
-    if f.get("kind") == "script":
-        elf = f.get("interpreter_file") or {}
-        program = f"{path}'s interpreter {elf.get('real_path') or elf.get('path')}"
-        facts.append(fact("via shebang", f"{f.get('shebang')} (the interpreter is the ELF "
+    f, path, facts, evidence = found.file, found.path, found.facts, found.evidence
+    elf, program = f, path
+    if f.kind == "script":
+        elf = f.interpreter_file
+        program = f"{path}'s interpreter {elf.real_path or elf.path}"
+        facts.append(fact("via shebang", f"{f.shebang} (the interpreter is the ELF "
                           "program below)"))
-    loader = str(elf.get("interpreter") or "")
+    loader = elf.interpreter or ""
+    elf_class = elf.elf_class if elf.elf_class is not None else "?"
+    machine = elf.machine if elf.machine is not None else "?"
     facts += [
-        fact("ELF", f"{elf.get('elf_class', '?')} {elf.get('machine', '?')}, "
-             f"{'dynamically linked' if elf.get('static') is False else 'linked ?'}"),
+        fact("ELF", f"{elf_class} {machine}, "
+             f"{'dynamically linked' if elf.static is False else 'linked ?'}"),
         fact("loader (PT_INTERP)", f"{loader} - {libc_of(loader)} - missing in the container"),
     ]
     evidence += command_evidence(c)

@@ -28,14 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import env_state, env_vars_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence, LogLine
+from diagnose.api import (env_state, env_vars_in, hits_evidence, hits_facts, inspect_evidence,
+                          log_severity, LogLine, logs_command, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "missing-env-var"
+SLUG = Cause.MISSING_ENV_VAR
 
 
 def _following(c: ContainerEvidence, line: LogLine, count: int = 3) -> tuple[LogLine, ...]:
@@ -45,7 +42,7 @@ def _following(c: ContainerEvidence, line: LogLine, count: int = 3) -> tuple[Log
 @check("D407", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
     """Missing-variable messages in the logs, confirmed against Config.Env."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     env = c.env
@@ -59,8 +56,8 @@ def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
         if ln in quoted and any(v in " ".join(a.text for a in after) for v in variables):
             context += after
     facts = [fact(f"Config.Env {var}", state) for var, state in list(variables.items())[:8]]
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits, extra=context)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits, extra=context)
     evidence.append(inspect_evidence(c, "/Config/Env",
                                      sorted(str(e).split("=", 1)[0] for e in
                                             c.config.get("Env") or ())))
@@ -89,5 +86,5 @@ def missing_env_var(c: ContainerEvidence) -> Iterator[Finding]:
              f"docker run -e {example}=... {q(c.image_ref or 'IMAGE')}",
              "docker compose config"),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

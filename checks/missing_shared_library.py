@@ -31,14 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import log_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text, ended, exit_evidence, run_facts
-from diagnose.signatures import LOG_PATTERNS, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, ended, exit_evidence, explained_exit, latest_run_lines,
+                          lazy_compile, log_evidence, LOG_PATTERNS, q, run_facts, Cause, check,
+                          ContainerEvidence, Evidence, fact, Finding, layout, Remediation, Severity)
 
 _PROGRAM = lazy_compile(r"^(?P<prog>\S+?): error while loading shared libraries")
 _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")
@@ -47,9 +42,9 @@ _NEEDED_BY = lazy_compile(r"\(needed by (?P<prog>[^)]+)\)")
 @check("D207", "missing-shared-library", severity=Severity.ERROR, requires=("inspect",))
 def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 127 with the dynamic loader's `cannot open shared object file` in the logs."""
-    if not ended(c) or explained_exit(c) != "missing-shared-library":
+    if not ended(c) or explained_exit(c) != Cause.MISSING_SHARED_LIBRARY:
         return
-    pattern = LOG_PATTERNS["missing-shared-library"]
+    pattern = LOG_PATTERNS[Cause.MISSING_SHARED_LIBRARY]
     hits = [ln for ln in latest_run_lines(c) if pattern.search(ln.text)]
     if not hits:
         return
@@ -59,7 +54,7 @@ def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
     pm = _PROGRAM.search(text) or _NEEDED_BY.search(text)
     program = pm.group("prog") if pm else ""
     probe = c.entrypoint
-    f = probe.get("file") or {}
+    f = probe.file
     facts = run_facts(c) + [
         fact("missing library", lib or "(symbol relocation failed)"),
         fact("program", program or "(not named)"),
@@ -68,14 +63,14 @@ def missing_shared_library(c: ContainerEvidence) -> Iterator[Finding]:
         fact("PID 1 command", command_text(c)),
     ]
     evidence = exit_evidence(c)[:1] + log_evidence(c, hits[-3:], 2)
-    loader = str(f.get("interpreter") or "")
-    if f.get("kind") == "elf" and loader:
+    loader = f.interpreter or ""
+    if f.kind == "elf" and loader:
         facts.append(fact("ELF loader", f"{loader} (present: "
-                          f"{'yes' if f.get('interpreter_exists') else 'no'})"))
+                          f"{'yes' if f.interpreter_exists else 'no'})"))
         evidence.append(Evidence(file=c.path(layout.ENTRYPOINT), pointer="/file/interpreter",
                                  excerpt=loader))
     image = q(c.image_ref or "IMAGE")
-    target = program or (probe.get("resolved") or "/path/to/binary")
+    target = program or probe.resolved or "/path/to/binary"
     lister = (f"{loader} --list {target}" if loader.startswith("/lib") and "ld-linux" in loader
               else f"ldd {target}")
     title = (f"`{program or 'the program'}` needs {lib}, which the image lacks" if lib

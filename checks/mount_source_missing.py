@@ -37,23 +37,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import start_failure
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    entrypoint_evidence,
-    override_commands,
-    quote,
-    start_evidence,
-    state_facts,
-)
-from diagnose.startsig import missing_bind_mounts, start_blocked_by_mount
+from diagnose.api import (entrypoint_evidence, excerpt, lazy_compile, missing_bind_mounts,
+                          override_commands, q, start_blocked_by_mount, start_evidence,
+                          start_failure, state_facts, Cause, check, ContainerEvidence, Evidence,
+                          fact, Finding, layout, Remediation, Severity)
 
-SLUG = "mount-source-missing"
+SLUG = Cause.MOUNT_SOURCE_MISSING
 _SOURCE = lazy_compile(r"bind source path does not exist: (?P<a>\S+)|"
                        r"mount source path '(?P<b>[^']+)'|The path (?P<c>\S+) is not shared")
 
@@ -83,13 +72,14 @@ def mount_source_missing(c: ContainerEvidence) -> Iterator[Finding]:
             "inferred: the engine cannot open the container's filesystem"
         facts.append(fact("missing source", f"{m.source} -> {m.destination} ({how})"))
         evidence.append(Evidence(file=c.path(layout.MOUNTS), pointer=f"/{m.index}",
-                                 excerpt=quote(c.mounts[m.index])))
+                                 excerpt=excerpt(c.mounts[m.index], ascii_only=False)))
     if not recorded and blocked:
         facts.append(fact("State.Error", "(empty: Docker returns this start error to the "
                           "caller without recording it)"))
-    fs = c.entrypoint.get("filesystem") or {}
-    if fs.get("readable") is False:
-        facts.append(fact("archive endpoint", fs.get("error", "cannot open the filesystem")))
+    if c.entrypoint.readable is False:
+        why = c.entrypoint.filesystem_error
+        facts.append(fact("archive endpoint",
+                          why if why is not None else "cannot open the filesystem"))
         evidence.append(entrypoint_evidence(c, "/filesystem"))
     sources = [m.source for m in missing]
     if not sources and sf is not None and source_in(sf.error):

@@ -34,15 +34,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, override_commands, quote
+from diagnose.api import (excerpt, failure_facts, failure_for, lazy_compile, override_commands, q,
+                          Cause, check, ContainerEvidence, Evidence, fact, Finding, layout,
+                          Remediation, Severity)
 
-SLUG = "network-not-found"
+SLUG = Cause.NETWORK_NOT_FOUND
 _NAMED = lazy_compile(r"network (?P<net>\S+) not found|network mode (?P<mode>\S+)|"
                       r"No such network:? (?P<other>\S+)", re.IGNORECASE)
 
@@ -73,7 +69,7 @@ def network_not_found(c: ContainerEvidence) -> Iterator[Finding]:
         for name in gone:
             evidence.append(Evidence(file=c.path(layout.NETWORKS),
                                      pointer="/" + name.replace("~", "~0").replace("/", "~1"),
-                                     excerpt=quote(c.networks[name])))
+                                     excerpt=excerpt(c.networks[name], ascii_only=False)))
     project = (c.config.get("Labels") or {}).get("com.docker.compose.project")
     by_name = bool(named) and named in c.networks and not re.fullmatch(r"[0-9a-f]{12,64}", named)
     commands = []

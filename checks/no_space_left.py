@@ -31,20 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import MountHit, mount_for, paths_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          mount_for, MountHit, paths_in, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "no-space-left"
+SLUG = Cause.NO_SPACE_LEFT
 
 
 @check("D402", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
     """ENOSPC in the logs, located on its mount (tmpfs, /dev/shm, volume, writable layer)."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     paths = list(dict.fromkeys(p for ln in hits.lines for p in paths_in(ln.text)))
@@ -53,8 +50,8 @@ def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
     root = str(c.engine.info.get("DockerRootDir") or "")
     if root:
         facts.append(fact("engine data root", root))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     for m in {m.pointer: m for m in where.values() if m.pointer}.values():
         evidence.append(inspect_evidence(c, m.pointer))
 
@@ -75,7 +72,7 @@ def no_space_left(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, full, root),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

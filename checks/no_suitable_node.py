@@ -33,19 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
-    current_of,
-    node_evidence,
-    node_usable,
-    placement_reasons,
-    spec_evidence,
-    task_evidence,
-    unmet_constraints,
-)
+from diagnose.api import (current_of, node_evidence, node_usable, placement_reasons, q,
+                          spec_evidence, task_evidence, unmet_constraints, check, Evidence, fact,
+                          Finding, Remediation, ServiceEvidence, Severity)
 
 GiB = 1024 ** 3
 
@@ -77,7 +67,33 @@ def no_suitable_node(s: ServiceEvidence) -> Iterator[Finding]:
     if cpus or mem:
         evidence.append(spec_evidence(s, "/Spec/TaskTemplate/Resources/Reservations",
                                       dict(res)))
-    commands = [f"docker service ps --no-trunc {q(s.name)}", "docker node ls"]
+    node_facts, nodes_ev, node_commands = _nodes(s, constraints, cpus, mem)
+    facts += node_facts
+    evidence += nodes_ev
+    commands = [f"docker service ps --no-trunc {q(s.name)}", "docker node ls", *node_commands]
+    commands += [f"docker service update --constraint-rm {q(c)} {q(s.name)}"
+                 for c in constraints]
+    if mem:
+        commands.append(f"docker service update --reserve-memory 0 {q(s.name)}")
+    if cpus:
+        commands.append(f"docker service update --reserve-cpu 0 {q(s.name)}")
+    what = "; ".join(why) if why else "no node passes the scheduler's filters"
+    yield Finding(
+        title=f"{len(stuck)} task(s) of {s.name} stay pending: no suitable node ({what})",
+        facts=tuple(facts),
+        evidence=tuple(evidence),
+        remediation=Remediation(
+            "Make a node satisfy the service's placement (label it, free or add capacity), "
+            "or relax the service's constraints and reservations.", tuple(commands)),
+    )
+
+
+def _nodes(s: ServiceEvidence, constraints: list[str], cpus: int, mem: int
+           ) -> tuple[list[tuple[str, str]], list[Evidence], list[str]]:
+    """What each node (the first five) lacks: facts, evidence and the commands to fix it."""
+    facts: list[tuple[str, str]] = []
+    evidence: list[Evidence] = []
+    commands: list[str] = []
     for node in s.nodes[:5]:
         host = str((node.get("Description") or {}).get("Hostname") or node.get("ID", ""))
         unmet = unmet_constraints(s, node) if constraints else []
@@ -96,23 +112,8 @@ def no_suitable_node(s: ServiceEvidence) -> Iterator[Finding]:
             facts.append(fact(f"node {host}", ", ".join(verdict)))
             evidence.append(node_evidence(s, node, "Description", "Resources") if short
                             else node_evidence(s, node, "Spec", "Labels"))
-        for c in unmet or ():
-            commands.append(_label_command(c, host))
-    for c in constraints:
-        commands.append(f"docker service update --constraint-rm {q(c)} {q(s.name)}")
-    if mem:
-        commands.append(f"docker service update --reserve-memory 0 {q(s.name)}")
-    if cpus:
-        commands.append(f"docker service update --reserve-cpu 0 {q(s.name)}")
-    what = "; ".join(why) if why else "no node passes the scheduler's filters"
-    yield Finding(
-        title=f"{len(stuck)} task(s) of {s.name} stay pending: no suitable node ({what})",
-        facts=tuple(facts),
-        evidence=tuple(evidence),
-        remediation=Remediation(
-            "Make a node satisfy the service's placement (label it, free or add capacity), "
-            "or relax the service's constraints and reservations.", tuple(commands)),
-    )
+        commands += [_label_command(c, host) for c in unmet or ()]
+    return facts, evidence, commands
 
 
 def _amounts(nano_cpus: int, mem: int) -> str:

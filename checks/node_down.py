@@ -12,7 +12,7 @@ What went wrong
 
     Proven on a real engine for a drained node (the single-node test swarm drains its own
     node); a node that is really down needs a second machine, so that case is proven on the
-    node documents the engine reports (tests/unit/test_swarm_checks.py).
+    node documents the engine reports (tests/unit/checks/test_swarm.py).
 
 How to confirm by hand
     docker node ls                                  # STATUS Down, AVAILABILITY Drain
@@ -36,19 +36,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence, Task
-from diagnose.swarmsig import (
-    current_of,
-    down_nodes_holding_tasks,
-    is_running,
-    node_evidence,
-    node_state,
-    task_evidence,
-    unavailable_nodes,
-)
+from diagnose.api import (current_of, down_nodes_holding_tasks, is_running, node_evidence,
+                          node_state, q, task_evidence, unavailable_nodes, check, fact, Finding,
+                          Remediation, ServiceEvidence, Severity, Task)
 
 
 @check("D515", "node-down", severity=Severity.ERROR, requires=("service", "tasks", "nodes"),

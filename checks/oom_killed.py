@@ -27,13 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_evidence, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import events_fact, human_seconds
-from diagnose.signatures import latest_run_events
-from diagnose.snapshot import ContainerEvidence
-from diagnose.tree import exit_meaning
+from diagnose.api import (event_evidence, events_fact, exit_meaning, human_seconds,
+                          inspect_evidence, latest_run_events, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 def _mib(n: int) -> str:

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_evidence, event_time, events_with, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (event_evidence, event_time, events_with, inspect_evidence, q, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D303", "paused", severity=Severity.WARNING, requires=("inspect",))

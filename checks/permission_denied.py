@@ -35,15 +35,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.logfacts import MountHit, mount_for, paths_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, lazy_compile, log_severity,
+                          logs_command, mount_for, MountHit, paths_in, q, scan_log, strip_stamp,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "permission-denied"
+SLUG = Cause.PERMISSION_DENIED
 
 #: A shell that could not execute a file: `sh: ./run.sh: Permission denied`,
 #: `/entry.sh: line 4: /app/start: Permission denied` (not a redirection `can't create`).
@@ -56,13 +52,13 @@ _SHELL_EXEC = lazy_compile(
 @check("D406", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def permission_denied(c: ContainerEvidence) -> Iterator[Finding]:
     """EACCES on data paths at runtime, joined with the user and the mount holding the path."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     execs: list[str] = []
     paths: list[str] = []
     for ln in hits.lines:
-        shell = _SHELL_EXEC.match(logsigs.strip_stamp(ln.text))
+        shell = _SHELL_EXEC.match(strip_stamp(ln.text))
         if shell:
             execs.append(shell.group("path") or shell.group("p2"))
         else:
@@ -82,8 +78,8 @@ def permission_denied(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("files a shell could not execute", ", ".join(execs)))
     if selinux:
         facts.append(fact("engine security options", "SELinux enabled"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/Config/User", c.config.get("User") or ""))
     for m in {m.pointer: m for m in where.values() if m.kind in ("bind", "volume")}.values():
         evidence.append(inspect_evidence(c, m.pointer))
@@ -102,7 +98,7 @@ def permission_denied(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, user, as_root, selinux, [(p, where[p]) for p in paths], execs),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

@@ -33,15 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import failure_facts, failure_for, image_ref, override_commands, quote
+from diagnose.api import (excerpt, failure_facts, failure_for, image_ref, inspect_evidence,
+                          lazy_compile, override_commands, q, Cause, check, ContainerEvidence,
+                          Evidence, fact, Finding, layout, Remediation, Severity)
 
-SLUG = "port-already-allocated"
+SLUG = Cause.PORT_ALREADY_ALLOCATED
 _ADDR = lazy_compile(r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|::):(?P<port>\d+)")
 
 
@@ -87,13 +83,13 @@ def port_already_allocated(c: ContainerEvidence) -> Iterator[Finding]:
         names = ", ".join(other.get("names") or ()) or str(other.get("id", ""))[:12]
         facts.append(fact("held by container", f"{names} ({other.get('status')})"))
         evidence.append(Evidence(file=c.path(layout.PORTS), pointer=f"/containers/{i}",
-                                 excerpt=quote(other)))
+                                 excerpt=excerpt(other, ascii_only=False)))
     for i, proc in enumerate(holders.get("host_listeners") or ()):
         if "pid" in proc:
             facts.append(fact("held by host process", f"{proc.get('process', '?')} pid "
                               f"{proc.get('pid')} listening on {proc.get('address')}"))
             evidence.append(Evidence(file=c.path(layout.PORTS), pointer=f"/host_listeners/{i}",
-                                     excerpt=quote(proc)))
+                                     excerpt=excerpt(proc, ascii_only=False)))
     commands = []
     if "container" in holder:
         commands.append(f"docker ps --filter publish={port or 'PORT'} "

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import privileged as is_privileged
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, is_privileged, q, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 
 @check("D701", "privileged", severity=Severity.WARNING, requires=("inspect",))

@@ -33,20 +33,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.logfacts import MountHit, mount_for, paths_in
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          mount_for, MountHit, paths_in, q, scan_log, Cause, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "read-only-filesystem"
+SLUG = Cause.READ_ONLY_FILESYSTEM
 
 
 @check("D401", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
     """EROFS in the logs, joined with --read-only and read-only mounts."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     paths = list(dict.fromkeys(p for ln in hits.lines for p in paths_in(ln.text)))
@@ -57,8 +54,8 @@ def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
     facts = [fact("HostConfig.ReadonlyRootfs", rootfs_ro)]
     for p, m in list(where.items())[:5]:
         facts.append(fact(f"path {p}", m.describe()))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/ReadonlyRootfs", rootfs_ro))
     for m in {m.pointer: m for m in read_only.values() if m.kind != "rootfs"}.values():
         evidence.append(inspect_evidence(c, m.pointer))
@@ -84,7 +81,7 @@ def read_only_filesystem(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=_remedy(c, read_only, paths, rootfs_ro),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )
 
 

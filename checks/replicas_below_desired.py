@@ -31,19 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import (
-    converging,
-    counted,
-    desired_count,
-    is_running,
-    shortfall_cause,
-    spec_evidence,
-    task_evidence,
-)
+from diagnose.api import (converging, counted, desired_count, is_running, q, shortfall_cause,
+                          spec_evidence, task_evidence, check, fact, Finding, Remediation,
+                          ServiceEvidence, Severity)
 
 
 @check("D513", "replicas-below-desired", severity=Severity.ERROR,

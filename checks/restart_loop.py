@@ -29,13 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import event_attr, event_evidence, events_with, inspect_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import QUICK_SECONDS, human_seconds, uptime_seconds
-from diagnose.signatures import explained_exit
-from diagnose.snapshot import ContainerEvidence
-from diagnose.tree import exit_meaning
+from diagnose.api import (event_attr, event_evidence, events_with, exit_meaning, explained_exit,
+                          human_seconds, inspect_evidence, q, QUICK_SECONDS, uptime_seconds, Cause,
+                          check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
 #: Restarts after which a container that is up right now still counts as looping.
 LOOPING_RESTARTS = 3
@@ -49,10 +45,10 @@ def underlying(c: ContainerEvidence) -> str:
     if c.status == "running":
         return "(the container is up right now: see the last `die` event's exit code)"
     if code:
-        return explained_exit(c) or "app-exit-error"
+        return explained_exit(c) or Cause.APP_EXIT_ERROR
     seconds = c.run_seconds()
     if seconds is not None and seconds < QUICK_SECONDS:
-        return "exited-immediately"
+        return Cause.EXITED_IMMEDIATELY
     return "exit 0 (under `always`/`unless-stopped` even a finished job is restarted)"
 
 

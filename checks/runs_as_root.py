@@ -27,12 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import host_risks, root_user, top_users, userns_remapped
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (host_risks, inspect_evidence, q, root_user, top_users, userns_remapped,
+                          check, ContainerEvidence, Evidence, fact, Finding, layout, Remediation,
+                          Severity)
 
 _ROOT = ("root", "0")
 

@@ -28,20 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from diagnose.checklib import grep, log_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import (
-    command_text,
-    ended,
-    events_fact,
-    exit_evidence,
-    lifecycle_evidence,
-    run_facts,
-)
-from diagnose.signatures import decisive_lines, explained_exit, latest_run_lines
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, decisive_lines, ended, events_fact, exit_evidence,
+                          explained_exit, grep, latest_run_lines, lazy_compile, lifecycle_evidence,
+                          log_evidence, logs_command, q, run_facts, Cause, check, ContainerEvidence,
+                          fact, Finding, Remediation, Severity)
 
 SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
                          r"qemu: uncaught target signal 11", re.IGNORECASE)
@@ -50,7 +40,7 @@ SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
 @check("D204", "segfault", severity=Severity.ERROR, requires=("inspect",))
 def segfault(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 139 (SIGSEGV) that no Docker command sent."""
-    if not ended(c) or explained_exit(c) != "segfault":
+    if not ended(c) or explained_exit(c) != Cause.SEGFAULT:
         return
     lines = latest_run_lines(c)
     said = grep(lines, SEGV_LINE)

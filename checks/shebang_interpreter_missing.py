@@ -33,41 +33,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import (
-    command_evidence,
-    failure_facts,
-    failure_for,
-    override_commands,
-    probe_evidence,
-)
+from diagnose.api import (command_evidence, exec_facts_for, override_commands, probe_evidence, q,
+                          Cause, check, ContainerEvidence, fact, Finding, Remediation, Severity)
 
-SLUG = "shebang-interpreter-missing"
+SLUG = Cause.SHEBANG_INTERPRETER_MISSING
 
 
 @check("D104", SLUG, severity=Severity.CRITICAL, requires=("inspect", "logs"))
 def shebang_interpreter_missing(c: ContainerEvidence) -> Iterator[Finding]:
     """Exec failure of a script whose `#!` interpreter (or env's program) is missing."""
-    failure = failure_for(c, SLUG)
-    if failure is None or failure[1] is None:
+    found = exec_facts_for(c, SLUG, "script")
+    if found is None:
         return
-    ed = failure[1]
-    f = ed.facts(c)
-    path = str(f.get("path") or ed.path)
-    facts, evidence = failure_facts(c, failure)
-    facts.append(fact("script", path))
-    if f.get("shebang"):
-        facts.append(fact("shebang line", f["shebang"]))
-    if f.get("interpreter_exists") is False:
-        missing = str(f.get("interpreter_path") or "")
+    f, path, facts, evidence = found.file, found.path, found.facts, found.evidence
+    if f.shebang:
+        facts.append(fact("shebang line", f.shebang))
+    if f.interpreter_exists is False:
+        missing = f.interpreter_path or ""
         facts.append(fact("interpreter", f"{missing} does not exist in the container"))
     else:
-        missing = str(f.get("env_program") or "")
+        missing = f.env_program or ""
         facts.append(fact("env program", f"{missing} is not on the container's PATH "
-                          f"({c.entrypoint.get('path_env')})"))
+                          f"({c.entrypoint.path_env})"))
     evidence += command_evidence(c)
     evidence += probe_evidence(c, "entrypoint.interpreter", "entrypoint.env_program",
                                "shell_command.interpreter", "shell_command.env_program",

@@ -29,19 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.signatures import exec_diagnosis, start_failure
-from diagnose.snapshot import ContainerEvidence
-from diagnose.startlib import Failure, failure_facts, override_commands
-from diagnose.startsig import START_CHECKED, essential_error
+from diagnose.api import (Category, essential_error, exec_diagnosis, Failure, failure_facts,
+                          override_commands, q, START_CHECKED, start_failure, Unclaimed, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
-HINTS = {
-    "workdir-invalid": "the working directory is not usable (not a directory, or not "
-                       "traversable by the container's user)",
-    "hook-failed": "an OCI hook failed (GPU toolkit, a runtime hook)",
-    "other": "",
+HINTS: dict[Category, str] = {
+    Unclaimed.WORKDIR_INVALID: "the working directory is not usable (not a directory, or not "
+                               "traversable by the container's user)",
+    Unclaimed.HOOK_FAILED: "an OCI hook failed (GPU toolkit, a runtime hook)",
+    Unclaimed.OTHER: "",
 }
 
 
@@ -57,7 +53,7 @@ def start_failed(c: ContainerEvidence) -> Iterator[Finding]:
         detail = essential_error(sf.error)
     else:
         ed = exec_diagnosis(c)
-        if ed is None or ed.cause != "exec-failed":
+        if ed is None or ed.cause != Unclaimed.EXEC_FAILED:
             return
         failure = (None, ed)
         detail = ed.line.text
@@ -66,9 +62,8 @@ def start_failed(c: ContainerEvidence) -> Iterator[Finding]:
     if hint:
         facts.append(fact("reading", hint))
     if sf is None:
-        fs = c.entrypoint.get("filesystem") or {}
         facts.append(fact("static probe", "could not read the filesystem"
-                          if fs.get("readable") is False else "no explanation in the file's "
+                          if c.entrypoint.readable is False else "no explanation in the file's "
                           "facts (exists, executable, interpreter and loader present)"))
     yield Finding(
         title=f"the engine could not start it: {detail[:200]}",

@@ -22,8 +22,9 @@ How to confirm by hand
 Look-alikes told apart
     Tasks rejected because the node cannot get the image are `image-unavailable`; tasks that
     stay pending because no node fits are `no-suitable-node`; tasks stuck because their nodes
-    are down or drained are `node-down` (diagnose.swarmsig.task_kind decides).  Tasks that
-    completed with exit 0 or were shut down by an update or a scale-down are not failures.
+    are down or drained are `node-down` (`task_kind` of diagnose.evidence.readings.swarm
+    decides).  Tasks that completed with exit 0 or were shut down by an update or a
+    scale-down are not failures.
 
 Fix
     Read the quoted error and fix the application, its configuration or environment; then
@@ -35,21 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import log_evidence, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.signatures import classify_start_error, decisive_lines
-from diagnose.swarmsig import (
-    counted,
-    current_of,
-    exit_code_of,
-    newest,
-    short_error,
-    task_evidence,
-    task_kind,
-    tasks_of,
-)
+from diagnose.api import (classify_start_error, counted, current_of, decisive_lines,
+                          essential_error, exit_code_of, log_evidence, newest, q, task_evidence,
+                          task_kind, tasks_of, check, fact, Finding, Remediation, ServiceEvidence,
+                          Severity)
 
 
 @check("D510", "task-failing", severity=Severity.ERROR, requires=("service", "tasks"),
@@ -70,7 +60,7 @@ def task_failing(s: ServiceEvidence) -> Iterator[Finding]:
         what += f": {said}" if said else (" without printing anything" if s.has("logs")
                                           else "")
     else:
-        what = f"could not start: {short_error(latest.error)}"
+        what = f"could not start: {essential_error(latest.error)}"
     shown = what if len(what) <= 160 else what[:157] + "..."
     title = f"{len(failed)} task(s) of {s.name} failed; the newest {shown}"
     restart = (s.spec.get("TaskTemplate") or {}).get("RestartPolicy") or {}

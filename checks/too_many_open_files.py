@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import logfacts, logsigs
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
+                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
+                          Severity)
 
-SLUG = "too-many-open-files"
+SLUG = Cause.TOO_MANY_OPEN_FILES
 
 
 def nofile_limit(c: ContainerEvidence) -> tuple[int, int] | None:
@@ -45,7 +43,7 @@ def nofile_limit(c: ContainerEvidence) -> tuple[int, int] | None:
 @check("D409", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))
 def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
     """EMFILE/ENFILE in the logs, joined with the container's nofile ulimit."""
-    hits = logsigs.scan(c, SLUG)
+    hits = scan_log(c, SLUG)
     if hits is None:
         return
     system_wide = any("in system" in ln.text.lower() or "enfile" in ln.text.lower()
@@ -55,8 +53,8 @@ def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
                   else "not set: the engine's default applies")]
     if system_wide:
         facts.append(fact("scope", "host-wide file table (ENFILE, fs.file-max)"))
-    facts += logfacts.summary_facts(hits)
-    evidence = logfacts.hits_evidence(c, hits)
+    facts += hits_facts(hits)
+    evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/Ulimits", c.host_config.get("Ulimits")
                                      or []))
     if system_wide:
@@ -80,5 +78,5 @@ def too_many_open_files(c: ContainerEvidence) -> Iterator[Finding]:
             "the number of open descriptors keeps growing (a leak).",
             tuple(cmds),
         ),
-        severity=logsigs.severity(c, hits),
+        severity=log_severity(c, hits),
     )

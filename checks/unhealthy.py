@@ -37,12 +37,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, logs_command, q
-from diagnose.lazyre import lazy_compile
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, lazy_compile, logs_command, q, check, ContainerEvidence,
+                          Evidence, fact, Finding, layout, Remediation, Severity)
 
 _MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
                         r"command not found", re.IGNORECASE)
@@ -68,52 +64,11 @@ def _ns(value: Any) -> str:
     return f"{int(value) / 1e9:g} s" if isinstance(value, int) and value else "default"
 
 
-@check("D302", "unhealthy", severity=Severity.ERROR, requires=("inspect",))
-def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
-    """State.Health.Status unhealthy; the failing probe's output, broken probe vs app down."""
-    health = c.state.get("Health") or {}
-    # When a container stops the engine marks its health `unhealthy` whatever the probes said:
-    # only a running (or paused, health frozen) container's status is the probes' verdict.
-    if health.get("Status") != "unhealthy" or c.status not in ("running", "paused"):
-        return
-    log = list(health.get("Log") or [])
-    failing = [(i, e) for i, e in enumerate(log) if e.get("ExitCode") != 0]
-    if not failing and not health.get("FailingStreak"):
-        return
-    hc = c.config.get("Healthcheck") or {}
-    test = [str(t) for t in hc.get("Test") or []]
-    probe = c.entrypoint.get("healthcheck") if c.entrypoint else None
-    found: bool | None = None
-    if isinstance(probe, Mapping) and "found" in probe:
-        found = bool(probe.get("found"))
-    idx, last = failing[-1] if failing else (len(log) - 1, log[-1] if log else {})
-    reading = probe_reading(last, found) if last else "app-failing"
-    output = str(last.get("Output") or "").strip()
-    facts = [
-        fact("health", f"unhealthy, failing streak {health.get('FailingStreak', 0)}"),
-        fact("probe", " ".join(test) or "(unknown)"),
-        fact("interval / timeout / retries",
-             f"{_ns(hc.get('Interval'))} / {_ns(hc.get('Timeout'))} / {hc.get('Retries') or 3}"),
-        fact("probe exit codes (latest last)", ", ".join(str(e.get("ExitCode")) for e in log)
-             or "none recorded"),
-        fact("last failing output", output[:300] or "(empty)"),
-    ]
-    if isinstance(probe, Mapping):
-        facts.append(fact("probe program in the image",
-                          f"{probe.get('program')}: "
-                          + (f"found at {probe.get('found')}" if probe.get("found")
-                             else "not found")))
-    evidence = [inspect_evidence(c, "/State/Health/Status"),
-                inspect_evidence(c, "/Config/Healthcheck/Test")]
-    if last:
-        evidence.append(inspect_evidence(c, f"/State/Health/Log/{idx}/Output"))
-    if isinstance(probe, Mapping):
-        evidence.append(Evidence(file=c.path(layout.ENTRYPOINT), pointer="/healthcheck",
-                                 excerpt=f"{probe.get('program')} -> {probe.get('found')}"))
+def _verdict(c: ContainerEvidence, reading: str, program: str, output: str,
+             last: Mapping[str, Any]) -> tuple[Severity, str, str, tuple[str, ...]]:
+    """(severity, title, what to do, commands) for what the failing probe says."""
     n = q(c.name)
     image = q(c.image_ref or "IMAGE")
-    program = (probe.get("program") if isinstance(probe, Mapping) else None) or (
-        test[1].split()[0] if len(test) > 1 and test[1].split() else "PROGRAM")
     commands: tuple[str, ...]
     if reading == "probe-missing":
         severity = Severity.WARNING
@@ -142,6 +97,54 @@ def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
         summary = ("The probe ran and reports the application down: read the probe's output "
                    "and the application's logs, and run the probe by hand.")
         commands = (logs_command(c), f"docker inspect -f '{{{{json .State.Health}}}}' {n}")
+    return severity, title, summary, commands
+
+
+@check("D302", "unhealthy", severity=Severity.ERROR, requires=("inspect",))
+def unhealthy(c: ContainerEvidence) -> Iterator[Finding]:
+    """State.Health.Status unhealthy; the failing probe's output, broken probe vs app down."""
+    health = c.state.get("Health") or {}
+    # When a container stops the engine marks its health `unhealthy` whatever the probes said:
+    # only a running (or paused, health frozen) container's status is the probes' verdict.
+    if health.get("Status") != "unhealthy" or c.status not in ("running", "paused"):
+        return
+    log = list(health.get("Log") or [])
+    failing = [(i, e) for i, e in enumerate(log) if e.get("ExitCode") != 0]
+    if not failing and not health.get("FailingStreak"):
+        return
+    hc = c.config.get("Healthcheck") or {}
+    test = [str(t) for t in hc.get("Test") or []]
+    probe = c.entrypoint.healthcheck
+    found: bool | None = None
+    if isinstance(probe, Mapping) and "found" in probe:
+        found = bool(probe.get("found"))
+    idx, last = failing[-1] if failing else (len(log) - 1, log[-1] if log else {})
+    reading = probe_reading(last, found) if last else "app-failing"
+    output = str(last.get("Output") or "").strip()
+    facts = [
+        fact("health", f"unhealthy, failing streak {health.get('FailingStreak', 0)}"),
+        fact("probe", " ".join(test) or "(unknown)"),
+        fact("interval / timeout / retries",
+             f"{_ns(hc.get('Interval'))} / {_ns(hc.get('Timeout'))} / {hc.get('Retries') or 3}"),
+        fact("probe exit codes (latest last)", ", ".join(str(e.get("ExitCode")) for e in log)
+             or "none recorded"),
+        fact("last failing output", output[:300] or "(empty)"),
+    ]
+    if isinstance(probe, Mapping):
+        facts.append(fact("probe program in the image",
+                          f"{probe.get('program')}: "
+                          + (f"found at {probe.get('found')}" if probe.get("found")
+                             else "not found")))
+    evidence = [inspect_evidence(c, "/State/Health/Status"),
+                inspect_evidence(c, "/Config/Healthcheck/Test")]
+    if last:
+        evidence.append(inspect_evidence(c, f"/State/Health/Log/{idx}/Output"))
+    if isinstance(probe, Mapping):
+        evidence.append(Evidence(file=c.path(layout.ENTRYPOINT), pointer="/healthcheck",
+                                 excerpt=f"{probe.get('program')} -> {probe.get('found')}"))
+    program = (probe.get("program") if isinstance(probe, Mapping) else None) or (
+        test[1].split()[0] if len(test) > 1 and test[1].split() else "PROGRAM")
+    severity, title, summary, commands = _verdict(c, reading, program, output, last)
     facts.append(fact("reading", {
         "probe-missing": "the probe's program is missing: the probe is broken, not the app",
         "timeout": "the probe timed out: the application is hung or slow",

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.checklib import inspect_evidence, q
-from diagnose.hygiene import on_default_bridge, provenance
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, on_default_bridge, provenance, q, check,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 
 @check("D710", "untrusted-on-default-bridge", severity=Severity.INFO, requires=("inspect",))

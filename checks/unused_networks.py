@@ -30,11 +30,8 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.engine_readings import commands, evidence, listing, load
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import Snapshot
+from diagnose.api import (batched_commands, engine_evidence, listing, check, fact, Finding, layout,
+                          Remediation, Severity, Snapshot)
 
 MIN_COUNT = 5
 POOL_WARNING_SHARE = 0.8
@@ -67,8 +64,8 @@ def candidate(net: Mapping[str, Any]) -> bool:
        requires=("engine-networks", "engine-containers"), scope="run")
 def unused_networks(snap: Snapshot) -> Iterator[Finding]:
     """User-defined networks attached to no container, and how full the address pools are."""
-    nets = load(snap.engine, layout.ENGINE_NETWORKS) or {}
-    used = (load(snap.engine, layout.ENGINE_CONTAINERS) or {}).get("networks_in_use") or {}
+    nets = snap.engine.json(layout.ENGINE_NETWORKS) or {}
+    used = (snap.engine.json(layout.ENGINE_CONTAINERS) or {}).get("networks_in_use") or {}
     ids, names = set(used.get("ids") or ()), set(used.get("names") or ())
     listed = list(nets.get("networks") or ())
     unused = [(i, n) for i, n in enumerate(listed)
@@ -86,7 +83,7 @@ def unused_networks(snap: Snapshot) -> Iterator[Finding]:
              f"(warning from {POOL_WARNING_SHARE:.0%})"),
         fact("threshold", f"{MIN_COUNT} unused networks"),
     ]
-    ev = tuple(evidence(layout.ENGINE_NETWORKS, f"/networks/{i}",
+    ev = tuple(engine_evidence(layout.ENGINE_NETWORKS, f"/networks/{i}",
                         f"{n.get('Name')} ({str(n.get('Id'))[:12]}) driver {n.get('Driver')} "
                         f"subnets {', '.join(n.get('Subnets') or ()) or '-'}")
                for i, n in unused[:10])
@@ -99,7 +96,7 @@ def unused_networks(snap: Snapshot) -> Iterator[Finding]:
         remediation=Remediation(
             f"Remove exactly these {len(unused)} networks (no container, running or stopped, "
             "is attached to them); this frees their subnets.",
-            tuple(commands("docker network rm", unused_names))),
+            tuple(batched_commands("docker network rm", unused_names))),
         severity=Severity.WARNING if crowded else Severity.INFO,
         target="engine",
     )

@@ -35,11 +35,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.checklib import q
-from diagnose.model import Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.service_evidence import ServiceEvidence
-from diagnose.swarmsig import spec_evidence, task_evidence
+from diagnose.api import (q, spec_evidence, task_evidence, check, Evidence, fact, Finding,
+                          Remediation, ServiceEvidence, Severity)
 
 STUCK = ("paused", "rollback_paused")
 ROLLED_BACK = ("rollback_started", "rollback_completed")
@@ -55,10 +52,8 @@ def update_paused(s: ServiceEvidence) -> Iterator[Finding]:
         return
     message = str(st.get("Message") or "")
     manual = "manually requested" in message.lower()
-    if state in STUCK:
-        severity = Severity.ERROR
-    else:
-        severity = Severity.INFO if manual else Severity.WARNING
+    severity = (Severity.ERROR if state in STUCK
+                else Severity.INFO if manual else Severity.WARNING)
     rollback = state.startswith("rollback")
     cfg = s.spec.get("RollbackConfig" if state == "rollback_paused" else "UpdateConfig") or {}
     facts = [
@@ -78,15 +73,9 @@ def update_paused(s: ServiceEvidence) -> Iterator[Finding]:
     evidence = [spec_evidence(s, "/UpdateStatus/State", state)]
     if message:
         evidence.append(spec_evidence(s, "/UpdateStatus/Message", message))
-    m = re.search(r"task ([a-z0-9]{6,})", message)
-    named = s.task(m.group(1)) if m else None
-    if named is not None:
-        facts.append(fact("task named", f"{named.id[:12]}: {named.state}"
-                          + (f": {named.error}" if named.error else "")))
-        evidence.append(task_evidence(s, named, "Status"))
-    elif m:
-        facts.append(fact("task named", f"{m.group(1)[:12]}: no longer kept by the managers "
-                          "(task history is bounded)"))
+    named_facts, named_evidence = _task_named(s, message)
+    facts += named_facts
+    evidence += named_evidence
     commands = [f"docker service inspect --format '{{{{json .UpdateStatus}}}}' {q(s.name)}",
                 f"docker service ps --no-trunc {q(s.name)}",
                 f"docker service logs --tail 50 {q(s.name)}"]
@@ -112,6 +101,21 @@ def update_paused(s: ServiceEvidence) -> Iterator[Finding]:
             tuple(commands)),
         severity=severity,
     )
+
+
+def _task_named(s: ServiceEvidence, message: str
+                ) -> tuple[list[tuple[str, str]], list[Evidence]]:
+    """The task the update's message names (`task abc123...`), if any: facts and evidence."""
+    m = re.search(r"task ([a-z0-9]{6,})", message)
+    named = s.task(m.group(1)) if m else None
+    if named is not None:
+        return ([fact("task named", f"{named.id[:12]}: {named.state}"
+                      + (f": {named.error}" if named.error else ""))],
+                [task_evidence(s, named, "Status")])
+    if m:
+        return [fact("task named", f"{m.group(1)[:12]}: no longer kept by the managers "
+                     "(task history is bounded)")], []
+    return [], []
 
 
 def spec_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -35,11 +35,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (inspect_evidence, q, check, ContainerEvidence, Evidence, fact, Finding,
+                          layout, Remediation, Severity)
 
 #: The inspect field a weak secret was found in, as people call it.
 _FIELDS = {"Env": "environment", "Labels": "label", "Cmd": "command", "Args": "command",

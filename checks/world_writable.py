@@ -23,18 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose import layout
-from diagnose.checklib import q
-from diagnose.hygiene import world_writable as scan
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (q, world_writable_steps, check, ContainerEvidence, Evidence, fact,
+                          Finding, layout, Remediation, Severity)
 
 
 @check("D709", "world-writable-in-history", severity=Severity.INFO, requires=("history",))
 def world_writable(c: ContainerEvidence) -> Iterator[Finding]:
     """chmod steps with the others-write bit and no sticky bit."""
-    hits = scan(c.history)
+    hits = world_writable_steps(c.history)
     if not hits:
         return
     severe = [h for h in hits if h.severe]

@@ -29,12 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose import layout
-from diagnose.checklib import inspect_evidence, q
-from diagnose.model import Evidence, Finding, Remediation, Severity, fact
-from diagnose.registry import check
-from diagnose.runfacts import command_text
-from diagnose.snapshot import ContainerEvidence
+from diagnose.api import (command_text, inspect_evidence, q, check, ContainerEvidence, Evidence,
+                          fact, Finding, layout, Remediation, Severity)
 
 
 def _label(p: Mapping[str, Any]) -> str:

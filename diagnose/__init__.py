@@ -1,7 +1,12 @@
 """diagnose: walk the "what went wrong" tree for a Docker container and write a support bundle.
 
-Stages: collect (the only code that talks to the engine or host) -> redact -> analyse (pure
-checks over the evidence snapshot) -> render/archive.  See README.md for the bundle layout.
+The folders are the pipeline, and imports go one way, down (README, "Architecture"; enforced
+by import-linter, pyproject.toml):
+
+    cli -> runs -> pipeline -> collect | redact | analysis | render | bundle -> evidence -> model
+
+`checks/` (installed as diagnose.checks) sits on :mod:`diagnose.api`, the one surface for check
+authors.  :mod:`diagnose.entry` answers `--version` before anything heavy is imported.
 """
 
 __version__ = "0.1.0"

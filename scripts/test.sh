@@ -8,5 +8,6 @@ scripts/setup.sh
 scripts/engine.sh
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
-.venv/bin/mypy diagnose checks scripts/bench.py scripts/make_samples.py
+.venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/make_samples.py
+.venv/bin/lint-imports  # the layer contracts of pyproject.toml [tool.importlinter]
 exec .venv/bin/python -m pytest "$@"

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from diagnose import layout
 from diagnose.collect.record import Deadline, Piece, dump_json, run_collector
-from diagnose.snapshot import CollectorRecord
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord
 
 #: At most this many objects of each kind are listed (newest first); totals are always kept.
 MAX_LISTED = 500

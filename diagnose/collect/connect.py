@@ -20,7 +20,7 @@ import docker
 import docker.tls
 from docker.errors import DockerException
 
-from diagnose.errors import EngineError, UsageError
+from diagnose.model.errors import EngineError, UsageError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 

@@ -7,22 +7,21 @@ Every collector is read-only: none starts, stops, execs in or otherwise alters t
 from __future__ import annotations
 
 import collections
-import concurrent.futures as cf
 import functools
 import os
 import struct
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from docker.errors import NotFound
 
-from diagnose import layout
+from diagnose.collect.memo import Memo
 from diagnose.collect.probe import probe_entrypoint
 from diagnose.collect.record import Piece, Skip, dump_json
-from diagnose.limits import MAX_DIFF_ENTRIES
-from diagnose.snapshot import parse_time
+from diagnose.evidence import layout
+from diagnose.model.limits import MAX_DIFF_ENTRIES
+from diagnose.model.times import parse_time
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,6 @@ class TailBuffer:
             if 0 <= cut < len(data) - 1:
                 data = data[cut + 1 :]
         return data, truncated, self.total
-
-
-def collect_inspect(api: Any, ref: str) -> tuple[dict[str, Any], Piece]:
-    """`docker inspect CONTAINER`: the same object the CLI prints."""
-    data = api.inspect_container(ref)
-    return data, Piece({layout.INSPECT: dump_json(data)})
 
 
 def collect_logs(api: Any, inspect: Mapping[str, Any], opts: LogOptions) -> Piece:
@@ -165,33 +158,6 @@ def collect_top(api: Any, inspect: Mapping[str, Any]) -> Piece:
     if not _is_running(inspect):
         raise Skip(f"container is {(inspect.get('State') or {}).get('Status')}, not running")
     return Piece({layout.TOP: dump_json(api.top(inspect["Id"]))})
-
-
-class Memo:
-    """Engine answers that several targets share (one image behind many containers, one
-    network): each is asked once per run, by whichever collector needs it first; the others
-    wait for it.  A failed answer is given to those already waiting, never kept: the next
-    collector asks again (one timeout must not fail a whole fleet's collectors)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[tuple[str, str], cf.Future[Any]] = {}
-
-    def get(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
-        """The answer for (kind, key), fetched at most once."""
-        with self._lock:
-            fut = self._futures.get((kind, key))
-            mine = fut is None
-            if fut is None:
-                fut = self._futures[(kind, key)] = cf.Future()
-        if mine:
-            try:
-                fut.set_result(fetch())
-            except BaseException as exc:
-                with self._lock:
-                    self._futures.pop((kind, key), None)
-                fut.set_exception(exc)
-        return fut.result()
 
 
 def collect_image(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None

@@ -23,7 +23,7 @@ from docker.errors import NotFound
 from docker.utils import decode_json_header
 
 if TYPE_CHECKING:
-    from diagnose.collect.container import Memo
+    from diagnose.collect.memo import Memo
 
 T = TypeVar("T")
 

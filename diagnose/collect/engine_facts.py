@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose import layout
+import docker
+
 from diagnose.collect.record import Piece, dump_json
+from diagnose.evidence import layout
 
 
 def collect_version(api: Any) -> tuple[dict[str, Any], Piece]:
     """Server version document, plus the API version this client negotiated and the newest
     one it speaks (what `engine-api-skew` compares)."""
-    import docker
-
     version = dict(api.version())
     version["NegotiatedAPIVersion"] = getattr(api, "api_version", None)
     version["ClientMaxAPIVersion"] = docker.constants.DEFAULT_DOCKER_API_VERSION

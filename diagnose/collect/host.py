@@ -15,8 +15,8 @@ from typing import Any
 
 import psutil
 
-from diagnose import layout
 from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.evidence import layout
 
 MAX_PROCESSES = 2000
 

@@ -32,8 +32,8 @@ from typing import Any
 
 from docker.errors import APIError, ImageNotFound, NotFound
 
-from diagnose import layout
 from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.evidence import layout
 
 PROBE_LABEL = "diagnose.probe"
 TARGET_LABEL = "diagnose.probe.target"

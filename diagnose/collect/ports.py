@@ -13,8 +13,8 @@ from typing import Any
 
 import psutil
 
-from diagnose import layout
 from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.evidence import layout
 
 _CONFLICT = re.compile(r"port is already allocated|address already in use|EADDRINUSE|"
                        r"failed to bind host port|Ports are not available", re.IGNORECASE)

@@ -19,7 +19,7 @@ from diagnose.collect.containerfs import ContainerFS, SharedImage, is_dir, perm
 from diagnose.collect.fileinfo import describe, mode_string, runs_natively
 
 if TYPE_CHECKING:
-    from diagnose.collect.container import Memo
+    from diagnose.collect.memo import Memo
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -18,10 +18,11 @@ import requests
 import urllib3
 from docker.errors import APIError, DockerException, NotFound
 
-from diagnose import layout
-from diagnose import limits as lim
-from diagnose.jsonscan import TooDeep, measure
-from diagnose.snapshot import CollectorRecord, CollectorStatus
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord, CollectorStatus
+from diagnose.model import limits as lim
+from diagnose.model.jsonscan import TooDeep, measure
+from diagnose.model.text import exact_bytes
 
 
 @dataclass
@@ -126,14 +127,14 @@ def describe_failure(exc: BaseException) -> str:
 def oversized(files: dict[str, bytes]) -> str:
     """Why a collected file cannot go into a bundle ('' when all can): a file other than a
     log beyond MAX_FILE_BYTES, or a JSON document deeper or with more items than `diagnose
-    analyze` reads (diagnose.limits).  The collector is then recorded as failed with that
+    analyze` reads (diagnose.model.limits).  The collector is then recorded as failed with that
     reason, live and offline alike."""
     for path, data in files.items():
         if path.endswith(".log"):
             continue  # bounded by --max-log-bytes (at most MAX_LOG_BYTES)
         if len(data) > lim.MAX_FILE_BYTES:
             return (f"{path} would be {len(data) / lim.MiB:.0f} MiB, more than the "
-                    f"{lim.human(lim.MAX_FILE_BYTES)} a bundle holds per file")
+                    f"{exact_bytes(lim.MAX_FILE_BYTES)} a bundle holds per file")
         if path.endswith(".json"):
             try:
                 items = measure(data, lim.MAX_JSON_DEPTH)

@@ -16,13 +16,14 @@ from typing import Any
 
 from docker.errors import NotFound
 
-from diagnose import layout
 from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
+from diagnose.collect.memo import Memo
 from diagnose.collect.override import collect_override
 from diagnose.collect.ports import collect_port_holders
 from diagnose.collect.record import Deadline, Piece, describe_failure, run_collector
-from diagnose.snapshot import CollectorRecord, CollectorStatus
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord, CollectorStatus
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class CollectOptions:
     deadline: Deadline | None = None
     probe: bool = False
     #: Per-image answers shared by every target of the run.
-    memo: cc.Memo = field(default_factory=cc.Memo)
+    memo: Memo = field(default_factory=Memo)
 
 
 @dataclass

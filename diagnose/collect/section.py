@@ -10,7 +10,6 @@ engine of a several-engine run use the same code.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from diagnose.collect import engine_facts as ef
 from diagnose.collect.cleanup import COLLECTORS, collect_cleanup
 from diagnose.collect.host import collect_host
 from diagnose.collect.record import Deadline, run_collector
-from diagnose.snapshot import CollectorRecord, CollectorStatus
+from diagnose.evidence.records import CollectorRecord, CollectorStatus
 
 
 @dataclass
@@ -45,8 +44,6 @@ class EngineSection:
         return rec.reason if rec is not None else "not collected"
 
 
-def _owned(rec: CollectorRecord, owner: str) -> CollectorRecord:
-    return rec if rec.owner == owner else dataclasses.replace(rec, owner=owner)
 
 
 def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
@@ -96,7 +93,7 @@ def finish(section: EngineSection, deadline: Deadline) -> tuple[list[CollectorRe
         records.append(CollectorRecord("df", section.owner, CollectorStatus.FAILED, late))
     try:
         for rec, got in section._cleanup.result(timeout=deadline.remaining()):
-            records.append(_owned(rec, section.owner))
+            records.append(rec.owned_by(section.owner))
             files.update(got)
     except cf.TimeoutError:
         records.extend(CollectorRecord(name, section.owner, CollectorStatus.FAILED, late)

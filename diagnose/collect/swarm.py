@@ -23,12 +23,12 @@ from typing import Any
 
 from docker.errors import APIError, NotFound
 
-from diagnose import layout
 from diagnose.collect.container import LogOptions
 from diagnose.collect.record import Deadline, Piece, Skip, dump_json, run_collector
-from diagnose.errors import AmbiguousTarget, TargetNotFound, UsageError
-from diagnose.service_evidence import stamp_key
-from diagnose.snapshot import CollectorRecord
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord
+from diagnose.model.errors import AmbiguousTarget, TargetNotFound, UsageError
+from diagnose.model.times import stamp_key
 
 #: Local task containers given the full per-container diagnosis, newest first.
 MAX_TASK_CONTAINERS = 12

@@ -14,7 +14,7 @@ from typing import Any
 
 from docker.errors import APIError, NotFound
 
-from diagnose.errors import AmbiguousTarget, TargetNotFound, UsageError
+from diagnose.model.errors import AmbiguousTarget, TargetNotFound, UsageError
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 

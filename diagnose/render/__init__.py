@@ -2,7 +2,8 @@
 
 Every format is one jinja2 template in templates/ (tables in text are tabulate tables drawn by
 a filter).  Adding a format is adding a member to :class:`Format` and its template to
-:data:`TEMPLATES`; tests/unit/test_formats.py fails until both exist and render a real report.
+:data:`TEMPLATES`; tests/unit/render/test_formats.py fails until both exist and render a real
+report.
 A renderer is a pure function from the report to a string; the CLI does the I/O.
 """
 
@@ -12,7 +13,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports Format at start-up: the analysis modules load later
-    from diagnose.analyse import Report
+    from diagnose.model.report import Report
 
 
 class Format(enum.StrEnum):
@@ -63,7 +64,7 @@ class _Paint:
 
 def render(report: Report, fmt: Format, color: bool = False) -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
-    from diagnose.render import templates
+    from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     prepared = _prepared(report)
     if fmt is Format.JSON:
@@ -78,14 +79,14 @@ class _Prepared:
     in (a run renders the same report four times: stdout and three bundle files)."""
 
     def __init__(self, report: Report) -> None:
-        from diagnose.render import document
+        from diagnose.render import document  # startup: the CLI imports Format at start
 
         self.report = report
         self.doc = document.build(report)
         self._view: dict[str, Any] | None = None
 
     def view(self) -> dict[str, Any]:
-        from diagnose.render import view
+        from diagnose.render import view  # startup: as document above
 
         if self._view is None:
             self._view = view.build(self.doc)
@@ -106,7 +107,7 @@ def _prepared(report: Report) -> _Prepared:
 
 def warm_templates() -> None:
     """Load (compile, or read from the bytecode cache) every format's template now."""
-    from diagnose.render import templates
+    from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     env = templates.environment()
     for name in TEMPLATES.values():

@@ -27,13 +27,13 @@ from typing import Any
 
 import jinja2
 
+from diagnose import __version__
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def cache_directory() -> Path:
     """Where the cache is looked for: $XDG_CACHE_HOME (or ~/.cache)/diagnose/jinja-<versions>."""
-    from diagnose import __version__
-
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "diagnose" / f"jinja-{__version__}-{jinja2.__version__}"
 

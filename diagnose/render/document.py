@@ -10,13 +10,14 @@ are kept: they were measured once, at collection, and are stored in the bundle).
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from collections import Counter
 from typing import Any
 
-from diagnose.analyse import Report, ServiceReport, TargetReport
-from diagnose.model import CheckOutcome, Severity, Status
-from diagnose.render.escape import json_text
+from diagnose.model.escape import json_text
+from diagnose.model.findings import CheckOutcome, Severity, Status
+from diagnose.model.report import Report, ServiceReport, TargetReport
 
 SCHEMA = "diagnose/v1"
 
@@ -114,8 +115,6 @@ def build(report: Report) -> dict[str, Any]:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of this document, as shipped inside the package."""
-    import importlib.resources
-
     text = importlib.resources.files("diagnose").joinpath("schema/report-v1.json").read_text(
         encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)

@@ -23,8 +23,9 @@ import jinja2
 import markupsafe
 from tabulate import tabulate
 
+from diagnose.model.escape import json_text
+from diagnose.model.text import human_bytes
 from diagnose.render import bccache
-from diagnose.render.escape import json_text
 
 
 @functools.cache
@@ -209,16 +210,3 @@ def excerpt(value: Any, max_lines: int = 12, max_width: int = 200) -> dict[str, 
 def to_json(value: Any) -> str:
     """Stable, indented JSON text (UTF-8 kept as is; control and bidi characters escaped)."""
     return json_text(value)
-
-
-def human_bytes(n: Any) -> str:
-    """1536 -> '1.5 KiB'."""
-    try:
-        value = float(n)
-    except (TypeError, ValueError):
-        return str(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(n)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from diagnose.analyse import verdict_key
-from diagnose.model import Finding, Status
-from diagnose.render.escape import visible_all
+from diagnose.model.escape import visible_all
+from diagnose.model.findings import Finding, Status
+from diagnose.model.report import verdict_key
 
 SEVERITIES = ("critical", "error", "warning", "info")
 _RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}

@@ -1,5 +1,5 @@
-"""The live run keeps within the bundle bounds (diagnose/limits.py), on the real engine: a long
-log is analysed through its window the same way live and offline, a selection beyond the
+"""The live run keeps within the bundle bounds (diagnose/model/limits.py), on the real engine: a
+long log is analysed through its window the same way live and offline, a selection beyond the
 container bound is refused before anything is collected, and `docker diff` is capped.
 
 Bounds that would need thousands of containers or files are lowered in the diagnose process
@@ -14,12 +14,13 @@ import sys
 import uuid
 from pathlib import Path
 
-from diagnose import limits as lim
-from tests.conftest import docker_bytes, read_members, run_diagnose, wait_for
+from diagnose.model import limits as lim
+from tests.support.engine import docker_bytes, wait_for
+from tests.support.runs import read_members, run_diagnose
 
 _PATCHED = ("import sys, importlib; module, name, value = sys.argv[1:4]; "
             "setattr(importlib.import_module(module), name, int(value)); "
-            "from diagnose.cli import main; sys.argv = ['diagnose', *sys.argv[4:]]; main()")
+            "from diagnose.cli.main import main; sys.argv = ['diagnose', *sys.argv[4:]]; main()")
 
 
 def _patched(module: str, name: str, value: int, *args: str, cwd: Path
@@ -60,7 +61,7 @@ def test_more_containers_than_a_bundle_holds_are_refused_before_collection(engin
     tag = f"diagnose.test.bounds={uuid.uuid4().hex[:8]}"
     for i in range(3):
         engine.create(f"many{i}", "--label", tag, cmd=("true",))
-    proc = _patched("diagnose.live", "MAX_CONTAINERS", 2, "--filter", f"label={tag}",
+    proc = _patched("diagnose.runs.sessions", "MAX_CONTAINERS", 2, "--filter", f"label={tag}",
                     "-o", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr

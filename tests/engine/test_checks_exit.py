@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import docker
-from tests.engine.checkkit import (
+from tests.support.checkkit import (
     analyse,
     compile_c,
     evidence_from_bundle,
@@ -22,6 +21,7 @@ from tests.engine.checkkit import (
     wait_process,
     worst,
 )
+from tests.support.engine import docker
 
 SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault"}
 EXIT_127 = {"entrypoint-not-found", "command-not-found", "missing-shared-library"}

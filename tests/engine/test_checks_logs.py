@@ -18,16 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
-    Engine,
-    Result,
-    cause_ids,
-    docker,
-    finding,
-    findings,
-    run_diagnose,
-    wait_for,
-)
+from tests.support.engine import Engine, docker, wait_for
+from tests.support.runs import Result, cause_ids, finding, findings, run_diagnose
 
 LOG_SLUGS = {"read-only-filesystem", "no-space-left", "dns-resolution-failure",
              "dependency-unreachable", "address-in-use", "permission-denied", "missing-env-var",

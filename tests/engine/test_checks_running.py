@@ -13,9 +13,8 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import docker, wait_for
-from tests.engine import states
-from tests.engine.checkkit import (
+from tests.support import states
+from tests.support.checkkit import (
     facts,
     ids,
     none_of,
@@ -25,6 +24,7 @@ from tests.engine.checkkit import (
     verdict,
     worst,
 )
+from tests.support.engine import docker, wait_for
 
 EXIT_SLUGS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
               "app-exit-error", "command-not-found", "missing-shared-library",

@@ -12,8 +12,9 @@ import json
 
 import pytest
 
-from tests.conftest import docker, finding_ids, findings, run_diagnose
-from tests.engine.startkit import FAMILY, assert_cause, build_broken_image, comparable, text_of
+from tests.support.engine import docker
+from tests.support.runs import finding_ids, findings, run_diagnose
+from tests.support.startkit import FAMILY, assert_cause, build_broken_image, comparable, text_of
 
 # name -> (command, expected slug, status, exit code)
 CASES: dict[str, tuple[tuple[str, ...], str, str, int]] = {

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cause_ids, docker, run_diagnose
-from tests.engine.startkit import assert_cause, comparable, free_port, text_of
+from tests.support.engine import docker
+from tests.support.runs import cause_ids, run_diagnose
+from tests.support.startkit import assert_cause, comparable, free_port, text_of
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.conftest import run_diagnose
+from tests.support.runs import run_diagnose
 
 
 def test_unknown_container_suggests_close_names(engine, diagnose):
@@ -80,7 +80,7 @@ def test_engine_refusing_connection_exits_3(diagnose, tmp_path):
 
 
 def test_output_directory_missing_exits_2(engine, tmp_path):
-    from tests.conftest import run_diagnose
+    from tests.support.runs import run_diagnose
 
     c = engine.create("outdir", cmd=("true",))
     r = run_diagnose(c, "--output", str(tmp_path / "nope"), cwd=tmp_path)
@@ -204,8 +204,8 @@ _RAISES = '''"""X901: A test check that raises.
 Fix
     Nothing: it is a test plugin.
 """
-from diagnose.model import Severity
-from diagnose.registry import check
+from diagnose.model.findings import Severity
+from diagnose.model.checks import check
 
 
 @check("X901", "test-raises", severity=Severity.ERROR)
@@ -218,8 +218,8 @@ _GARBAGE = '''"""X902: A test check that yields something that is not a finding.
 Fix
     Nothing: it is a test plugin.
 """
-from diagnose.model import Severity
-from diagnose.registry import check
+from diagnose.model.findings import Severity
+from diagnose.model.checks import check
 
 
 @check("X902", "test-garbage", severity=Severity.ERROR)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import cause_ids, finding, wait_for
+from tests.support.engine import wait_for
+from tests.support.runs import cause_ids, finding
 
 
 def _compose(engine, project, service, *args, depends="", cmd=("sleep", "100000"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import docker
+from tests.support.engine import docker
 
 
 def _context(tmp_path, name, host):

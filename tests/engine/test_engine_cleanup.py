@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_IMAGE, docker
+from tests.support.engine import BASE_IMAGE, docker
 
 
 def image_id(ref: str) -> str:

@@ -1,7 +1,7 @@
 """`engine-api-skew`, `engine-warnings` and `engine-disk-low` end to end.
 
 The shared engine may not be reconfigured, downgraded or filled, so these runs go through
-tests/engine/engine_proxy.py: the real engine answers every call, only its self-description
+tests/support/engine_proxy.py: the real engine answers every call, only its self-description
 (/version, /info) is edited.  For the disk, /info's DockerRootDir points at a small tmpfs
 that the test fills, mounted in a private mount namespace (`unshare -m`) so nothing on the
 host changes; diagnose measures it with psutil like any data root.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result, read_members
-from tests.engine.engine_proxy import EngineProxy
+from tests.support.engine_proxy import EngineProxy
+from tests.support.runs import Result, read_members
 
 
 @pytest.fixture

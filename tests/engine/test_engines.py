@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import LABEL, RUN_ID, cause_ids
-from tests.engine.second_engine import docker2, engine2  # noqa: F401 - fixture
+from tests.support.engine import LABEL, RUN_ID
+from tests.support.runs import cause_ids
+from tests.support.second_engine import docker2, engine2  # noqa: F401 - fixture
 
 MAIN = "unix:///var/run/docker.sock"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import time
 
-from tests.conftest import docker, run_diagnose, wait_for
-from tests.engine.faults import (
+from tests.support.engine import docker, wait_for
+from tests.support.faults import (
     as_nobody,
     assert_one_line_error,
     finish,
@@ -18,7 +18,8 @@ from tests.engine.faults import (
     start,
     wait_event,
 )
-from tests.engine.proxy import StallingProxy
+from tests.support.proxy import StallingProxy
+from tests.support.runs import run_diagnose
 
 INSPECT_CALL = r"GET /v[\d.]+/containers/[^/]+/json"
 

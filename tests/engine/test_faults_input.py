@@ -18,8 +18,9 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import docker, docker_bytes, read_members, run_diagnose, wait_for
-from tests.engine.faults import as_nobody, assert_one_line_error, leftovers, shared_dir
+from tests.support.engine import docker, docker_bytes, wait_for
+from tests.support.faults import as_nobody, assert_one_line_error, leftovers, shared_dir
+from tests.support.runs import read_members, run_diagnose
 
 FORMATS = ("text", "json", "markdown", "html")
 SAFE_MEMBER = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")

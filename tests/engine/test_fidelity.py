@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tests.conftest import docker, docker_bytes
-from tests.engine import states
+from tests.support import states
+from tests.support.engine import docker, docker_bytes
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def subjects(engine):
                          {"run.sh": "#!/bin/sh\nfor i in $(seq 1 30); do echo out $i; "
                           "echo err $i >&2; done\ntouch /tmp/made\nexec sleep 100000\n"})
     running = engine.run("fid-running", image=image)
-    from tests.conftest import wait_for
+    from tests.support.engine import wait_for
 
     wait_for(lambda: docker("logs", running).stdout.count("\n") >= 30, what="logs")
     exited = states.make_exited(engine)
@@ -83,7 +83,7 @@ def test_bundle_matches_the_docker_cli(engine, subjects, diagnose):
 def test_log_caps_tail_since_and_bytes(engine, diagnose):
     c = engine.run("capped", cmd=("sh", "-c", "for i in $(seq 1 500); do echo line-$i-"
                                   "abcdefghijklmnopqrstuvwxyz; done; exec sleep 100000"))
-    from tests.conftest import wait_for
+    from tests.support.engine import wait_for
 
     wait_for(lambda: docker("logs", c).stdout.count("\n") >= 500, what="500 lines")
     r = diagnose(c, "--quiet", "--exit-zero", "--tail", "100")

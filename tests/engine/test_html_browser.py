@@ -1,6 +1,6 @@
 """summary.html from a real bundle, opened in a real headless Chromium (Debian's package).
 
-How (see tests/browser.py for why): Chromium is driven over the DevTools protocol on a pipe.
+How (see tests/support/browser.py for why): Chromium is driven over the DevTools protocol on a pipe.
 The page is opened from disk (file://) as a ticket attachment would be, with its own
 Content-Security-Policy bypassed so the CSP cannot mask a reference to the outside.  Then:
 
@@ -22,9 +22,9 @@ import json
 
 import pytest
 
-from tests import browser
-from tests.conftest import run_diagnose
-from tests.engine.test_reports import CRASH, PWN_SCRIPT
+from tests.support import browser
+from tests.support.reports import CRASH, PWN_SCRIPT
+from tests.support.runs import run_diagnose
 
 PROBE = r"""JSON.stringify((() => {
   const shown = el => {

@@ -12,8 +12,9 @@ import re
 import subprocess
 import sys
 
-from tests.conftest import read_members, wait_for
-from tests.reports import Page, external_references, live_in_prose, markdown_to_html, prose
+from tests.support.engine import wait_for
+from tests.support.reports import Page, external_references, live_in_prose, markdown_to_html, prose
+from tests.support.runs import read_members
 
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"
 TITLE = "\x1b]0;pwned\x07"

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from tests.conftest import docker, finding
-from tests.engine.startkit import build_broken_image
+from tests.support.engine import docker
+from tests.support.runs import finding
+from tests.support.startkit import build_broken_image
 
 
 @pytest.fixture(scope="module")

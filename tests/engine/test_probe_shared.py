@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 
-from tests.conftest import cause_ids, docker
+from tests.support.engine import docker
+from tests.support.runs import cause_ids
 
 
 def test_shared_answers_respect_each_containers_changes_and_mounts(engine, diagnose,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RUN_ID, docker, docker_bytes, read_members, run_diagnose, wait_for
+from tests.support.engine import RUN_ID, docker, docker_bytes, wait_for
+from tests.support.runs import read_members, run_diagnose
 
 PEM_LINES = [
     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import docker, finding, finding_ids, read_members, run_diagnose, wait_for
+from tests.support.engine import docker, wait_for
+from tests.support.runs import finding, finding_ids, read_members, run_diagnose
 
 FAIL_LIKE_POSTGRES = "echo 'FATAL:  password authentication failed for user postgres'; exit 1"
 

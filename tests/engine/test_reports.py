@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_members, run_diagnose
-from tests.reports import (
+from tests.support.proxy import StallingProxy
+from tests.support.reports import (
+    CRASH,
+    PWN_IMG,
+    PWN_SCRIPT,
     Page,
     assert_valid,
     external_references,
@@ -23,16 +26,8 @@ from tests.reports import (
     run_on_terminal,
     table_rows,
 )
+from tests.support.runs import read_members, run_diagnose
 
-PWN_IMG = '<img src=x onerror="window.__diagnose_pwned=2"> | `id` | **bold** [l](https://x.invalid/)'
-PWN_SCRIPT = "ValueError: <script>window.__diagnose_pwned=1</script> | a || b ``` </details>"
-CRASH = (
-    "printf 'worker starting\\n'; "
-    f"printf '%s\\n' '{PWN_IMG}' >&2; "
-    "printf '\\033[31mred\\033[0m </summary><h1>injected</h1>\\n' >&2; "
-    f"printf '%s\\n' '{PWN_SCRIPT}' >&2; "
-    "exit 1"
-)
 LAST_LINE = f"last line: {PWN_SCRIPT!r}"  # as the decision path quotes it
 HEAD = ("manifest.json", "findings.json", "summary.md", "summary.html")
 
@@ -87,7 +82,7 @@ def test_json_report_validates_and_says_what_happened(live_json, broken):
     healthy = by_name[broken["healthy"]]
     assert all(x["severity"] == "info" for x in healthy["findings"])
     # Every check left an outcome on every target; the decision path cites bundle files.
-    from diagnose.run import registry_for
+    from diagnose.analysis.registry import registry_for
 
     container_checks = {s.code for s in registry_for(False).scoped("container")}
     for t in doc["targets"]:
@@ -227,7 +222,16 @@ def test_progress_on_a_terminal_stderr_only_and_never_on_stdout(broken, tmp_path
     names = list(broken.values())
     args = [sys.executable, "-m", "diagnose", *names, "--format", "json", "--exit-zero",
             "--output", str(tmp_path)]
-    code, out, _, term = run_on_terminal(args, stdout_tty=False, stderr_tty=True, cwd=tmp_path)
+    # The display appears after half a second (a quick run shows none); the containers' logs
+    # are held until it has, so their steps come while it runs, however quick the engine.
+    with StallingProxy(hold_paths=r"/logs\?") as proxy:
+        def release_once_shown(term: bytes) -> None:
+            if b"\033[?25l" in term:
+                proxy.release()
+
+        code, out, _, term = run_on_terminal([*args, "--host", proxy.host], stdout_tty=False,
+                                             stderr_tty=True, cwd=tmp_path,
+                                             on_terminal=release_once_shown)
     assert code == 0
     doc = json.loads(out)  # stdout is exactly the report
     assert len(doc["targets"]) == 4

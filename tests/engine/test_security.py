@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from tests.conftest import BASE_IMAGE, docker, finding, finding_ids, findings, wait_for
+from tests.support.engine import BASE_IMAGE, docker, wait_for
+from tests.support.runs import finding, finding_ids, findings
 
 SLEEP = ("sleep", "100000")
 WARNING_OR_WORSE = ("warning", "error", "critical")
@@ -51,7 +52,7 @@ def risky(engine):
 
 @pytest.fixture(scope="module")
 def report(risky, tmp_path_factory):
-    from tests.conftest import run_diagnose
+    from tests.support.runs import run_diagnose
 
     out = tmp_path_factory.mktemp("sec")
     r = run_diagnose(*risky.values(), "--format", "json", "--quiet", "--output", str(out),

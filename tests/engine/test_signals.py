@@ -1,7 +1,7 @@
 """SIGINT, SIGTERM and SIGHUP end a run the same way: exit 128+signal (130, 143, 129), one
 line on stderr, no temporary file and nothing under the bundle's name.
 
-Against a stalled engine: a proxy (tests/engine/proxy.py) holds the container's log request
+Against a stalled engine: a proxy (tests/support/proxy.py) holds the container's log request
 and never lets it go, and --timeout is an hour, so the run is mid-collection with its
 temporary file open and its collector waiting for good.  A signal that is not acted on at
 once is a hang (the finish() guard fails the test).  Each signal is sent to the process and,
@@ -20,8 +20,8 @@ import signal
 
 import pytest
 
-from tests.conftest import docker, wait_for
-from tests.engine.faults import (
+from tests.support.engine import docker, wait_for
+from tests.support.faults import (
     finish,
     leftovers,
     signal_thread,
@@ -30,7 +30,7 @@ from tests.engine.faults import (
     wait_event,
     wait_main_thread_idle,
 )
-from tests.engine.proxy import StallingProxy
+from tests.support.proxy import StallingProxy
 
 REMOVED = "no bundle was written (temporary files removed)"
 EXPECTED = {

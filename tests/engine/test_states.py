@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.engine import states
+from tests.support import states
 
 EXPECT_OK = {
     # collector -> states in which it must succeed ("ok"); elsewhere it must be skipped or fail
@@ -44,7 +44,7 @@ def every_state(engine):
     }
     yield made
     states.release_dead(engine, made["dead"])
-    from tests.conftest import docker
+    from tests.support.engine import docker
 
     docker("unpause", made["paused"], check=False)
 

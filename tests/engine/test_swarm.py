@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RUN_ID, Result, docker, read_members, run_diagnose, wait_for
-from tests.engine.checkkit import facts, strip_volatile
-from tests.reports import assert_valid
+from tests.support.checkkit import facts, strip_volatile
+from tests.support.engine import RUN_ID, docker, wait_for
+from tests.support.reports import assert_valid
+from tests.support.runs import Result, read_members, run_diagnose
 
 SWARM_CHECKS = {"task-failing", "no-suitable-node", "image-unavailable",
                 "replicas-below-desired", "update-paused", "node-down"}

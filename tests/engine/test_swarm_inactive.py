@@ -2,12 +2,12 @@
 
 The engine is not in Swarm mode outside tests/engine/test_swarm.py (its module fixture leaves
 the swarm again); a worker node needs a second engine, so that case is a unit test
-(tests/unit/test_swarm_checks.py).
+(tests/unit/checks/test_swarm.py).
 """
 
 from __future__ import annotations
 
-from tests.conftest import docker
+from tests.support.engine import docker
 
 
 def test_service_on_an_engine_outside_a_swarm_is_a_usage_error(engine, diagnose):

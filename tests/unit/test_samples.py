@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.reports import ROOT, SAMPLES, Page, assert_valid, external_references
+from tests.support.reports import ROOT, SAMPLES, Page, assert_valid, external_references
 
 
 def _make_samples():

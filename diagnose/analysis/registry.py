@@ -1,0 +1,173 @@
+"""Finding checks: the built-in package scan, third-party entry points, validation and order.
+
+A :class:`Registry` *collects* functions marked with :func:`diagnose.model.checks.check`
+from the modules it is given.  Built-ins are found by scanning the `diagnose.checks` package;
+third-party checks come from the entry-point group `diagnose.checks`.  A plugin that fails to
+load becomes a :class:`LoadProblem` and the run goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import os
+import pkgutil
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from diagnose.model.checks import (
+    CODE_RE,
+    KNOWN_EVIDENCE,
+    SCOPES,
+    SLUG_RE,
+    STAGE_NAMES,
+    CheckSpec,
+    Scope,
+    spec_of,
+)
+
+ENTRY_POINT_GROUP = "diagnose.checks"
+
+
+BUILTIN_PACKAGE = "diagnose.checks"
+
+
+class LoadProblem(NamedTuple):
+    """A plugin or check module that could not be loaded or validated."""
+
+    source: str
+    message: str
+
+
+class RegistryError(ValueError):
+    """A check failed validation (bad code, duplicate id...)."""
+
+
+def _specs_in(module: ModuleType) -> Iterator[CheckSpec]:
+    for value in vars(module).values():
+        spec = spec_of(value)
+        if spec is not None and spec.module == module.__name__:
+            yield spec
+
+
+def validate(spec: CheckSpec) -> None:
+    """Reject a malformed spec, naming the check."""
+    where = f"{spec.module} [{spec.code}]"
+    if not CODE_RE.match(spec.code):
+        raise RegistryError(f"{where}: code must be 1-3 capitals and 3 digits (e.g. D201)")
+    if not SLUG_RE.match(spec.id):
+        raise RegistryError(f"{where}: id {spec.id!r} must be kebab-case")
+    unknown = set(spec.requires) - KNOWN_EVIDENCE
+    if unknown:
+        raise RegistryError(f"{where}: requires unknown evidence {sorted(unknown)}")
+    if spec.scope not in SCOPES:
+        raise RegistryError(f"{where}: unknown scope {spec.scope!r} (one of {', '.join(SCOPES)})")
+    if spec.stage not in STAGE_NAMES:
+        raise RegistryError(f"{where}: unknown stage {spec.stage!r}")
+    if not spec.doc:
+        raise RegistryError(f"{where}: a check needs a docstring (it is the check's user docs)")
+
+
+class Registry:
+    """An ordered, validated set of checks (tree stage order, then code)."""
+
+    def __init__(self, specs: Iterable[CheckSpec] = (), problems: Iterable[LoadProblem] = ()):
+        self._by_code: dict[str, CheckSpec] = {}
+        self._by_id: dict[str, CheckSpec] = {}
+        self.problems: list[LoadProblem] = list(problems)
+        for spec in specs:
+            self.add(spec)
+
+    def add(self, spec: CheckSpec) -> None:
+        """Validate and add one check; duplicates are errors naming both sides."""
+        validate(spec)
+        for index, key in ((self._by_code, spec.code), (self._by_id, spec.id)):
+            other = index.get(key)
+            if other is not None:
+                raise RegistryError(f"{spec.module}: {key} is already defined by {other.module}")
+        self._by_code[spec.code] = spec
+        self._by_id[spec.id] = spec
+
+    def __iter__(self) -> Iterator[CheckSpec]:
+        return iter(sorted(self._by_code.values(), key=_order))
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def get(self, key: str) -> CheckSpec | None:
+        """Look a check up by id (slug) or code."""
+        return self._by_id.get(key) or self._by_code.get(key.upper())
+
+    def scoped(self, scope: Scope) -> list[CheckSpec]:
+        """The checks of one scope, in order."""
+        return [s for s in self if s.scope == scope]
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[ModuleType], source: str = "builtin") -> Registry:
+        """Collect the marked checks from `modules`."""
+        reg = cls()
+        for module in modules:
+            for spec in _specs_in(module):
+                reg.add(_with_source(spec, source))
+        return reg
+
+
+def _order(spec: CheckSpec) -> tuple[int, str]:
+    return (STAGE_NAMES.index(spec.stage), spec.code)
+
+
+def _with_source(spec: CheckSpec, source: str) -> CheckSpec:
+    return spec if spec.source == source else dataclasses.replace(spec, source=source)
+
+
+def builtin_modules() -> list[ModuleType]:
+    """Import every module of the built-in check package (a package scan, no globbing)."""
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.ispkg)
+    return [importlib.import_module(f"{BUILTIN_PACKAGE}.{name}") for name in names]
+
+
+def _plugin_modules(
+    entry_points: Iterable[importlib.metadata.EntryPoint],
+) -> Iterator[tuple[str, ModuleType | Any, LoadProblem | None]]:
+    for ep in entry_points:
+        dist = getattr(ep, "dist", None)
+        label = f"{dist.name}=={dist.version}" if dist is not None else ep.value
+        label = f"{label} [{ep.name}]"
+        try:
+            yield label, ep.load(), None
+        except Exception as exc:  # a broken plugin must never sink the run
+            yield label, None, LoadProblem(label, f"failed to load: {type(exc).__name__}: {exc}")
+
+
+def load_registry(plugins: bool = True) -> Registry:
+    """Built-in checks plus (unless disabled) third-party ones from entry points."""
+    reg = Registry.from_modules(builtin_modules())
+    if not plugins:
+        return reg
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    for label, obj, problem in _plugin_modules(sorted(eps, key=lambda e: e.name)):
+        if problem is not None:
+            reg.problems.append(problem)
+            continue
+        specs = list(_specs_in(obj)) if isinstance(obj, ModuleType) else []
+        marked = spec_of(obj)
+        if marked is not None:
+            specs.append(marked)
+        if not specs:
+            reg.problems.append(LoadProblem(label, "no @check-marked function found"))
+        for spec in specs:
+            try:
+                reg.add(_with_source(spec, label))
+            except RegistryError as exc:
+                reg.problems.append(LoadProblem(label, str(exc)))
+    return reg
+
+
+def registry_for(plugins: bool) -> Registry:
+    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1)."""
+    if os.environ.get("DIAGNOSE_NO_PLUGINS", "") not in ("", "0"):
+        plugins = False
+    return load_registry(plugins=plugins)

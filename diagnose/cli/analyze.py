@@ -1,0 +1,84 @@
+"""`diagnose analyze BUNDLE` and `diagnose redact BUNDLE`: the offline commands, no engine
+(:mod:`diagnose.runs.analyze`, :mod:`diagnose.runs.redact`)."""
+
+# No `from __future__ import annotations`: see cli/app.py.
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from diagnose.cli.common import check_patterns, guard, output, redaction, say
+from diagnose.cli.options import (
+    BundleArg,
+    ConfigOpt,
+    DebugOpt,
+    ExitZeroOpt,
+    FailOnOpt,
+    FormatOpt,
+    NoColorOpt,
+    NoPluginsOpt,
+    RedactOpt,
+)
+from diagnose.model.errors import EXIT_OK
+from diagnose.render import Format
+
+
+def analyze_cmd(
+    bundle: BundleArg,
+    fmt: FormatOpt = Format.TEXT,
+    fail_on: FailOnOpt = "error",
+    exit_zero: ExitZeroOpt = False,
+    no_color: NoColorOpt = False,
+    no_plugins: NoPluginsOpt = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Show an -UNREDACTED bundle's "
+                                            "secrets on stdout (redacted by default).")]
+    = False,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Re-read a bundle offline (no engine) and run the same checks."""
+    shown = output(fmt, fail_on, exit_zero, no_color)
+    check_patterns(redact)
+
+    def body() -> int:
+        from diagnose.redact.redactor import Redactor  # startup: only when the command runs
+        from diagnose.runs.analyze import run_analyze  # startup: only when the command runs
+
+        patterns, names = redaction(config, redact)
+        redactor = Redactor(not no_redact, patterns, names)
+        return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor))
+
+    guard(body, debug)
+
+
+def redact_cmd(
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.tar.gz) written "
+                                           "by diagnose, e.g. an -UNREDACTED one.",
+                                           show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file or directory (default: next to BUNDLE, without "
+        "-UNREDACTED).")] = None,
+    redact: RedactOpt = None,
+    config: ConfigOpt = None,
+    no_plugins: NoPluginsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Redact an existing bundle into a new file (the input is never changed)."""
+    check_patterns(redact)
+
+    def body() -> int:
+        from diagnose.redact.redactor import Redactor  # startup: only when the command runs
+        from diagnose.runs.redact import redact_bundle  # startup: only when the command runs
+
+        patterns, names = redaction(config, redact)
+        result = redact_bundle(bundle, out, Redactor(True, patterns, names),
+                               plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
+        total = sum(n for n in result.redactor.counts.values()) if result.redactor else 0
+        typer.echo(f"{result.bundle}")
+        say(f"diagnose: redacted bundle written ({total} value(s) replaced): {result.bundle}")
+        return EXIT_OK
+
+    guard(body, debug)

@@ -1,0 +1,72 @@
+"""Option values the way docker users write them: durations, sizes, `all`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from diagnose.model.lazyre import lazy_compile
+from diagnose.model.limits import MAX_LOG_BYTES
+from diagnose.model.text import exact_bytes
+
+_DURATION = lazy_compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
+
+
+_PART = lazy_compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+_SIZE = lazy_compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$", re.I)
+
+
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_since(text: str, now: float) -> float:
+    """`--since` as docker takes it: a duration (10m, 1h30m), RFC 3339 time, or Unix seconds."""
+    value = text.strip()
+    if _DURATION.match(value):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
+        return now - seconds
+    if re.match(r"^\d+(\.\d+)?$", value):
+        return float(value)
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"cannot read --since {text!r}: use a duration (10m, 2h), an RFC 3339 time "
+            "(2026-11-27T10:00:00Z) or Unix seconds"
+        ) from None
+    if stamp.tzinfo is None:
+        raise ValueError(f"--since {text!r} has no time zone: add Z or +00:00")
+    return stamp.timestamp()
+
+
+def parse_tail(text: str) -> int | None:
+    """`--tail N` or `--tail all` (None)."""
+    value = text.strip().lower()
+    if value == "all":
+        return None
+    if value.isdigit():
+        return int(value)
+    raise ValueError(f"--tail takes a number of lines or 'all', not {text!r}")
+
+
+def parse_size(text: str) -> int:
+    """`8M`, `512KiB`, `1g` or a byte count."""
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise ValueError(f"cannot read size {text!r}: use bytes or a unit like 512K, 8M, 1G")
+    unit = (m.group(2) or "").lower().rstrip("b").rstrip("i")
+    if unit not in _SIZE_UNITS:
+        raise ValueError(f"cannot read size {text!r}: unknown unit")
+    size = int(float(m.group(1)) * _SIZE_UNITS[unit])
+    if size < 1024:
+        raise ValueError(f"size {text!r} is too small (at least 1K)")
+    if size > MAX_LOG_BYTES:
+        # A bundle holds logs up to this size (what `diagnose analyze` reads back).
+        raise ValueError(f"size {text!r} is too large (at most {exact_bytes(MAX_LOG_BYTES)})")
+    return size

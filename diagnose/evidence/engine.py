@@ -1,0 +1,60 @@
+"""The engine's and the host's evidence, as checks and the report's engine section read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from diagnose.evidence import layout
+from diagnose.evidence.records import CollectorRecord
+from diagnose.model.jsonview import as_map, load_json
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """Engine-wide evidence: endpoint, version, info (with Warnings), disk usage."""
+
+    files: Mapping[str, bytes]
+    records: Mapping[str, CollectorRecord]
+    endpoint: str = ""
+    local: bool = False
+
+    def json(self, path: str) -> Any:
+        """Parse one of the engine's JSON files (None when absent or invalid)."""
+        return load_json(self.files.get(path))
+
+    @cached_property
+    def version(self) -> Mapping[str, Any]:
+        """`docker version` (server part), or {} when not collected."""
+        return as_map(load_json(self.files.get(layout.ENGINE_VERSION)))
+
+    @cached_property
+    def info(self) -> Mapping[str, Any]:
+        """`docker info`, or {} when not collected."""
+        return as_map(load_json(self.files.get(layout.ENGINE_INFO)))
+
+    @cached_property
+    def df(self) -> Mapping[str, Any]:
+        """`docker system df` (the Engine API /system/df document), or {}."""
+        return as_map(load_json(self.files.get(layout.ENGINE_DF)))
+
+    @property
+    def architecture(self) -> str:
+        """Engine host architecture as `docker info` reports it (x86_64, aarch64...)."""
+        return str(self.info.get("Architecture") or self.version.get("Arch") or "")
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """Facts about the machine diagnose ran on (psutil), when the engine is local."""
+
+    files: Mapping[str, bytes]
+    records: Mapping[str, CollectorRecord]
+
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """The host/host.json document, or {}."""
+        return as_map(load_json(self.files.get(layout.HOST_FACTS)))

@@ -1,0 +1,46 @@
+"""The options of a run, as the CLI parsed and validated them, and how a run reports progress.
+
+Light on purpose: the CLI builds :class:`RunOptions` before anything heavy is imported, so the
+pipeline's modules can load while the engine is being asked (see :mod:`diagnose.runs.live`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from diagnose.model.findings import Severity
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a live run needs, parsed and validated by the CLI."""
+
+    targets: tuple[str, ...]
+    select_all: bool = False
+    filters: tuple[str, ...] = ()
+    output_dir: Path = Path(".")
+    #: Engines: each --host and --context given (repeatable); none means the CLI's default.
+    hosts: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+    #: A Compose project: every container labelled com.docker.compose.project=NAME.
+    project: str | None = None
+    tail: int | None = 2000
+    since: float | None = None
+    max_log_bytes: int = 8 * 1024 * 1024
+    timeout: float = 30.0
+    deadline: float | None = None
+    jobs: int = 4
+    fail_on: Severity = Severity.ERROR
+    redact: bool = True
+    redact_patterns: tuple[str, ...] = ()
+    redact_names: tuple[str, ...] = ()
+    plugins: bool = True
+    debug: bool = False
+    argv: tuple[str, ...] = ()
+    probe: bool = False
+
+
+#: How a run says what it is doing (diagnose.cli.progress displays it, or not).
+Progress = Callable[[str], None]

@@ -1,0 +1,153 @@
+"""Pieces of the fast path: the log demultiplexer, the shared-answer memo, engine prefixes."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+
+from diagnose.collect.container import TailBuffer, demux
+from diagnose.collect.memo import Memo
+from diagnose.evidence import layout
+
+
+def _frame(kind: int, data: bytes) -> bytes:
+    return struct.pack(">BxxxL", kind, len(data)) + data
+
+
+def test_demux_whatever_the_chunking():
+    frames = [(1, b"out one\n"), (2, b"err one\n"), (1, b""), (1, b"x" * 70000), (2, b"e\n")]
+    raw = b"".join(_frame(k, d) for k, d in frames)
+    for size in (1, 3, 8, 9, 1000, 65536, len(raw)):
+        chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+        assert list(demux(chunks)) == frames, size
+    # A truncated last frame is dropped, not half-delivered.
+    assert list(demux([raw[:-1]])) == frames[:-1]
+
+
+def test_tail_buffer_keeps_the_last_bytes_at_a_line_boundary():
+    buf = TailBuffer(20)
+    for i in range(100):
+        buf.add(f"line {i}\n".encode())
+    data, truncated, total = buf.result()
+    assert truncated and data.endswith(b"line 99\n") and len(data) <= 20
+    assert data.startswith(b"line ") and total == sum(len(f"line {i}\n") for i in range(100))
+
+
+def test_memo_asks_once_even_when_asked_together():
+    memo = Memo()
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        time.sleep(0.05)
+        return {"Id": "sha256:x"}
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(memo.get("image", "x", fetch)))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and results == [{"Id": "sha256:x"}] * 8
+    boom = Memo()
+    attempts = []
+
+    def fail():
+        attempts.append(1)
+        raise RuntimeError("engine error")
+
+    for _ in range(2):
+        try:
+            boom.get("history", "y", fail)
+        except RuntimeError as exc:
+            assert "engine error" in str(exc)
+    # A failure is not kept: the next collector asks the engine again, and can succeed.
+    assert len(attempts) == 2
+    assert boom.get("history", "y", lambda: ["layer"]) == ["layer"]
+
+
+def test_split_engine():
+    assert layout.split_engine("engines/prod/containers/web/inspect.json") == (
+        "engines/prod/", "containers/web/inspect.json")
+    assert layout.split_engine("containers/web/inspect.json") == ("", "containers/web/inspect.json")
+    assert layout.split_engine("engine/info.json") == ("", "engine/info.json")
+
+
+def test_shared_image_owns_only_the_images_own_paths():
+    from diagnose.collect.containerfs import SharedImage
+    from diagnose.collect.memo import Memo
+
+    shared = SharedImage(Memo(), "sha256:x", [
+        {"Path": "/app", "Kind": 0}, {"Path": "/app/tool", "Kind": 0},
+        {"Path": "/opt/new", "Kind": 1}, {"Path": "/usr/lib/gone", "Kind": 2},
+    ], ["/data", "/srv/conf/"])
+    assert shared.owns("/bin/sh") and shared.owns("/app/other") and shared.owns("/usr/lib")
+    for path in ("/app/tool", "/app", "/opt/new", "/opt/new/bin/x", "/usr/lib/gone/a.so",
+                 "/data", "/data/x", "/srv/conf/app.ini", "/etc/hosts", "/etc/resolv.conf",
+                 "relative/path"):
+        assert not shared.owns(path), path
+    assert not SharedImage(Memo(), "x", [], ["/"]).owns("/bin/sh")  # a mount over the root
+
+
+def test_shared_answers_are_asked_once_and_failures_are_not_shared():
+    from diagnose.collect.containerfs import SharedImage
+    from diagnose.collect.memo import Memo
+
+    shared = SharedImage(Memo(), "img", [], [])
+    asked = []
+    assert shared.answer("stat", "/bin/sh", lambda: asked.append(1) or "A") == "A"
+    assert shared.answer("stat", "/bin/sh", lambda: asked.append(2) or "B") == "A"
+    assert asked == [1]
+
+    def boom():
+        raise OSError("engine hiccup")
+
+    try:
+        shared.answer("stat", "/x", boom)
+    except OSError:
+        pass
+    assert shared.answer("stat", "/x", lambda: "own answer") == "own answer"
+
+
+def test_collection_waits_for_a_slow_consumer(monkeypatch):
+    """At most 2 x jobs targets are collected ahead of the consumer (memory stays flat)."""
+    import threading
+    import time
+
+    from diagnose.collect import runner
+
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def fake_collect_one(api, key, inspect, opts, pool):
+        with lock:
+            started.append(key)
+        return runner.Collected(key, inspect)
+
+    monkeypatch.setattr(runner, "collect_one", fake_collect_one)
+    targets = [(f"c{i}", {"Id": str(i)}) for i in range(40)]
+    got = []
+    for item in runner.collect_all(None, targets, runner.CollectOptions(jobs=3)):
+        time.sleep(0.01)  # analysis is slower than collection
+        with lock:
+            assert len(started) - len(got) <= 2 * 3 + 1
+        got.append(item.key)
+    assert sorted(got) == sorted(k for k, _ in targets)
+
+
+def test_parse_log_splits_stamped_and_unstamped_lines_alike():
+    from diagnose.evidence.logs import LogLine, parse_log
+
+    stamp = "2026-11-28T04:08:55.123456789Z"
+    # All stamped (the all-at-once path), with a CRLF line.
+    got = parse_log("stdout", f"{stamp} one\r\n{stamp} two words\n{stamp} \n".encode())
+    assert got == (LogLine("stdout", 1, stamp, "one"), LogLine("stdout", 2, stamp, "two words"),
+                   LogLine("stdout", 3, stamp, ""))
+    # One line without a stamp (or with a short one): every line is judged on its own.
+    got = parse_log("stderr", f"{stamp} a\nplain text\n2026-11-28T04:08Z b\r\n".encode())
+    assert got == (LogLine("stderr", 1, stamp, "a"), LogLine("stderr", 2, "", "plain text"),
+                   LogLine("stderr", 3, "", "2026-11-28T04:08Z b"))
+    assert parse_log("stdout", b"") == () and parse_log("stdout", b"\n") == (
+        LogLine("stdout", 1, "", ""),)

@@ -1,0 +1,29 @@
+"""diagnose.model.lazyre: a deferred pattern behaves like the compiled one, and compiles once."""
+
+from __future__ import annotations
+
+import re
+
+from diagnose.model.lazyre import lazy_compile
+
+
+def test_behaves_like_the_compiled_pattern():
+    lazy = lazy_compile(r"(?P<k>\w+)=(\d+)", re.IGNORECASE)
+    real = re.compile(r"(?P<k>\w+)=(\d+)", re.IGNORECASE)
+    text = "a=1 B=22 c=x"
+    assert lazy.pattern == real.pattern
+    assert [m.groups() for m in lazy.finditer(text)] == [m.groups() for m in real.finditer(text)]
+    assert lazy.sub("<\\g<k>>", text) == real.sub("<\\g<k>>", text)
+    assert lazy.search(text).group("k") == "a"
+    assert lazy.match("zz") is None
+    assert lazy.flags == real.flags
+
+
+def test_compiles_on_first_use_only():
+    lazy = lazy_compile(r"x+")
+    assert lazy._compiled is None  # type: ignore[attr-defined]
+    assert lazy.pattern == "x+" and lazy._compiled is None  # type: ignore[attr-defined]
+    lazy.search("xx")
+    first = lazy._compiled  # type: ignore[attr-defined]
+    lazy.search("xxx")
+    assert first is not None and lazy._compiled is first  # type: ignore[attr-defined]

@@ -1,0 +1,121 @@
+"""Every format is a template, renders a real report, and says what the report says."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+
+import pytest
+
+from diagnose.render import TEMPLATES, Format, render
+from diagnose.render import document as document_module
+from tests.support.reports import Page, assert_valid, markdown_to_html, sample_report
+
+
+@pytest.fixture(scope="module")
+def several():
+    return sample_report("several-targets")
+
+
+def test_every_format_has_a_template():
+    # Adding a Format member without its template (or the reverse) fails here.
+    assert set(TEMPLATES) == set(Format)
+    root = importlib.resources.files("diagnose.templates")
+    for fmt, name in TEMPLATES.items():
+        assert root.joinpath(name).is_file(), f"{fmt}: template {name} is missing"
+    assert len(set(TEMPLATES.values())) == len(TEMPLATES)
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_every_format_renders_a_real_report_deterministically(fmt, several):
+    first = render(several, fmt)
+    assert first == render(several, fmt), "rendering must be a pure function of the report"
+    assert first.endswith("\n") and not first.endswith("\n\n\n")
+    # Every format names every target and the root cause.
+    for t in several.targets:
+        assert t.name in first, (fmt, t.name)
+    assert "oom-killed" in first and "created-not-started" in first
+
+
+def test_json_is_the_document_and_validates(several):
+    doc = json.loads(render(several, Format.JSON))
+    assert doc == json.loads(json.dumps(document_module.build(several)))
+    assert doc["schema"] == "diagnose/v1"
+    assert_valid(doc)
+    # Nothing that changes from one analysis of the same bundle to the next.
+    for t in doc["targets"]:
+        for o in t["checks"]:
+            assert "duration_ms" not in o
+
+
+def test_text_verdict_first_then_tables_then_details(several):
+    text = render(several, Format.TEXT)
+    lines = text.splitlines()
+    doc = document_module.build(several)
+    n = len(doc["targets"])
+    assert lines[0].startswith(f"{n} targets: ")
+    verdict = doc["verdict"]
+    assert lines[1].startswith(f"  verdict: {verdict['severity'].upper()} {verdict['code']} "
+                               f"{verdict['id']} on {verdict['target']} (")
+    # The targets table comes before the findings, worst first.
+    table_at = lines.index(next(ln for ln in lines if ln.startswith("target ")))
+    findings_at = next(i for i, ln in enumerate(lines) if ln.startswith("Findings ("))
+    assert table_at < findings_at
+    first_row = lines[table_at + 2]
+    assert first_row.startswith(verdict["target"])
+    assert lines[-1] == f"analysed bundle: {doc['bundle']}"
+    assert "\033[" not in text
+    coloured = render(several, Format.TEXT, color=True)
+    assert "\033[1;31mCRITICAL" in coloured
+
+
+def test_markdown_and_html_carry_the_whole_story(several):
+    doc = document_module.build(several)
+    md = render(several, Format.MARKDOWN)
+    html = markdown_to_html(md)
+    page = Page(html)
+    assert {"table", "details", "summary", "pre"} <= page.names
+    for part in ("Decision path for", "Engine and host", "Bundle files", "Checks ("):
+        assert part in page.body_text
+    for f in doc["files"]:
+        assert f["path"] in page.body_text
+    html_report = render(several, Format.HTML)
+    body = Page(html_report).body_text
+    for f in doc["files"]:
+        assert f["path"] in body
+    for t in doc["targets"]:
+        for step in t["path"]:
+            assert step["question"] in body
+
+
+def test_the_schema_is_strict(several):
+    import copy
+
+    import jsonschema
+
+    from tests.support.reports import validator
+
+    good = json.loads(render(several, Format.JSON))
+    bad_cases = []
+    doc = copy.deepcopy(good)
+    next(t for t in doc["targets"] if t["findings"])["findings"][0]["severity"] = "fatal"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["surprise"] = 1
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["targets"][0]["checks"][0]["status"] = "maybe"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    del doc["targets"][0]["path"]
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["files"][0]["path"] = "../../etc/passwd"
+    bad_cases.append(doc)
+    doc = copy.deepcopy(good)
+    doc["schema"] = "diagnose/v2"
+    bad_cases.append(doc)
+    for case in bad_cases:
+        with pytest.raises(jsonschema.ValidationError):
+            validator().validate(case)
+    validator().validate(good)
