@@ -19,6 +19,7 @@ from diagnose.bundle.naming import bundle_name
 from diagnose.bundle.writer import BundleWriter
 from diagnose.collect.connect import engine_error
 from diagnose.collect.record import Deadline
+from diagnose.collect.scope import Scope
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.times import utc_stamp
 from diagnose.pipeline.publish import publish
@@ -48,7 +49,7 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
                           bundle_name([ENGINE_KEY], started, opts.redact)) as writer:
             pipe = Pipeline(registry, redactor, writer, opts.debug)
             engine, host, records = collect_engine(client.api, endpoint.local, endpoint.host,
-                                                   pipe, Deadline(opts.deadline))
+                                                   pipe, Deadline(opts.deadline), Scope.engine())
             reports, run_outcomes = pipe.finish(
                 engine, host, {"started_at": utc_stamp(started), "mode": "live"}, [])
             facts = RunFacts(started, engine, endpoint.source, host, records, reports,

@@ -35,7 +35,7 @@ from diagnose.model.findings import CheckOutcome
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.report import Report, TargetReport
 from diagnose.model.times import utc_stamp
-from diagnose.runs.sessions import Session, close_sessions, open_sessions
+from diagnose.runs.sessions import Session, close_sessions, open_sessions, scope_of
 from diagnose.runs.warmup import Warmup
 
 if TYPE_CHECKING:  # types only: the pipeline loads on the warm-up thread
@@ -72,8 +72,9 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
     and opened the bundle); everything goes to `q`."""
     try:
         api = GuardedAPI(s.client.api, deadline)
+        scope = scope_of(opts, s.inspects)
         with engine_pool(4, f"engine-{s.label}") as epool:
-            sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix)
+            sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix, scope)
             q.put(("engine", s, sec))
             if not gate.wait():
                 return
@@ -84,6 +85,7 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 engine_arch=str(sec.info.get("Architecture") or ""),
                 deadline=deadline,
                 probe=opts.probe,
+                scope=scope,
             )
             for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
                 q.put(("container", s, item))
