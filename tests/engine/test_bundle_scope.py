@@ -1,0 +1,98 @@
+"""A container run's bundle holds its targets' data and, of the rest of the engine, totals only.
+
+A bystander container (not a target) shares a network with one target, holds the host port
+another target failed to publish, runs from its own image and mounts its own volume; its name,
+label, environment (a planted secret among it), image and volume all carry one distinctive
+token (the shared network does not: it is a target's own, so its name belongs in the bundle).  That token must appear in no byte of the targets' bundle (the whole tar stream: member
+names and contents) and on no run's stdout, in any format.  `diagnose engine` (the whole engine
+view the user asked for) does list the bystander's objects, which proves the token is findable.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+
+import pytest
+
+from tests.support.engine import BASE_IMAGE, docker, wait_for
+
+FORMATS = ("json", "text", "markdown", "html")
+
+
+@pytest.fixture(scope="module")
+def scene(engine):
+    token = uuid.uuid4().hex[:16]
+    net = engine.network("shared")  # a target's own network: its name may be in the bundle
+    vol = engine.volume(f"vol-{token}")
+    image = engine.build(f"img-{token}", f"FROM {BASE_IMAGE}\nLABEL owner=team-{token}\n")
+    bystander = engine.run(
+        f"bystander-{token}", "--network", net, "-p", "127.0.0.1:0:80",
+        "--label", f"com.example.owner=team-{token}",
+        "-e", f"BYSTANDER_NOTE=note-{token}", "-e", f"API_PASSWORD=pw-{token}-Secret9",
+        "-v", f"{vol}:/data", image=image, cmd=("sleep", "100000"))
+    engine.wait_status(bystander, "running")
+    port = wait_for(lambda: docker("port", bystander, "80/tcp", check=False).stdout.strip(),
+                    what="the bystander's published port").rsplit(":", 1)[1]
+    # Target 1 shares the bystander's network; target 2 fails to publish its host port.
+    on_net = engine.run("on-shared-net", "--network", net, cmd=("sleep", "100000"))
+    engine.wait_status(on_net, "running")
+    port_taken = engine.create("port-taken", "-p", f"127.0.0.1:{port}:80",
+                               cmd=("sleep", "100000"))
+    start = docker("start", port_taken, check=False)
+    assert start.returncode != 0 and "already allocated" in start.stderr, start.stderr
+    yield {"token": token, "targets": (on_net, port_taken), "bystander": bystander}
+    docker("rm", "-f", bystander, on_net, port_taken, check=False)
+    docker("network", "rm", net, check=False)
+    docker("volume", "rm", vol, check=False)
+
+
+def test_bystander_is_nowhere_in_the_bundle_nor_on_stdout(scene, diagnose):
+    token = scene["token"]
+    runs = {fmt: diagnose(*scene["targets"], "--format", fmt, "--quiet", "--exit-zero")
+            for fmt in FORMATS}
+    for fmt, r in runs.items():
+        assert r.code == 0, (fmt, r.stderr)
+        assert token not in r.stdout, (fmt, r.stdout[max(r.stdout.find(token) - 300, 0):][:600])
+        assert r.bundle is not None
+        raw = gzip.decompress(r.bundle.read_bytes())
+        leaked = [n for n, body in r.members().items() if token.encode() in body]
+        assert token.encode() not in raw, (fmt, leaked)
+
+    r = runs["json"]
+    members = {name.split("/", 1)[1] if name.startswith("diagnose-") else name: body
+               for name, body in r.members().items()}
+    # The targets' own data is all there.
+    doc = r.json()
+    names = {t["name"] for t in doc["targets"]}
+    assert names == set(scene["targets"])
+    on_net, port_taken = scene["targets"]
+    assert f"containers/{on_net}/inspect.json" in members
+    # Of the engine, totals only (and in df.json the targets' own objects).
+    for name in ("df", "images", "containers", "volumes", "networks"):
+        assert json.loads(members[f"engine/{name}.json"])["scope"] == "targets", name
+    df = json.loads(members["engine/df.json"])
+    target_ids = {json.loads(members[f"containers/{t}/inspect.json"])["Id"]
+                  for t in scene["targets"]}
+    assert {c["Id"] for c in df["Containers"]} <= target_ids
+    assert df["totals"]["containers"][0] >= 3 and not df["BuildCache"]
+    # The shared network: the bystander is counted, not named.
+    nets = json.loads(members[f"containers/{on_net}/networks.json"])
+    (net,) = [v for k, v in nets.items() if k.startswith("dt-")]
+    assert net["other_containers"] == 1 and len(net["inspect"]["Containers"]) == 1
+    # The port: held by a container not diagnosed here (counted), and the finding says so.
+    ports = json.loads(members[f"containers/{port_taken}/ports.json"])
+    assert ports["containers"] == [] and ports["other_containers"] == 1
+    f = next(f for t in doc["targets"] if t["name"] == port_taken for f in t["findings"]
+             if f["id"] == "port-already-allocated")
+    assert "held by containers not diagnosed here" in json.dumps(f["facts"]), f["facts"]
+
+
+def test_engine_command_keeps_the_whole_view(scene, diagnose):
+    """`diagnose engine` asked about the whole engine: its bundle does hold the bystander's
+    objects (in df.json), so the token would be found if it leaked."""
+    r = diagnose("engine", "--format", "json", "--quiet", "--exit-zero")
+    assert r.code == 0, r.stderr
+    raw = gzip.decompress(r.bundle.read_bytes())
+    assert scene["token"].encode() in raw
