@@ -3,20 +3,25 @@
 A bystander container (not a target) shares a network with one target, holds the host port
 another target failed to publish, runs from its own image and mounts its own volume; its name,
 label, environment (a planted secret among it), image and volume all carry one distinctive
-token (the shared network does not: it is a target's own, so its name belongs in the bundle).  That token must appear in no byte of the targets' bundle (the whole tar stream: member
-names and contents) and on no run's stdout, in any format.  `diagnose engine` (the whole engine
-view the user asked for) does list the bystander's objects, which proves the token is findable.
+token (the shared network does not: it is a target's own, so its name belongs in the bundle).
+That token must appear in no byte of the targets' bundle (the whole tar stream: member names
+and contents) and on no run's stdout, in any format.  `diagnose engine` (the whole engine view
+the user asked for) does hold the bystander's objects, which proves the token is findable.
+The same bundles show the archive's layout: one top-level directory and a README.txt.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import tarfile
 import uuid
 
 import pytest
 
 from tests.support.engine import BASE_IMAGE, docker, wait_for
+from tests.support.runs import run_diagnose
 
 FORMATS = ("json", "text", "markdown", "html")
 
@@ -61,8 +66,7 @@ def test_bystander_is_nowhere_in_the_bundle_nor_on_stdout(scene, diagnose):
         assert token.encode() not in raw, (fmt, leaked)
 
     r = runs["json"]
-    members = {name.split("/", 1)[1] if name.startswith("diagnose-") else name: body
-               for name, body in r.members().items()}
+    members = r.members()
     # The targets' own data is all there.
     doc = r.json()
     names = {t["name"] for t in doc["targets"]}
@@ -96,3 +100,39 @@ def test_engine_command_keeps_the_whole_view(scene, diagnose):
     assert r.code == 0, r.stderr
     raw = gzip.decompress(r.bundle.read_bytes())
     assert scene["token"].encode() in raw
+
+
+def test_archive_has_one_top_directory_and_a_readme(scene, diagnose, tmp_path):
+    """Unpacking a bundle makes one directory named after it; README.txt comes right after
+    the manifest and says what to open first; analyze and redact read it."""
+    r = diagnose(*scene["targets"], "--format", "json", "--quiet", "--exit-zero")
+    assert r.bundle is not None, r.stderr
+    top = r.bundle.name.removesuffix(".tar.gz")
+    with tarfile.open(r.bundle, "r:gz") as tf:
+        names = tf.getnames()
+    assert names[:2] == [f"{top}/manifest.json", f"{top}/README.txt"], names[:3]
+    assert all(n.startswith(top + "/") for n in names)
+    unpack = tmp_path / "unpack"
+    unpack.mkdir()
+    subprocess.run(["tar", "-xzf", str(r.bundle), "-C", str(unpack)], check=True)
+    assert [p.name for p in unpack.iterdir()] == [top]
+    readme = (unpack / top / "README.txt").read_text()
+    assert "summary.html" in readme and "summary.md" in readme and "containers/" in readme
+    assert all(t in readme for t in scene["targets"]) and "2 containers" in readme
+    manifest = json.loads((unpack / top / "manifest.json").read_text())
+    assert "README.txt" in {f["path"] for f in manifest["files"]}
+    # The readers: analyze reaches the same findings; redact writes a copy with its own top.
+    offline = diagnose("analyze", str(r.bundle), "--format", "json", "--exit-zero")
+    assert offline.code == 0, offline.stderr
+    key = lambda doc: sorted((f["target"], f["id"]) for t in doc["targets"]  # noqa: E731
+                             for f in t["findings"])
+    assert key(offline.json()) == key(r.json())
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    red = run_diagnose("redact", str(r.bundle), "-o", str(copy / "diagnose-copy.tar.gz"),
+                       cwd=tmp_path)
+    assert red.code == 0, red.stderr
+    with tarfile.open(copy / "diagnose-copy.tar.gz", "r:gz") as tf:
+        copied = tf.getnames()
+    assert copied[:2] == ["diagnose-copy/manifest.json", "diagnose-copy/README.txt"]
+    assert {n.split("/", 1)[1] for n in copied} == {n.split("/", 1)[1] for n in names}
