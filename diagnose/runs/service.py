@@ -19,7 +19,7 @@ from docker.errors import DockerException
 from requests.exceptions import RequestException
 
 from diagnose.analysis.registry import registry_for
-from diagnose.bundle.naming import bundle_name, unique_keys
+from diagnose.bundle.naming import bundle_name, several, unique_keys
 from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import swarm as cs
 from diagnose.collect.connect import Endpoint, engine_error
@@ -65,7 +65,7 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
         # Directory and bundle names come from service names, which may hold a learned secret.
         keys = unique_keys([{"Name": redactor.plain(str((s.get("Spec") or {}).get("Name", ""))),
                              "Id": s["ID"]} for s in services])
-        who = f"service-{keys[0]}" if len(keys) == 1 else "service-multi"
+        who = f"service-{several(keys)}"
         with BundleWriter(opts.output_dir, bundle_name([who], started, opts.redact)) as writer:
             run = _ServiceRun(opts, progress, started, endpoint, client.api, node_id,
                               Pipeline(registry, redactor, writer, opts.debug))
@@ -130,10 +130,12 @@ class _ServiceRun:
         facts = RunFacts(self.started, engine, self.endpoint.source, host,
                          [*records, *self.pipe.records], reports, run_outcomes)
         opts = self.opts
-        return publish(self.pipe, facts, opts.argv, {
+        report, path = publish(self.pipe, facts, opts.argv, {
             "services": list(services), "tail": opts.tail, "since": opts.since,
             "max_log_bytes": opts.max_log_bytes, "timeout": opts.timeout,
             "deadline": opts.deadline, "jobs": opts.jobs})
+        assert path is not None  # a service run always writes its bundle
+        return report, path
 
     def collect(self, key: str, svc: dict[str, Any],
                 inspects: dict[str, dict[str, Any]]) -> _Gathered:

@@ -108,6 +108,8 @@ def test_archive_has_one_top_directory_and_a_readme(scene, diagnose, tmp_path):
     r = diagnose(*scene["targets"], "--format", "json", "--quiet", "--exit-zero")
     assert r.bundle is not None, r.stderr
     top = r.bundle.name.removesuffix(".tar.gz")
+    # Several targets: the first one and how many more (no longer `multi`).
+    assert top.startswith(f"diagnose-{scene['targets'][0]}-and-1-more-"), top
     with tarfile.open(r.bundle, "r:gz") as tf:
         names = tf.getnames()
     assert names[:2] == [f"{top}/manifest.json", f"{top}/README.txt"], names[:3]
@@ -136,3 +138,31 @@ def test_archive_has_one_top_directory_and_a_readme(scene, diagnose, tmp_path):
         copied = tf.getnames()
     assert copied[:2] == ["diagnose-copy/manifest.json", "diagnose-copy/README.txt"]
     assert {n.split("/", 1)[1] for n in copied} == {n.split("/", 1)[1] for n in names}
+
+
+def test_no_bundle_writes_nothing(scene, tmp_path):
+    """`--no-bundle`: the same report and exit code, and nothing written anywhere (not even
+    a temporary file): the output directory need not exist, the working directory and TMPDIR
+    stay empty."""
+    cwd, tmp = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    tmp.mkdir()
+    missing = tmp_path / "no-such-dir"
+    env = {"TMPDIR": str(tmp)}
+    with_bundle = run_diagnose(*scene["targets"], "--format", "json", "--quiet",
+                               "--output", str(tmp_path), cwd=tmp_path)
+    assert with_bundle.bundle is not None, with_bundle.stderr
+    r = run_diagnose(*scene["targets"], "--no-bundle", "--format", "json", "--quiet",
+                     "--output", str(missing), cwd=cwd, env=env)
+    assert r.code == with_bundle.code, r.stderr
+    assert r.stderr == ""
+    doc = r.json()
+    assert doc["bundle"] is None
+    key = lambda d: sorted((f["target"], f["id"], f["title"]) for t in d["targets"]  # noqa: E731
+                           for f in t["findings"])
+    assert key(doc) == key(with_bundle.json())
+    assert list(cwd.iterdir()) == [] and list(tmp.iterdir()) == [] and not missing.exists()
+    text = run_diagnose(*scene["targets"], "--no-bundle", "--quiet", "--exit-zero", cwd=cwd,
+                        env=env)
+    assert text.code == 0 and "bundle:" not in text.stdout, text.stdout
+    assert list(cwd.iterdir()) == [] and list(tmp.iterdir()) == []

@@ -224,3 +224,15 @@ def test_the_writer_stops_at_the_bundle_bound(tmp_path, monkeypatch):
         w.add("b", b"x" * 60_000)
     w.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bundle_names_say_what_they_are_about():
+    from diagnose.bundle.naming import bundle_name
+
+    t = 1_795_000_000.0
+    assert bundle_name(["web"], t, True).startswith("diagnose-web-2026")
+    assert bundle_name(["web", "db", "worker"], t, True).startswith("diagnose-web-and-2-more-")
+    assert bundle_name(["web", "db"], t, True, "shop").startswith("diagnose-shop-")
+    assert bundle_name(["a", "b"], t, False, "all").endswith("-UNREDACTED.tar.gz")
+    assert bundle_name(["web", "db"], t, True, "../x").startswith("diagnose-")
+    assert "/" not in bundle_name(["web", "db"], t, True, "../x")
