@@ -107,6 +107,7 @@ from diagnose.evidence.readings.log_facts import (
     mount_for,
     network_members,
     network_mode,
+    network_others,
     paths_in,
     port_in,
     published_ports,
@@ -218,7 +219,8 @@ __all__ = [
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
-    "mount_for", "network_members", "network_mode", "paths_in", "port_in", "published_ports",
+    "mount_for", "network_members", "network_mode", "network_others", "paths_in", "port_in",
+    "published_ports",
     # readings: swarm
     "IMAGE_ERROR", "converging", "counted", "current_of", "desired_count",
     "down_nodes_holding_tasks", "exit_code_of", "is_running", "newest", "node_evidence",

@@ -41,8 +41,11 @@ def scene(engine):
     port = wait_for(lambda: docker("port", bystander, "80/tcp", check=False).stdout.strip(),
                     what="the bystander's published port").rsplit(":", 1)[1]
     # Target 1 shares the bystander's network; target 2 fails to publish its host port.
-    on_net = engine.run("on-shared-net", "--network", net, cmd=("sleep", "100000"))
+    # Its log says a name did not resolve: D403 then tells who else is on its network.
+    on_net = engine.run("on-shared-net", "--network", net,
+                        cmd=("sh", "-c", "nc nosuchhost 80 </dev/null; exec sleep 100000"))
     engine.wait_status(on_net, "running")
+    wait_for(lambda: "bad address" in docker("logs", on_net).stderr, what="the failed lookup")
     port_taken = engine.create("port-taken", "-p", f"127.0.0.1:{port}:80",
                                cmd=("sleep", "100000"))
     start = docker("start", port_taken, check=False)
@@ -85,6 +88,9 @@ def test_bystander_is_nowhere_in_the_bundle_nor_on_stdout(scene, diagnose):
     nets = json.loads(members[f"containers/{on_net}/networks.json"])
     (net,) = [v for k, v in nets.items() if k.startswith("dt-")]
     assert net["other_containers"] == 1 and len(net["inspect"]["Containers"]) == 1
+    dns = next(f for t in doc["targets"] if t["name"] == on_net for f in t["findings"]
+               if f["id"] == "dns-resolution-failure")
+    assert "1 not diagnosed here" in json.dumps(dns["facts"]), dns["facts"]
     # The port: held by a container not diagnosed here (counted), and the finding says so.
     ports = json.loads(members[f"containers/{port_taken}/ports.json"])
     assert ports["containers"] == [] and ports["other_containers"] == 1
