@@ -172,3 +172,8 @@ def test_no_bundle_writes_nothing(scene, tmp_path):
                         env=env)
     assert text.code == 0 and "bundle:" not in text.stdout, text.stdout
     assert list(cwd.iterdir()) == [] and list(tmp.iterdir()) == []
+    # `diagnose engine --no-bundle` too.
+    eng = run_diagnose("engine", "--no-bundle", "--format", "json", "--quiet", "--exit-zero",
+                       "--output", str(missing), cwd=cwd, env=env)
+    assert eng.code == 0 and eng.json()["bundle"] is None, eng.stderr
+    assert list(cwd.iterdir()) == [] and list(tmp.iterdir()) == [] and not missing.exists()
