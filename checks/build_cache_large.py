@@ -21,15 +21,22 @@ Fix
     all the reclaimable cache counted here (never images, containers or volumes; the next
     builds are slower).  Add `--filter until=168h` to keep the last week's cache.  Commands
     are shown, never run; cache records cannot be removed one by one reliably.
+
+In a container run
+    A bundle of `diagnose CONTAINER` (also `--filter`, `--project`, `diagnose service`) holds
+    only the engine's totals (a cache record's description is a build step of some image,
+    often with its arguments): this finding then gives the reclaimable bytes and points to
+    `diagnose engine` for the records and the commands.  `diagnose engine` and
+    `diagnose --all` list the largest records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (build_cache_reclaimable, engine_evidence, GiB, human_bytes, listing,
-                          reclaim_severity, check, fact, Finding, layout, Remediation, Severity,
-                          Snapshot)
+from diagnose.api import (build_cache, engine_evidence, GiB, human_bytes, listing,
+                          reclaim_severity, totals_finding, check, fact, Finding, layout,
+                          Remediation, Severity, Snapshot)
 
 MIN_BYTES = 5 * GiB
 
@@ -38,26 +45,31 @@ MIN_BYTES = 5 * GiB
        scope="run")
 def build_cache_large(snap: Snapshot) -> Iterator[Finding]:
     """Reclaimable build cache against the size threshold."""
-    cache = list(snap.engine.df.get("BuildCache") or ())
-    reclaimable = build_cache_reclaimable(cache)
-    if reclaimable < MIN_BYTES:
+    b = build_cache(snap.engine)
+    if b.size < MIN_BYTES:
         return
-    free = sorted(((i, b) for i, b in enumerate(cache)
-                   if not b.get("InUse") and not b.get("Shared")),
-                  key=lambda ib: -int(ib[1].get("Size") or 0))
+    title = f"{human_bytes(b.size)} of reclaimable build cache"
+    severity = reclaim_severity(b.size, snap.host)
+    if b.totals_only:
+        facts = [fact("reclaimable build cache", human_bytes(b.size)),
+                 fact("records", f"{b.of('records')} in all"),
+                 fact("threshold", human_bytes(MIN_BYTES))]
+        yield totals_finding(layout.ENGINE_DF, b, title, facts, "build cache records", severity)
+        return
+    free = b.listed
     facts = [
-        fact("reclaimable build cache", human_bytes(reclaimable)),
-        fact("records", f"{len(free)} reclaimable of {len(cache)}"),
+        fact("reclaimable build cache", human_bytes(b.size)),
+        fact("records", f"{len(free)} reclaimable of {b.of('records')}"),
         fact("threshold", human_bytes(MIN_BYTES)),
-        fact("largest", listing([f"{str(b.get('ID'))[:12]} {human_bytes(int(b.get('Size') or 0))}"
-                                 for _, b in free], 5)),
+        fact("largest", listing([f"{str(r.get('ID'))[:12]} {human_bytes(int(r.get('Size') or 0))}"
+                                 for _, r in free], 5)),
     ]
     ev = tuple(engine_evidence(layout.ENGINE_DF, f"/BuildCache/{i}",
-                        f"{b.get('ID')} {b.get('Type')} {human_bytes(int(b.get('Size') or 0))} "
-                        f"last used {b.get('LastUsedAt')}: {b.get('Description', '')}"[:300])
-               for i, b in free[:5])
+                        f"{r.get('ID')} {r.get('Type')} {human_bytes(int(r.get('Size') or 0))} "
+                        f"last used {r.get('LastUsedAt')}: {r.get('Description', '')}"[:300])
+               for i, r in free[:5])
     yield Finding(
-        title=f"{human_bytes(reclaimable)} of reclaimable build cache",
+        title=title,
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(
@@ -65,6 +77,6 @@ def build_cache_large(snap: Snapshot) -> Iterator[Finding]:
             "builds rebuild what they need).",
             ("docker builder du --verbose", "docker builder prune",
              "docker builder prune --all --filter until=168h")),
-        severity=reclaim_severity(reclaimable, snap.host),
+        severity=severity,
         target="engine",
     )

@@ -23,15 +23,23 @@ Look-alikes told apart
 Fix
     Remove exactly the listed images (`docker rmi ID...`): the command is shown, never run.
     `docker image prune` removes every dangling image, including ones made after this bundle.
+
+In a container run
+    A bundle of `diagnose CONTAINER` (also `--filter`, `--project`, `diagnose service`) holds
+    only the engine's totals: this finding then gives the count and the reclaimable bytes,
+    names no image, and points to `diagnose engine`, which lists them with the commands.
+    `diagnose engine` and `diagnose --all` list every image.  A dangling image is used by no
+    container, so it is never one a target uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (batched_commands, engine_evidence, epoch_stamp, GiB, human_bytes,
-                          image_sizes, listing, reclaim_severity, short_id, check, fact, Finding,
-                          layout, Remediation, Severity, Snapshot)
+from diagnose.api import (batched_commands, dangling_images as counted, engine_evidence,
+                          epoch_stamp, GiB, human_bytes, image_sizes, listing, reclaim_severity,
+                          short_id, totals_finding, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
@@ -41,46 +49,42 @@ MIN_BYTES = 1 * GiB
        requires=("engine-images", "engine-containers"), scope="run")
 def dangling_images(snap: Snapshot) -> Iterator[Finding]:
     """Untagged images no container uses, against the count and size thresholds."""
-    images = snap.engine.json(layout.ENGINE_IMAGES) or {}
-    containers = snap.engine.json(layout.ENGINE_CONTAINERS) or {}
-    in_use = set(containers.get("images_in_use") or ())
-    sizes = image_sizes(snap.engine)
-    listed = [(i, img) for i, img in enumerate(images.get("dangling") or ())
-              if img.get("Id") not in in_use]
-    kept = len(images.get("dangling") or ()) - len(listed)
-    unlisted = max(int(images.get("dangling_total") or 0)
-                   - len(images.get("dangling") or ()), 0)
-    count = len(listed) + unlisted
-    reclaimable = sum(sizes.get(str(img.get("Id")), int(img.get("Size") or 0))
-                      for _, img in listed)
-    if count < MIN_COUNT and reclaimable < MIN_BYTES:
+    d = counted(snap.engine)
+    if d.count < MIN_COUNT and d.size < MIN_BYTES:
         return
-    ids = [short_id(img.get("Id")) for _, img in listed]
+    title = f"{d.count} dangling images ({human_bytes(d.size)} reclaimable)"
     facts = [
-        fact("dangling images", count),
-        fact("reclaimable", human_bytes(reclaimable) + ("" if snap.engine.df else
-                                                   " (image sizes; docker system df missing)")),
+        fact("dangling images", d.count),
+        fact("reclaimable", human_bytes(d.size) + ("" if d.sized else
+                                                  " (image sizes; docker system df missing)")),
         fact("threshold", f"{MIN_COUNT} images or {human_bytes(MIN_BYTES)}"),
-        fact("images", listing(ids)),
     ]
-    if kept:
-        facts.append(fact("dangling but used by a container (kept)", kept))
+    if d.of("in_use"):
+        facts.append(fact("dangling but used by a container (kept)", d.of("in_use")))
+    severity = reclaim_severity(d.size, snap.host)
+    if d.totals_only:
+        yield totals_finding(layout.ENGINE_IMAGES, d, title, facts, "images", severity)
+        return
+    sizes = image_sizes(snap.engine)
+    ids = [short_id(img.get("Id")) for _, img in d.listed]
+    facts.insert(3, fact("images", listing(ids)))
     ev = tuple(engine_evidence(layout.ENGINE_IMAGES, f"/dangling/{i}",
                         f"{img.get('Id')} created {epoch_stamp(img.get('Created'))} "
                         f"{human_bytes(sizes.get(str(img.get('Id')), int(img.get('Size') or 0)))}")
-               for i, img in listed[:10])
+               for i, img in d.listed[:10])
     cmds = batched_commands("docker rmi", ids)
     summary = (f"Remove exactly these {len(ids)} untagged images (no container uses them; "
                "`docker rmi` refuses any that gained a user since).")
-    if unlisted:
-        summary += (f" {unlisted} more were not listed (the list is bounded): review them with "
-                    "`docker images -f dangling=true`; `docker image prune` removes them all.")
+    if d.of("unlisted"):
+        summary += (f" {d.of('unlisted')} more were not listed (the list is bounded): review "
+                    "them with `docker images -f dangling=true`; `docker image prune` removes "
+                    "them all.")
         cmds.append("docker images -f dangling=true")
     yield Finding(
-        title=f"{count} dangling images ({human_bytes(reclaimable)} reclaimable)",
+        title=title,
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),
-        severity=reclaim_severity(reclaimable, snap.host),
+        severity=severity,
         target="engine",
     )

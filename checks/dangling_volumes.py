@@ -21,45 +21,52 @@ Fix
     (`docker volume rm NAME...`); inspect each named one first (`docker volume inspect`,
     or mount it read-only: `docker run --rm -v NAME:/v:ro IMAGE ls -la /v`).  Commands are
     shown, never run.
+
+In a container run
+    A bundle of `diagnose CONTAINER` (also `--filter`, `--project`, `diagnose service`) holds
+    only the engine's totals: this finding then gives the count, the size and how many are
+    anonymous or named, names no volume, and points to `diagnose engine`, which lists them
+    with the commands.  `diagnose engine` and `diagnose --all` list every volume.  A dangling
+    volume is used by no container, so it is never one a target uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from diagnose.api import (batched_commands, engine_evidence, GiB, human_bytes, listing,
-                          reclaim_severity, volume_sizes, check, fact, Finding, layout, Remediation,
+from diagnose.api import (anonymous_volume, batched_commands, dangling_volumes as counted,
+                          engine_evidence, GiB, human_bytes, listing, reclaim_severity,
+                          totals_finding, volume_sizes, check, fact, Finding, layout, Remediation,
                           Severity, Snapshot)
 
 MIN_COUNT = 5
 MIN_BYTES = 1 * GiB
 
 
-def anonymous(volume: dict[str, Any]) -> bool:
-    """An anonymous volume: the engine's label (Engine >= 23), or a 64-hex generated name."""
-    if "com.docker.volume.anonymous" in (volume.get("Labels") or {}):
-        return True
-    name = str(volume.get("Name") or "")
-    return len(name) == 64 and all(ch in "0123456789abcdef" for ch in name)
-
-
 @check("D606", "dangling-volumes", severity=Severity.INFO, requires=("engine-volumes",),
        scope="run")
 def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
     """Volumes no container references, against the count and size thresholds."""
-    doc = snap.engine.json(layout.ENGINE_VOLUMES) or {}
-    vols = list(doc.get("dangling") or ())
-    count = int(doc.get("dangling_total") or len(vols))
-    sizes = volume_sizes(snap.engine)
-    size = sum(max(sizes.get(str(v.get("Name")), 0), 0) for v in vols)
-    if count < MIN_COUNT and size < MIN_BYTES:
+    d = counted(snap.engine)
+    if d.count < MIN_COUNT and d.size < MIN_BYTES:
         return
-    anon = [str(v.get("Name")) for v in vols if anonymous(v)]
-    named = [str(v.get("Name")) for v in vols if not anonymous(v)]
+    title = f"{d.count} dangling volumes ({human_bytes(d.size)}) used by no container"
+    size = human_bytes(d.size) if d.sized else "unknown (docker system df missing)"
+    severity = reclaim_severity(d.size, snap.host)
+    if d.totals_only:
+        facts = [fact("dangling volumes", d.count), fact("size", size),
+                 fact("threshold", f"{MIN_COUNT} volumes or {human_bytes(MIN_BYTES)}"),
+                 fact("anonymous", d.of("anonymous")),
+                 fact("named (may hold data you want)", d.of("named"))]
+        yield totals_finding(layout.ENGINE_VOLUMES, d, title, facts, "volumes", severity)
+        return
+    vols = [v for _, v in d.listed]
+    sizes = volume_sizes(snap.engine)
+    anon = [str(v.get("Name")) for v in vols if anonymous_volume(v)]
+    named = [str(v.get("Name")) for v in vols if not anonymous_volume(v)]
     facts = [
-        fact("dangling volumes", count),
-        fact("size", human_bytes(size) if snap.engine.df else "unknown (docker system df missing)"),
+        fact("dangling volumes", d.count),
+        fact("size", size),
         fact("threshold", f"{MIN_COUNT} volumes or {human_bytes(MIN_BYTES)}"),
         fact("anonymous", listing(anon) if anon else "none"),
         fact("named (may hold data you want)", listing(named) if named else "none"),
@@ -75,14 +82,14 @@ def dangling_volumes(snap: Snapshot) -> Iterator[Finding]:
     summary = ("WARNING: removing a volume deletes its data for good.  The anonymous volumes "
                f"({len(anon)}) are leftovers of removed containers; inspect the {len(named)} "
                "named ones before removing any.")
-    if count > len(vols):
-        summary += (f" {count - len(vols)} more were not listed (the list is bounded): "
+    if d.count > len(vols):
+        summary += (f" {d.count - len(vols)} more were not listed (the list is bounded): "
                     "`docker volume ls -f dangling=true` shows them.")
     yield Finding(
-        title=f"{count} dangling volumes ({human_bytes(size)}) used by no container",
+        title=title,
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(summary, tuple(cmds)),
-        severity=reclaim_severity(size, snap.host),
+        severity=severity,
         target="engine",
     )

@@ -34,8 +34,9 @@ import re
 from collections.abc import Iterator
 
 from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, lazy_compile, log_severity,
-                          logs_command, network_members, network_mode, q, scan_log, Cause, check,
-                          ContainerEvidence, fact, Finding, Remediation, Severity)
+                          logs_command, network_members, network_mode, network_others, q,
+                          scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
+                          Severity)
 
 SLUG = Cause.DNS_RESOLUTION_FAILURE
 
@@ -59,6 +60,7 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     names = list(dict.fromkeys(n for ln in hits.lines for n in names_in(ln.text)))
     mode = network_mode(c)
     members = network_members(c)
+    unnamed = network_others(c)
     attached = sorted((c.inspect.get("NetworkSettings") or {}).get("Networks") or {})
     dns = c.host_config.get("Dns") or []
 
@@ -72,8 +74,10 @@ def dns_resolution_failure(c: ContainerEvidence) -> Iterator[Finding]:
     default_bridge = mode in ("default", "bridge") or attached == ["bridge"]
     user_nets = [n for n in attached if n not in ("bridge", "host", "none")]
     for net in user_nets[:3]:
-        others = [m for m in members.get(net, []) if m != c.name]
-        facts.append(fact(f"containers on {net}", ", ".join(others[:10]) or "(none but this one)"))
+        others = [m for m in members.get(net, []) if m != c.name][:10]
+        if unnamed.get(net):  # not targets of this run: counted, never named in the bundle
+            others.append(f"{unnamed[net]} not diagnosed here (`docker network inspect {q(net)}`)")
+        facts.append(fact(f"containers on {net}", ", ".join(others) or "(none but this one)"))
     facts += hits_facts(hits)
     evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/NetworkMode"))

@@ -20,15 +20,27 @@ Fix
     `docker rm` keeps their volumes.  `docker rm -v` also deletes their anonymous volumes
     (named volumes are always kept): only for containers whose data you do not need.
     Run one-off containers with `--rm` so they clean up after themselves.
+
+In a container run, and with --all
+    A container being diagnosed is never listed for removal: its exit is the evidence.  A
+    bundle of `diagnose CONTAINER` (also `--filter`, `--project`, `diagnose service`) holds
+    only the engine's totals: this finding then gives the count and the writable layers'
+    size, names no container, and points to `diagnose engine`, which lists them with the
+    commands.  `diagnose --all` diagnoses every container, so every exited one is a target:
+    the finding counts them and names them, but lists none for removal; read each one's
+    findings first, then remove those you no longer need (`docker rm NAME`, plain rm keeps
+    volumes).  Only `diagnose engine`, which diagnoses no container, lists them all with the
+    `docker rm` commands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from diagnose.api import (batched_commands, container_sizes, engine_evidence, GiB, human_bytes,
-                          listing, reclaim_severity, check, fact, Finding, layout, Remediation,
-                          Severity, Snapshot)
+from diagnose.api import (batched_commands, engine_evidence, exited_containers as counted, GiB,
+                          human_bytes, listing, reclaim_severity, totals_finding, check, fact,
+                          Finding, layout, Remediation, Severity, Snapshot)
 
 MIN_COUNT = 10
 MIN_BYTES = 1 * GiB
@@ -38,48 +50,72 @@ def _anonymous(name: str) -> bool:
     return len(name) == 64 and all(ch in "0123456789abcdef" for ch in name)
 
 
+def _name(c: Mapping[str, Any]) -> str:
+    return str((c.get("Names") or [str(c.get("Id"))[:12]])[0])
+
+
 @check("D605", "exited-containers-piling-up", severity=Severity.INFO,
        requires=("engine-containers",), scope="run")
 def exited_containers(snap: Snapshot) -> Iterator[Finding]:
     """Exited containers against the count and size thresholds."""
-    doc = snap.engine.json(layout.ENGINE_CONTAINERS) or {}
-    exited = list(doc.get("exited") or ())
-    count = int(doc.get("exited_total") or len(exited))
-    sizes = container_sizes(snap.engine)
-    size = sum(sizes.get(str(c.get("Id")), 0) for c in exited)
-    if count < MIN_COUNT and size < MIN_BYTES:
+    e = counted(snap.engine)
+    if e.count < MIN_COUNT and e.size < MIN_BYTES:
         return
-    names = [(c.get("Names") or [str(c.get("Id"))[:12]])[0] for c in exited]
-    with_anon = [(c.get("Names") or [str(c.get("Id"))[:12]])[0] for c in exited
-                 if any(_anonymous(str(m.get("Name") or "")) for m in c.get("Mounts") or ())]
+    title = f"{e.count} exited containers piling up ({human_bytes(e.size)} in writable layers)"
     facts = [
-        fact("exited containers", count),
-        fact("writable layers", human_bytes(size) if snap.engine.df
+        fact("exited containers", e.count),
+        fact("writable layers", human_bytes(e.size) if e.sized
              else "unknown (docker system df missing)"),
         fact("threshold", f"{MIN_COUNT} containers or {human_bytes(MIN_BYTES)}"),
-        fact("containers", listing(names)),
-        fact("of which with anonymous volumes", len(with_anon)),
     ]
+    severity = reclaim_severity(e.size, snap.host)
+    if e.totals_only:
+        yield totals_finding(layout.ENGINE_CONTAINERS, e, title, facts, "containers", severity)
+        return
+    # Never a target of this run: `diagnose --all` diagnoses every container there is.
+    targets = {c.id for c in snap.containers}
+    exited = [c for _, c in e.listed]
+    removable = [_name(c) for c in exited if c.get("Id") not in targets]
+    diagnosed = [_name(c) for c in exited if c.get("Id") in targets]
+    with_anon = [_name(c) for c in exited if c.get("Id") not in targets
+                 and any(_anonymous(str(m.get("Name") or "")) for m in c.get("Mounts") or ())]
+    if removable:
+        facts += [fact("containers", listing(removable)),
+                  fact("of which with anonymous volumes", len(with_anon))]
+    if diagnosed:
+        facts.append(fact("diagnosed in this run (never listed for removal)",
+                          listing(diagnosed)))
     ev = tuple(engine_evidence(layout.ENGINE_CONTAINERS, f"/exited/{i}",
-                        f"{names[i]} ({str(c.get('Id'))[:12]}) {c.get('Status')} "
-                        f"image {c.get('Image')}")
-               for i, c in enumerate(exited[:10]))
-    cmds = batched_commands("docker rm", names)
-    summary = (f"Remove exactly these {len(names)} exited containers; plain `docker rm` keeps "
-               "their volumes.")
+                               f"{_name(c)} ({str(c.get('Id'))[:12]}) {c.get('Status')} "
+                               f"image {c.get('Image')}")
+               for i, c in e.listed[:10])
+    yield Finding(
+        title=title,
+        facts=tuple(facts),
+        evidence=ev,
+        remediation=_remedy(e.count, len(exited), removable, diagnosed, with_anon),
+        severity=severity,
+        target="engine",
+    )
+
+
+def _remedy(count: int, listed: int, removable: list[str], diagnosed: list[str],
+            with_anon: list[str]) -> Remediation:
+    cmds = batched_commands("docker rm", removable)
+    summary = (f"Remove exactly these {len(removable)} exited containers; plain `docker rm` "
+               "keeps their volumes." if removable else "")
     if with_anon:
         summary += (" WARNING: `docker rm -v` (last command) also DELETES the anonymous volumes "
                     f"of {len(with_anon)} of them; their data is lost (named volumes are kept).")
-    if count > len(exited):
-        summary += (f" {count - len(exited)} more were not listed (the list is bounded): "
-                    "`docker ps -a -f status=exited` shows them.")
-    if with_anon:
         cmds += batched_commands("docker rm -v", with_anon)
-    yield Finding(
-        title=f"{count} exited containers piling up ({human_bytes(size)} in writable layers)",
-        facts=tuple(facts),
-        evidence=ev,
-        remediation=Remediation(summary, tuple(cmds)),
-        severity=reclaim_severity(size, snap.host),
-        target="engine",
-    )
+    if diagnosed:
+        summary += (f" {len(diagnosed)} of them are diagnosed in this run and never listed "
+                    "for removal: read their findings first (an exit is evidence; this bundle "
+                    "keeps their inspect and logs), then remove each one you no longer need "
+                    "with `docker rm NAME` (plain `rm` keeps its volumes), and run one-off "
+                    "containers with `--rm`.")
+        cmds.append("docker ps -a -f status=exited")
+    if count > listed:
+        summary += (f" {count - listed} more were not listed (the list is bounded): "
+                    "`docker ps -a -f status=exited` shows them.")
+    return Remediation(summary.strip(), tuple(cmds))

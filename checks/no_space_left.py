@@ -24,7 +24,10 @@ Fix
     tmpfs: give it a bigger `size=`; /dev/shm: `--shm-size 1g` (compose `shm_size`) or
     `--ipc host`; volume or bind mount: free or grow the host filesystem; writable layer or data
     root: `docker system df`, remove unused images and containers, rotate json-file logs
-    (`--log-opt max-size=10m --log-opt max-file=3`), move data to a volume.
+    (`--log-opt max-size=10m --log-opt max-file=3`), move data to a volume.  No prune command
+    is suggested (`docker container prune` would also delete the stopped container being
+    diagnosed, and everyone else's): `diagnose engine` lists exactly what cleanup would
+    reclaim, with the commands for those objects.
 """
 
 from __future__ import annotations
@@ -98,11 +101,12 @@ def _remedy(c: ContainerEvidence, full: MountHit | None, root: str) -> Remediati
     cmds = [f"df -h {q(target)}", f"df -i {q(target)}", "docker system df"]
     if running and full is not None:
         cmds.append(f"docker exec {name} df -h {q(full.destination)}")
-    cmds += ["docker image prune", "docker container prune"] if full is None or full.kind in (
-        "rootfs", "volume") else []
+    # Never a prune: it would delete this (stopped) container too, and other people's.
+    cmds += ["diagnose engine"] if full is None or full.kind in ("rootfs", "volume") else []
     return Remediation(
         "Free or grow the filesystem that is full (bytes, or inodes: check both); on the "
-        "engine's data root remove unused images and stopped containers (review the lists "
-        "first) and cap json-file logs with --log-opt max-size.",
+        "engine's data root remove unused images and stopped containers (`diagnose engine` "
+        "lists exactly which, with the commands) and cap json-file logs with --log-opt "
+        "max-size.",
         tuple(cmds),
     )

@@ -19,7 +19,9 @@ How to confirm by hand
     docker inspect -f '{{.State.Error}}' NAME
     docker ps --filter publish=8080          # a container holding it
     ss -ltnp 'sport = :8080'                 # a host process holding it
-    ports.json in the bundle lists both, collected when the error was a port conflict.
+    ports.json in the bundle lists both, collected when the error was a port conflict.  A
+    container holding the port is named there only when it is diagnosed in the same run;
+    any other is only counted (its name stays out of the bundle: `docker ps` above names it).
 
 Look-alikes told apart
     `address-in-use` (the application inside a *running* container cannot bind: a log line,
@@ -84,6 +86,13 @@ def port_already_allocated(c: ContainerEvidence) -> Iterator[Finding]:
         facts.append(fact("held by container", f"{names} ({other.get('status')})"))
         evidence.append(Evidence(file=c.path(layout.PORTS), pointer=f"/containers/{i}",
                                  excerpt=excerpt(other, ascii_only=False)))
+    others = holders.get("other_containers")
+    if others:
+        # Not a target of this run: counted only, its name stays out of the bundle.
+        facts.append(fact("held by containers not diagnosed here",
+                          f"{others} (`docker ps --filter publish={port or 'PORT'}` names them)"))
+        evidence.append(Evidence(file=c.path(layout.PORTS), pointer="/other_containers",
+                                 excerpt=excerpt(others, ascii_only=False)))
     for i, proc in enumerate(holders.get("host_listeners") or ()):
         if "pid" in proc:
             facts.append(fact("held by host process", f"{proc.get('process', '?')} pid "

@@ -22,6 +22,13 @@ Fix
     Remove exactly the listed networks (`docker network rm NAME...`, shown, never run): the
     engine refuses to remove a network a running container uses.  `docker network prune`
     would also remove networks created after this bundle.
+
+In a container run
+    A bundle of `diagnose CONTAINER` (also `--filter`, `--project`, `diagnose service`) holds
+    only the engine's totals: this finding then gives the count and how full the address
+    pools are, names no network, and points to `diagnose engine`, which lists them with the
+    commands.  `diagnose engine` and `diagnose --all` list every network.  An unused network
+    has no container attached, so it is never one a target uses.
 """
 
 from __future__ import annotations
@@ -30,13 +37,13 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (batched_commands, engine_evidence, listing, check, fact, Finding, layout,
-                          Remediation, Severity, Snapshot)
+from diagnose.api import (batched_commands, engine_evidence, listing, totals_finding,
+                          unused_networks as counted, check, fact, Finding, layout, Remediation,
+                          Severity, Snapshot)
 
 MIN_COUNT = 5
 POOL_WARNING_SHARE = 0.8
 DEFAULT_POOL_CAPACITY = 31
-_BUILTIN = frozenset({"bridge", "host", "none", "docker_gwbridge", "ingress"})
 
 
 def pool_capacity(info: Mapping[str, Any]) -> int:
@@ -53,50 +60,42 @@ def pool_capacity(info: Mapping[str, Any]) -> int:
     return total or DEFAULT_POOL_CAPACITY
 
 
-def candidate(net: Mapping[str, Any]) -> bool:
-    """A local, user-defined network (one the cleanup may suggest removing)."""
-    return (net.get("Scope") == "local" and net.get("Name") not in _BUILTIN
-            and net.get("Driver") not in ("null", "host") and not net.get("Ingress")
-            and not net.get("ConfigOnly"))
-
-
 @check("D607", "unused-networks", severity=Severity.INFO,
        requires=("engine-networks", "engine-containers"), scope="run")
 def unused_networks(snap: Snapshot) -> Iterator[Finding]:
     """User-defined networks attached to no container, and how full the address pools are."""
-    nets = snap.engine.json(layout.ENGINE_NETWORKS) or {}
-    used = (snap.engine.json(layout.ENGINE_CONTAINERS) or {}).get("networks_in_use") or {}
-    ids, names = set(used.get("ids") or ()), set(used.get("names") or ())
-    listed = list(nets.get("networks") or ())
-    unused = [(i, n) for i, n in enumerate(listed)
-              if candidate(n) and n.get("Id") not in ids and n.get("Name") not in names]
-    if len(unused) < MIN_COUNT:
+    u = counted(snap.engine)
+    if u.count < MIN_COUNT:
         return
-    bridges = sum(1 for n in listed if n.get("Driver") == "bridge" and n.get("Scope") == "local")
+    bridges = u.of("local_bridges")
     capacity = pool_capacity(snap.engine.info)
     crowded = bridges >= POOL_WARNING_SHARE * capacity
-    unused_names = [str(n.get("Name")) for _, n in unused]
-    facts = [
-        fact("unused networks", len(unused)),
-        fact("networks", listing(unused_names)),
-        fact("local bridge networks", f"{bridges} of about {capacity} the address pools hold "
-             f"(warning from {POOL_WARNING_SHARE:.0%})"),
-        fact("threshold", f"{MIN_COUNT} unused networks"),
-    ]
+    title = (f"{u.count} user-defined networks used by no container"
+             + (f" ({bridges} bridge networks: the address pools are nearly full)"
+                if crowded else ""))
+    pools = fact("local bridge networks", f"{bridges} of about {capacity} the address pools "
+                 f"hold (warning from {POOL_WARNING_SHARE:.0%})")
+    threshold = fact("threshold", f"{MIN_COUNT} unused networks")
+    severity = Severity.WARNING if crowded else Severity.INFO
+    if u.totals_only:
+        facts = [fact("unused networks", u.count), pools, threshold]
+        yield totals_finding(layout.ENGINE_NETWORKS, u, title, facts, "networks", severity)
+        return
+    unused_names = [str(n.get("Name")) for _, n in u.listed]
+    facts = [fact("unused networks", u.count), fact("networks", listing(unused_names)), pools,
+             threshold]
     ev = tuple(engine_evidence(layout.ENGINE_NETWORKS, f"/networks/{i}",
                         f"{n.get('Name')} ({str(n.get('Id'))[:12]}) driver {n.get('Driver')} "
                         f"subnets {', '.join(n.get('Subnets') or ()) or '-'}")
-               for i, n in unused[:10])
+               for i, n in u.listed[:10])
     yield Finding(
-        title=f"{len(unused)} user-defined networks used by no container"
-              + (f" ({bridges} bridge networks: the address pools are nearly full)"
-                 if crowded else ""),
+        title=title,
         facts=tuple(facts),
         evidence=ev,
         remediation=Remediation(
-            f"Remove exactly these {len(unused)} networks (no container, running or stopped, "
+            f"Remove exactly these {u.count} networks (no container, running or stopped, "
             "is attached to them); this frees their subnets.",
             tuple(batched_commands("docker network rm", unused_names))),
-        severity=Severity.WARNING if crowded else Severity.INFO,
+        severity=severity,
         target="engine",
     )

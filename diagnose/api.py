@@ -10,7 +10,7 @@ engine or reads the clock; import-linter keeps `diagnose.checks` off everything 
 The names are grouped by where they come from, so that a reader of a check can find one:
 :mod:`diagnose.model` (findings, checks, causes, text), :mod:`diagnose.evidence` (the views)
 and :mod:`diagnose.evidence.readings` (by subject: common, lifecycle, start, exec, exit, log
-signatures and facts, swarm, engine, security).
+signatures and facts, swarm, engine, cleanup, security).
 """
 
 from diagnose.evidence import layout
@@ -18,6 +18,18 @@ from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.engine import EngineFacts, HostFacts
 from diagnose.evidence.entrypoint import Entrypoint, ProbedCommand, ProbedFile, ShellCommand
 from diagnose.evidence.logs import LogLine
+from diagnose.evidence.readings.cleanup import (
+    BUILTIN_NETWORKS,
+    Litter,
+    anonymous_volume,
+    build_cache,
+    dangling_images,
+    dangling_volumes,
+    exited_containers,
+    removable_network,
+    totals_finding,
+    unused_networks,
+)
 from diagnose.evidence.readings.common import (
     argv,
     event_attr,
@@ -95,6 +107,7 @@ from diagnose.evidence.readings.log_facts import (
     mount_for,
     network_members,
     network_mode,
+    network_others,
     paths_in,
     port_in,
     published_ports,
@@ -206,7 +219,8 @@ __all__ = [
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
-    "mount_for", "network_members", "network_mode", "paths_in", "port_in", "published_ports",
+    "mount_for", "network_members", "network_mode", "network_others", "paths_in", "port_in",
+    "published_ports",
     # readings: swarm
     "IMAGE_ERROR", "converging", "counted", "current_of", "desired_count",
     "down_nodes_holding_tasks", "exit_code_of", "is_running", "newest", "node_evidence",
@@ -217,6 +231,10 @@ __all__ = [
     "batched_commands", "build_cache_reclaimable", "container_sizes", "data_root",
     "df_summary", "engine_evidence", "free_share", "image_sizes", "listing",
     "reclaim_severity", "short_id", "volume_sizes",
+    # readings: cleanup (full lists, or a container run's totals)
+    "BUILTIN_NETWORKS", "Litter", "anonymous_volume", "build_cache", "dangling_images",
+    "dangling_volumes", "exited_containers", "removable_network", "totals_finding",
+    "unused_networks",
     # readings: security and hygiene
     "by_image_id", "dangerous_caps", "host_namespaces", "host_risks", "insecure_fetches",
     "is_privileged", "on_default_bridge", "parse_ref", "provenance", "root_user",

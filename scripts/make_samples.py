@@ -3,6 +3,8 @@
     scripts/make-samples.sh            # break real containers, diagnose them, store the bundles,
                                        # then render each as .txt, .json, .md and .html
     scripts/make-samples.sh --render   # only re-render from the committed bundles (offline)
+    scripts/make-samples.sh --no-service   # as the first, but keep the committed Swarm
+                                       # sample (no `docker swarm init` on a shared engine)
 
 Bundles keep STABLE names (samples/oom-killed.tar.gz, ...).  Each rendering is exactly what
 `diagnose analyze samples/NAME.tar.gz --format F --no-color --no-plugins` prints, run from the
@@ -226,6 +228,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--render", action="store_true",
                         help="only re-render the committed bundles (offline, no engine)")
+    parser.add_argument("--no-service", action="store_true",
+                        help="keep the committed service sample: never join a swarm (an "
+                        "engine others use)")
     args = parser.parse_args()
     if not args.render:
         clean()
@@ -234,7 +239,8 @@ def main() -> None:
         try:
             samples = break_containers()
             try:
-                samples.update(swarm_sample(joined))
+                if not args.no_service:
+                    samples.update(swarm_sample(joined))
             except SystemExit as exc:  # a sample we cannot make is not a reason to stop
                 print(f"make-samples: no service sample: {exc}", file=sys.stderr)
             collect(samples)

@@ -13,12 +13,24 @@ from diagnose.evidence import layout
 from diagnose.model.errors import UsageError
 
 
-def bundle_name(keys: list[str], started: float, redacted: bool) -> str:
-    """`diagnose-<target or multi>-<UTC time>.tar.gz` (`-UNREDACTED` when redaction is off)."""
-    who = keys[0] if len(keys) == 1 else "multi"
+def bundle_name(keys: list[str], started: float, redacted: bool, group: str | None = None
+                ) -> str:
+    """`diagnose-<who>-<UTC time>.tar.gz` (`-UNREDACTED` when redaction is off).
+
+    <who> is the one target, else `group` when the run names one (the Compose project of
+    `--project`, `all` for `--all`), else the first target and how many more
+    (`web-and-2-more`): a name that says what the bundle is about."""
+    who = keys[0] if len(keys) == 1 else group or several(keys)
     stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
     suffix = "" if redacted else "-UNREDACTED"
     return f"diagnose-{layout.safe_component(who)}-{stamp}{suffix}.tar.gz"
+
+
+def several(keys: list[str]) -> str:
+    """`web-and-2-more` (`none` for no key)."""
+    if not keys:
+        return "none"
+    return keys[0] if len(keys) == 1 else f"{keys[0]}-and-{len(keys) - 1}-more"
 
 
 def unique_keys(inspects: Iterable[dict[str, Any]]) -> list[str]:

@@ -8,6 +8,8 @@ one whose size or sha256 is not the listed one; anything after the end of the ar
 after the tar end-of-archive blocks, or after the gzip stream); a manifest whose fields have the
 wrong type; and whatever exceeds a bound.
 
+Every member lies in one top-level directory (`diagnose-web-<time>/manifest.json`...), which
+is taken off their names; a bundle written before that (members at the root) is read too.
 Members are read in one sequential pass and handed over in archive order.  Logs larger than
 their analysed window are handed over as a stream of chunks (never whole), and the reports
 (findings.json, summary.md, summary.html), which a replay regenerates, are only checked.
@@ -34,7 +36,8 @@ from diagnose.model.errors import BundleError
 from diagnose.model.jsonscan import TooDeep, measure
 from diagnose.model.text import exact_bytes
 
-HEAD_FILES = {layout.MANIFEST, layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML}
+HEAD_FILES = {layout.MANIFEST, layout.README, layout.FINDINGS, layout.SUMMARY_MD,
+              layout.SUMMARY_HTML}
 LOG_NAMES = (layout.LOG_STDOUT, layout.LOG_STDERR)
 _CHUNK = 1 << 20
 
@@ -89,6 +92,13 @@ def safe_member_name(name: str) -> str:
         raise BundleError(f"refusing a member that escapes the bundle root: {name!r}",
                           "the archive may be malicious; do not extract it")
     return norm
+
+
+def top_of(first: str) -> str:
+    """The top-level directory of a bundle whose first member is `first` (`NAME/manifest.json`),
+    or '' for a bundle whose members lie at its root (written before the directory)."""
+    top, _, rest = first.partition("/")
+    return top if rest == layout.MANIFEST and top not in ("", ".", "..") else ""
 
 
 def _describe(path: Path, exc: BaseException) -> BundleError:
@@ -186,6 +196,7 @@ class BundleReader:
         if not path.is_file():
             raise BundleError(f"{path} is not a file", "pass the .tar.gz that diagnose wrote")
         self._kept = _kept()
+        self._top = ""
 
     def members(self) -> tuple[BundleParts, Iterator[Member]]:
         """The manifest, and every member after it but the reports, in archive order."""
@@ -202,7 +213,9 @@ class BundleReader:
             except (tarfile.TarError, OSError, EOFError, zlib.error, RecursionError) as exc:
                 raise _describe(self.path, exc) from exc
             first = self._next(tf)
-            if first is None or first.name != layout.MANIFEST or not first.isreg():
+            self._top = top_of(first.name) if first is not None else ""
+            if first is None or first.name != self._inside(layout.MANIFEST) \
+                    or not first.isreg():
                 raise BundleError(f"{self.path} is not a diagnose bundle (manifest.json is not "
                                   "its first member)", "pass a bundle written by diagnose")
             parts = BundleParts(self._manifest(tf, first))
@@ -213,6 +226,20 @@ class BundleReader:
         return parts, self._walk(fh, tf, parts)
 
     # -- members ------------------------------------------------------------------------------
+    def _inside(self, name: str) -> str:
+        return f"{self._top}/{name}" if self._top else name
+
+    def _relative(self, name: str) -> str:
+        """A member's path inside the bundle's top-level directory (refused outside it)."""
+        if not self._top:
+            return name
+        if name == self._top:
+            return "."
+        if not name.startswith(self._top + "/"):
+            raise BundleError(f"{self.path} holds {name}, outside its top-level directory "
+                              f"{self._top}/", DAMAGED)
+        return name[len(self._top) + 1:]
+
     def _next(self, tf: tarfile.TarFile) -> tarfile.TarInfo | None:
         try:
             member = tf.next()
@@ -282,7 +309,7 @@ class BundleReader:
                 if count > lim.MAX_MEMBERS:
                     raise BundleError(f"{self.path} has more than {lim.MAX_MEMBERS:,} members, "
                                       "the most diagnose reads", DAMAGED)
-                name = safe_member_name(member.name)
+                name = self._relative(safe_member_name(member.name))
                 if member.isdir():
                     continue
                 entry = self._admit(name, member, expected, seen)

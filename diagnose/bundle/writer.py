@@ -4,9 +4,13 @@ Evidence is appended to a compressed *body* as it arrives (raw deflate, flushed 
 boundary at the end), so no copy of the whole bundle sits in memory or in a temporary tree.
 `finish()` writes the final file as ONE gzip stream, the way pigz joins independently
 compressed blocks: gzip header, the deflated head entries (manifest.json first, then
-findings.json, summary.md, summary.html), the body's deflate bytes copied as they are, the
-deflated tar end-of-archive, and a trailer whose CRC-32 is combined from the parts'.  Any gzip
-or tar reader sees an ordinary single-member .tar.gz.
+README.txt, findings.json, summary.md, summary.html), the body's deflate bytes copied as they
+are, the deflated tar end-of-archive, and a trailer whose CRC-32 is combined from the parts'.
+Any gzip or tar reader sees an ordinary single-member .tar.gz.
+
+Every member lies in ONE top-level directory named after the bundle
+(`diagnose-web-20261127T205714Z/manifest.json`...), so unpacking it never spills into the
+current directory; the manifest lists the paths inside that directory (`manifest.json`...).
 
 Files are created 0600 in the output directory under a temporary name and renamed only when
 complete and verified (the post-write rescan for learned secrets runs on the temporary file),
@@ -53,6 +57,13 @@ def _header(path: str, size: int, mtime: float) -> bytes:
 
 def _member(path: str, data: bytes, mtime: float) -> bytes:
     return _header(path, len(data), mtime) + data + b"\0" * ((-len(data)) % BLOCK)
+
+
+def top_directory(file_name: str) -> str:
+    """The top-level directory inside a bundle named `file_name` (its name without
+    `.tar.gz` or `.tgz`)."""
+    stem = file_name.removesuffix(".tar.gz").removesuffix(".tgz")
+    return stem if stem not in ("", ".", "..") else "bundle"
 
 
 def file_entry(path: str, data: bytes) -> dict[str, Any]:
@@ -152,6 +163,8 @@ class BundleWriter:
         self._reserve: Path | None = None
         self.final_path = self._claim(directory, final_name)
         final_name = self.final_path.name
+        #: The archive's one top-level directory: the bundle's name without .tar.gz.
+        self.top = top_directory(final_name)
         token = f"{os.getpid()}-{time.monotonic_ns()}"
         self._body_path = directory / f".{final_name}.{token}.body.tmp"
         self._tmp_path = directory / f".{final_name}.{token}.tmp"
@@ -171,7 +184,7 @@ class BundleWriter:
         """Append one file to the body (paths are unique; later duplicates are an error)."""
         self._admit(path, len(data))
         try:
-            self._body.write(_member(path, data, self._mtime))
+            self._body.write(_member(f"{self.top}/{path}", data, self._mtime))
         except OSError as exc:
             raise OutputError(f"writing the bundle in {self.directory} failed: {exc.strerror}",
                               "free space or pass --output DIR elsewhere") from exc
@@ -183,7 +196,7 @@ class BundleWriter:
         h = hashlib.sha256()
         left = size
         try:
-            self._body.write(_header(path, size, self._mtime))
+            self._body.write(_header(f"{self.top}/{path}", size, self._mtime))
             while left:
                 chunk = source.read(min(left, 1 << 20))
                 if not chunk:
@@ -238,7 +251,7 @@ class BundleWriter:
                 out.write(_GZIP_HEADER)
                 first = _Deflater(out)
                 for path, data in head:
-                    first.write(_member(path, data, self._mtime))
+                    first.write(_member(f"{self.top}/{path}", data, self._mtime))
                 first.close(final=False)
                 with open(self._body_path, "rb") as body:
                     shutil.copyfileobj(body, out, 1024 * 1024)

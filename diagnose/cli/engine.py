@@ -10,6 +10,7 @@ from diagnose.cli.options import (
     ContextOpt,
     DeadlineOpt,
     HostOpt,
+    NoBundleOpt,
     OutputOpt,
     TimeoutOpt,
 )
@@ -25,6 +26,7 @@ def _run_engine(opts: RunOptions, progress: Progress) -> Any:
 @collecting
 def engine_cmd(
     out: OutputOpt = Path("."),
+    no_bundle: NoBundleOpt = False,
     host: HostOpt = None,
     context: ContextOpt = None,
     timeout: TimeoutOpt = 30.0,
@@ -35,6 +37,7 @@ def engine_cmd(
     and what cleanup would reclaim; writes diagnose-engine-<time>.tar.gz."""
     shown = shared.output()
     patterns = redact_flags(shared.no_redact, shared.redact)
-    opts = shared.options(shown, patterns, targets=(), output_dir=out, hosts=tuple(host or ()),
+    opts = shared.options(shown, patterns, targets=(), output_dir=out, bundle=not no_bundle,
+                          hosts=tuple(host or ()),
                           contexts=tuple(context or ()), timeout=timeout, deadline=deadline)
     collect(opts, shown, shared, _run_engine)

@@ -81,3 +81,6 @@ ProbeOpt = Annotated[bool, typer.Option(
     "same image with a shell as entrypoint, run read-only probes (id, ls -l of the entrypoint "
     "and its interpreter or loader, env names, os-release) and record them in the bundle; the "
     "throwaway is removed and the target is never touched.")]
+NoBundleOpt = Annotated[bool, typer.Option(
+    "--no-bundle", help="Report only: write no bundle (nothing at all is written; the report "
+    "and the exit code are the same).")]

@@ -15,6 +15,7 @@ from diagnose.cli.options import (
     HostOpt,
     JobsOpt,
     MaxLogBytesOpt,
+    NoBundleOpt,
     OutputOpt,
     ProbeOpt,
     ProjectOpt,
@@ -39,6 +40,7 @@ def run_cmd(
     filters: FilterOpt = None,
     project: ProjectOpt = None,
     out: OutputOpt = Path("."),
+    no_bundle: NoBundleOpt = False,
     host: HostOpt = None,
     context: ContextOpt = None,
     tail: TailOpt = "2000",
@@ -58,7 +60,8 @@ def run_cmd(
     patterns = redact_flags(shared.no_redact, shared.redact)
     opts = shared.options(
         shown, patterns, targets=tuple(containers or ()), select_all=select_all,
-        filters=tuple(filters or ()), output_dir=out, hosts=tuple(host or ()),
+        filters=tuple(filters or ()), output_dir=out, bundle=not no_bundle,
+        hosts=tuple(host or ()),
         contexts=tuple(context or ()), project=project,
         **log_bounds(tail, since, max_log_bytes), timeout=timeout, deadline=deadline,
         jobs=jobs, probe=probe)

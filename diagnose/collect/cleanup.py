@@ -6,17 +6,31 @@ object.  Sizes come from `docker system df` (engine/df.json), which the engine c
 Every list is bounded (newest first) and says how many objects there were in all; only the
 fields the cleanup checks and a human need are kept (no commands, no arbitrary labels), so
 these files stay small and carry no secrets.
+
+That is the view of `diagnose engine` and `--all`, which asked about the whole engine.  Any
+other run (a :class:`~diagnose.collect.scope.Scope` of targets) keeps only the totals of these
+lists and of `docker system df` (counted by :mod:`diagnose.evidence.readings.cleanup`, as the
+checks count the full lists) and, in df.json, the targets' own objects: the full answers are
+reduced here, as they arrive, and never reach redaction, analysis or the bundle.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from diagnose.collect.record import Deadline, Piece, dump_json, run_collector
+from diagnose.collect.engine_facts import collect_df
+from diagnose.collect.record import Deadline, Piece, dump_json, oversized, run_collector
+from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
-from diagnose.evidence.records import CollectorRecord
+from diagnose.evidence.engine import EngineFacts
+from diagnose.evidence.readings.cleanup import totals_documents
+from diagnose.evidence.readings.engine import TARGETS, df_summary
+from diagnose.evidence.records import CollectorRecord, CollectorStatus
+from diagnose.model.jsonview import as_maps
 
 #: At most this many objects of each kind are listed (newest first); totals are always kept.
 MAX_LISTED = 500
@@ -132,14 +146,64 @@ COLLECTORS = {
     "volumes": collect_volumes,
     "networks": collect_networks,
 }
+#: Every collector of the engine's usage, `docker system df` first (the bundle's order).
+USAGE = ("df", *COLLECTORS)
 
 
-def collect_cleanup(
-    api: Any, deadline: Deadline | None = None
-) -> list[tuple[CollectorRecord, dict[str, bytes]]]:
-    """Run every cleanup collector (each isolated: one failing never stops the others)."""
-    return [run_collector(name, "engine", _bound(fn, api), deadline)
-            for name, fn in COLLECTORS.items()]
+def collect_cleanup(api: Any, deadline: Deadline | None = None, scope: Scope | None = None
+                    ) -> list[tuple[CollectorRecord, dict[str, bytes]]]:
+    """`docker system df` and every cleanup list, each isolated (one failing never stops the
+    others).  Out of the whole engine's scope (a container run), only their totals and the
+    targets' own objects are kept: see :func:`scoped`."""
+    scope = scope or Scope.engine()
+    whole = scope.whole_engine
+    # df (the engine sizes everything: the slow one) alongside the lists.
+    with cf.ThreadPoolExecutor(1, thread_name_prefix="df") as pool:
+        df = pool.submit(run_collector, "df", "engine", lambda: collect_df(api), deadline, whole)
+        lists = [run_collector(name, "engine", _bound(fn, api), deadline, bounded=whole)
+                 for name, fn in COLLECTORS.items()]
+        got = [df.result(), *lists]
+    return got if whole else scoped(got, scope)
+
+
+def scoped(got: list[tuple[CollectorRecord, dict[str, bytes]]], scope: Scope
+           ) -> list[tuple[CollectorRecord, dict[str, bytes]]]:
+    """The usage files of a container run: the full answers, read moments ago, become their
+    totals (and df.json the targets' own images, containers and volumes) before anything
+    else sees them; the full answers are dropped here."""
+    full = EngineFacts({p: d for rec, files in got if rec.ok for p, d in files.items()}, {})
+    docs: dict[str, Any] = totals_documents(full)
+    if layout.ENGINE_DF in full.files:
+        docs[layout.ENGINE_DF] = targets_df(full.df, scope)
+    out = []
+    for rec, files in got:
+        if not rec.ok:
+            out.append((rec, files))
+            continue
+        kept = {p: dump_json(docs[p]) for p in files if p in docs}
+        too_big = oversized(kept)
+        if too_big:
+            out.append((dataclasses.replace(rec, status=CollectorStatus.FAILED, reason=too_big,
+                                            bytes=0, files=()), {}))
+            continue
+        out.append((dataclasses.replace(rec, bytes=sum(len(d) for d in kept.values()),
+                                        files=tuple(kept), detail={**rec.detail,
+                                                                   "scope": TARGETS}), kept))
+    return out
+
+
+def targets_df(df: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
+    """`docker system df` of a container run: the totals of every kind (count, bytes,
+    reclaimable bytes), and the entries of the targets' own images, containers and volumes."""
+    return {
+        "scope": TARGETS,
+        "totals": {kind: list(row) for kind, row in df_summary(df).items()},
+        "LayersSize": df.get("LayersSize"),
+        "Images": [i for i in as_maps(df.get("Images")) if scope.image(i.get("Id"))],
+        "Containers": [c for c in as_maps(df.get("Containers")) if scope.container(c.get("Id"))],
+        "Volumes": [v for v in as_maps(df.get("Volumes")) if scope.volume(v.get("Name"))],
+        "BuildCache": [],
+    }
 
 
 def _bound(fn: Callable[[Any], Piece], api: Any) -> Callable[[], Piece]:

@@ -19,6 +19,7 @@ from docker.errors import NotFound
 from diagnose.collect.memo import Memo
 from diagnose.collect.probe import probe_entrypoint
 from diagnose.collect.record import Piece, Skip, dump_json
+from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
 from diagnose.model.limits import MAX_DIFF_ENTRIES
 from diagnose.model.times import parse_time
@@ -237,12 +238,17 @@ def collect_stats(api: Any, inspect: Mapping[str, Any]) -> Piece:
 _BUILTIN_MODES = ("bridge", "host", "none", "default", "")
 
 
-def collect_networks(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None) -> Piece:
+def collect_networks(api: Any, inspect: Mapping[str, Any], memo: Memo | None = None,
+                     scope: Scope | None = None) -> Piece:
     """Each network the container is attached to (or names), and whether it still exists.
 
     Asked once per network per run (`memo`): a fleet shares a few networks, and a default
-    bridge with a hundred containers is a large answer to parse a hundred times."""
+    bridge with a hundred containers is a large answer to parse a hundred times.  Of the
+    containers attached to it, only those in `scope` (the run's targets; every one in
+    `diagnose --all`) keep their names and addresses; the others are only counted
+    (`other_containers`), before the answer is kept."""
     memo = memo or Memo()
+    scope = scope or Scope.of([inspect])
     settings = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
     wanted: dict[str, str] = {name: (n or {}).get("NetworkID") or name
                               for name, n in settings.items()}
@@ -252,12 +258,18 @@ def collect_networks(api: Any, inspect: Mapping[str, Any], memo: Memo | None = N
     out: dict[str, Any] = {}
     for name, ref in wanted.items():
         try:
-            net = memo.get("network", ref or name, functools.partial(api.inspect_network,
-                                                                     ref or name))
+            net, others = memo.get("network", ref or name,
+                                   functools.partial(_network, api, scope, ref or name))
             out[name] = {"found": True, "id": net.get("Id"), "inspect": net}
+            if not scope.whole_engine:
+                out[name]["other_containers"] = others
         except NotFound as exc:
             out[name] = {"found": False, "ref": ref, "error": exc.explanation or str(exc)}
     return Piece({layout.NETWORKS: dump_json(out)}, detail={"networks": len(out)})
+
+
+def _network(api: Any, scope: Scope, ref: str) -> tuple[dict[str, Any], int]:
+    return scope.members(api.inspect_network(ref))
 
 
 def collect_mounts(inspect: Mapping[str, Any], local: bool) -> Piece:

@@ -9,6 +9,7 @@ redact, analyse and stream into the archive.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from diagnose.collect.memo import Memo
 from diagnose.collect.override import collect_override
 from diagnose.collect.ports import collect_port_holders
 from diagnose.collect.record import Deadline, Piece, describe_failure, run_collector
+from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
 
@@ -38,6 +40,10 @@ class CollectOptions:
     probe: bool = False
     #: Per-image answers shared by every target of the run.
     memo: Memo = field(default_factory=Memo)
+    #: What of other containers may be kept (their names and addresses on a shared network,
+    #: a port they hold): the run's targets (None: the targets given to collect_all), or the
+    #: whole engine (`--all`).
+    scope: Scope | None = None
 
 
 @dataclass
@@ -114,11 +120,11 @@ def collect_one(
         "events": lambda: cc.collect_events(api, inspect, started),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
-        "networks": lambda: cc.collect_networks(api, inspect, opts.memo),
+        "networks": lambda: cc.collect_networks(api, inspect, opts.memo, opts.scope),
         "mounts": lambda: cc.collect_mounts(inspect, opts.local),
         "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch,
                                                     opts.memo),
-        "ports": lambda: collect_port_holders(api, inspect, opts.local),
+        "ports": lambda: collect_port_holders(api, inspect, opts.local, opts.scope),
     }
     submitted = time.perf_counter()
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
@@ -157,6 +163,8 @@ def collect_all(
     instead of a backlog of collected logs piling up in memory.
     """
     jobs = max(1, opts.jobs)
+    if opts.scope is None:
+        opts = dataclasses.replace(opts, scope=Scope.of(ins for _, ins in targets))
     tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
     ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
     waiting = iter(targets)

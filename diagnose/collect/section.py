@@ -4,7 +4,10 @@ Two steps, so container collection never waits for the slow parts: `start()` col
 `docker version` and `docker info` (container checks read them) and the host facts, and
 starts `docker system df` and the cleanup lists in the background; `finish()` waits for those
 (no longer than the overall deadline).  `diagnose CONTAINER`, `diagnose engine` and every
-engine of a several-engine run use the same code.
+engine of a several-engine run use the same code; the run's :class:`Scope` says whether the
+usage files keep the whole engine or only totals (:mod:`diagnose.collect.cleanup`).  `docker
+version`, `docker info` and the host facts name no container, image, volume or network, and
+are kept whole in every run.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.collect import engine_facts as ef
-from diagnose.collect.cleanup import COLLECTORS, collect_cleanup
+from diagnose.collect.cleanup import USAGE, collect_cleanup
 from diagnose.collect.host import collect_host
 from diagnose.collect.record import Deadline, run_collector
+from diagnose.collect.scope import Scope
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
 
 
@@ -30,8 +34,7 @@ class EngineSection:
     host_record: CollectorRecord | None = None
     host_files: dict[str, bytes] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
-    _df: cf.Future[Any] | None = None
-    _cleanup: cf.Future[Any] | None = None
+    _usage: cf.Future[Any] | None = None
 
     @property
     def answered(self) -> bool:
@@ -44,19 +47,17 @@ class EngineSection:
         return rec.reason if rec is not None else "not collected"
 
 
-
-
 def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
-          prefix: str = "") -> EngineSection:
-    """Version, info and host facts now; df and the cleanup lists in the background.
+          prefix: str = "", scope: Scope | None = None) -> EngineSection:
+    """Version, info and host facts now; df and the cleanup lists in the background, of the
+    whole engine or (a `scope` of targets) their totals only.
 
     `prefix` is this engine's bundle directory in a several-engine run (records are then owned
     by `<prefix>engine` and `<prefix>host`, matching the paths).
     """
     owner = f"{prefix}engine"
     section = EngineSection(owner)
-    section._df = pool.submit(run_collector, "df", owner, lambda: ef.collect_df(api), deadline)
-    section._cleanup = pool.submit(collect_cleanup, api, deadline)
+    section._usage = pool.submit(collect_cleanup, api, deadline, scope or Scope.engine())
 
     def info_piece() -> Any:
         got, piece = ef.collect_info(api)
@@ -84,20 +85,14 @@ def finish(section: EngineSection, deadline: Deadline) -> tuple[list[CollectorRe
     late = "overall --deadline reached before it finished"
     records: list[CollectorRecord] = []
     files: dict[str, bytes] = {}
-    assert section._df is not None and section._cleanup is not None
+    assert section._usage is not None
     try:
-        rec, got = section._df.result(timeout=deadline.remaining())
-        records.append(rec)
-        files.update(got)
-    except cf.TimeoutError:
-        records.append(CollectorRecord("df", section.owner, CollectorStatus.FAILED, late))
-    try:
-        for rec, got in section._cleanup.result(timeout=deadline.remaining()):
+        for rec, got in section._usage.result(timeout=deadline.remaining()):
             records.append(rec.owned_by(section.owner))
             files.update(got)
     except cf.TimeoutError:
         records.extend(CollectorRecord(name, section.owner, CollectorStatus.FAILED, late)
-                       for name in COLLECTORS)
+                       for name in USAGE)
     for rec in records:
         section.records[rec.name] = rec
     return records, files

@@ -11,6 +11,8 @@ import re
 BUNDLE_SCHEMA = "diagnose-bundle/1"
 
 MANIFEST = "manifest.json"
+#: What the bundle is and which file to open first; right after the manifest.
+README = "README.txt"
 FINDINGS = "findings.json"
 SUMMARY_MD = "summary.md"
 SUMMARY_HTML = "summary.html"

@@ -21,6 +21,8 @@ class RunOptions:
     select_all: bool = False
     filters: tuple[str, ...] = ()
     output_dir: Path = Path(".")
+    #: False (`--no-bundle`): a report-only run, which writes nothing (no temporary file).
+    bundle: bool = True
     #: Engines: each --host and --context given (repeatable); none means the CLI's default.
     hosts: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()

@@ -20,11 +20,14 @@ from diagnose.redact.redactor import Redactor
 
 
 def publish(pipe: Pipeline, facts: RunFacts, argv: Iterable[str],
-            options: Mapping[str, Any]) -> tuple[Report, Path]:
+            options: Mapping[str, Any]) -> tuple[Report, Path | None]:
     """Write the report, the head files and the manifest of a live run through `pipe`'s
-    writer, and publish the bundle once the rescan found no learned secret in it."""
+    writer, and publish the bundle once the rescan found no learned secret in it.  Without
+    a writer (`--no-bundle`) only the report is made."""
     writer, redactor = pipe.writer, pipe.redactor
-    assert writer is not None
+    if writer is None:
+        return redactor.scrub(build_report(facts, pipe, mode="live", bundle=None,
+                                           redaction=redactor.summary(), files=[])), None
     pipe.add_files(check_error_files(pipe.errors), redact=True)
     report = redactor.scrub(build_report(facts, pipe, mode="live", bundle=str(writer.final_path),
                                          redaction=redactor.summary(), files=list(writer.files)))

@@ -2,7 +2,8 @@
 
 Every run ends the same way whatever produced its evidence: the :class:`RunFacts` it gathered
 become a :class:`~diagnose.model.report.Report` (:func:`build_report`), which the CLI prints
-and a bundle carries as findings.json, summary.md and summary.html (:func:`head_files`).
+and a bundle carries as README.txt, findings.json, summary.md and summary.html
+(:func:`head_files`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from diagnose import __version__
 from diagnose.analysis.registry import Registry
 from diagnose.bundle.manifest import engine_entry, engine_summary, host_summary
+from diagnose.bundle.readme import readme
 from diagnose.evidence import layout
 from diagnose.evidence.engine import EngineFacts, HostFacts
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
@@ -98,11 +100,18 @@ def build_report(facts: RunFacts, pipe: Pipeline, *, mode: str, bundle: str | No
 
 
 def head_files(report: Report) -> list[tuple[str, bytes]]:
-    """findings.json, summary.md and summary.html.
+    """README.txt (what the bundle is: :mod:`diagnose.bundle.readme`), findings.json,
+    summary.md and summary.html, in that order (after the manifest).
 
     They are rendered from the report, which is built from redacted evidence and scrubbed
     (:meth:`Redactor.scrub`) like stdout; the post-write rescan covers them as every file.
     """
-    return [(path, render(report, fmt).encode("utf-8"))
+    if report.services:
+        note = readme("services", [s.name for s in report.services])
+    elif report.targets:
+        note = readme("containers", [t.name for t in report.targets])
+    else:
+        note = readme("engine", [])
+    return [(layout.README, note), *((path, render(report, fmt).encode("utf-8"))
             for path, fmt in ((layout.FINDINGS, Format.JSON), (layout.SUMMARY_MD, Format.MARKDOWN),
-                              (layout.SUMMARY_HTML, Format.HTML))]
+                              (layout.SUMMARY_HTML, Format.HTML)))]

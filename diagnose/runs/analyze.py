@@ -38,7 +38,7 @@ def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
         facts, done.merged(registry, redactor, None, debug), mode="offline", bundle=str(bundle),
         redaction=_recorded_redaction(manifest),
         files=[f for f in parts.file_list if f.get("path") not in
-               (layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML)])
+               (layout.README, layout.FINDINGS, layout.SUMMARY_MD, layout.SUMMARY_HTML)])
     return RunResult(redactor.scrub(report), None)
 
 

@@ -9,6 +9,7 @@ and rescan.  `diagnose analyze` reads it back like any other bundle (it has no c
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from docker.errors import DockerException
@@ -19,6 +20,7 @@ from diagnose.bundle.naming import bundle_name
 from diagnose.bundle.writer import BundleWriter
 from diagnose.collect.connect import engine_error
 from diagnose.collect.record import Deadline
+from diagnose.collect.scope import Scope
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.times import utc_stamp
 from diagnose.pipeline.publish import publish
@@ -44,16 +46,18 @@ def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
             raise engine_error(endpoint, exc) from exc
         progress(f"engine {endpoint.host} ({endpoint.source})")
         redactor = Redactor(opts.redact, opts.redact_patterns, opts.redact_names)
-        with BundleWriter(opts.output_dir,
-                          bundle_name([ENGINE_KEY], started, opts.redact)) as writer:
+        # --no-bundle: no writer at all, so nothing is written (not even a temporary file).
+        with (BundleWriter(opts.output_dir, bundle_name([ENGINE_KEY], started, opts.redact))
+              if opts.bundle else contextlib.nullcontext(None)) as writer:
             pipe = Pipeline(registry, redactor, writer, opts.debug)
             engine, host, records = collect_engine(client.api, endpoint.local, endpoint.host,
-                                                   pipe, Deadline(opts.deadline))
+                                                   pipe, Deadline(opts.deadline), Scope.engine())
             reports, run_outcomes = pipe.finish(
                 engine, host, {"started_at": utc_stamp(started), "mode": "live"}, [])
             facts = RunFacts(started, engine, endpoint.source, host, records, reports,
                              run_outcomes)
             report, path = publish(pipe, facts, opts.argv,
                                    {"timeout": opts.timeout, "deadline": opts.deadline})
-    progress(f"bundle written: {path}")
+    if path is not None:
+        progress(f"bundle written: {path}")
     return RunResult(report, path, redactor)

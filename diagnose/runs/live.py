@@ -14,6 +14,7 @@ engines answer (:mod:`diagnose.runs.warmup`), so this module imports none of the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import queue
 import threading
@@ -35,7 +36,7 @@ from diagnose.model.findings import CheckOutcome
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.report import Report, TargetReport
 from diagnose.model.times import utc_stamp
-from diagnose.runs.sessions import Session, close_sessions, open_sessions
+from diagnose.runs.sessions import Session, close_sessions, open_sessions, scope_of
 from diagnose.runs.warmup import Warmup
 
 if TYPE_CHECKING:  # types only: the pipeline loads on the warm-up thread
@@ -72,8 +73,9 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
     and opened the bundle); everything goes to `q`."""
     try:
         api = GuardedAPI(s.client.api, deadline)
+        scope = scope_of(opts, s.inspects)
         with engine_pool(4, f"engine-{s.label}") as epool:
-            sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix)
+            sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix, scope)
             q.put(("engine", s, sec))
             if not gate.wait():
                 return
@@ -84,6 +86,7 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 engine_arch=str(sec.info.get("Architecture") or ""),
                 deadline=deadline,
                 probe=opts.probe,
+                scope=scope,
             )
             for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
                 q.put(("container", s, item))
@@ -97,7 +100,8 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
 def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the named containers of every engine."""
     started = time.time()
-    check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
+    if opts.bundle:
+        check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
     warm = Warmup(opts.plugins)  # pipeline, checks and templates load while engines answer
     return LiveRun(opts, progress, started, open_sessions(opts, progress)).run(warm)
 
@@ -131,17 +135,19 @@ class LiveRun:
             raise
         self.gate.release(True)
         try:
-            with writer:
+            with writer if writer is not None else contextlib.nullcontext():
                 report, path = self.diagnose(warm, redactor, writer)
         finally:
             close_sessions(self.sessions)
-        self.progress(f"bundle written: {path}")
+        if path is not None:
+            self.progress(f"bundle written: {path}")
         from diagnose.pipeline.report import RunResult  # startup: loaded by the warm-up
 
         return RunResult(report, path, redactor)
 
-    def open_bundle(self) -> tuple[Redactor, BundleWriter]:
-        """Learn the targets' secrets, name their directories and open the bundle."""
+    def open_bundle(self) -> tuple[Redactor, BundleWriter | None]:
+        """Learn the targets' secrets, name their directories and open the bundle (none with
+        --no-bundle: nothing is written)."""
         from diagnose.redact.redactor import Redactor  # startup: loaded by the warm-up
 
         opts = self.opts
@@ -157,11 +163,15 @@ class LiveRun:
         for s in self.ok:
             s.keys, at = keys[at:at + len(s.inspects)], at + len(s.inspects)
         self.total = len(keys)
+        if not opts.bundle:
+            return redactor, None
+        group = (redactor.plain(opts.project) if opts.project
+                 else "all" if opts.select_all and not opts.filters else None)
         return redactor, BundleWriter(opts.output_dir,
-                                      bundle_name(keys, self.started, opts.redact))
+                                      bundle_name(keys, self.started, opts.redact, group))
 
-    def diagnose(self, warm: Warmup, redactor: Redactor, writer: BundleWriter
-                 ) -> tuple[Report, Path]:
+    def diagnose(self, warm: Warmup, redactor: Redactor, writer: BundleWriter | None
+                 ) -> tuple[Report, Path | None]:
         """Analyse what the sessions collect, run the run-scope checks and publish."""
         from diagnose.pipeline.publish import publish  # startup: loaded by the warm-up
         from diagnose.pipeline.report import RunFacts  # startup: loaded by the warm-up

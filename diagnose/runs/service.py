@@ -19,13 +19,14 @@ from docker.errors import DockerException
 from requests.exceptions import RequestException
 
 from diagnose.analysis.registry import registry_for
-from diagnose.bundle.naming import bundle_name, unique_keys
+from diagnose.bundle.naming import bundle_name, several, unique_keys
 from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import swarm as cs
 from diagnose.collect.connect import Endpoint, engine_error
 from diagnose.collect.container import LogOptions
 from diagnose.collect.record import Deadline, GuardedAPI, Piece, run_collector
 from diagnose.collect.runner import CollectOptions, collect_all
+from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
 from diagnose.evidence.engine import EngineFacts
 from diagnose.evidence.records import CollectorRecord
@@ -64,7 +65,7 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
         # Directory and bundle names come from service names, which may hold a learned secret.
         keys = unique_keys([{"Name": redactor.plain(str((s.get("Spec") or {}).get("Name", ""))),
                              "Id": s["ID"]} for s in services])
-        who = f"service-{keys[0]}" if len(keys) == 1 else "service-multi"
+        who = f"service-{several(keys)}"
         with BundleWriter(opts.output_dir, bundle_name([who], started, opts.redact)) as writer:
             run = _ServiceRun(opts, progress, started, endpoint, client.api, node_id,
                               Pipeline(registry, redactor, writer, opts.debug))
@@ -111,13 +112,16 @@ class _ServiceRun:
         self.collected_at = utc_stamp(started)
 
     def diagnose(self, services: dict[str, dict[str, Any]]) -> tuple[Report, Path]:
-        """Collect the engine section and each service (key -> service inspect), diagnose
-        the local task containers, then analyse the services and publish."""
-        engine, host, records = collect_engine(self.api, self.endpoint.local,
-                                               self.endpoint.host, self.pipe, self.deadline)
+        """Collect each service (key -> service inspect), then the engine section (its
+        objects in scope: the local task containers and what they use), diagnose the local
+        task containers, then analyse the services and publish."""
         inspects: dict[str, dict[str, Any]] = {}
         gathered = [self.collect(key, svc, inspects) for key, svc in services.items()]
-        ckeys = self.containers(list(inspects.values()), engine)
+        scope = Scope.of(inspects.values())
+        engine, host, records = collect_engine(self.api, self.endpoint.local,
+                                               self.endpoint.host, self.pipe, self.deadline,
+                                               scope)
+        ckeys = self.containers(list(inspects.values()), engine, scope)
         for g in gathered:
             done = self.pipe.service(g.key, g.files, g.records, engine, self.collected_at)
             self.progress(f"service {done.name}: {done.summary}")
@@ -126,10 +130,12 @@ class _ServiceRun:
         facts = RunFacts(self.started, engine, self.endpoint.source, host,
                          [*records, *self.pipe.records], reports, run_outcomes)
         opts = self.opts
-        return publish(self.pipe, facts, opts.argv, {
+        report, path = publish(self.pipe, facts, opts.argv, {
             "services": list(services), "tail": opts.tail, "since": opts.since,
             "max_log_bytes": opts.max_log_bytes, "timeout": opts.timeout,
             "deadline": opts.deadline, "jobs": opts.jobs})
+        assert path is not None  # a service run always writes its bundle
+        return report, path
 
     def collect(self, key: str, svc: dict[str, Any],
                 inspects: dict[str, dict[str, Any]]) -> _Gathered:
@@ -151,7 +157,8 @@ class _ServiceRun:
         self.progress(f"{key}: {len(tasks)} task(s), {len(found)} local task container(s)")
         return _Gathered(key, recs, files)
 
-    def containers(self, targets: list[dict[str, Any]], engine: EngineFacts) -> list[str]:
+    def containers(self, targets: list[dict[str, Any]], engine: EngineFacts, scope: Scope
+                   ) -> list[str]:
         """The full container diagnosis of the local task containers; their keys."""
         redactor = self.pipe.redactor
         for ins in targets:
@@ -159,7 +166,8 @@ class _ServiceRun:
         keys = unique_keys([{**ins, "Name": redactor.plain(str(ins.get("Name", "")))}
                             for ins in targets])
         copts = CollectOptions(logs=self.logs, jobs=self.opts.jobs, local=self.endpoint.local,
-                               engine_arch=engine.architecture, deadline=self.deadline)
+                               engine_arch=engine.architecture, deadline=self.deadline,
+                               scope=scope)
         for item in collect_all(self.api, list(zip(keys, targets, strict=True)), copts):
             target = self.pipe.container(item.key, item.files, item.records, engine,
                                          self.collected_at)

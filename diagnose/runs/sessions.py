@@ -24,6 +24,7 @@ from diagnose.collect import section
 from diagnose.collect.connect import Endpoint, connect, engine_error, resolve_endpoint
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline
+from diagnose.collect.scope import Scope
 from diagnose.collect.targets import inspect_many, resolve, resolve_one, select
 from diagnose.evidence import layout
 from diagnose.evidence.engine import EngineFacts, HostFacts
@@ -219,11 +220,20 @@ def close_sessions(sessions: list[Session]) -> None:
             close_client(s.client)
 
 
-def collect_engine(api: Any, local: bool, endpoint: str, pipe: Pipeline, deadline: Deadline
-                   ) -> tuple[EngineFacts, HostFacts, list[CollectorRecord]]:
-    """The engine section (as every bundle has it), redacted and streamed into the bundle."""
+def scope_of(opts: RunOptions, inspects: list[dict[str, Any]]) -> Scope:
+    """What of the engine a run keeps: all of it when the user asked for every container
+    (`--all`, unfiltered), else its targets' own objects and totals (see collect/scope.py)."""
+    if opts.select_all and not opts.filters and not opts.project:
+        return Scope.engine()
+    return Scope.of(inspects)
+
+
+def collect_engine(api: Any, local: bool, endpoint: str, pipe: Pipeline, deadline: Deadline,
+                   scope: Scope) -> tuple[EngineFacts, HostFacts, list[CollectorRecord]]:
+    """The engine section (as every bundle has it, of the whole engine or of `scope`'s
+    targets), redacted and streamed into the bundle."""
     with engine_pool(4, "engine") as pool:
-        sec = section.start(api, local, deadline, pool)
+        sec = section.start(api, local, deadline, pool, scope=scope)
         if not sec.answered:
             raise EngineError(f"the engine at {endpoint} stopped answering: {sec.reason()}",
                               "check dockerd")

@@ -1,6 +1,7 @@
 """Where the disk goes, on the real engine: dangling images, exited containers, dangling
-volumes and unused networks made by this test, reported by `diagnose engine` and in every
-container bundle's engine section, with cleanup commands naming exactly those objects.
+volumes and unused networks made by this test, reported by `diagnose engine` with cleanup
+commands naming exactly those objects, and by a container run as totals only (no object named,
+no removal command: the user asked about containers, not about the engine).
 
 Other engineers' objects live on the same engine: every assertion is about this test's own
 objects (present in the lists, or absent from them), never about global counts.  Nothing is
@@ -10,6 +11,7 @@ ever pruned: the commands are only shown.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -164,22 +166,59 @@ def test_engine_command_lists_exactly_what_we_littered(engine, litter, diagnose)
     assert_same_findings(found, run_findings(offline.json()), r.bundle)
 
 
-def test_every_container_bundle_carries_the_engine_findings(engine, litter, diagnose):
+#: A remediation command that removes something (containers, images, volumes, networks).
+REMOVAL = re.compile(r"\bdocker\s+(?:container\s+|image\s+)?(?:rm|rmi|prune)\b|"
+                     r"\bdocker\s+(?:volume|network|system|builder)\s+(?:rm|prune)\b")
+
+
+def every_command(doc: dict) -> list[str]:
+    return [c for f in [*doc["run"]["findings"],
+                        *(f for t in doc["targets"] for f in t["findings"])]
+            for c in commands(f)]
+
+
+def test_container_run_gives_engine_totals_and_names_nothing_for_removal(engine, litter,
+                                                                         diagnose):
+    """A container run (one target, and one that is itself an exited container among the
+    litter) never names a target or a bystander for removal: each cleanup finding is totals
+    only and points to `diagnose engine`; offline the same."""
     c = engine.run("bystander", cmd=("sleep", "100000"))
-    r = diagnose(c, "--format", "json", "--quiet")
+    target = litter["exited"][0]
+    r = diagnose(c, target, "--format", "json", "--quiet")
     doc = r.json()
     errors = [f for f in doc["run"]["findings"] if f["severity"] in ("error", "critical")]
     assert r.code == (1 if errors else 0), r.stderr
     found = run_findings(doc)
-    assert_lists_the_litter(found, litter)
+    for check_id in ("dangling-images", "exited-containers-piling-up", "dangling-volumes",
+                     "unused-networks"):
+        f = found[check_id]
+        assert commands(f) == ["diagnose engine"], (check_id, commands(f))
+        assert "diagnose engine" in f["remediation"]["summary"]
+        assert all(e["file"].startswith("engine/") for e in f["evidence"])
+    assert int(found["exited-containers-piling-up"]["title"].split()[0]) >= len(litter["exited"])
+    # No removal command at all, and no litter object, target or bystander named anywhere.
+    cmds = every_command(doc)
+    assert not [x for x in cmds if REMOVAL.search(x)], cmds
+    names = {*litter["exited"], *litter["anon_volumes"], litter["named_volume"],
+             *litter["networks"], *(i.removeprefix("sha256:")[:12] for i in litter["dangling"])}
+    for f in doc["run"]["findings"]:
+        text = json.dumps(f)
+        assert not [n for n in names if n in text and n != target], (f["id"], text[:2000])
     # Engine findings are the run's, never the container's, and never its verdict.
     assert not any(f["stage"] == "engine" for t in doc["targets"] for f in t["findings"])
-    assert doc["targets"][0]["verdict"] is None
     members = r.members()
-    for name in ("images", "containers", "volumes", "networks"):
-        assert f"engine/{name}.json" in members
+    for name in ("df", "images", "containers", "volumes", "networks"):
+        assert json.loads(members[f"engine/{name}.json"])["scope"] == "targets", name
+    for name in ("df", "images", "containers", "volumes", "networks"):
+        body = members[f"engine/{name}.json"].decode()
+        assert not [n for n in names if n in body and n != target], (name, body[:2000])
     offline = diagnose("analyze", str(r.bundle), "--format", "json")
     assert_same_findings(found, run_findings(offline.json()), r.bundle)
+    # Every format says the same: no removal command on stdout.
+    for fmt in ("text", "markdown", "html"):
+        out = diagnose(c, target, "--format", fmt, "--quiet", "--exit-zero", "--no-color")
+        assert out.code == 0, out.stderr
+        assert not REMOVAL.search(out.stdout), (fmt, REMOVAL.search(out.stdout))
 
 
 def test_cleanup_lists_are_bounded_and_secret_free(engine, litter, diagnose):

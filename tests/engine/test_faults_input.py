@@ -152,7 +152,7 @@ def test_odd_names_and_label_values(engine, tmp_path):
                                   cwd=out_dir)
         assert code == 0, err
         _assert_valid_output(fmt, out)
-    bundle = next((tmp_path / "json").glob("diagnose-multi-*.tar.gz"))
+    bundle = next((tmp_path / "json").glob("diagnose-*-and-1-more-*.tar.gz"))
     with tarfile.open(bundle, "r:gz") as tf:
         names = tf.getnames()
         for name in names:

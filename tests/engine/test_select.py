@@ -25,7 +25,7 @@ def test_filter_all_and_names_make_one_bundle(engine, diagnose):
     r = diagnose("--filter", mine, "-q", "-f", "json", "--exit-zero")
     names = {t["name"] for t in r.json()["targets"]}
     assert names == {exited, created, running}
-    assert r.bundle.name.startswith("diagnose-multi-")
+    assert r.bundle.name.startswith("diagnose-") and "-and-2-more-" in r.bundle.name
     members = r.members()
     for n in (exited, created, running):
         assert f"containers/{n}/inspect.json" in members

@@ -467,7 +467,8 @@ def test_several_services_one_bundle(services, diagnose):
     names = [services["crash"], services["image"], services["crash"]]  # a repeat counts once
     r = diagnose("service", *names, "--format", "json", "--quiet")
     assert r.code == 1, r.stderr  # errors found, default --fail-on error
-    assert r.bundle is not None and r.bundle.name.startswith("diagnose-service-multi-")
+    assert r.bundle is not None and r.bundle.name.startswith("diagnose-service-")
+    assert "-and-1-more-" in r.bundle.name, r.bundle.name
     doc = r.json()
     assert_valid(doc)
     assert [s["name"] for s in doc["services"]] == [services["crash"], services["image"]]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.runs import inside
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 HEAD = ("findings.json", "summary.md", "summary.html")
@@ -113,7 +115,7 @@ def sample_members(name: str = "app-crash") -> list[tuple[str, bytes]]:
     with tarfile.open(SAMPLES / f"{name}.tar.gz", "r:gz") as tf:
         for m in tf:
             fh = tf.extractfile(m)
-            out.append((m.name, fh.read() if fh else b""))
+            out.append((inside(m.name), fh.read() if fh else b""))
     return out
 
 

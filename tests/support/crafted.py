@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.reports import SAMPLES
+from tests.support.runs import inside
 
 
 def craft(dst: Path, sample: str = "app-crash", *,
@@ -27,7 +28,7 @@ def craft(dst: Path, sample: str = "app-crash", *,
     with tarfile.open(SAMPLES / f"{sample}.tar.gz", "r:gz") as tf:
         for m in tf:
             fh = tf.extractfile(m) if m.isreg() else None
-            entries.append((m.name, fh.read() if fh is not None else b""))
+            entries.append((inside(m.name), fh.read() if fh is not None else b""))
     replaced = members or {}
     unknown = set(replaced) - {name for name, _ in entries}
     assert not unknown, f"no such member in {sample}: {sorted(unknown)}"

@@ -34,14 +34,24 @@ class Result:
 
 
 def read_members(path: Path) -> dict[str, bytes]:
-    """Every regular file of a bundle, in archive order."""
+    """Every regular file of a bundle, in archive order, by its path inside the bundle's one
+    top-level directory (named after the bundle: asserted)."""
     out: dict[str, bytes] = {}
+    top = path.name.removesuffix(".tar.gz") + "/"
     with tarfile.open(path, "r:gz") as tf:
         for m in tf:
             if m.isreg():
+                assert m.name.startswith(top), (m.name, top)
                 fh = tf.extractfile(m)
-                out[m.name] = fh.read() if fh else b""
+                out[m.name.removeprefix(top)] = fh.read() if fh else b""
     return out
+
+
+def inside(name: str) -> str:
+    """A member's path inside its bundle's top-level directory (`diagnose-...`); a member of
+    a bundle written before that directory, as it is."""
+    top, sep, rest = name.partition("/")
+    return rest if sep and top.startswith("diagnose-") else name
 
 
 def run_diagnose(*args: str, cwd: Path, env: dict[str, str] | None = None,

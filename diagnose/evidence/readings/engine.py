@@ -14,7 +14,7 @@ from typing import Any
 
 from diagnose.evidence.engine import EngineFacts, HostFacts
 from diagnose.model.findings import Evidence, Severity
-from diagnose.model.jsonview import as_list, as_maps, dig, integer
+from diagnose.model.jsonview import as_list, as_map, as_maps, dig, integer
 from diagnose.model.text import GiB, human_bytes
 
 #: A reclaimable amount this large (or this share of the data root's filesystem) is a warning,
@@ -25,11 +25,14 @@ RECLAIM_WARNING_SHARE = 0.10
 #: Object ids/names per remediation command (long enough to be useful, short enough to read).
 PER_COMMAND = 20
 
+#: The value of `scope` in an engine file of a container run, which holds totals only (and
+#: in engine/df.json the targets' own objects): see diagnose/evidence/readings/cleanup.py.
+TARGETS = "targets"
 
 
-
-
-
+def totals_only(doc: Any) -> bool:
+    """Does this engine file hold totals only (the bundle of a container run)?"""
+    return isinstance(doc, Mapping) and doc.get("scope") == TARGETS
 
 
 def engine_evidence(path: str, pointer: str, excerpt: str) -> Evidence:
@@ -81,8 +84,18 @@ def volume_sizes(engine: EngineFacts) -> dict[str, int]:
     return out
 
 
+#: The kinds `docker system df` counts, in its order.
+DF_KINDS = ("images", "containers", "volumes", "build cache")
+
+
 def df_summary(df: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
-    """kind -> (count, total bytes, reclaimable bytes), computed like `docker system df`."""
+    """kind -> (count, total bytes, reclaimable bytes), computed like `docker system df`
+    (a container run's df.json holds them as computed at collection)."""
+    if totals_only(df):
+        totals = as_map(df.get("totals"))
+        return {kind: (integer(row[0]), integer(row[1]), integer(row[2]))
+                for kind in DF_KINDS
+                if isinstance(row := totals.get(kind), list) and len(row) == 3}
     images = as_maps(df.get("Images"))
     used = sum(integer(i.get("Size")) - integer(i.get("SharedSize")) for i in images
                if integer(i.get("Containers")) > 0 and integer(i.get("SharedSize")) >= 0)
@@ -95,7 +108,7 @@ def df_summary(df: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
     v_sizes = [(integer(dig(v, "UsageData", "Size"), -1),
                 integer(dig(v, "UsageData", "RefCount"))) for v in volumes]
     cache = as_maps(df.get("BuildCache"))
-    return {
+    return {  # the order of DF_KINDS
         "images": (len(images), layers, max(layers - used, 0)),
         "containers": (len(containers), c_total, c_free),
         "volumes": (len(volumes), sum(s for s, _ in v_sizes if s > 0),

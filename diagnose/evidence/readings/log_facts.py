@@ -208,6 +208,13 @@ def network_members(c: ContainerEvidence) -> dict[str, list[str]]:
     return out
 
 
+def network_others(c: ContainerEvidence) -> dict[str, int]:
+    """Network name -> how many containers attached to it are not named in networks.json
+    (not targets of the run: counted at collection, never named)."""
+    return {net_name: int((net or {}).get("other_containers") or 0)
+            for net_name, net in (c.networks or {}).items()}
+
+
 def network_mode(c: ContainerEvidence) -> str:
     """HostConfig.NetworkMode (`default` means the default bridge)."""
     return str(c.host_config.get("NetworkMode") or "default")

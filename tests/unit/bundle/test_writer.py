@@ -41,10 +41,12 @@ def test_single_gzip_stream_readable_everywhere(tmp_path):
     assert d.eof and d.unused_data == b""
     with tarfile.open(fileobj=__import__("io").BytesIO(out)) as tf:
         names = tf.getnames()
-    assert names == ["manifest.json", "findings.json", "engine/info.json", "containers/a/x.bin"]
+    # One top-level directory, named after the bundle: unpacking never spills.
+    assert names == ["b/manifest.json", "b/findings.json", "b/engine/info.json",
+                     "b/containers/a/x.bin"]
     with tarfile.open(path, "r|gz") as tf:  # streaming mode too
         members = {m.name: tf.extractfile(m).read() for m in tf if m.isreg()}
-    assert members["containers/a/x.bin"] == big
+    assert members["b/containers/a/x.bin"] == big
     listing = subprocess.run(["tar", "-tzf", str(path)], capture_output=True, text=True,
                              check=True).stdout.split()
     assert listing == names
@@ -116,6 +118,17 @@ def test_reader_refuses_path_traversal(tmp_path):
     with pytest.raises(BundleError, match="escapes"):
         list(it)
     assert not (tmp_path.parent.parent / "etc" / "evil").exists()
+    # With a top-level directory, every member must lie inside it.
+    stray = tmp_path / "stray.tar.gz"
+    with tarfile.open(stray, "w:gz") as tf:
+        for name, data in (("top/manifest.json", b'{"schema": "diagnose-bundle/1"}'),
+                           ("other/x.json", b"{}")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, __import__("io").BytesIO(data))
+    parts, it = BundleReader(stray).members()
+    with pytest.raises(BundleError, match="outside its top-level directory top/"):
+        list(it)
     gz = gzip.compress(b"")
     assert gz
 
@@ -194,7 +207,7 @@ def test_add_stream_writes_a_member_from_a_file_and_leaves_nothing_behind(tmp_pa
     w.add("containers/a/inspect.json", b"{}")
     path = w.finish([("manifest.json", b'{"schema": "diagnose-bundle/1"}')])
     with tarfile.open(path, "r:gz") as tf:
-        got = tf.extractfile("containers/a/logs/stdout.log").read()  # type: ignore[union-attr]
+        got = tf.extractfile("b/containers/a/logs/stdout.log").read()  # type: ignore[union-attr]
     assert got == body
     assert w.files[0] == {"path": "containers/a/logs/stdout.log", "size": len(body),
                           "sha256": hashlib.sha256(body).hexdigest()}
@@ -211,3 +224,15 @@ def test_the_writer_stops_at_the_bundle_bound(tmp_path, monkeypatch):
         w.add("b", b"x" * 60_000)
     w.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bundle_names_say_what_they_are_about():
+    from diagnose.bundle.naming import bundle_name
+
+    t = 1_795_000_000.0
+    assert bundle_name(["web"], t, True).startswith("diagnose-web-2026")
+    assert bundle_name(["web", "db", "worker"], t, True).startswith("diagnose-web-and-2-more-")
+    assert bundle_name(["web", "db"], t, True, "shop").startswith("diagnose-shop-")
+    assert bundle_name(["a", "b"], t, False, "all").endswith("-UNREDACTED.tar.gz")
+    assert bundle_name(["web", "db"], t, True, "../x").startswith("diagnose-")
+    assert "/" not in bundle_name(["web", "db"], t, True, "../x")

@@ -16,6 +16,9 @@ from diagnose.checks.exited_containers import exited_containers
 from diagnose.checks.no_memory_limit import no_memory_limit
 from diagnose.checks.unused_networks import unused_networks
 
+from diagnose.collect.cleanup import targets_df
+from diagnose.collect.scope import Scope
+from diagnose.evidence.readings.cleanup import totals_documents
 from diagnose.evidence.snapshot import Snapshot
 from diagnose.model.findings import Severity
 from tests.support.evidence import make_container, make_engine, make_host, make_snapshot
@@ -167,3 +170,58 @@ def test_no_memory_limit_after_host_oom_is_a_warning():
     ins["HostConfig"]["Memory"] = 64 * 1024 * 1024
     c = make_container("w", inspect=ins)
     assert one(no_memory_limit(c)) is None
+
+
+def test_exited_containers_never_lists_a_target_for_removal():
+    """`diagnose --all`: every exited container is a target; none is named for removal."""
+    exited = [{"Id": f"{n:064x}", "Names": [f"c{n}"], "Status": "Exited (0)", "Mounts": []}
+              for n in range(12)]
+    targets = [make_container(f"c{n}", inspect={"Id": f"{n:064x}", "Name": f"/c{n}"})
+               for n in range(10)]
+    s = make_snapshot(targets, engine=make_engine(files={
+        "engine/containers.json": {"exited": exited, "exited_total": 12}}))
+    f = one(exited_containers(s))
+    assert f.remediation.commands[0] == "docker rm c10 c11"
+    assert not any(f"c{n} " in c + " " for c in f.remediation.commands for n in range(10))
+    assert "10 of them are diagnosed in this run" in f.remediation.summary
+    everyone = make_snapshot([
+        make_container(f"c{n}", inspect={"Id": f"{n:064x}", "Name": f"/c{n}"})
+        for n in range(12)], engine=s.engine)
+    f = one(exited_containers(everyone))
+    assert not any(c.startswith("docker rm") for c in f.remediation.commands)
+
+
+def test_container_run_totals_count_alike_and_name_nothing():
+    """A container run's engine files are the totals of the full lists (counted by the same
+    readings): each cleanup check then gives counts and sizes, names no object and points to
+    `diagnose engine`."""
+    ids = ["sha256:" + str(n) * 64 for n in range(1, 7)]
+    exited = [{"Id": f"{n:064x}", "Names": [f"c{n}"], "Status": "Exited (0)", "Mounts": []}
+              for n in range(10)]
+    vols = [{"Name": f"{n:064x}"} for n in range(4)] + [{"Name": "pgdata"}]
+    nets = [{"Id": f"id{n}", "Name": f"net{n}", "Driver": "bridge", "Scope": "local"}
+            for n in range(7)]
+    df = {"Images": [{"Id": i, "Size": 3 * GiB, "SharedSize": 0, "Containers": 0}
+                     for i in ids],
+          "Containers": [{"Id": c["Id"], "SizeRw": 10, "Names": c["Names"]} for c in exited],
+          "Volumes": [{"Name": v["Name"], "UsageData": {"Size": 5, "RefCount": 0}}
+                      for v in vols],
+          "BuildCache": [{"ID": "r", "Size": 6 * GiB, "InUse": False, "Shared": False,
+                          "Description": "RUN secret-build-step"}]}
+    full = {"images": images_doc(ids), "containers": {"exited": exited, "exited_total": 10},
+            "volumes": {"dangling": vols, "dangling_total": 5},
+            "networks": {"networks": nets, "total": 7}, "df": df}
+    whole = snap(full)
+    reduced = totals_documents(whole.engine)
+    reduced["engine/df.json"] = targets_df(whole.engine.df, Scope.of([{"Id": "0" * 64}]))
+    totals = snap({k.removeprefix("engine/").removesuffix(".json"): v
+                   for k, v in reduced.items()})
+    names = [*ids, *(c["Names"][0] for c in exited), "pgdata", "net3", "secret-build-step"]
+    for check_fn in (dangling_images, exited_containers, dangling_volumes, unused_networks,
+                     build_cache_large):
+        a, b = one(check_fn(whole)), one(check_fn(totals))
+        assert a is not None and b is not None, check_fn
+        assert (a.title, a.severity) == (b.title, b.severity), check_fn
+        assert b.remediation.commands == ("diagnose engine",)
+        text = repr(b)
+        assert not [n for n in names if n in text], (check_fn, text)
