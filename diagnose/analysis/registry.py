@@ -9,6 +9,7 @@ load becomes a :class:`LoadProblem` and the run goes on.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import importlib.metadata
 import os
@@ -27,6 +28,7 @@ from diagnose.model.checks import (
     Scope,
     spec_of,
 )
+from diagnose.model.errors import UsageError
 
 ENTRY_POINT_GROUP = "diagnose.checks"
 
@@ -99,6 +101,26 @@ class Registry:
     def get(self, key: str) -> CheckSpec | None:
         """Look a check up by id (slug) or code."""
         return self._by_id.get(key) or self._by_code.get(key.upper())
+
+    def suggest(self, key: str, limit: int = 3) -> list[str]:
+        """The checks a person who typed `key` probably meant: ids and codes containing it
+        (shortest first), then ids and codes within a typo of it."""
+        names = {n.lower(): n for s in self for n in (s.id, s.code)}
+        low = key.strip().lower()
+        containing = sorted((n for n in names if low and low in n), key=lambda n: (len(n), n))
+        close = difflib.get_close_matches(low, list(names), n=limit, cutoff=0.6)
+        return [names[n] for n in dict.fromkeys([*containing[:limit], *close])][:limit]
+
+    def resolve(self, key: str, where: str = "") -> CheckSpec:
+        """The check `key` names (an id or a code); a usage error that suggests close matches
+        when there is none (`where`: what named it, e.g. `--skip`)."""
+        spec = self.get(key.strip())
+        if spec is not None:
+            return spec
+        close = self.suggest(key)
+        raise UsageError(f"{where}{': ' if where else ''}no check {key!r}",
+                         f"did you mean {', '.join(close)}?" if close else
+                         "`diagnose checks` lists them")
 
     def scoped(self, scope: Scope) -> list[CheckSpec]:
         """The checks of one scope, in order."""

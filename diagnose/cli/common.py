@@ -9,10 +9,10 @@ import functools
 import inspect
 import os
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -180,8 +180,8 @@ def log_bounds(tail: str, since: str | None, max_log_bytes: str) -> dict[str, An
     """--tail, --since and --max-log-bytes parsed, as RunOptions fields."""
     return {
         "tail": parse(parse_tail, tail, "--tail"),
-        "since": parse(lambda v: parse_since(v, time.time()), since, "--since") if since
-        else None,
+        "since": parse(lambda v: parse_since(v, datetime.now().astimezone()), since, "--since")
+        if since is not None else None,
         "max_log_bytes": parse(parse_size, max_log_bytes, "--max-log-bytes"),
     }
 

@@ -24,7 +24,8 @@ ManagerContextOpt = Annotated[str | None, typer.Option("--context", "-c",
                                                        help="Docker context name.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", case_sensitive=False,
+                                           help="Report format on stdout.")]
 FailOnOpt = Annotated[str, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity "
     "(critical, error, warning, info).")]
