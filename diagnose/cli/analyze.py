@@ -17,9 +17,12 @@ from diagnose.cli.options import (
     ExitZeroOpt,
     FailOnOpt,
     FormatOpt,
+    MinSeverityOpt,
     NoColorOpt,
     NoPluginsOpt,
     RedactOpt,
+    SeverityName,
+    VerboseOpt,
 )
 from diagnose.model.errors import EXIT_OK
 from diagnose.render import Format
@@ -28,7 +31,9 @@ from diagnose.render import Format
 def analyze_cmd(
     bundle: BundleArg,
     fmt: FormatOpt = Format.TEXT,
-    fail_on: FailOnOpt = "error",
+    verbose: VerboseOpt = False,
+    min_severity: MinSeverityOpt = SeverityName.INFO,
+    fail_on: FailOnOpt = SeverityName.ERROR,
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
     no_plugins: NoPluginsOpt = False,
@@ -40,7 +45,7 @@ def analyze_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
-    shown = output(fmt, fail_on, exit_zero, no_color)
+    shown = output(fmt, fail_on, exit_zero, no_color, verbose, min_severity)
     check_patterns(redact)
 
     def body() -> int:

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import inspect
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from diagnose.model.escape import one_line, visible
 from diagnose.model.findings import Severity
 from diagnose.model.options import Progress, RunOptions
 from diagnose.redact.user import compile_patterns
-from diagnose.render import Format, render
+from diagnose.render import Display, Format, render
 
 
 def say(text: str) -> None:
@@ -131,11 +132,14 @@ class Shared:
     config: Path | None
     no_plugins: bool
     debug: bool
+    verbose: bool = False
+    min_severity: str = "info"
 
     def output(self) -> "Output":
         """The output options, `--fail-on` parsed (a usage error when it is no severity)."""
         return Output(self.fmt, parse(Severity.parse, self.fail_on, "--fail-on"),
-                      self.exit_zero, self.no_color, self.quiet)
+                      self.exit_zero, self.no_color, self.quiet,
+                      Display(self.verbose, str(self.min_severity), width()))
 
     def options(self, out: "Output", patterns: tuple[str, ...], **fields: Any) -> RunOptions:
         """The run's options: `fields` of the command, and these."""
@@ -146,7 +150,9 @@ class Shared:
 
 #: The shared options' declarations, in --help's order (see Shared).
 _SHARED: tuple[tuple[str, Any, Any], ...] = (
-    ("fmt", opt.FormatOpt, Format.TEXT), ("fail_on", opt.FailOnOpt, "error"),
+    ("fmt", opt.FormatOpt, Format.TEXT), ("verbose", opt.VerboseOpt, False),
+    ("min_severity", opt.MinSeverityOpt, opt.SeverityName.INFO),
+    ("fail_on", opt.FailOnOpt, opt.SeverityName.ERROR),
     ("exit_zero", opt.ExitZeroOpt, False), ("no_color", opt.NoColorOpt, False),
     ("quiet", opt.QuietOpt, False), ("no_redact", opt.NoRedactOpt, False),
     ("redact", opt.RedactOpt, None), ("config", opt.ConfigOpt, None),
@@ -195,19 +201,37 @@ class Output:
     exit_zero: bool
     no_color: bool
     quiet: bool = False
+    display: Display = Display()
 
     def emit(self, result: Any) -> int:
         """Print the report of `result` on stdout; its exit code."""
         report = result.report
         sys.stdout.write(render(report, self.fmt,
-                                color=color(self.no_color) and self.fmt is Format.TEXT))
+                                color=color(self.no_color) and self.fmt is Format.TEXT,
+                                display=self.display))
         sys.stdout.flush()
         return EXIT_OK if self.exit_zero else report.exit_code(self.fail_on)
 
 
-def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool) -> Output:
+def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool, verbose: bool = False,
+           min_severity: str = "info") -> Output:
     """The output options of a command that collects nothing, `--fail-on` parsed."""
-    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color)
+    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color,
+                  display=Display(verbose, str(min_severity), width()))
+
+
+def width() -> int:
+    """The text report's width: COLUMNS when set, else the terminal's when stdout is one, else
+    80 columns."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((80, 24)).columns
+    return 80
 
 
 def collect(opts: RunOptions, out: Output, shared: Shared,

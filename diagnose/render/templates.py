@@ -52,6 +52,7 @@ def environment() -> jinja2.Environment:
         human_bytes=human_bytes,
         table=table,
         wrap=wrap,
+        repaint=repaint,
         json=to_json,
         excerpt=excerpt,
         one_line=one_line,
@@ -195,6 +196,12 @@ def wrap(value: Any, width: int = 100, indent: str = "", first: str | None = Non
         one_line(value), width=width, initial_indent=indent if first is None else first,
         subsequent_indent=indent, break_on_hyphens=False, break_long_words=True,
     )
+
+
+def repaint(text: str, plain: str, painted: str) -> str:
+    """`text` (wrapped without colour, so escape codes never count as columns) with the first
+    `plain` in it painted; left as is when wrapping broke it across lines."""
+    return text.replace(plain, painted, 1)
 
 
 def excerpt(value: Any, max_lines: int = 12, max_width: int = 200) -> dict[str, Any]:
