@@ -122,6 +122,21 @@ class Registry:
                          f"did you mean {', '.join(close)}?" if close else
                          "`diagnose checks` lists them")
 
+    def select(self, skip: Iterable[str] = (), only: Iterable[str] = ()) -> Registry:
+        """This registry with the checks `--only` leaves out and those `--skip` names marked
+        deselected (ids or codes; an unknown one is a usage error suggesting close matches).
+        Deselected checks stay listed: the run records them as skipped, with the reason."""
+        skipped = {self.resolve(k, "--skip").code for k in skip}
+        wanted = {self.resolve(k, "--only").code for k in only}
+        if not skipped and not wanted:
+            return self
+        specs = []
+        for spec in self:
+            why = ("deselected by --skip" if spec.code in skipped else
+                   "deselected by --only" if wanted and spec.code not in wanted else "")
+            specs.append(dataclasses.replace(spec, deselected=why) if why else spec)
+        return Registry(specs, self.problems)
+
     def scoped(self, scope: Scope) -> list[CheckSpec]:
         """The checks of one scope, in order."""
         return [s for s in self if s.scope == scope]
@@ -188,8 +203,10 @@ def load_registry(plugins: bool = True) -> Registry:
     return reg
 
 
-def registry_for(plugins: bool) -> Registry:
-    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1)."""
+def registry_for(plugins: bool, skip: Iterable[str] = (), only: Iterable[str] = ()
+                 ) -> Registry:
+    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1), with
+    the checks `skip` names and those `only` leaves out deselected (:meth:`Registry.select`)."""
     if os.environ.get("DIAGNOSE_NO_PLUGINS", "") not in ("", "0"):
         plugins = False
-    return load_registry(plugins=plugins)
+    return load_registry(plugins=plugins).select(skip, only)

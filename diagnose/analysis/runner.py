@@ -134,7 +134,7 @@ def run_checks(specs: Iterable[CheckSpec], subject: Any, lookup: Lookup, target:
     outcomes: list[CheckOutcome] = []
     errors: list[CheckError] = []
     for spec in specs:
-        why = _unmet(spec.requires, lookup)
+        why = spec.deselected or _unmet(spec.requires, lookup)
         if why:
             outcomes.append(CheckOutcome(spec.code, spec.id, target, Status.SKIPPED, why))
             continue

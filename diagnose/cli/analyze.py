@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import check_patterns, guard, output, redaction, say
+from diagnose.cli.common import check_names, check_patterns, guard, output, redaction, say
 from diagnose.cli.options import (
     BundleArg,
     ConfigOpt,
@@ -20,8 +20,10 @@ from diagnose.cli.options import (
     MinSeverityOpt,
     NoColorOpt,
     NoPluginsOpt,
+    OnlyOpt,
     RedactOpt,
     SeverityName,
+    SkipOpt,
     VerboseOpt,
 )
 from diagnose.model.errors import EXIT_OK
@@ -34,6 +36,8 @@ def analyze_cmd(
     verbose: VerboseOpt = False,
     min_severity: MinSeverityOpt = SeverityName.INFO,
     fail_on: FailOnOpt = SeverityName.ERROR,
+    skip: SkipOpt = None,
+    only: OnlyOpt = None,
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
     no_plugins: NoPluginsOpt = False,
@@ -54,7 +58,8 @@ def analyze_cmd(
 
         patterns, names = redaction(config, redact)
         redactor = Redactor(not no_redact, patterns, names)
-        return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor))
+        return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor,
+                                      check_names(skip), check_names(only)))
 
     guard(body, debug)
 

@@ -134,6 +134,8 @@ class Shared:
     debug: bool
     verbose: bool = False
     min_severity: str = "info"
+    skip: list[str] | None = None
+    only: list[str] | None = None
 
     def output(self) -> "Output":
         """The output options, `--fail-on` parsed (a usage error when it is no severity)."""
@@ -145,14 +147,16 @@ class Shared:
         """The run's options: `fields` of the command, and these."""
         return RunOptions(**fields, fail_on=out.fail_on, redact=not self.no_redact,
                           redact_patterns=patterns, plugins=not self.no_plugins,
-                          debug=self.debug, argv=tuple(sys.argv[1:]))
+                          debug=self.debug, argv=tuple(sys.argv[1:]),
+                          skip=check_names(self.skip), only=check_names(self.only))
 
 
 #: The shared options' declarations, in --help's order (see Shared).
 _SHARED: tuple[tuple[str, Any, Any], ...] = (
     ("fmt", opt.FormatOpt, Format.TEXT), ("verbose", opt.VerboseOpt, False),
     ("min_severity", opt.MinSeverityOpt, opt.SeverityName.INFO),
-    ("fail_on", opt.FailOnOpt, opt.SeverityName.ERROR),
+    ("fail_on", opt.FailOnOpt, opt.SeverityName.ERROR), ("skip", opt.SkipOpt, None),
+    ("only", opt.OnlyOpt, None),
     ("exit_zero", opt.ExitZeroOpt, False), ("no_color", opt.NoColorOpt, False),
     ("quiet", opt.QuietOpt, False), ("no_redact", opt.NoRedactOpt, False),
     ("redact", opt.RedactOpt, None), ("config", opt.ConfigOpt, None),
@@ -218,6 +222,11 @@ def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool, verbose: 
     """The output options of a command that collects nothing, `--fail-on` parsed."""
     return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color,
                   display=Display(verbose, str(min_severity), width()))
+
+
+def check_names(values: list[str] | None) -> tuple[str, ...]:
+    """--skip / --only values: repeated, or comma lists (`--skip D705,D706`)."""
+    return tuple(name.strip() for v in values or () for name in v.split(",") if name.strip())
 
 
 def width() -> int:

@@ -47,6 +47,12 @@ MinSeverityOpt = Annotated[SeverityName, typer.Option(
     "--min-severity", case_sensitive=False, help="Show only findings at or above this "
     "severity (text, Markdown and HTML on stdout; JSON, the bundle and the exit code keep "
     "them all).")]
+SkipOpt = Annotated[list[str] | None, typer.Option(
+    "--skip", metavar="ID|CODE", help="Do not run this check (id or code, e.g. runs-as-root "
+    "or D705); repeatable, or a comma list.  Recorded as skipped.")]
+OnlyOpt = Annotated[list[str] | None, typer.Option(
+    "--only", metavar="ID|CODE", help="Run only these checks (ids or codes); repeatable, or "
+    "a comma list.  The others are recorded as skipped.")]
 ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 when the run "
                                            "completes, whatever was found.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No ANSI colour (NO_COLOR is "

@@ -113,6 +113,9 @@ class CheckSpec:
     func: Callable[..., Iterable[Finding]]
     module: str
     source: str = "builtin"
+    #: Why this run leaves the check out (`deselected by --skip`): the runner records it as
+    #: SKIPPED with this reason instead of calling it.
+    deselected: str = ""
 
     @property
     def doc(self) -> str:

@@ -40,6 +40,9 @@ class RunOptions:
     debug: bool = False
     argv: tuple[str, ...] = ()
     probe: bool = False
+    #: Check selection (ids or codes): the checks not run are recorded as deselected.
+    skip: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
 
 
 #: How a run says what it is doing (diagnose.cli.progress displays it, or not).

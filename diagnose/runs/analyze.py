@@ -18,13 +18,15 @@ from diagnose.redact.redactor import Redactor
 
 
 def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
-                redactor: Redactor | None = None) -> RunResult:
+                redactor: Redactor | None = None, skip: tuple[str, ...] = (),
+                only: tuple[str, ...] = ()) -> RunResult:
     """Rebuild the evidence from a bundle (no engine) and run the same checks.
 
     A bundle written with --no-redact is redacted in memory with `redactor` (when given and
-    enabled) before the checks see it, so stdout stays free of its secrets.
+    enabled) before the checks see it, so stdout stays free of its secrets.  `skip` and
+    `only` select checks as in a live run.
     """
-    registry = registry_for(plugins)
+    registry = registry_for(plugins, skip, only)
     parts, members = BundleReader(bundle).members()
     manifest = parts.manifest
     was_redacted = bool((manifest.get("redaction") or {}).get("enabled", True))

@@ -33,7 +33,7 @@ ENGINE_KEY = "engine"
 def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the engine's own evidence (no container)."""
     started = time.time()
-    registry = registry_for(opts.plugins)
+    registry = registry_for(opts.plugins, opts.skip, opts.only)
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
     endpoint = single_endpoint(opts, "diagnose engine looks at one engine at a time")

@@ -98,7 +98,9 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the named containers of every engine."""
     started = time.time()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
-    warm = Warmup(opts.plugins)  # pipeline, checks and templates load while engines answer
+    warm = Warmup(opts.plugins, opts.skip, opts.only)  # loads while engines answer
+    if opts.skip or opts.only:
+        warm.registry()  # an unknown check named is a usage error before any engine work
     return LiveRun(opts, progress, started, open_sessions(opts, progress)).run(warm)
 
 

@@ -45,7 +45,7 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the named Swarm services (opts.targets)."""
     started = time.time()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
-    registry = registry_for(opts.plugins)
+    registry = registry_for(opts.plugins, opts.skip, opts.only)
     for p in registry.problems:
         progress(f"warning: plugin {p.source}: {p.message}")
     endpoint = single_endpoint(opts, "diagnose service looks through one swarm manager at a "

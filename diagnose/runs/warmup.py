@@ -19,8 +19,9 @@ class Warmup:
     """Load the pipeline and check registry, then the report templates, on a background
     thread."""
 
-    def __init__(self, plugins: bool) -> None:
-        self._plugins = plugins
+    def __init__(self, plugins: bool, skip: tuple[str, ...] = (),
+                 only: tuple[str, ...] = ()) -> None:
+        self._plugins, self._skip, self._only = plugins, skip, only
         self._registry: Registry | None = None
         self._error: BaseException | None = None
         self._registry_ready = threading.Event()
@@ -30,7 +31,7 @@ class Warmup:
         from diagnose.analysis.registry import registry_for  # startup: the warm-up itself
 
         try:
-            self._registry = registry_for(self._plugins)
+            self._registry = registry_for(self._plugins, self._skip, self._only)
         except BaseException as exc:  # handed to the caller of registry()
             self._error = exc
         finally:

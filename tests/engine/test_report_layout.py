@@ -57,3 +57,48 @@ def test_problems_first_then_advisories_grouped_by_check(pair, tmp_path):
     # The same offline.
     offline = run_diagnose("analyze", str(r.bundle), cwd=tmp_path, env={"COLUMNS": "200"})
     assert offline.stdout.split("analysed bundle:")[0] == text.split("bundle:")[0]
+
+
+def _skipped(doc, code):
+    return [c["reason"] for t in doc["targets"] for c in t["checks"]
+            if c["code"] == code and c["status"] == "skipped"]
+
+
+def test_check_selection_live_and_offline(pair, tmp_path):
+    healthy, created = pair
+    r = run_diagnose(healthy, created, "--skip", "runs-as-root,D001", "--skip", "d706",
+                     "-f", "json", "--output", str(tmp_path), cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    ids = {f["id"] for t in doc["targets"] for f in t["findings"]}
+    assert not ids & {"runs-as-root", "created-not-started", "image-unpinned"}
+    assert "image-not-official" in ids
+    assert _skipped(doc, "D705") == ["deselected by --skip"] * 2
+    # analyze applies its own selection to the same bundle (the bundle holds the evidence).
+    offline = run_diagnose("analyze", str(r.bundle), "--only", "D001", "-f", "json",
+                           cwd=tmp_path)
+    assert offline.code == 0, offline.stderr
+    found = [(f["target"], f["id"]) for t in offline.json()["targets"] for f in t["findings"]]
+    assert found == [(created, "created-not-started")]
+    assert _skipped(offline.json(), "D705") == ["deselected by --only"] * 2
+    # An unknown check is a one-line usage error that suggests what was meant.
+    for args in (("--skip", "runs-as-rot"), ("--only", "D70")):
+        bad = run_diagnose(healthy, *args, "--output", str(tmp_path), cwd=tmp_path)
+        assert bad.code == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert "did you mean" in bad.stderr and bad.bundle is None
+    assert "runs-as-root" in run_diagnose("analyze", str(r.bundle), "--skip", "runs-as-rot",
+                                          cwd=tmp_path).stderr
+
+
+def test_min_severity_hides_but_never_changes_the_exit_code(pair, tmp_path):
+    healthy, created = pair
+    r = run_diagnose(healthy, created, "--min-severity", "WARNING", "--fail-on", "warning",
+                     "--output", str(tmp_path), cwd=tmp_path)
+    assert r.code == 1, r.stderr
+    assert "Advisories" not in r.stdout and "D705" not in r.stdout
+    assert "below warning not shown (--min-severity)" in r.stdout
+    offline = run_diagnose("analyze", str(r.bundle), "--min-severity", "error", cwd=tmp_path)
+    assert offline.code == 0 and "Problems" not in offline.stdout
+    # The bundle keeps everything.
+    inside = json.loads(r.members()["findings.json"])
+    assert inside["counts"]["info"] > 0 and inside["counts"]["warning"] == 1
