@@ -29,6 +29,7 @@ from diagnose.model.checks import (
     spec_of,
 )
 from diagnose.model.errors import UsageError
+from diagnose.model.ignore import IgnoreRule
 
 ENTRY_POINT_GROUP = "diagnose.checks"
 
@@ -37,10 +38,17 @@ BUILTIN_PACKAGE = "diagnose.checks"
 
 
 class LoadProblem(NamedTuple):
-    """A plugin or check module that could not be loaded or validated."""
+    """A plugin or check module that could not be loaded or validated, or a configuration
+    entry that no longer applies (`kind` says which)."""
 
     source: str
     message: str
+    kind: str = "plugin"
+
+    def line(self) -> str:
+        """How progress and warnings say it: `plugin acme==1.0 [x]: failed to load: ...`."""
+        return f"{self.kind} {self.source}: {self.message}" if self.kind else \
+            f"{self.source}: {self.message}"
 
 
 class RegistryError(ValueError):
@@ -137,6 +145,29 @@ class Registry:
             specs.append(dataclasses.replace(spec, deselected=why) if why else spec)
         return Registry(specs, self.problems)
 
+    def ignoring(self, rules: Iterable[IgnoreRule], today: str) -> Registry:
+        """This registry with the `[[ignore]]` entries that are still active on `today`
+        (YYYY-MM-DD) attached to their checks; an expired entry no longer applies and is
+        reported as a problem of the run; one naming no check is a usage error."""
+        active: dict[str, list[IgnoreRule]] = {}
+        problems = list(self.problems)
+        for rule in rules:
+            try:
+                spec = self.resolve(rule.check)
+            except UsageError as exc:
+                raise UsageError(f"{rule.where}: {exc.message}", exc.hint) from None
+            if rule.expired(today):
+                problems.append(LoadProblem(rule.where, (
+                    f"the ignore entry for {spec.code} {spec.id}"
+                    f"{' on ' + rule.target if rule.target else ''} expired on {rule.expires}"
+                    f" and no longer applies (reason was: {rule.reason})"), kind=""))
+            else:
+                active.setdefault(spec.code, []).append(rule)
+        if not active and len(problems) == len(self.problems):
+            return self
+        return Registry([dataclasses.replace(s, ignores=tuple(active[s.code]))
+                         if s.code in active else s for s in self], problems)
+
     def scoped(self, scope: Scope) -> list[CheckSpec]:
         """The checks of one scope, in order."""
         return [s for s in self if s.scope == scope]
@@ -203,10 +234,11 @@ def load_registry(plugins: bool = True) -> Registry:
     return reg
 
 
-def registry_for(plugins: bool, skip: Iterable[str] = (), only: Iterable[str] = ()
-                 ) -> Registry:
+def registry_for(plugins: bool, skip: Iterable[str] = (), only: Iterable[str] = (),
+                 ignores: Iterable[IgnoreRule] = (), today: str = "") -> Registry:
     """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1), with
-    the checks `skip` names and those `only` leaves out deselected (:meth:`Registry.select`)."""
+    the checks `skip` names and those `only` leaves out deselected (:meth:`Registry.select`)
+    and the `ignores` active on `today` attached (:meth:`Registry.ignoring`)."""
     if os.environ.get("DIAGNOSE_NO_PLUGINS", "") not in ("", "0"):
         plugins = False
-    return load_registry(plugins=plugins).select(skip, only)
+    return load_registry(plugins=plugins).select(skip, only).ignoring(ignores, today)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import check_names, check_patterns, guard, output, redaction, say
+from diagnose.cli.config import load_config
 from diagnose.cli.options import (
     BundleArg,
     ConfigOpt,
@@ -59,7 +60,8 @@ def analyze_cmd(
         patterns, names = redaction(config, redact)
         redactor = Redactor(not no_redact, patterns, names)
         return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor,
-                                      check_names(skip), check_names(only)))
+                                      check_names(skip), check_names(only),
+                                      load_config(config).ignores))
 
     guard(body, debug)
 

@@ -44,7 +44,7 @@ def checks_cmd(
                             headers=["code", "id", "severity", "stage", "scope", "source",
                                      "title"]))
     for p in reg.problems:
-        say(f"diagnose: warning: plugin {p.source}: {p.message}")
+        say(f"diagnose: warning: {p.line()}")
     raise typer.Exit(EXIT_OK)
 
 

@@ -249,7 +249,8 @@ def collect(opts: RunOptions, out: Output, shared: Shared,
     settings joined in, progress on stderr while it runs, the report on stdout."""
     def body() -> int:
         redact, names = redaction(shared.config, shared.redact)
-        full = dataclasses.replace(opts, redact_patterns=redact, redact_names=names)
+        full = dataclasses.replace(opts, redact_patterns=redact, redact_names=names,
+                                   ignores=load_config(shared.config).ignores)
         # The progress display is gone before the report reaches the terminal.
         with for_stderr(out.quiet, color(out.no_color, sys.stderr)) as progress:
             result = runner(full, progress)

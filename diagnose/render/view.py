@@ -73,6 +73,8 @@ def build(doc: dict[str, Any], min_severity: str = "info",
     every = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])
     every += [f for s in swarm for f in s["findings"]]
     floor = _RANK.get(min_severity, 0)
+    suppressed = [f for f in every if f.get("suppressed")]
+    every = [f for f in every if not f.get("suppressed")]
     findings = [f for f in every if _RANK.get(f["severity"], -1) >= floor]
     # Most severe first; within one severity, verdict order (a cause before hygiene advice).
     findings.sort(key=lambda f: verdict_key(Finding.from_dict(f)))
@@ -80,9 +82,6 @@ def build(doc: dict[str, Any], min_severity: str = "info",
     targets = sorted(r["targets"], key=_order)
     by_verdict = Counter(t["verdict"]["severity"] if t["verdict"] else "ok" for t in targets)
     names = {t["key"]: t["name"] for t in r["targets"]} | {s["key"]: s["name"] for s in swarm}
-    problems = [f for f in findings if is_problem(f, r["verdict"])]
-    shown_in_full = {id(f) for f in problems}
-    n_advice = len(findings) - len(problems)
     checks = Counter[str]()
     for t in r["targets"]:
         checks.update(t["check_counts"])
@@ -94,16 +93,9 @@ def build(doc: dict[str, Any], min_severity: str = "info",
         "r": r,
         "v": {
             "findings": findings,
-            "problems": problems,
-            "advisories": advisories([f for f in findings if id(f) not in shown_in_full],
-                                     names),
-            "advisory_count": n_advice,
-            # The verdict when nothing is wrong, in the same words in every format.
-            "no_problem": (f"no problem found; {n_advice} advisor"
-                           f"{'y' if n_advice == 1 else 'ies'} (security and hygiene)"
-                           if n_advice else "no problem found: none of the "
-                           f"{sum(checks.values())} checks that ran matched"),
+            **split(findings, r["verdict"], names, sum(checks.values())),
             "hidden": len(every) - len(findings),
+            "suppressed": suppressed,
             "min_severity": min_severity,
             "verbose": verbose,
             "targets": targets,
@@ -121,6 +113,24 @@ def build(doc: dict[str, Any], min_severity: str = "info",
             "engines": r.get("engines", []) if len(r.get("engines", [])) > 1 else [],
             "swarm": swarm,
         },
+    }
+
+
+def split(findings: list[dict[str, Any]], verdict: dict[str, Any] | None,
+          names: dict[str, str], checks_total: int) -> dict[str, Any]:
+    """The problems (shown in full), the advisories (grouped by check) and the verdict when
+    nothing is wrong, in the same words in every format."""
+    problems = [f for f in findings if is_problem(f, verdict)]
+    shown_in_full = {id(f) for f in problems}
+    n_advice = len(findings) - len(problems)
+    return {
+        "problems": problems,
+        "advisories": advisories([f for f in findings if id(f) not in shown_in_full], names),
+        "advisory_count": n_advice,
+        "no_problem": (f"no problem found; {n_advice} advisor"
+                       f"{'y' if n_advice == 1 else 'ies'} (security and hygiene)"
+                       if n_advice else "no problem found: none of the "
+                       f"{checks_total} checks that ran matched"),
     }
 
 

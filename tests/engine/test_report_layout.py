@@ -102,3 +102,68 @@ def test_min_severity_hides_but_never_changes_the_exit_code(pair, tmp_path):
     # The bundle keeps everything.
     inside = json.loads(r.members()["findings.json"])
     assert inside["counts"]["info"] > 0 and inside["counts"]["warning"] == 1
+
+
+def test_ignore_entries_silence_findings_live_and_offline(pair, tmp_path):
+    healthy, created = pair
+    config = tmp_path / "config.toml"
+    config.write_text(f'''
+[[ignore]]
+check = "created-not-started"
+target = "{created[:-3]}*"
+reason = "created on purpose by the test"
+expires = 2999-12-31
+
+[[ignore]]
+check = "D705"
+target = "{healthy}"
+reason = "busybox runs as root"
+
+[[ignore]]
+check = "image-unpinned"
+reason = "long gone"
+expires = 2001-01-01
+''')
+    r = run_diagnose(healthy, created, "--config", str(config), "--fail-on", "warning",
+                     "-f", "json", "--output", str(tmp_path), cwd=tmp_path)
+    assert r.code == 0, r.stderr  # the warning is suppressed: it never counts for --fail-on
+    doc = r.json()
+    by = {(f["target"], f["id"]): f for t in doc["targets"] for f in t["findings"]}
+    assert by[(created, "created-not-started")]["suppressed"] == {
+        "reason": "created on purpose by the test", "expires": "2999-12-31"}
+    assert by[(healthy, "runs-as-root")]["suppressed"]["expires"] is None
+    assert "suppressed" not in by[(created, "runs-as-root")]  # the target glob decides
+    assert doc["verdict"] is None and doc["counts"]["warning"] == 0
+    # The expired entry no longer applies, and the report says so.
+    assert "suppressed" not in by[(healthy, "image-unpinned")]
+    expired = [p for p in doc["problems"] if "expired on 2001-01-01" in p["message"]]
+    assert expired and expired[0]["source"] == "config file config.toml: [[ignore]] #3"
+    assert json.loads(r.members()["findings.json"]) == doc
+    # Offline, with the same configuration: the same; the text lists them at the end.
+    text = run_diagnose("analyze", str(r.bundle), "--config", str(config), "--fail-on",
+                        "warning", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert text.code == 0, text.stderr
+    assert "verdict: no problem found" in text.stdout
+    assert (f"  D001 created-not-started (warning) on {created}: created on purpose by the "
+            "test (until 2999-12-31)") in text.stdout
+    assert "expired on 2001-01-01" in text.stdout
+    # Without it, the warning is back.
+    assert run_diagnose("analyze", str(r.bundle), "--fail-on", "warning", cwd=tmp_path,
+                        env={"XDG_CONFIG_HOME": str(tmp_path / "none")}).code == 1
+
+
+@pytest.mark.parametrize(("entry", "words"), [
+    ('check = "runs-as-rot"\nreason = "x"', "no check 'runs-as-rot'; did you mean runs-as-root"),
+    ('check = "D705"', "reason is required"),
+    ('check = "D705"\nreason = "x"\nexpires = "next year"', "is not a date"),
+    ('check = "D705"\nreason = "x"\nuntil = 2027-01-01', "unknown key 'until'"),
+])
+def test_a_bad_ignore_entry_is_a_one_line_config_error(pair, tmp_path, entry, words):
+    healthy, _ = pair
+    config = tmp_path / "config.toml"
+    config.write_text(f"[[ignore]]\n{entry}\n")
+    r = run_diagnose(healthy, "--config", str(config), "--output", str(tmp_path),
+                     cwd=tmp_path)
+    assert r.code == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("diagnose: error: config file ") and words in r.stderr
+    assert r.bundle is None
