@@ -40,6 +40,17 @@ class Display:
     width: int = 80
 
 
+#: GitHub refuses an issue or comment body longer than this (characters).
+MARKDOWN_BUDGET = 65_536
+
+#: What the Markdown report leaves out, in this order (least used first), until it fits.
+MARKDOWN_TRIMS: tuple[tuple[str, ...], ...] = (
+    (), ("paths",), ("paths", "checks"), ("paths", "checks", "files"),
+    ("paths", "checks", "files", "evidence"),
+    ("paths", "checks", "files", "evidence", "advisories"),
+)
+
+
 #: The template of each format (in the `diagnose.templates` package).
 TEMPLATES: dict[Format, str] = {
     Format.TEXT: "summary.txt.j2",
@@ -88,8 +99,16 @@ def render(report: Report, fmt: Format, color: bool = False,
         # Machines get the document exactly as built (JSON escapes control characters).
         return templates.render(TEMPLATES[fmt], r=prepared.doc)
     shown = display or Display(verbose=True)
-    return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
-                            W=max(40, shown.width), **prepared.view(shown))
+    context = {"p": _Paint(color and fmt is Format.TEXT), "W": max(40, shown.width),
+               "short_evidence": 8, **prepared.view(shown)}
+    if fmt is not Format.MARKDOWN:
+        return templates.render(TEMPLATES[Format(fmt)], trim=(), **context)
+    # Markdown is pasted into issues: leave out what is least used until it fits.
+    for trim in MARKDOWN_TRIMS:
+        text = templates.render(TEMPLATES[fmt], trim=trim, **context)
+        if len(text) < MARKDOWN_BUDGET:
+            break
+    return text
 
 
 class _Prepared:

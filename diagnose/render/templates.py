@@ -53,6 +53,8 @@ def environment() -> jinja2.Environment:
         table=table,
         wrap=wrap,
         repaint=repaint,
+        basename=basename,
+        head_lines=head_lines,
         json=to_json,
         excerpt=excerpt,
         one_line=one_line,
@@ -196,6 +198,19 @@ def wrap(value: Any, width: int = 100, indent: str = "", first: str | None = Non
         one_line(value), width=width, initial_indent=indent if first is None else first,
         subsequent_indent=indent, break_on_hyphens=False, break_long_words=True,
     )
+
+
+def basename(path: Any) -> str:
+    """The file name of a path: reports name the bundle, never a local directory."""
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def head_lines(text: Any, n: int) -> str:
+    """The first `n` lines of `text`, and how many were left out."""
+    lines = str(text).splitlines()
+    if len(lines) <= n:
+        return str(text)
+    return "\n".join([*lines[:n], f"... {len(lines) - n} more line(s) in the bundle"])
 
 
 def repaint(text: str, plain: str, painted: str) -> str:
