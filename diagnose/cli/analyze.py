@@ -22,6 +22,7 @@ from diagnose.cli.options import (
     NoColorOpt,
     NoPluginsOpt,
     OnlyOpt,
+    QuietOpt,
     RedactOpt,
     SeverityName,
     SkipOpt,
@@ -48,8 +49,10 @@ def analyze_cmd(
     redact: RedactOpt = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
+    del quiet  # nothing to hide (no progress offline); taken so `diagnose -q analyze X` works
     shown = output(fmt, fail_on, exit_zero, no_color, verbose, min_severity)
     check_patterns(redact)
 

@@ -30,7 +30,7 @@ def test_global_options_before_or_after_the_command(created, tmp_path):
         assert r.code == 0, r.stderr
         assert [t["name"] for t in r.json()["targets"]] == [created]
     bundle = str(before.bundle)
-    r = run_diagnose("--format", "json", "analyze", bundle, cwd=tmp_path)
+    r = run_diagnose("-q", "--format", "json", "analyze", bundle, cwd=tmp_path)
     assert r.code in (0, 1) and r.json()["targets"][0]["name"] == created, r.stderr
 
 

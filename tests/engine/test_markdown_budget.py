@@ -65,3 +65,12 @@ def test_ten_containers_markdown_fits_a_github_issue(engine, tmp_path):
     for t in full["targets"]:
         for f in t["findings"]:
             assert f["title"][:40].replace("|", "\\|") in md or f["id"] in md
+
+    # The same ten in text: the problems in full, the advisories one line per check.
+    text = run_diagnose("analyze", str(r.bundle), cwd=tmp_path, env={"COLUMNS": "100"})
+    lines = text.stdout.splitlines()
+    assert len(lines) < 350, len(lines)  # 914 before issue 13, most of them INFO blocks
+    assert "[INFO]" not in text.stdout
+    assert f"Advisories ({full['counts']['info']}, " in text.stdout
+    table = lines.index(next(ln for ln in lines if ln.startswith("target ")))
+    assert lines[table + 2].startswith(full["verdict"]["target"])
