@@ -54,7 +54,7 @@ def advisories(findings: list[dict[str, Any]], names: dict[str, str]) -> list[di
     for f in findings:
         g = groups.setdefault((f["code"], f["id"], f["severity"]), {
             "code": f["code"], "id": f["id"], "severity": f["severity"], "title": f["title"],
-            "targets": [], "findings": []})
+            "stage": f["stage"], "targets": [], "findings": []})
         name = names.get(f["target"], f["target"])
         if name not in g["targets"]:
             g["targets"].append(name)
@@ -128,9 +128,8 @@ def split(findings: list[dict[str, Any]], verdict: dict[str, Any] | None,
         "advisories": advisories([f for f in findings if id(f) not in shown_in_full], names),
         "advisory_count": n_advice,
         "no_problem": (f"no problem found; {n_advice} advisor"
-                       f"{'y' if n_advice == 1 else 'ies'} (security and hygiene)"
-                       if n_advice else "no problem found: none of the "
-                       f"{checks_total} checks that ran matched"),
+                       f"{'y' if n_advice == 1 else 'ies'}" if n_advice else
+                       f"no problem found: none of the {checks_total} checks that ran matched"),
     }
 
 
