@@ -26,7 +26,7 @@ class _DefaultGroup(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in ("--help", "-h", "--version", "-V"):
-            at = _first_word(args, self._valued())
+            at = first_word(args, self._valued())
             if at is not None and args[at] in self.commands:
                 args = [args[at], *args[:at], *args[at + 1:]]
             else:
@@ -43,7 +43,7 @@ class _DefaultGroup(TyperGroup):
         return frozenset(names)
 
 
-def _first_word(args: list[str], valued: frozenset[str]) -> int | None:
+def first_word(args: list[str], valued: frozenset[str]) -> int | None:
     """The index of the first argument that is neither an option nor an option's value."""
     i = 0
     while i < len(args):
