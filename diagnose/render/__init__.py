@@ -107,8 +107,8 @@ def render(report: Report, fmt: Format, color: bool = False,
     for trim in MARKDOWN_TRIMS:
         text = templates.render(TEMPLATES[fmt], trim=trim, **context)
         if len(text) < MARKDOWN_BUDGET:
-            break
-    return text
+            return text
+    return templates.cut_markdown(text, MARKDOWN_BUDGET)
 
 
 class _Prepared:

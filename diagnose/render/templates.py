@@ -170,6 +170,20 @@ def _longest_run(text: str, ch: str) -> int:
     return max(len(run) for run in re.findall(f"{re.escape(ch)}+", text))
 
 
+def cut_markdown(text: str, budget: int) -> str:
+    """Markdown that no trim made short enough (thousands of findings) cut to `budget`
+    characters where a block starts (a finding's or section's heading, a <details> block),
+    the <details> left open closed, a note saying what happened, and the footer kept."""
+    footer = text[text.rfind("\n<sub>") + 1:] if "\n<sub>" in text else ""
+    note = ("_The rest of this report was left out to stay under GitHub's 65,536-character "
+            "limit: the bundle has everything (summary.html, findings.json)._\n\n")
+    head = text[:max(0, budget - len(note) - len(footer) - 200)]
+    cut = max(head.rfind("\n\n#### "), head.rfind("\n\n### "), head.rfind("\n\n<details>"))
+    kept = head[:cut if cut > 0 else head.rfind("\n\n") + 1]
+    still_open = kept.count("<details>") - kept.count("</details>")
+    return kept + "\n\n" + "</details>\n\n" * max(0, still_open) + note + footer
+
+
 # -- text --------------------------------------------------------------------------------------
 
 

@@ -156,3 +156,20 @@ def test_the_schema_is_strict(several):
         with pytest.raises(jsonschema.ValidationError):
             validator().validate(case)
     validator().validate(good)
+
+
+@pytest.mark.parametrize("budget", [40_000, 20_000, 6_000])
+def test_markdown_fits_its_budget_and_says_what_it_left_out(several, monkeypatch, budget):
+    import diagnose.render as render_module
+
+    full = render(several, Format.MARKDOWN)
+    assert len(full) > budget
+    monkeypatch.setattr(render_module, "MARKDOWN_BUDGET", budget)
+    md = render(several, Format.MARKDOWN)
+    assert len(md) < budget
+    assert "65,536-character limit" in md and "summary.html" in md
+    assert md.count("<details>") == md.count("</details>")
+    assert md.rstrip().endswith("</sub>")  # the footer (the bundle's name) stays
+    assert "**Verdict:**" in md and "oom-killed" in md  # what is wrong stays first
+    # Least used first: the decision paths go before any finding is touched.
+    assert "Decision path for" not in md
