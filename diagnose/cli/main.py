@@ -41,8 +41,9 @@ def main() -> None:
         code = interrupts.stop(exc)
     except typer.exceptions.TyperException as exc:  # click's, as typer ships it
         code = usage_error(exc)
-    except typer.Abort:
-        code = EXIT_USAGE
+    except typer.Abort as exc:  # click's word for a KeyboardInterrupt (or EOF) it caught
+        cause = exc.__cause__ or exc.__context__
+        code = interrupts.stop(cause) if isinstance(cause, KeyboardInterrupt) else EXIT_USAGE
     except SystemExit as exc:
         code = exc.code
     _exit(code)
