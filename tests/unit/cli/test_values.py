@@ -17,3 +17,17 @@ def test_tail_and_size():
     assert parse_size("1G") == 1024 ** 3
     with pytest.raises(ValueError, match="too large"):
         parse_size("1.5G")
+
+
+def test_report_width(monkeypatch):
+    import io
+
+    from diagnose.cli.common import width
+
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # not a terminal
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert width() == 80
+    monkeypatch.setenv("COLUMNS", "132")
+    assert width() == 132
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert width() == 80
