@@ -62,6 +62,19 @@ def advisories(findings: list[dict[str, Any]], names: dict[str, str]) -> list[di
     return list(groups.values())
 
 
+def repeated(problems: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The problems as the text report shows them without --verbose: the first finding of a
+    check in full, the same check on other targets named after it (`others`)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for f in problems:
+        key = (f["code"], f["id"], f["severity"])
+        if key in out:
+            out[key]["others"].append(names.get(f["target"], f["target"]))
+        else:
+            out[key] = {"f": f, "others": []}
+    return list(out.values())
+
+
 def build(doc: dict[str, Any], min_severity: str = "info",
           verbose: bool = True) -> dict[str, Any]:
     """(document made visible, derived view) for the templates of the human formats.
@@ -70,6 +83,7 @@ def build(doc: dict[str, Any], min_severity: str = "info",
     `verbose`: the advisories and decision paths are shown in full."""
     r = visible_all(doc)
     swarm = r.get("services") or []  # `diagnose service`
+    names = {t["key"]: t["name"] for t in r["targets"]} | {s["key"]: s["name"] for s in swarm}
     every = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])
     every += [f for s in swarm for f in s["findings"]]
     floor = _RANK.get(min_severity, 0)
@@ -81,7 +95,6 @@ def build(doc: dict[str, Any], min_severity: str = "info",
     findings.sort(key=lambda f: _RANK.get(f["severity"], -1), reverse=True)
     targets = sorted(r["targets"], key=_order)
     by_verdict = Counter(t["verdict"]["severity"] if t["verdict"] else "ok" for t in targets)
-    names = {t["key"]: t["name"] for t in r["targets"]} | {s["key"]: s["name"] for s in swarm}
     checks = Counter[str]()
     for t in r["targets"]:
         checks.update(t["check_counts"])
@@ -93,7 +106,9 @@ def build(doc: dict[str, Any], min_severity: str = "info",
         "r": r,
         "v": {
             "findings": findings,
-            **split(findings, r["verdict"], names, sum(checks.values())),
+            **(parts := split(findings, r["verdict"], names, sum(checks.values()))),
+            "problem_groups": [{"f": f, "others": []} for f in parts["problems"]] if verbose
+            else repeated(parts["problems"], names),
             "hidden": len(every) - len(findings),
             "suppressed": suppressed,
             "min_severity": min_severity,
@@ -121,6 +136,9 @@ def split(findings: list[dict[str, Any]], verdict: dict[str, Any] | None,
     """The problems (shown in full), the advisories (grouped by check) and the verdict when
     nothing is wrong, in the same words in every format."""
     problems = [f for f in findings if is_problem(f, verdict)]
+    # The verdict leads (for `diagnose service` it is the service's, not the most severe).
+    problems.sort(key=lambda f: verdict is None or (f["id"], f["code"], f["target"]) != (
+        verdict["id"], verdict["code"], verdict["target"]))
     shown_in_full = {id(f) for f in problems}
     n_advice = len(findings) - len(problems)
     return {

@@ -77,11 +77,18 @@ def test_text_problems_in_full_then_advisories_one_line_per_check(several):
     problems = text.index("Problems (")
     advisories = text.index("Advisories (")
     assert problems < advisories
-    # Every warning and up is shown in full (a block with its fix); no info finding is.
+    # Every warning and up is shown in full (a block with its fix), or named after the first
+    # of the same check ("the same on N more"); no info finding is.
     every = [f for t in doc["targets"] for f in t["findings"]]
+    flat = " ".join(text.split())
     for f in every:
-        block = f"[{f['severity'].upper()}] {f['code']} {f['id']} on {f['target']}"
-        assert (block in text) == (f["severity"] != "info"), block
+        check = f"[{f['severity'].upper()}] {f['code']} {f['id']} on "
+        block = check + f["target"]
+        if f["severity"] == "info":
+            assert check not in text
+        else:
+            assert block in text or (check in text and "the same on " in flat
+                                     and f["target"] in flat.split(check, 1)[1]), block
     # One line per advisory check, naming every target it applies to.
     info = {(f["code"], f["id"]) for f in every if f["severity"] == "info"}
     lines = text[advisories:].splitlines()
@@ -94,6 +101,9 @@ def test_text_problems_in_full_then_advisories_one_line_per_check(several):
     assert "Decision path" not in text and "decision path: --verbose" in text
     verbose = render(several, Format.TEXT, display=Display(verbose=True))
     assert "Decision path for" in verbose and "[INFO] D705 runs-as-root on" in verbose
+    assert "the same on " not in verbose
+    for f in every:  # --verbose: every finding in full
+        assert f"[{f['severity'].upper()}] {f['code']} {f['id']} on {f['target']}" in verbose
     # Wrapped to the width asked for.
     for width in (60, 80, 120):
         narrow = render(several, Format.TEXT, display=Display(width=width))
