@@ -36,7 +36,3 @@ class IgnoreRule:
         name = target.rsplit("/", 1)[-1]
         return fnmatch.fnmatchcase(target, self.target) or fnmatch.fnmatchcase(name,
                                                                                self.target)
-
-    def describe(self) -> str:
-        """`D705 on web-*` as messages name it."""
-        return self.check + (f" on {self.target}" if self.target else "")
