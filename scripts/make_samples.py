@@ -189,6 +189,7 @@ def collect(samples: dict[str, list[str]]) -> None:
 def render_one(bundle: Path, fmt: str) -> str:
     """What `diagnose analyze` prints for `bundle` in `fmt` (offline, no colour, no plugins)."""
     env = {**os.environ, "NO_COLOR": "1", "DIAGNOSE_NO_PLUGINS": "1", "TERM": "dumb"}
+    env.pop("COLUMNS", None)  # not a terminal: 80 columns, whoever renders them
     rel = bundle.resolve().relative_to(ROOT)
     proc = subprocess.run(
         [sys.executable, "-m", "diagnose", "analyze", str(rel), "--format", fmt, "--no-color",

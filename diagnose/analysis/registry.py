@@ -9,6 +9,7 @@ load becomes a :class:`LoadProblem` and the run goes on.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import importlib.metadata
 import os
@@ -27,6 +28,8 @@ from diagnose.model.checks import (
     Scope,
     spec_of,
 )
+from diagnose.model.errors import UsageError
+from diagnose.model.ignore import IgnoreRule
 
 ENTRY_POINT_GROUP = "diagnose.checks"
 
@@ -35,10 +38,17 @@ BUILTIN_PACKAGE = "diagnose.checks"
 
 
 class LoadProblem(NamedTuple):
-    """A plugin or check module that could not be loaded or validated."""
+    """A plugin or check module that could not be loaded or validated, or a configuration
+    entry that no longer applies (`kind` says which)."""
 
     source: str
     message: str
+    kind: str = "plugin"
+
+    def line(self) -> str:
+        """How progress and warnings say it: `plugin acme==1.0 [x]: failed to load: ...`."""
+        return f"{self.kind} {self.source}: {self.message}" if self.kind else \
+            f"{self.source}: {self.message}"
 
 
 class RegistryError(ValueError):
@@ -99,6 +109,64 @@ class Registry:
     def get(self, key: str) -> CheckSpec | None:
         """Look a check up by id (slug) or code."""
         return self._by_id.get(key) or self._by_code.get(key.upper())
+
+    def suggest(self, key: str, limit: int = 3) -> list[str]:
+        """The checks a person who typed `key` probably meant: ids and codes containing it
+        (shortest first), then ids and codes within a typo of it."""
+        names = {n.lower(): n for s in self for n in (s.id, s.code)}
+        low = key.strip().lower()
+        containing = sorted((n for n in names if low and low in n), key=lambda n: (len(n), n))
+        close = difflib.get_close_matches(low, list(names), n=limit, cutoff=0.6)
+        return [names[n] for n in dict.fromkeys([*containing[:limit], *close])][:limit]
+
+    def resolve(self, key: str, where: str = "") -> CheckSpec:
+        """The check `key` names (an id or a code); a usage error that suggests close matches
+        when there is none (`where`: what named it, e.g. `--skip`)."""
+        spec = self.get(key.strip())
+        if spec is not None:
+            return spec
+        close = self.suggest(key)
+        raise UsageError(f"{where}{': ' if where else ''}no check {key!r}",
+                         f"did you mean {', '.join(close)}?" if close else
+                         "`diagnose checks` lists them")
+
+    def select(self, skip: Iterable[str] = (), only: Iterable[str] = ()) -> Registry:
+        """This registry with the checks `--only` leaves out and those `--skip` names marked
+        deselected (ids or codes; an unknown one is a usage error suggesting close matches).
+        Deselected checks stay listed: the run records them as skipped, with the reason."""
+        skipped = {self.resolve(k, "--skip").code for k in skip}
+        wanted = {self.resolve(k, "--only").code for k in only}
+        if not skipped and not wanted:
+            return self
+        specs = []
+        for spec in self:
+            why = ("deselected by --skip" if spec.code in skipped else
+                   "deselected by --only" if wanted and spec.code not in wanted else "")
+            specs.append(dataclasses.replace(spec, deselected=why) if why else spec)
+        return Registry(specs, self.problems)
+
+    def ignoring(self, rules: Iterable[IgnoreRule], today: str) -> Registry:
+        """This registry with the `[[ignore]]` entries that are still active on `today`
+        (YYYY-MM-DD) attached to their checks; an expired entry no longer applies and is
+        reported as a problem of the run; one naming no check is a usage error."""
+        active: dict[str, list[IgnoreRule]] = {}
+        problems = list(self.problems)
+        for rule in rules:
+            try:
+                spec = self.resolve(rule.check)
+            except UsageError as exc:
+                raise UsageError(f"{rule.where}: {exc.message}", exc.hint) from None
+            if rule.expired(today):
+                problems.append(LoadProblem(rule.where, (
+                    f"the ignore entry for {spec.code} {spec.id}"
+                    f"{' on ' + rule.target if rule.target else ''} expired on {rule.expires}"
+                    f" and no longer applies (reason was: {rule.reason})"), kind=""))
+            else:
+                active.setdefault(spec.code, []).append(rule)
+        if not active and len(problems) == len(self.problems):
+            return self
+        return Registry([dataclasses.replace(s, ignores=tuple(active[s.code]))
+                         if s.code in active else s for s in self], problems)
 
     def scoped(self, scope: Scope) -> list[CheckSpec]:
         """The checks of one scope, in order."""
@@ -166,8 +234,11 @@ def load_registry(plugins: bool = True) -> Registry:
     return reg
 
 
-def registry_for(plugins: bool) -> Registry:
-    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1)."""
+def registry_for(plugins: bool, skip: Iterable[str] = (), only: Iterable[str] = (),
+                 ignores: Iterable[IgnoreRule] = (), today: str = "") -> Registry:
+    """The check registry (plugins may be disabled by flag or DIAGNOSE_NO_PLUGINS=1), with
+    the checks `skip` names and those `only` leaves out deselected (:meth:`Registry.select`)
+    and the `ignores` active on `today` attached (:meth:`Registry.ignoring`)."""
     if os.environ.get("DIAGNOSE_NO_PLUGINS", "") not in ("", "0"):
         plugins = False
-    return load_registry(plugins=plugins)
+    return load_registry(plugins=plugins).select(skip, only).ignoring(ignores, today)

@@ -20,7 +20,7 @@ from diagnose.evidence.service import ServiceEvidence
 from diagnose.evidence.snapshot import Snapshot
 from diagnose.model import limits as lim
 from diagnose.model.checks import CheckSpec
-from diagnose.model.findings import CheckOutcome, Finding, Status
+from diagnose.model.findings import CheckOutcome, Finding, Status, Suppression
 from diagnose.model.report import RUN_TARGET, CheckError
 from diagnose.model.text import clip
 
@@ -117,13 +117,16 @@ def _bounded(f: Finding) -> Finding:
 
 
 def _stamp(finding: Finding, spec: CheckSpec, target: str) -> Finding:
+    about = finding.target or target
+    rule = next((r for r in spec.ignores if r.covers(about)), None)
     return dataclasses.replace(
         _bounded(finding),
         id=spec.id,
         code=spec.code,
         stage=spec.stage,
-        target=finding.target or target,
+        target=about,
         severity=finding.severity if finding.severity is not None else spec.severity,
+        suppressed=Suppression(rule.reason, rule.expires) if rule is not None else None,
     )
 
 
@@ -134,7 +137,7 @@ def run_checks(specs: Iterable[CheckSpec], subject: Any, lookup: Lookup, target:
     outcomes: list[CheckOutcome] = []
     errors: list[CheckError] = []
     for spec in specs:
-        why = _unmet(spec.requires, lookup)
+        why = spec.deselected or _unmet(spec.requires, lookup)
         if why:
             outcomes.append(CheckOutcome(spec.code, spec.id, target, Status.SKIPPED, why))
             continue

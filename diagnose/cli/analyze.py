@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import check_patterns, guard, output, redaction, say
+from diagnose.cli.common import check_names, check_patterns, guard, output, redaction, say
+from diagnose.cli.config import load_config
 from diagnose.cli.options import (
     BundleArg,
     ConfigOpt,
@@ -17,9 +18,15 @@ from diagnose.cli.options import (
     ExitZeroOpt,
     FailOnOpt,
     FormatOpt,
+    MinSeverityOpt,
     NoColorOpt,
     NoPluginsOpt,
+    OnlyOpt,
+    QuietOpt,
     RedactOpt,
+    SeverityName,
+    SkipOpt,
+    VerboseOpt,
 )
 from diagnose.model.errors import EXIT_OK
 from diagnose.render import Format
@@ -28,7 +35,11 @@ from diagnose.render import Format
 def analyze_cmd(
     bundle: BundleArg,
     fmt: FormatOpt = Format.TEXT,
-    fail_on: FailOnOpt = "error",
+    verbose: VerboseOpt = False,
+    min_severity: MinSeverityOpt = SeverityName.INFO,
+    fail_on: FailOnOpt = SeverityName.ERROR,
+    skip: SkipOpt = None,
+    only: OnlyOpt = None,
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
     no_plugins: NoPluginsOpt = False,
@@ -38,9 +49,11 @@ def analyze_cmd(
     redact: RedactOpt = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Re-read a bundle offline (no engine) and run the same checks."""
-    shown = output(fmt, fail_on, exit_zero, no_color)
+    del quiet  # nothing to hide (no progress offline); taken so `diagnose -q analyze X` works
+    shown = output(fmt, fail_on, exit_zero, no_color, verbose, min_severity)
     check_patterns(redact)
 
     def body() -> int:
@@ -49,7 +62,9 @@ def analyze_cmd(
 
         patterns, names = redaction(config, redact)
         redactor = Redactor(not no_redact, patterns, names)
-        return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor))
+        return shown.emit(run_analyze(bundle, not no_plugins, debug, redactor,
+                                      check_names(skip), check_names(only),
+                                      load_config(config).ignores))
 
     guard(body, debug)
 

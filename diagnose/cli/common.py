@@ -8,11 +8,12 @@ import dataclasses
 import functools
 import inspect
 import os
+import shutil
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,7 +29,7 @@ from diagnose.model.escape import one_line, visible
 from diagnose.model.findings import Severity
 from diagnose.model.options import Progress, RunOptions
 from diagnose.redact.user import compile_patterns
-from diagnose.render import Format, render
+from diagnose.render import Display, Format, render
 
 
 def say(text: str) -> None:
@@ -131,22 +132,31 @@ class Shared:
     config: Path | None
     no_plugins: bool
     debug: bool
+    verbose: bool = False
+    min_severity: str = "info"
+    skip: list[str] | None = None
+    only: list[str] | None = None
 
     def output(self) -> "Output":
         """The output options, `--fail-on` parsed (a usage error when it is no severity)."""
         return Output(self.fmt, parse(Severity.parse, self.fail_on, "--fail-on"),
-                      self.exit_zero, self.no_color, self.quiet)
+                      self.exit_zero, self.no_color, self.quiet,
+                      Display(self.verbose, str(self.min_severity), width()))
 
     def options(self, out: "Output", patterns: tuple[str, ...], **fields: Any) -> RunOptions:
         """The run's options: `fields` of the command, and these."""
         return RunOptions(**fields, fail_on=out.fail_on, redact=not self.no_redact,
                           redact_patterns=patterns, plugins=not self.no_plugins,
-                          debug=self.debug, argv=tuple(sys.argv[1:]))
+                          debug=self.debug, argv=tuple(sys.argv[1:]),
+                          skip=check_names(self.skip), only=check_names(self.only))
 
 
 #: The shared options' declarations, in --help's order (see Shared).
 _SHARED: tuple[tuple[str, Any, Any], ...] = (
-    ("fmt", opt.FormatOpt, Format.TEXT), ("fail_on", opt.FailOnOpt, "error"),
+    ("fmt", opt.FormatOpt, Format.TEXT), ("verbose", opt.VerboseOpt, False),
+    ("min_severity", opt.MinSeverityOpt, opt.SeverityName.INFO),
+    ("fail_on", opt.FailOnOpt, opt.SeverityName.ERROR), ("skip", opt.SkipOpt, None),
+    ("only", opt.OnlyOpt, None),
     ("exit_zero", opt.ExitZeroOpt, False), ("no_color", opt.NoColorOpt, False),
     ("quiet", opt.QuietOpt, False), ("no_redact", opt.NoRedactOpt, False),
     ("redact", opt.RedactOpt, None), ("config", opt.ConfigOpt, None),
@@ -180,8 +190,8 @@ def log_bounds(tail: str, since: str | None, max_log_bytes: str) -> dict[str, An
     """--tail, --since and --max-log-bytes parsed, as RunOptions fields."""
     return {
         "tail": parse(parse_tail, tail, "--tail"),
-        "since": parse(lambda v: parse_since(v, time.time()), since, "--since") if since
-        else None,
+        "since": parse(lambda v: parse_since(v, datetime.now().astimezone()), since, "--since")
+        if since is not None else None,
         "max_log_bytes": parse(parse_size, max_log_bytes, "--max-log-bytes"),
     }
 
@@ -195,19 +205,42 @@ class Output:
     exit_zero: bool
     no_color: bool
     quiet: bool = False
+    display: Display = Display()
 
     def emit(self, result: Any) -> int:
         """Print the report of `result` on stdout; its exit code."""
         report = result.report
         sys.stdout.write(render(report, self.fmt,
-                                color=color(self.no_color) and self.fmt is Format.TEXT))
+                                color=color(self.no_color) and self.fmt is Format.TEXT,
+                                display=self.display))
         sys.stdout.flush()
         return EXIT_OK if self.exit_zero else report.exit_code(self.fail_on)
 
 
-def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool) -> Output:
+def output(fmt: Format, fail_on: str, exit_zero: bool, no_color: bool, verbose: bool = False,
+           min_severity: str = "info") -> Output:
     """The output options of a command that collects nothing, `--fail-on` parsed."""
-    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color)
+    return Output(fmt, parse(Severity.parse, fail_on, "--fail-on"), exit_zero, no_color,
+                  display=Display(verbose, str(min_severity), width()))
+
+
+def check_names(values: list[str] | None) -> tuple[str, ...]:
+    """--skip / --only values: repeated, or comma lists (`--skip D705,D706`)."""
+    return tuple(name.strip() for v in values or () for name in v.split(",") if name.strip())
+
+
+def width() -> int:
+    """The text report's width: COLUMNS when set, else the terminal's when stdout is one, else
+    80 columns."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((80, 24)).columns
+    return 80
 
 
 def collect(opts: RunOptions, out: Output, shared: Shared,
@@ -216,7 +249,8 @@ def collect(opts: RunOptions, out: Output, shared: Shared,
     settings joined in, progress on stderr while it runs, the report on stdout."""
     def body() -> int:
         redact, names = redaction(shared.config, shared.redact)
-        full = dataclasses.replace(opts, redact_patterns=redact, redact_names=names)
+        full = dataclasses.replace(opts, redact_patterns=redact, redact_names=names,
+                                   ignores=load_config(shared.config).ignores)
         # The progress display is gone before the report reaches the terminal.
         with for_stderr(out.quiet, color(out.no_color, sys.stderr)) as progress:
             result = runner(full, progress)

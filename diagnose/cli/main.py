@@ -8,10 +8,13 @@ import os
 import sys
 from typing import Any, NoReturn
 
+import typer
+
 from diagnose.cli import analyze, catalogue, engine, run, service
 from diagnose.cli.app import DEFAULT_COMMAND, app
+from diagnose.cli.common import say
 from diagnose.model import interrupts
-from diagnose.model.errors import EXIT_OK
+from diagnose.model.errors import EXIT_OK, EXIT_USAGE
 from diagnose.model.escape import one_line
 
 __all__ = ["app", "main"]
@@ -24,6 +27,7 @@ app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
 app.command("checks")(catalogue.checks_cmd)
 app.command("explain")(catalogue.explain_cmd)
+app.command("help")(catalogue.help_cmd)
 
 
 def main() -> None:
@@ -31,12 +35,33 @@ def main() -> None:
     code: Any = EXIT_OK
     interrupts.install()  # again, for callers that did not come through diagnose.entry
     try:
-        app()
+        # Not standalone: click's usage errors come here, to be said in one line.
+        code = app(prog_name="diagnose", standalone_mode=False)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # outside a command body
         code = interrupts.stop(exc)
+    except typer.exceptions.TyperException as exc:  # click's, as typer ships it
+        code = usage_error(exc)
+    except typer.Abort as exc:  # click's word for a KeyboardInterrupt (or EOF) it caught
+        cause = exc.__cause__ or exc.__context__
+        code = interrupts.stop(cause) if isinstance(cause, KeyboardInterrupt) else EXIT_USAGE
     except SystemExit as exc:
         code = exc.code
     _exit(code)
+
+
+def usage_error(exc: Any) -> int:
+    """A usage error of click (bad option, bad value, missing argument) in the one-line style
+    of every error: `diagnose: error: <what>; <where to look>`.  `diagnose` alone is help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        exc.show()
+        return int(exc.exit_code)
+    message = one_line(exc.format_message()).rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "diagnose"
+    say(f"diagnose: error: {message}; `{where} --help` lists the options")
+    return EXIT_USAGE
 
 
 def _exit(code: Any) -> NoReturn:

@@ -6,12 +6,23 @@ Where two commands word an option differently (`--tail` counts lines per contain
 
 # No `from __future__ import annotations`: typer reads these annotations (see cli/app.py).
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from diagnose.render import Format
+
+
+class SeverityName(StrEnum):
+    """A severity as the command line names it (`--fail-on`, `--min-severity`)."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
 
 HostOpt = Annotated[list[str] | None, typer.Option(
     "--host", "-H", help="Engine endpoint (like docker -H); repeat it to diagnose several "
@@ -24,10 +35,24 @@ ManagerContextOpt = Annotated[str | None, typer.Option("--context", "-c",
                                                        help="Docker context name.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")]
-FailOnOpt = Annotated[str, typer.Option(
-    "--fail-on", help="Exit 1 when a finding is at or above this severity "
-    "(critical, error, warning, info).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", case_sensitive=False,
+                                           help="Report format on stdout.")]
+FailOnOpt = Annotated[SeverityName, typer.Option(
+    "--fail-on", case_sensitive=False, help="Exit 1 when a finding is at or above this "
+    "severity.")]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Text report: show the advisories (security and hygiene) in full "
+    "and the decision paths.")]
+MinSeverityOpt = Annotated[SeverityName, typer.Option(
+    "--min-severity", case_sensitive=False, help="Show only findings at or above this "
+    "severity (text, Markdown and HTML on stdout; JSON, the bundle and the exit code keep "
+    "them all).")]
+SkipOpt = Annotated[list[str] | None, typer.Option(
+    "--skip", metavar="ID|CODE", help="Do not run this check (id or code, e.g. runs-as-root "
+    "or D705); repeatable, or a comma list.  Recorded as skipped.")]
+OnlyOpt = Annotated[list[str] | None, typer.Option(
+    "--only", metavar="ID|CODE", help="Run only these checks (ids or codes); repeatable, or "
+    "a comma list.  The others are recorded as skipped.")]
 ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 when the run "
                                            "completes, whatever was found.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No ANSI colour (NO_COLOR is "

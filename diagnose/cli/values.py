@@ -1,4 +1,4 @@
-"""Option values the way docker users write them: durations, sizes, `all`.
+"""Option values the way docker users write them: times, sizes, `all`.
 """
 
 from __future__ import annotations
@@ -6,18 +6,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from diagnose.cli.since import docker_since
 from diagnose.model.lazyre import lazy_compile
 from diagnose.model.limits import MAX_LOG_BYTES
 from diagnose.model.text import exact_bytes
-
-_DURATION = lazy_compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
-
-
-_PART = lazy_compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-
-
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
 
 _SIZE = lazy_compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$", re.I)
 
@@ -25,24 +17,11 @@ _SIZE = lazy_compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$", re.I)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
-def parse_since(text: str, now: float) -> float:
-    """`--since` as docker takes it: a duration (10m, 1h30m), RFC 3339 time, or Unix seconds."""
-    value = text.strip()
-    if _DURATION.match(value):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
-        return now - seconds
-    if re.match(r"^\d+(\.\d+)?$", value):
-        return float(value)
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"cannot read --since {text!r}: use a duration (10m, 2h), an RFC 3339 time "
-            "(2026-11-27T10:00:00Z) or Unix seconds"
-        ) from None
-    if stamp.tzinfo is None:
-        raise ValueError(f"--since {text!r} has no time zone: add Z or +00:00")
-    return stamp.timestamp()
+def parse_since(text: str, reference: datetime) -> float:
+    """`--since` exactly as `docker logs --since` reads it (diagnose/cli/since.py): a Go
+    duration back from `reference`, an RFC 3339 date or time (local without a zone), or Unix
+    seconds."""
+    return docker_since(text, reference)
 
 
 def parse_tail(text: str) -> int | None:

@@ -169,7 +169,7 @@ def engine_error(endpoint: Endpoint, exc: BaseException) -> EngineError:
     ) or "No such file or directory" in text or "Connection refused" in text:
         return EngineError(
             f"no Docker engine answers at {where}",
-            "start dockerd (scripts/engine.sh does it here), or point --host/--context at one",
+            "start dockerd (or Docker Desktop), or point --host/--context at one",
         )
     if "timed out" in text.lower() or "timeout" in text.lower():
         return EngineError(f"the Docker engine at {where} did not answer in time",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from diagnose.model.findings import Finding, Severity
+from diagnose.model.ignore import IgnoreRule
 
 #: Built-in codes are D + 3 digits; third parties use their own 1-3 letter prefix.
 CODE_RE = re.compile(r"^[A-Z]{1,3}[0-9]{3}$")
@@ -113,6 +114,12 @@ class CheckSpec:
     func: Callable[..., Iterable[Finding]]
     module: str
     source: str = "builtin"
+    #: Why this run leaves the check out (`deselected by --skip`): the runner records it as
+    #: SKIPPED with this reason instead of calling it.
+    deselected: str = ""
+    #: The active `[[ignore]]` entries for this check: the runner marks the findings they
+    #: cover as suppressed.
+    ignores: tuple[IgnoreRule, ...] = ()
 
     @property
     def doc(self) -> str:

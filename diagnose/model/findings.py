@@ -106,6 +106,20 @@ class Remediation:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding is silenced: an `[[ignore]]` entry of the configuration (its reason and
+    expiry date, YYYY-MM-DD or '').  A suppressed finding stays in the JSON and the bundle,
+    and never counts for --fail-on nor becomes the verdict."""
+
+    reason: str
+    expires: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"reason": self.reason, "expires": self.expires or None}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One diagnosed problem.
 
@@ -122,9 +136,12 @@ class Finding:
     code: str = ""
     target: str = ""
     stage: str = ""
+    suppressed: Suppression | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (the `findings[]` items of schema diagnose/v1)."""
+        """JSON form (the `findings[]` items of schema diagnose/v1; `suppressed` only when
+        an ignore entry applies)."""
+        extra = {"suppressed": self.suppressed.to_dict()} if self.suppressed else {}
         return {
             "id": self.id,
             "code": self.code,
@@ -135,6 +152,7 @@ class Finding:
             "facts": [{"name": k, "value": v} for k, v in self.facts],
             "evidence": [e.to_dict() for e in self.evidence],
             "remediation": self.remediation.to_dict() if self.remediation else None,
+            **extra,
         }
 
     @classmethod
@@ -151,6 +169,9 @@ class Finding:
             code=data.get("code", ""),
             target=data.get("target", ""),
             stage=data.get("stage", ""),
+            suppressed=Suppression(data["suppressed"]["reason"],
+                                   data["suppressed"].get("expires") or "")
+            if data.get("suppressed") else None,
         )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from diagnose.model.findings import Severity
+from diagnose.model.ignore import IgnoreRule
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ class RunOptions:
     debug: bool = False
     argv: tuple[str, ...] = ()
     probe: bool = False
+    #: Check selection (ids or codes): the checks not run are recorded as deselected.
+    skip: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    #: The configuration's `[[ignore]]` entries (the run's own date decides which expired).
+    ignores: tuple[IgnoreRule, ...] = ()
+
+
+def run_date(started: float) -> str:
+    """The run's own date (local, YYYY-MM-DD): what decides whether an ignore entry expired."""
+    return datetime.fromtimestamp(started).date().isoformat()
 
 
 #: How a run says what it is doing (diagnose.cli.progress displays it, or not).

@@ -68,6 +68,8 @@ def verdict_key(f: Finding) -> tuple[int, int, str]:
 def is_cause(f: Finding) -> bool:
     """Can `f` be a verdict?  Information from the engine and hygiene stages is advice
     (cleanup, hardening) and never answers "what went wrong"; it is still listed."""
+    if f.suppressed is not None:  # the team decided to live with it: never the verdict
+        return False
     sev = f.severity if f.severity is not None else Severity.INFO
     return not (f.stage in ("engine", "hygiene") and sev <= Severity.INFO)
 
@@ -134,8 +136,9 @@ class Report:
         return next((f for f in (*own, *self.findings) if is_cause(f)), None)
 
     def worst(self) -> Severity | None:
-        """The highest severity found, or None."""
-        sevs = [f.severity for f in self.findings if f.severity is not None]
+        """The highest severity found, or None (suppressed findings never count)."""
+        sevs = [f.severity for f in self.findings
+                if f.severity is not None and f.suppressed is None]
         return max(sevs) if sevs else None
 
     def exit_code(self, fail_on: Severity) -> int:

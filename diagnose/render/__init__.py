@@ -10,6 +10,7 @@ A renderer is a pure function from the report to a string; the CLI does the I/O.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports Format at start-up: the analysis modules load later
@@ -23,6 +24,31 @@ class Format(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     HTML = "html"
+
+
+@dataclass(frozen=True)
+class Display:
+    """What a person asked to see on stdout (the bundle's files always hold everything).
+
+    `verbose` expands the advisories (security and hygiene, info) and the decision paths;
+    `min_severity` hides findings below it from the human formats (never from JSON, never
+    from the exit code); `width` is the text report's width in columns.
+    """
+
+    verbose: bool = False
+    min_severity: str = "info"
+    width: int = 80
+
+
+#: GitHub refuses an issue or comment body longer than this (characters).
+MARKDOWN_BUDGET = 65_536
+
+#: What the Markdown report leaves out, in this order (least used first), until it fits.
+MARKDOWN_TRIMS: tuple[tuple[str, ...], ...] = (
+    (), ("paths",), ("paths", "checks"), ("paths", "checks", "files"),
+    ("paths", "checks", "files", "evidence"),
+    ("paths", "checks", "files", "evidence", "advisories"),
+)
 
 
 #: The template of each format (in the `diagnose.templates` package).
@@ -62,16 +88,27 @@ class _Paint:
         return self._sgr("32", text)
 
 
-def render(report: Report, fmt: Format, color: bool = False) -> str:
-    """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
+def render(report: Report, fmt: Format, color: bool = False,
+           display: Display | None = None) -> str:
+    """Render `report` in `fmt` (`color`: ANSI colour, text only; `display`: what a person
+    asked to see, default everything a file holds)."""
     from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     prepared = _prepared(report)
     if fmt is Format.JSON:
         # Machines get the document exactly as built (JSON escapes control characters).
         return templates.render(TEMPLATES[fmt], r=prepared.doc)
-    return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
-                            **prepared.view())
+    shown = display or Display(verbose=True)
+    context = {"p": _Paint(color and fmt is Format.TEXT), "W": max(40, shown.width),
+               "short_evidence": 8, **prepared.view(shown)}
+    if fmt is not Format.MARKDOWN:
+        return templates.render(TEMPLATES[Format(fmt)], trim=(), **context)
+    # Markdown is pasted into issues: leave out what is least used until it fits.
+    for trim in MARKDOWN_TRIMS:
+        text = templates.render(TEMPLATES[fmt], trim=trim, **context)
+        if len(text) < MARKDOWN_BUDGET:
+            return text
+    return templates.cut_markdown(text, MARKDOWN_BUDGET)
 
 
 class _Prepared:
@@ -83,14 +120,14 @@ class _Prepared:
 
         self.report = report
         self.doc = document.build(report)
-        self._view: dict[str, Any] | None = None
+        self._views: dict[Display, dict[str, Any]] = {}
 
-    def view(self) -> dict[str, Any]:
+    def view(self, display: Display) -> dict[str, Any]:
         from diagnose.render import view  # startup: as document above
 
-        if self._view is None:
-            self._view = view.build(self.doc)
-        return self._view
+        if display not in self._views:
+            self._views[display] = view.build(self.doc, display.min_severity, display.verbose)
+        return self._views[display]
 
 
 _last: list[_Prepared] = []

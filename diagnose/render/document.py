@@ -83,7 +83,8 @@ def build(report: Report) -> dict[str, Any]:
     """The whole report as plain data."""
     meta = report.meta
     findings = report.findings
-    counts = Counter(f.severity.label for f in findings if f.severity is not None)
+    counts = Counter(f.severity.label for f in findings
+                     if f.severity is not None and f.suppressed is None)
     worst = report.worst()
     doc = {
         "schema": SCHEMA,

@@ -52,6 +52,9 @@ def environment() -> jinja2.Environment:
         human_bytes=human_bytes,
         table=table,
         wrap=wrap,
+        repaint=repaint,
+        basename=basename,
+        head_lines=head_lines,
         json=to_json,
         excerpt=excerpt,
         one_line=one_line,
@@ -167,6 +170,20 @@ def _longest_run(text: str, ch: str) -> int:
     return max(len(run) for run in re.findall(f"{re.escape(ch)}+", text))
 
 
+def cut_markdown(text: str, budget: int) -> str:
+    """Markdown that no trim made short enough (thousands of findings) cut to `budget`
+    characters where a block starts (a finding's or section's heading, a <details> block),
+    the <details> left open closed, a note saying what happened, and the footer kept."""
+    footer = text[text.rfind("\n<sub>") + 1:] if "\n<sub>" in text else ""
+    note = ("_The rest of this report was left out to stay under GitHub's 65,536-character "
+            "limit: the bundle has everything (summary.html, findings.json)._\n\n")
+    head = text[:max(0, budget - len(note) - len(footer) - 200)]
+    cut = max(head.rfind("\n\n#### "), head.rfind("\n\n### "), head.rfind("\n\n<details>"))
+    kept = head[:cut if cut > 0 else head.rfind("\n\n") + 1]
+    still_open = kept.count("<details>") - kept.count("</details>")
+    return kept + "\n\n" + "</details>\n\n" * max(0, still_open) + note + footer
+
+
 # -- text --------------------------------------------------------------------------------------
 
 
@@ -195,6 +212,25 @@ def wrap(value: Any, width: int = 100, indent: str = "", first: str | None = Non
         one_line(value), width=width, initial_indent=indent if first is None else first,
         subsequent_indent=indent, break_on_hyphens=False, break_long_words=True,
     )
+
+
+def basename(path: Any) -> str:
+    """The file name of a path: reports name the bundle, never a local directory."""
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def head_lines(text: Any, n: int) -> str:
+    """The first `n` lines of `text`, and how many were left out."""
+    lines = str(text).splitlines()
+    if len(lines) <= n:
+        return str(text)
+    return "\n".join([*lines[:n], f"... {len(lines) - n} more line(s) in the bundle"])
+
+
+def repaint(text: str, plain: str, painted: str) -> str:
+    """`text` (wrapped without colour, so escape codes never count as columns) with the first
+    `plain` in it painted; left as is when wrapping broke it across lines."""
+    return text.replace(plain, painted, 1)
 
 
 def excerpt(value: Any, max_lines: int = 12, max_width: int = 200) -> dict[str, Any]:

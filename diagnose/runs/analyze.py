@@ -3,6 +3,7 @@ checks, through the same pipeline as the live run (:mod:`diagnose.pipeline.repla
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from diagnose.analysis.registry import registry_for
 from diagnose.bundle.reader import BundleReader
 from diagnose.evidence import layout
 from diagnose.evidence.records import CollectorRecord
+from diagnose.model.ignore import IgnoreRule
+from diagnose.model.options import run_date
 from diagnose.model.times import parse_time
 from diagnose.pipeline.replay import replay
 from diagnose.pipeline.report import RunResult, build_report
@@ -18,13 +21,16 @@ from diagnose.redact.redactor import Redactor
 
 
 def run_analyze(bundle: Path, plugins: bool = True, debug: bool = False,
-                redactor: Redactor | None = None) -> RunResult:
+                redactor: Redactor | None = None, skip: tuple[str, ...] = (),
+                only: tuple[str, ...] = (), ignores: tuple[IgnoreRule, ...] = ()
+                ) -> RunResult:
     """Rebuild the evidence from a bundle (no engine) and run the same checks.
 
     A bundle written with --no-redact is redacted in memory with `redactor` (when given and
-    enabled) before the checks see it, so stdout stays free of its secrets.
+    enabled) before the checks see it, so stdout stays free of its secrets.  `skip` and
+    `only` select checks as in a live run; `ignores` apply as of this analysis's date.
     """
-    registry = registry_for(plugins)
+    registry = registry_for(plugins, skip, only, ignores, run_date(time.time()))
     parts, members = BundleReader(bundle).members()
     manifest = parts.manifest
     was_redacted = bool((manifest.get("redaction") or {}).get("enabled", True))

@@ -21,7 +21,7 @@ from diagnose.bundle.writer import BundleWriter
 from diagnose.collect.connect import engine_error
 from diagnose.collect.record import Deadline
 from diagnose.collect.scope import Scope
-from diagnose.model.options import Progress, RunOptions
+from diagnose.model.options import Progress, RunOptions, run_date
 from diagnose.model.times import utc_stamp
 from diagnose.pipeline.publish import publish
 from diagnose.pipeline.report import RunFacts, RunResult
@@ -35,9 +35,10 @@ ENGINE_KEY = "engine"
 def run_engine(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the engine's own evidence (no container)."""
     started = time.time()
-    registry = registry_for(opts.plugins)
+    registry = registry_for(opts.plugins, opts.skip, opts.only, opts.ignores,
+                            run_date(started))
     for p in registry.problems:
-        progress(f"warning: plugin {p.source}: {p.message}")
+        progress(f"warning: {p.line()}")
     endpoint = single_endpoint(opts, "diagnose engine looks at one engine at a time")
     with connected(endpoint, opts.timeout, 8) as client:
         try:

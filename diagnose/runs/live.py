@@ -33,7 +33,7 @@ from diagnose.collect.runner import CollectOptions, collect_all
 from diagnose.evidence.engine import EngineFacts, HostFacts
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.findings import CheckOutcome
-from diagnose.model.options import Progress, RunOptions
+from diagnose.model.options import Progress, RunOptions, run_date
 from diagnose.model.report import Report, TargetReport
 from diagnose.model.times import utc_stamp
 from diagnose.runs.sessions import Session, close_sessions, open_sessions, scope_of
@@ -102,7 +102,10 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     started = time.time()
     if opts.bundle:
         check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
-    warm = Warmup(opts.plugins)  # pipeline, checks and templates load while engines answer
+    # The checks load while the engines answer.
+    warm = Warmup(opts.plugins, opts.skip, opts.only, opts.ignores, run_date(started))
+    if opts.skip or opts.only or opts.ignores:
+        warm.registry()  # an unknown check named is a usage error before any engine work
     return LiveRun(opts, progress, started, open_sessions(opts, progress)).run(warm)
 
 
@@ -179,7 +182,7 @@ class LiveRun:
 
         registry = warm.registry()
         for p in registry.problems:
-            self.progress(f"warning: plugin {p.source}: {p.message}")
+            self.progress(f"warning: {p.line()}")
         self.progress(", ".join(f"engine {s.endpoint.host} ({s.endpoint.source}): "
                                 f"{len(s.inspects)} target(s)" for s in self.ok))
         several = len(self.sessions) > 1

@@ -32,7 +32,7 @@ from diagnose.evidence.engine import EngineFacts
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.errors import UsageError
 from diagnose.model.limits import MAX_SERVICES
-from diagnose.model.options import Progress, RunOptions
+from diagnose.model.options import Progress, RunOptions, run_date
 from diagnose.model.report import Report
 from diagnose.model.times import utc_stamp
 from diagnose.pipeline.publish import publish
@@ -46,9 +46,10 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     """Collect, redact, analyse and archive the named Swarm services (opts.targets)."""
     started = time.time()
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
-    registry = registry_for(opts.plugins)
+    registry = registry_for(opts.plugins, opts.skip, opts.only, opts.ignores,
+                            run_date(started))
     for p in registry.problems:
-        progress(f"warning: plugin {p.source}: {p.message}")
+        progress(f"warning: {p.line()}")
     endpoint = single_endpoint(opts, "diagnose service looks through one swarm manager at a "
                                      "time")
     named = len(dict.fromkeys(opts.targets))

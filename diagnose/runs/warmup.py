@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from diagnose.model.ignore import IgnoreRule
+
 if TYPE_CHECKING:  # a type only: the registry's module is what the thread loads
     from diagnose.analysis.registry import Registry
 
@@ -19,8 +21,11 @@ class Warmup:
     """Load the pipeline and check registry, then the report templates, on a background
     thread."""
 
-    def __init__(self, plugins: bool) -> None:
-        self._plugins = plugins
+    def __init__(self, plugins: bool, skip: tuple[str, ...] = (),
+                 only: tuple[str, ...] = (), ignores: tuple[IgnoreRule, ...] = (),
+                 today: str = "") -> None:
+        self._plugins, self._skip, self._only = plugins, skip, only
+        self._ignores, self._today = ignores, today
         self._registry: Registry | None = None
         self._error: BaseException | None = None
         self._registry_ready = threading.Event()
@@ -30,7 +35,8 @@ class Warmup:
         from diagnose.analysis.registry import registry_for  # startup: the warm-up itself
 
         try:
-            self._registry = registry_for(self._plugins)
+            self._registry = registry_for(self._plugins, self._skip, self._only,
+                                          self._ignores, self._today)
         except BaseException as exc:  # handed to the caller of registry()
             self._error = exc
         finally:

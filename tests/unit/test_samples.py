@@ -98,3 +98,12 @@ def test_samples_show_what_broke():
     healthy = next(t for t in several["targets"] if t["name"] == "sample-healthy")
     assert healthy["state"]["status"] == "running"
     assert all(f["severity"] == "info" for f in healthy["findings"])
+
+
+@pytest.mark.parametrize("bundle", BUNDLES, ids=lambda b: b.name)
+def test_markdown_fits_a_github_issue_and_names_no_local_directory(bundle):
+    md = MS.rendering_path(bundle, "markdown").read_text(encoding="utf-8")
+    html = MS.rendering_path(bundle, "html").read_text(encoding="utf-8")
+    assert len(md) < 65_536, f"{bundle.name}: {len(md)} characters"
+    for text in (md, html):
+        assert bundle.name in text and f"/{bundle.name}" not in text

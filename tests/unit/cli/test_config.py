@@ -41,6 +41,13 @@ def test_reads_patterns_and_names(tmp_path):
     ('redact = ["(unclosed"]', "not valid RE2 syntax"),
     ('redact = ["(?<=user=)\\\\w+"]', "not valid RE2 syntax: invalid perl operator"),
     ('redcat = ["x"]', "unknown key 'redcat'"),
+    ('ignore = "D705"', "ignore must be a list of tables"),
+    ('[[ignore]]\nreason = "r"', r"\[\[ignore\]\] #1: check is required"),
+    ('[[ignore]]\ncheck = "D705"\nreason = " "', "reason is required"),
+    ('[[ignore]]\ncheck = "D705"\nreason = "r"\ntarget = 3', "target must be a string"),
+    ('[[ignore]]\ncheck = "D705"\nreason = "r"\nexpires = 2027-06-30T10:00:00',
+     "is not a date"),
+    ('[[ignore]]\ncheck = "D705"\nreason = "r"\nexpires = "2027-02-30"', "is not a date"),
 ])
 def test_bad_content_is_a_usage_error(tmp_path, content, message):
     f = tmp_path / "c.toml"
@@ -48,3 +55,18 @@ def test_bad_content_is_a_usage_error(tmp_path, content, message):
     with pytest.raises(UsageError, match=message) as err:
         load_config(f, {})
     assert "\n" not in err.value.message
+
+
+def test_reads_ignore_entries(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[[ignore]]\ncheck = "runs-as-root"\ntarget = "web-*"\nreason = " why "\n'
+                 'expires = 2027-06-30\n\n[[ignore]]\ncheck = "D706"\nreason = "r"\n'
+                 'expires = "2027-01-02"\n')
+    first, second = load_config(f, {}).ignores
+    assert (first.check, first.target, first.reason, first.expires) == (
+        "runs-as-root", "web-*", "why", "2027-06-30")
+    assert first.where == "config file c.toml: [[ignore]] #1"  # no local directory
+    assert second.expires == "2027-01-02" and second.target == ""
+    assert first.covers("web-1") and first.covers("engine-2/web-1")
+    assert not first.covers("db") and second.covers("anything")
+    assert not first.expired("2027-06-30") and first.expired("2027-07-01")

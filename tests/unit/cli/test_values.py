@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diagnose.cli.values import parse_since, parse_size, parse_tail
-
-
-def test_since():
-    assert parse_since("10m", 1000.0) == 400.0
-    assert parse_since("1h30m", 10000.0) == 10000.0 - 5400
-    assert parse_since("1700000000", 0) == 1700000000.0
-    assert parse_since("2026-01-01T00:00:00Z", 0) == 1767225600.0
-    with pytest.raises(ValueError, match="duration"):
-        parse_since("yesterday", 0)
-    with pytest.raises(ValueError, match="time zone"):
-        parse_since("2026-01-01T00:00:00", 0)
+from diagnose.cli.values import parse_size, parse_tail
 
 
 def test_tail_and_size():
@@ -28,3 +17,17 @@ def test_tail_and_size():
     assert parse_size("1G") == 1024 ** 3
     with pytest.raises(ValueError, match="too large"):
         parse_size("1.5G")
+
+
+def test_report_width(monkeypatch):
+    import io
+
+    from diagnose.cli.common import width
+
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # not a terminal
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert width() == 80
+    monkeypatch.setenv("COLUMNS", "132")
+    assert width() == 132
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert width() == 80

@@ -57,9 +57,9 @@ def test_text_verdict_first_then_tables_then_details(several):
     verdict = doc["verdict"]
     assert lines[1].startswith(f"  verdict: {verdict['severity'].upper()} {verdict['code']} "
                                f"{verdict['id']} on {verdict['target']} (")
-    # The targets table comes before the findings, worst first.
+    # The targets table comes before the problems, the verdict's target first.
     table_at = lines.index(next(ln for ln in lines if ln.startswith("target ")))
-    findings_at = next(i for i, ln in enumerate(lines) if ln.startswith("Findings ("))
+    findings_at = next(i for i, ln in enumerate(lines) if ln.startswith("Problems ("))
     assert table_at < findings_at
     first_row = lines[table_at + 2]
     assert first_row.startswith(verdict["target"])
@@ -67,6 +67,53 @@ def test_text_verdict_first_then_tables_then_details(several):
     assert "\033[" not in text
     coloured = render(several, Format.TEXT, color=True)
     assert "\033[1;31mCRITICAL" in coloured
+
+
+def test_text_problems_in_full_then_advisories_one_line_per_check(several):
+    from diagnose.render import Display
+
+    text = render(several, Format.TEXT, display=Display())
+    doc = document_module.build(several)
+    problems = text.index("Problems (")
+    advisories = text.index("Advisories (")
+    assert problems < advisories
+    # Every warning and up is shown in full (a block with its fix), or named after the first
+    # of the same check ("the same on N more"); no info finding is.
+    every = [f for t in doc["targets"] for f in t["findings"]]
+    flat = " ".join(text.split())
+    for f in every:
+        check = f"[{f['severity'].upper()}] {f['code']} {f['id']} on "
+        block = check + f["target"]
+        if f["severity"] == "info":
+            assert check not in text
+        else:
+            assert block in text or (check in text and "the same on " in flat
+                                     and f["target"] in flat.split(check, 1)[1]), block
+    # One line per advisory check, naming every target it applies to.
+    info = {(f["code"], f["id"]) for f in every if f["severity"] == "info"}
+    lines = text[advisories:].splitlines()
+    for code, check_id in info:
+        at = next(i for i, ln in enumerate(lines) if ln.startswith(f"  {code} {check_id} (info): "))
+        listed = " ".join(lines[at:at + 3])
+        for f in every:
+            if f["id"] == check_id:
+                assert f["target"] in listed
+    assert "Decision path" not in text and "decision path: --verbose" in text
+    verbose = render(several, Format.TEXT, display=Display(verbose=True))
+    assert "Decision path for" in verbose and "[INFO] D705 runs-as-root on" in verbose
+    assert "the same on " not in verbose
+    for f in every:  # --verbose: every finding in full
+        assert f"[{f['severity'].upper()}] {f['code']} {f['id']} on {f['target']}" in verbose
+    # Wrapped to the width asked for.
+    for width in (60, 80, 120):
+        narrow = render(several, Format.TEXT, display=Display(width=width))
+        long = [ln for ln in narrow.splitlines() if len(ln) > width
+                and not ln.lstrip().startswith(("evidence:", "|", "$", "analysed bundle:"))]
+        assert not long, (width, long)
+    # --min-severity hides what is below it and says so.
+    errors = render(several, Format.TEXT, display=Display(min_severity="error"))
+    assert "Advisories" not in errors and "D001" not in errors.split("Problems (", 1)[1]
+    assert "below error not shown (--min-severity)" in errors
 
 
 def test_markdown_and_html_carry_the_whole_story(several):
@@ -119,3 +166,20 @@ def test_the_schema_is_strict(several):
         with pytest.raises(jsonschema.ValidationError):
             validator().validate(case)
     validator().validate(good)
+
+
+@pytest.mark.parametrize("budget", [40_000, 20_000, 6_000])
+def test_markdown_fits_its_budget_and_says_what_it_left_out(several, monkeypatch, budget):
+    import diagnose.render as render_module
+
+    full = render(several, Format.MARKDOWN)
+    assert len(full) > budget
+    monkeypatch.setattr(render_module, "MARKDOWN_BUDGET", budget)
+    md = render(several, Format.MARKDOWN)
+    assert len(md) < budget
+    assert "65,536-character limit" in md and "summary.html" in md
+    assert md.count("<details>") == md.count("</details>")
+    assert md.rstrip().endswith("</sub>")  # the footer (the bundle's name) stays
+    assert "**Verdict:**" in md and "oom-killed" in md  # what is wrong stays first
+    # Least used first: the decision paths go before any finding is touched.
+    assert "Decision path for" not in md
