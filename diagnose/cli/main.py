@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from diagnose.cli import analyze, catalogue, engine, run, service
+from diagnose.cli import analyze, catalogue, engine, run, service, watch
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.model import interrupts
 from diagnose.model.errors import EXIT_OK
@@ -20,6 +20,7 @@ __all__ = ["app", "main"]
 app.command(DEFAULT_COMMAND)(run.run_cmd)
 app.command("engine")(engine.engine_cmd)
 app.command("service")(service.service_cmd)
+app.command("watch")(watch.watch_cmd)
 app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
 app.command("checks")(catalogue.checks_cmd)

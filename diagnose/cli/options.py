@@ -81,3 +81,7 @@ ProbeOpt = Annotated[bool, typer.Option(
     "same image with a shell as entrypoint, run read-only probes (id, ls -l of the entrypoint "
     "and its interpreter or loader, env names, os-release) and record them in the bundle; the "
     "throwaway is removed and the target is never touched.")]
+OneHostOpt = Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
+                                                "(like docker -H).")]
+OneContextOpt = Annotated[str | None, typer.Option("--context", "-c",
+                                                   help="Docker context name.")]

@@ -70,3 +70,13 @@ def parse_size(text: str) -> int:
         # A bundle holds logs up to this size (what `diagnose analyze` reads back).
         raise ValueError(f"size {text!r} is too large (at most {exact_bytes(MAX_LOG_BYTES)})")
     return size
+
+
+def parse_duration(text: str) -> float:
+    """A duration like docker writes them (30s, 10m, 1h30m) or plain seconds."""
+    value = text.strip()
+    if re.match(r"^\d+(\.\d+)?$", value):
+        return float(value)
+    if _DURATION.match(value):
+        return sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
+    raise ValueError(f"cannot read duration {text!r}: use seconds or 30s, 10m, 1h")

@@ -1,7 +1,9 @@
 """What `diagnose watch` counts as an incident: pure rules over the engine's container events.
 
 A failure is a `die` with a non-zero exit code that nobody asked for, an `oom`, a start that
-failed (a `die` with no `start` since the container was created or last died), a
+failed (a `die` with no `start` since the container was created or last died; or, as the
+engine makes no event at all for a `docker run` whose start fails, a `create` with no `start`
+within :attr:`Rules.settle` seconds, which the caller confirms from the inspect), a
 `health_status: unhealthy`, and a restart loop (several failed runs of a container whose
 restart policy restarts it, within a window).  A stop somebody asked for (`docker stop` or
 `docker kill` whose signal the exit code matches: exit 143 after `kill 15`) is not a failure
@@ -28,6 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.evidence.readings.common import signal_of_event
+
+#: The kind of a created container not started after :attr:`Rules.settle` seconds: the
+#: engine makes no event when a start fails (the container stays `created`, its State.Error
+#: says why), so the caller looks at it and, if the start failed, calls :meth:`Tracker.confirm`.
+UNSTARTED = "unstarted"
 
 #: Containers whose state is kept at once (least recently seen are forgotten first).
 MAX_TRACKED = 4096
@@ -165,6 +172,11 @@ class Tracker:
         if action in ("create", "start", "restart"):
             box.kills, box.oom = [], False
             box.started = action != "create"
+            if action == "create":  # a start that fails makes no event: look after a while
+                self._open(box, cid, UNSTARTED, event_time(event), None,
+                           now + self.rules.settle, now)
+            elif box.pending is not None and box.pending.kind == UNSTARTED:
+                box.pending = None
         elif action == "kill":
             sig = signal_of_event(attributes(event).get("signal"))
             if sig is not None:
@@ -177,11 +189,16 @@ class Tracker:
         elif action.startswith("health_status") and action.endswith("unhealthy"):
             self._open(box, cid, "unhealthy", event_time(event), None, now, now)
         elif action == "destroy" and box.pending is not None:
-            box.fire_at = min(box.fire_at, now)  # nothing will follow: report it now
+            if box.pending.kind == UNSTARTED:
+                box.pending = None
+            else:
+                box.fire_at = min(box.fire_at, now)  # nothing will follow: report it now
         return self.due(now)
 
     def _die(self, box: _Box, cid: str, event: Mapping[str, Any], now: float,
              restarts: bool) -> list[Incident]:
+        if box.pending is not None and box.pending.kind == UNSTARTED:
+            box.pending = None  # the die says what the start did
         code = _exit_code(event)
         kind = classify_die(box.started, box.kills, box.oom, code)
         box.started, box.kills, box.oom = False, [], False
@@ -212,6 +229,20 @@ class Tracker:
         box.pending = Incident(cid, box.name, kind, at, code)
         box.fire_at = fire_at
 
+    def confirm(self, incident: Incident, now: float) -> bool:
+        """An :data:`UNSTARTED` candidate whose start did fail: report it (debounce and rate
+        limit apply)?  Its kind becomes `start-failed`."""
+        box = self._box(incident.id)
+        incident.kind = "start-failed"
+        if now < box.quiet_until:
+            box.suppressed += 1
+            return False
+        box.quiet_until = now + self.rules.debounce
+        if self.allow(now):
+            return True
+        self.dropped += 1
+        return False
+
     def next_due(self) -> float | None:
         """When the next waiting incident falls due (None: nothing waits)."""
         times = [b.fire_at for b in self.boxes.values() if b.pending is not None]
@@ -224,15 +255,19 @@ class Tracker:
             if box.pending is None or box.fire_at > now:
                 continue
             incident, box.pending = box.pending, None
+            if incident.kind == UNSTARTED:  # a candidate: the caller looks (confirm())
+                out.append(incident)
+                continue
             box.quiet_until = now + self.rules.debounce
             incident.suppressed, box.suppressed = box.suppressed, 0
-            if self._allowed(now):
+            if self.allow(now):
                 out.append(incident)
             else:
                 self.dropped += 1
         return out
 
-    def _allowed(self, now: float) -> bool:
+    def allow(self, now: float) -> bool:
+        """Within the rate limit?  (Counts one incident when it is.)"""
         while self.fired and self.fired[0] <= now - self.rules.per:
             self.fired.popleft()
         if len(self.fired) >= self.rules.rate:

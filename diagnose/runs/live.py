@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from diagnose.bundle.naming import bundle_name, unique_keys
 from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import section
+from diagnose.collect.connect import Endpoint, connect
 from diagnose.collect.container import LogOptions
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
@@ -100,6 +101,19 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     check_output_dir(opts.output_dir)  # before any engine work: a bad -o fails at once
     warm = Warmup(opts.plugins)  # pipeline, checks and templates load while engines answer
     return LiveRun(opts, progress, started, open_sessions(opts, progress)).run(warm)
+
+
+def run_inspected(opts: RunOptions, progress: Progress, label: str, endpoint: Endpoint,
+                  inspect: dict[str, Any]) -> RunResult:
+    """`diagnose CONTAINER` for one container already resolved (its inspect): what
+    `diagnose watch` runs for each incident.  The same collection, redaction, checks, reports
+    and bundle as :func:`run_live`, on a client of its own, closed at the end."""
+    started = time.time()
+    check_output_dir(opts.output_dir)
+    warm = Warmup(opts.plugins)
+    client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
+    session = Session(label, endpoint, client=client, inspects=[inspect])
+    return LiveRun(opts, progress, started, [session]).run(warm)
 
 
 class LiveRun:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.evidence.incidents import Incident, Rules, Tracker, classify_die, event_time
+from diagnose.evidence.incidents import (
+    UNSTARTED,
+    Incident,
+    Rules,
+    Tracker,
+    classify_die,
+    event_time,
+)
 
 CID = "c" * 64
 
@@ -31,7 +38,7 @@ def play(events: list[tuple[dict[str, Any], float]], rules: Rules | None = None,
 
 
 def test_crash_is_one_incident_at_once():
-    got, _ = play([(ev("create", 1), 1), (ev("start", 2), 2), (ev("die", 3, exitCode=1), 3)])
+    got, _ = play([(ev("create", 1), 1), (ev("start", 1.1), 1.1), (ev("die", 3, exitCode=1), 3)])
     assert [(i.kind, i.exit_code, i.name, i.at) for i in got] == [("exit", 1, "n-cccc", 3.0)]
 
 
@@ -54,6 +61,17 @@ def test_stop_timeout_is_a_failure():
 def test_failed_start_is_a_die_without_start():
     got, _ = play([(ev("create", 1), 1), (ev("die", 1.5, exitCode=127), 1.5)])
     assert [(i.kind, i.exit_code) for i in got] == [("start-failed", 127)]
+
+
+def test_a_create_without_start_is_a_candidate_the_caller_confirms():
+    got, tr = play([(ev("create", 1), 1)], until=1 + Rules().settle)
+    assert [i.kind for i in got] == [UNSTARTED]
+    assert tr.confirm(got[0], 4) and got[0].kind == "start-failed"
+    again = Incident(CID, "n", UNSTARTED, 5)
+    assert not tr.confirm(again, 5)  # the debounce holds
+    # Started in time, or removed: no candidate.
+    assert play([(ev("create", 1), 1), (ev("start", 1.2), 1.2)], until=100)[0] == []
+    assert play([(ev("create", 1), 1), (ev("destroy", 1.2), 1.2)], until=100)[0] == []
 
 
 def test_oom_waits_for_its_die_and_is_one_incident():

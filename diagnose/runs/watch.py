@@ -1,0 +1,275 @@
+"""`diagnose watch`: follow the engine's events and write a bundle the moment a container fails.
+
+Two threads.  The feed thread blocks on the engine's event stream (diagnose/collect/events.py:
+reconnects and replays what it missed), keeps only the events of the selected containers,
+remembers each one's latest inspect (taken at `create`/`start`, bounded) and hands the events
+over.  The main loop runs the incident rules (diagnose/evidence/incidents.py) on them and, for
+each incident, runs exactly what `diagnose CONTAINER` runs (:func:`run_inspected`), prints one
+line (or one JSON line), bounds the bundles on disk (`--keep`) and runs the `--exec` hook.
+
+A container removed before it could be collected (`docker run --rm`) is diagnosed from what
+was seen: the inspect taken at its start, with the state of its end written in from its `die`
+event; its logs and the rest are then recorded as missing (the collectors say "No such
+container"), and the incident line says so.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diagnose.collect.connect import connect
+from diagnose.collect.events import EventFeed, inspect_or_none, selected
+from diagnose.collect.targets import parse_filters
+from diagnose.evidence.incidents import (
+    UNSTARTED,
+    Incident,
+    Rules,
+    Tracker,
+    attributes,
+    container_id,
+)
+from diagnose.evidence.incidents import event_time as time_of
+from diagnose.model.errors import DiagnoseError
+from diagnose.model.escape import one_line
+from diagnose.model.options import Progress, RunOptions
+from diagnose.runs.hook import run_hook
+from diagnose.runs.live import run_inspected
+from diagnose.runs.sessions import PROJECT_LABEL, endpoints
+
+#: Inspects remembered (latest per container; the least recently seen go first).
+MAX_INSPECTS = 256
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """What `diagnose watch` was asked for."""
+
+    run: RunOptions
+    rules: Rules = field(default_factory=Rules)
+    keep: int | None = None
+    json: bool = False
+    hook: tuple[str, ...] = ()
+    hook_timeout: float = 60.0
+
+
+def iso(t: float) -> str:
+    """Seconds since the epoch as RFC 3339 UTC with milliseconds."""
+    stamp = dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def restarts(inspect: dict[str, Any] | None) -> bool:
+    """Will the engine restart this container after a failure (its restart policy)?"""
+    if not inspect:
+        return False
+    host = inspect.get("HostConfig") or {}
+    policy = host.get("RestartPolicy") or {}
+    name = str(policy.get("Name") or "")
+    if name in ("always", "unless-stopped"):
+        return True
+    if name == "on-failure":
+        most = int(policy.get("MaximumRetryCount") or 0)
+        return most == 0 or int(inspect.get("RestartCount") or 0) < most
+    return False
+
+
+def ended(inspect: dict[str, Any], incident: Incident, die: dict[str, Any] | None
+          ) -> dict[str, Any]:
+    """The inspect taken at a container's start with the end its `die` event tells written
+    in (the container is gone: this is all that is left of its state)."""
+    state = dict(inspect.get("State") or {})
+    code = incident.exit_code
+    state.update(Status="exited", Running=False, Restarting=False, Pid=0,
+                 ExitCode=code if code is not None else state.get("ExitCode", 0),
+                 OOMKilled=incident.kind == "oom" or bool(state.get("OOMKilled")),
+                 FinishedAt=iso(time_of(die) if die else incident.at).replace("Z", "000000Z"))
+    return {**inspect, "State": state}
+
+
+class Watch:
+    """One `diagnose watch` process."""
+
+    def __init__(self, opts: WatchOptions, say: Progress, out: Callable[[str], None]) -> None:
+        self.opts, self.say, self.out = opts, say, out
+        self.label, self.endpoint = endpoints(opts.run)[0]
+        self.tracker = Tracker(opts.rules)
+        self.inspects: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
+        self.dies: dict[str, dict[str, Any]] = {}
+        self.wanted: collections.OrderedDict[str, bool] = collections.OrderedDict()
+        self.filters = parse_filters(opts.run.filters)
+        if opts.run.project:
+            self.filters.setdefault("label", []).append(f"{PROJECT_LABEL}={opts.run.project}")
+        self.q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=10_000)
+        self.feed = EventFeed(self.endpoint, opts.run.timeout, say)
+        self.client: Any = None
+        self.written: list[Path] = []
+
+    def run(self) -> int:
+        """Watch until stopped (a signal ends the process)."""
+        self.client = connect(self.endpoint, self.opts.run.timeout, 4)
+        self.client.api.ping()
+        self.say(f"watching {self.endpoint.host} ({self.endpoint.source}): "
+                 f"{self.selection()}; bundles go to {self.opts.run.output_dir}")
+        threading.Thread(target=self.follow, daemon=True, name="watch-events").start()
+        while True:
+            due = self.tracker.next_due()
+            try:
+                event = self.q.get(timeout=None if due is None else max(0.0, due - time.time()))
+            except queue.Empty:
+                incidents = self.tracker.due(time.time())
+            else:
+                cid = container_id(event)
+                incidents = self.tracker.feed(event, time.time(), restarts(self.inspects.get(cid)))
+            for incident in incidents:
+                self.diagnose(incident)
+
+    def selection(self) -> str:
+        """The selection in words."""
+        run = self.opts.run
+        parts = [*run.targets, *(f"--filter {f}" for f in run.filters)]
+        if run.project:
+            parts.append(f"--project {run.project}")
+        return " ".join(parts) if parts else "every container"
+
+    def follow(self) -> None:
+        """The feed thread: selected containers' events to the main loop."""
+        for event in self.feed.events():
+            cid = container_id(event)
+            if not cid or not self.chosen(cid, event):
+                continue
+            action = str(event.get("Action") or "")
+            if action in ("create", "start", "restart"):
+                self.remember(cid)
+            elif action == "die":
+                self.dies[cid] = event
+                if len(self.dies) > MAX_INSPECTS:
+                    self.dies.pop(next(iter(self.dies)))
+            self.q.put(event)
+
+    def chosen(self, cid: str, event: dict[str, Any]) -> bool:
+        """Is this container one the watch was asked to follow?  Decided once per container."""
+        known = self.wanted.get(cid)
+        if known is not None:
+            return known
+        run = self.opts.run
+        name = str(attributes(event).get("name") or "")
+        yes = not run.targets and not self.filters
+        if run.targets:
+            yes = any(t in (name, cid) or (len(t) >= 4 and cid.startswith(t))
+                      for t in run.targets)
+        if not yes and self.filters:
+            try:
+                yes = selected(self.client.api, cid, self.filters)
+            except Exception:  # the engine went away: the feed reconnects; decide later
+                return False
+        self.wanted[cid] = yes
+        if len(self.wanted) > 4 * MAX_INSPECTS:
+            self.wanted.popitem(last=False)
+        return yes
+
+    def remember(self, cid: str) -> None:
+        """Keep the latest inspect of a container that started (for when it is gone)."""
+        try:
+            ins = inspect_or_none(self.client.api, cid)
+        except Exception:  # best effort: the incident inspects again
+            return
+        if ins is not None:
+            self.inspects[cid] = ins
+            self.inspects.move_to_end(cid)
+            if len(self.inspects) > MAX_INSPECTS:
+                self.inspects.popitem(last=False)
+
+    def diagnose(self, incident: Incident) -> None:
+        """One incident: the bundle, the line, the bound on disk, the hook."""
+        try:
+            ins = inspect_or_none(self.client.api, incident.id)
+        except Exception:
+            ins = None
+        if incident.kind == UNSTARTED:
+            state = (ins or {}).get("State") or {}
+            if state.get("Status") != "created" or not state.get("Error"):
+                return  # created and not started (yet): not a failure
+            incident.exit_code = state.get("ExitCode")
+            if not self.tracker.confirm(incident, time.time()):
+                return
+        missing = ""
+        status = ((ins or {}).get("State") or {}).get("Status")
+        if ins is None or status in ("removing", "dead"):
+            seen = ins or self.inspects.get(incident.id)
+            if seen is None:
+                self.say(f"warning: {incident.name} ({incident.kind}) was removed before "
+                         "diagnose could see it; no bundle")
+                return
+            # `--rm`: the engine removes it right after its die; its state at the end is the
+            # die event's, whatever the collectors still find is kept.
+            ins = ended(seen, incident, self.dies.get(incident.id))
+            missing = ("removed (--rm) as it was collected: its state is from its die event; "
+                       "what the engine no longer had is recorded as missing in the bundle")
+        try:
+            result = run_inspected(self.opts.run, _warnings(self.say), self.label,
+                                   self.endpoint, ins)
+        except DiagnoseError as exc:
+            self.say(f"warning: {incident.name}: no bundle: {exc.message}")
+            return
+        self.report(incident, result, missing)
+
+    def report(self, incident: Incident, result: Any, missing: str) -> None:
+        """The incident's line, then the bound on disk and the hook."""
+        report = result.report
+        target = report.targets[0] if report.targets else None
+        verdict = report.verdict
+        record = {
+            "time": iso(incident.at), "container": target.name if target else incident.name,
+            "id": incident.id, "incident": incident.kind, "exit_code": incident.exit_code,
+            "runs": incident.runs, "suppressed": incident.suppressed,
+            "verdict": verdict.id if verdict else None,
+            "code": verdict.code if verdict else None,
+            "severity": verdict.severity.label if verdict and verdict.severity else None,
+            "title": verdict.title if verdict else None,
+            "bundle": str(result.bundle) if result.bundle else None, "missing": missing or None,
+        }
+        if self.opts.json:
+            self.out(json.dumps(record, ensure_ascii=False))
+        else:
+            said = f"{verdict.code} {verdict.id}: {verdict.title}" if verdict else "no finding"
+            extra = f"  [{missing}]" if missing else ""
+            fields = (record["time"], record["container"], incident.kind, said, record["bundle"])
+            self.out("  ".join(one_line(str(f)) for f in fields) + extra)
+        if result.bundle is not None:
+            self.written.append(Path(result.bundle))
+            self.prune()
+        if self.opts.hook:
+            run_hook(self.opts.hook, record, self.opts.hook_timeout, self.say)
+
+    def prune(self) -> None:
+        """--keep N: the newest N bundles stay in the output directory, the oldest go."""
+        keep = self.opts.keep
+        if keep is None:
+            return
+        found = [p for p in self.opts.run.output_dir.glob("diagnose-*.tar.gz") if p.is_file()]
+        found.sort(key=lambda p: (p.stat().st_mtime, p.name))
+        for old in found[:max(0, len(found) - keep)]:
+            old.unlink(missing_ok=True)
+            self.say(f"removed {old} (--keep {keep})")
+
+
+def _warnings(say: Progress) -> Progress:
+    """A run's progress, for watch: only its warnings reach stderr."""
+    def progress(text: str) -> None:
+        if text.startswith("warning"):
+            say(text)
+    return progress
+
+
+def watch(opts: WatchOptions, say: Progress, out: Callable[[str], None]) -> int:
+    """Run `diagnose watch` until a signal ends it."""
+    return Watch(opts, say, out).run()

@@ -1,0 +1,137 @@
+"""`diagnose watch` on the real engine: one watch process follows this module's containers
+(a label of its own) while they crash, run out of memory, loop, fail to start, turn unhealthy
+or vanish (`--rm`); each failure is one incident line and one bundle whose verdict names the
+cause; stops somebody asked for are not incidents; SIGTERM ends it with exit 0 and no partial
+bundle.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.engine import docker, wait_for
+from tests.support.runs import read_members
+from tests.support.watcher import Watcher
+
+OOM_CMD = ("sh", "-c", "echo start; x=a; while true; do x=$x$x; done")
+
+
+@pytest.fixture(scope="module")
+def watcher(engine, tmp_path_factory):
+    out = tmp_path_factory.mktemp("watch")
+    w = Watcher(out, "--tail", "all", "--max-log-bytes", "256M", "--loop-window", "60s")
+    yield w
+    w.stop()
+
+
+def run(engine, watcher: Watcher, base: str, *args: str, cmd: tuple[str, ...] = (),
+        check: bool = True) -> str:
+    return engine.run(base, "--label", watcher.label, *args, cmd=cmd, check=check)
+
+
+def findings_of(line: dict[str, Any]) -> dict[str, Any]:
+    """The bundle's findings.json, after checking the line points at a complete bundle."""
+    path = Path(line["bundle"])
+    assert path.is_file() and path.name.startswith("diagnose-"), line
+    doc = json.loads(read_members(path)["findings.json"])
+    (target,) = doc["targets"]
+    return target
+
+
+def ids(target: dict[str, Any]) -> set[str]:
+    return {f["id"] for f in target["findings"]}
+
+
+def test_crash_and_stops_asked_for(engine, watcher):
+    stopped = run(engine, watcher, "w-stopped",
+                  cmd=("sh", "-c", "trap 'exit 0' TERM; echo up; sleep 1000 & wait"))
+    engine.wait_status(stopped, "running")
+    docker("stop", stopped)
+    killed = run(engine, watcher, "w-killed", cmd=("sleep", "1000"))
+    engine.wait_status(killed, "running")
+    docker("kill", killed)
+    crash = run(engine, watcher, "w-crash", cmd=("sh", "-c", "echo 'boom: no config' >&2; exit 3"))
+    line = watcher.wait(crash)
+    assert line["incident"] == "exit" and line["exit_code"] == 3
+    assert line["verdict"] == "app-exit-error" and line["code"] == "D205"
+    assert "boom" in line["title"]
+    target = findings_of(line)
+    assert target["name"] == crash and "app-exit-error" in ids(target)
+    # Events are handled in order: the stops came first and made no incident.
+    assert watcher.incidents(stopped) == [] and watcher.incidents(killed) == []
+
+
+def test_oom(engine, watcher):
+    c = run(engine, watcher, "w-oom", "--memory", "32m", cmd=OOM_CMD)
+    line = watcher.wait(c)
+    assert line["incident"] == "oom" and line["verdict"] == "oom-killed"
+    assert "oom-killed" in ids(findings_of(line))
+
+
+def test_failed_start(engine, watcher):
+    c = run(engine, watcher, "w-nostart", cmd=("/no/such/entrypoint",), check=False)
+    line = watcher.wait(c)
+    assert line["incident"] == "start-failed"
+    assert line["verdict"] == "entrypoint-not-found"
+
+
+def test_unhealthy(engine, watcher):
+    c = run(engine, watcher, "w-sick", "--health-cmd", "cat /tmp/ready", "--health-interval",
+            "1s", "--health-retries", "1", cmd=("sleep", "1000"))
+    line = watcher.wait(c)
+    assert line["incident"] == "unhealthy" and line["verdict"] == "unhealthy"
+    docker("rm", "-f", c)
+
+
+def test_crashing_rm_container(engine, watcher):
+    c = run(engine, watcher, "w-rm", "--rm", cmd=("sh", "-c", "echo 'fatal: gone soon'; exit 4"))
+    line = watcher.wait(c)
+    assert line["incident"] == "exit" and line["exit_code"] == 4
+    assert line["verdict"] == "app-exit-error"
+    target = findings_of(line)
+    assert target["name"] == c and "app-exit-error" in ids(target)
+
+
+def test_restart_loop_is_one_incident(engine, watcher):
+    c = run(engine, watcher, "w-loop", "--restart", "always",
+            cmd=("sh", "-c", "echo 'boom: cannot connect'; exit 1"))
+    try:
+        line = watcher.wait(c)
+        assert line["incident"] == "restart-loop" and line["runs"] >= 3
+        assert line["verdict"] == "app-exit-error"
+        assert {"restart-loop", "app-exit-error"} <= ids(findings_of(line))
+        # More restarts, still one incident: a later crash of another container is reported
+        # after them (events in order) and this one is not reported again.
+        count = engine.inspect(c)["RestartCount"]
+        wait_for(lambda: engine.inspect(c)["RestartCount"] >= count + 2, timeout=60,
+                 what="more restarts")
+        after = run(engine, watcher, "w-after", cmd=("sh", "-c", "exit 2"))
+        watcher.wait(after)
+        assert len(watcher.incidents(c)) == 1
+    finally:
+        docker("update", "--restart=no", c, check=False)
+        docker("rm", "-f", c, check=False)
+
+
+def test_every_container_had_one_incident_and_sigterm_leaves_no_partial_bundle(engine,
+                                                                              watcher):
+    big = run(engine, watcher, "w-big", cmd=(
+        "sh", "-c", "yes 'a long line of output that makes the logs large' | "
+        "head -c 60000000; exit 1"))
+    out = watcher.out
+    wait_for(lambda: any(p.name.endswith(".tmp") for p in out.iterdir()), timeout=120,
+             interval=0.01, what="a bundle being written")
+    assert watcher.stop() == 0
+    assert b"stopped (SIGTERM)" in watcher.stderr
+    left = sorted(p.name for p in out.iterdir())
+    assert not [n for n in left if n.endswith(".tmp")], left
+    assert watcher.incidents(big) == []
+    names = [x["container"] for x in watcher.lines]
+    assert len(names) == len(set(names)), names  # one incident per container
+    for line in watcher.lines:  # every bundle written is complete
+        assert read_members(Path(line["bundle"]))["findings.json"]
+    assert len(list(out.glob("diagnose-*.tar.gz"))) == len(watcher.lines)
