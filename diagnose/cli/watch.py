@@ -53,8 +53,18 @@ DebounceOpt = Annotated[str, typer.Option("--debounce", help="Quiet time per con
                                           "an incident (e.g. 10m).")]
 LoopOpt = Annotated[str, typer.Option("--loop-window", help="How long the failure of a "
                                       "container that restarts waits for a restart loop.")]
+JournalOpt = Annotated[Path | None, typer.Option(
+    "--journal", help="Directory of the event journal (default $DIAGNOSE_JOURNAL, else "
+    "/var/lib/diagnose/journal as root, else $XDG_STATE_HOME/diagnose/journal); "
+    "`diagnose CONTAINER` reads it from the same default place.", file_okay=False)]
 RateOpt = Annotated[int, typer.Option("--rate", help="At most this many incidents per minute; "
                                       "the rest are counted and dropped.", min=1)]
+
+
+def _default_journal() -> Path:
+    from diagnose.collect.journal import default_dir  # startup: the watch's machinery
+
+    return default_dir()
 
 
 def _options(fields: dict[str, Any]) -> Any:
@@ -86,6 +96,7 @@ def watch_cmd(
     debounce: DebounceOpt = "10m",
     loop_window: LoopOpt = "30s",
     rate: RateOpt = 10,
+    journal: JournalOpt = None,
     tail: TailOpt = "2000",
     max_log_bytes: MaxLogBytesOpt = "8M",
     timeout: TimeoutOpt = 30.0,
@@ -107,7 +118,8 @@ def watch_cmd(
         output_dir=out, hosts=(host,) if host else (), contexts=(context,) if context else (),
         project=project, **log_bounds(tail, None, max_log_bytes), timeout=timeout, jobs=jobs,
         redact=not no_redact, redact_patterns=pats, redact_names=names,
-        plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
+        plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]),
+        journal=journal if journal is not None else _default_journal())
     try:
         times = {k: parse_duration(v) for k, v in (("debounce", debounce),
                                                    ("loop_window", loop_window))}

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from docker.errors import NotFound
@@ -36,6 +37,8 @@ class CollectOptions:
     engine_arch: str = ""
     deadline: Deadline | None = None
     probe: bool = False
+    #: A `diagnose watch` journal whose events of a container join the engine's.
+    journal: Path | None = None
     #: Per-image answers shared by every target of the run.
     memo: Memo = field(default_factory=Memo)
 
@@ -111,7 +114,7 @@ def collect_one(
         "top": lambda: cc.collect_top(api, inspect),
         "processes": lambda: collect_processes(inspect, opts.local),
         "history": lambda: cc.collect_history(api, inspect, opts.memo),
-        "events": lambda: cc.collect_events(api, inspect, started),
+        "events": lambda: cc.collect_events(api, inspect, started, opts.journal),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
         "networks": lambda: cc.collect_networks(api, inspect, opts.memo),

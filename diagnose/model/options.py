@@ -40,6 +40,8 @@ class RunOptions:
     debug: bool = False
     argv: tuple[str, ...] = ()
     probe: bool = False
+    #: The `diagnose watch` journal to read events from (None: the default place, if any).
+    journal: Path | None = None
 
 
 #: How a run says what it is doing (diagnose.cli.progress displays it, or not).

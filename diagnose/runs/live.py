@@ -27,6 +27,7 @@ from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import section
 from diagnose.collect.connect import Endpoint, connect
 from diagnose.collect.container import LogOptions
+from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
 from diagnose.collect.runner import CollectOptions, collect_all
@@ -85,6 +86,7 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 engine_arch=str(sec.info.get("Architecture") or ""),
                 deadline=deadline,
                 probe=opts.probe,
+                journal=opts.journal if opts.journal is not None else default_dir(),
             )
             for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
                 q.put(("container", s, item))

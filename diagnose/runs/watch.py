@@ -28,6 +28,7 @@ from typing import Any
 
 from diagnose.collect.connect import connect
 from diagnose.collect.events import EventFeed, inspect_or_none, selected
+from diagnose.collect.journal import Journal
 from diagnose.collect.targets import parse_filters
 from diagnose.evidence.incidents import (
     UNSTARTED,
@@ -38,6 +39,7 @@ from diagnose.evidence.incidents import (
     container_id,
 )
 from diagnose.evidence.incidents import event_time as time_of
+from diagnose.model import interrupts
 from diagnose.model.errors import DiagnoseError
 from diagnose.model.escape import one_line
 from diagnose.model.options import Progress, RunOptions
@@ -112,13 +114,19 @@ class Watch:
         self.feed = EventFeed(self.endpoint, opts.run.timeout, say)
         self.client: Any = None
         self.written: list[Path] = []
+        self.journal = Journal(opts.run.journal) if opts.run.journal is not None else None
+        if self.journal is not None:
+            interrupts.at_stop(self.journal.close)  # a line being written is finished first
+        self.redactor: Any = None
+        self.redactions = 0
 
     def run(self) -> int:
         """Watch until stopped (a signal ends the process)."""
         self.client = connect(self.endpoint, self.opts.run.timeout, 4)
         self.client.api.ping()
+        journal = f"; journal in {self.journal.directory}" if self.journal else ""
         self.say(f"watching {self.endpoint.host} ({self.endpoint.source}): "
-                 f"{self.selection()}; bundles go to {self.opts.run.output_dir}")
+                 f"{self.selection()}; bundles go to {self.opts.run.output_dir}{journal}")
         threading.Thread(target=self.follow, daemon=True, name="watch-events").start()
         while True:
             due = self.tracker.next_due()
@@ -141,11 +149,13 @@ class Watch:
         return " ".join(parts) if parts else "every container"
 
     def follow(self) -> None:
-        """The feed thread: selected containers' events to the main loop."""
+        """The feed thread: selected containers' events to the journal and the main loop."""
         for event in self.feed.events():
             cid = container_id(event)
             if not cid or not self.chosen(cid, event):
                 continue
+            if self.journal is not None:
+                self.journal.append(self.redacted(event))
             action = str(event.get("Action") or "")
             if action in ("create", "start", "restart"):
                 self.remember(cid)
@@ -154,6 +164,17 @@ class Watch:
                 if len(self.dies) > MAX_INSPECTS:
                     self.dies.pop(next(iter(self.dies)))
             self.q.put(event)
+
+    def redacted(self, event: dict[str, Any]) -> Any:
+        """An event as the journal keeps it: redacted with the bundle's rules (its attributes
+        carry the container's labels).  A fresh redactor now and then keeps memory flat."""
+        from diagnose.redact.redactor import Redactor  # startup: loaded by the first incident
+
+        self.redactions += 1
+        if self.redactor is None or self.redactions % 1000 == 0:
+            run = self.opts.run
+            self.redactor = Redactor(run.redact, run.redact_patterns, run.redact_names)
+        return self.redactor.json(event, "watch-journal")
 
     def chosen(self, cid: str, event: dict[str, Any]) -> bool:
         """Is this container one the watch was asked to follow?  Decided once per container."""

@@ -11,19 +11,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import docker as docker_sdk
 import pytest
 
 from tests.support.engine import docker, wait_for
 from tests.support.runs import read_members
 from tests.support.watcher import Watcher
 
+SECRET = "Xq7-watch-label-secret-93kd"
 OOM_CMD = ("sh", "-c", "echo start; x=a; while true; do x=$x$x; done")
 
 
 @pytest.fixture(scope="module")
 def watcher(engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("watch")
-    w = Watcher(out, "--tail", "all", "--max-log-bytes", "256M", "--loop-window", "60s")
+    w = Watcher(out, "--tail", "all", "--max-log-bytes", "256M", "--loop-window", "60s",
+                "--journal", str(out / "journal"))
     yield w
     w.stop()
 
@@ -54,7 +57,8 @@ def test_crash_and_stops_asked_for(engine, watcher):
     killed = run(engine, watcher, "w-killed", cmd=("sleep", "1000"))
     engine.wait_status(killed, "running")
     docker("kill", killed)
-    crash = run(engine, watcher, "w-crash", cmd=("sh", "-c", "echo 'boom: no config' >&2; exit 3"))
+    crash = run(engine, watcher, "w-crash", "--label", f"db.password={SECRET}",
+                cmd=("sh", "-c", "echo 'boom: no config' >&2; exit 3"))
     line = watcher.wait(crash)
     assert line["incident"] == "exit" and line["exit_code"] == 3
     assert line["verdict"] == "app-exit-error" and line["code"] == "D205"
@@ -115,6 +119,39 @@ def test_restart_loop_is_one_incident(engine, watcher):
     finally:
         docker("update", "--restart=no", c, check=False)
         docker("rm", "-f", c, check=False)
+
+
+def test_stop_timeout_after_a_flood_is_named_from_the_journal(engine, watcher, diagnose,
+                                                              tmp_path):
+    c = run(engine, watcher, "w-ignores", cmd=("sleep", "1000"))  # PID 1 ignores SIGTERM
+    engine.wait_status(c, "running")
+    docker("stop", "-t", "1", c)
+    line = watcher.wait(c)
+    assert line["incident"] == "stop-timeout"
+    assert line["verdict"] == "killed-after-stop-timeout"
+    # More than 256 other events: the engine's ring no longer holds this container's kills.
+    flood = engine.run("w-flood", cmd=("sleep", "1000"))  # not watched
+    api = docker_sdk.APIClient(version="auto")
+    for n in range(270):  # one `update` event each
+        api.update_container(flood, cpu_shares=512 + n % 2)
+    api.close()
+    created = engine.inspect(c)["Created"]
+    left = docker("events", "--since", created, "--until", "0s", "--filter",
+                  f"container={c}", "--format", "{{.Action}}").stdout.split()
+    assert "kill" not in left, left
+    journal = watcher.out / "journal"
+    assert (journal / "events.jsonl").stat().st_mode & 0o777 == 0o600
+    assert journal.stat().st_mode & 0o777 == 0o700
+    text = (journal / "events.jsonl").read_text()
+    assert "db.password" in text and SECRET not in text  # redacted like a bundle
+    without = diagnose(c, "--format", "json", env={"DIAGNOSE_JOURNAL": str(tmp_path / "none")})
+    assert without.json()["targets"][0]["verdict"]["id"] == "killed-by-signal"
+    later = diagnose(c, "--format", "json", env={"DIAGNOSE_JOURNAL": str(journal)})
+    assert later.json()["targets"][0]["verdict"]["id"] == "killed-after-stop-timeout"
+    events = json.loads(later.members()[f"containers/{c}/events.json"])
+    kills = [e for e in events if e["Action"] == "kill"]
+    assert [e["Actor"]["Attributes"]["signal"] for e in kills] == ["15", "9"]
+    assert all(e.get("Source") == "watch-journal" for e in kills)
 
 
 def test_every_container_had_one_incident_and_sigterm_leaves_no_partial_bundle(engine,
