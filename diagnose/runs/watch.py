@@ -273,14 +273,21 @@ class Watch:
 
     def prune(self) -> None:
         """--keep N: the newest N bundles stay in the output directory, the oldest go."""
-        keep = self.opts.keep
-        if keep is None:
-            return
-        found = [p for p in self.opts.run.output_dir.glob("diagnose-*.tar.gz") if p.is_file()]
-        found.sort(key=lambda p: (p.stat().st_mtime, p.name))
-        for old in found[:max(0, len(found) - keep)]:
-            old.unlink(missing_ok=True)
-            self.say(f"removed {old} (--keep {keep})")
+        if self.opts.keep is not None:
+            for old in prune(self.opts.run.output_dir, self.opts.keep):
+                self.say(f"removed {old} (--keep {self.opts.keep})")
+
+
+def prune(directory: Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` bundles (`diagnose-*.tar.gz`) of `directory`; what
+    went.  A bundle being written has a temporary name (`.diagnose-...tmp`) and is never
+    counted."""
+    found = [p for p in directory.glob("diagnose-*.tar.gz") if p.is_file()]
+    found.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+    gone = found[:max(0, len(found) - keep)]
+    for old in gone:
+        old.unlink(missing_ok=True)
+    return gone
 
 
 def _warnings(say: Progress) -> Progress:

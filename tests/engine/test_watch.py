@@ -8,6 +8,8 @@ bundle.
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from tests.support.engine import docker, wait_for
 from tests.support.runs import read_members
 from tests.support.watcher import Watcher
 
+KEEP = 4
 SECRET = "Xq7-watch-label-secret-93kd"
 OOM_CMD = ("sh", "-c", "echo start; x=a; while true; do x=$x$x; done")
 
@@ -25,8 +28,14 @@ OOM_CMD = ("sh", "-c", "echo start; x=a; while true; do x=$x$x; done")
 @pytest.fixture(scope="module")
 def watcher(engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("watch")
+    hook = ("import os, sys; name = os.environ['DIAGNOSE_CONTAINER']; "
+            "open(os.path.join(sys.argv[1], name + '.hook'), 'w').write("
+            "os.environ['DIAGNOSE_BUNDLE'] + ' ' + os.environ['DIAGNOSE_VERDICT'])")
+    hooks = tmp_path_factory.mktemp("hooks")
     w = Watcher(out, "--tail", "all", "--max-log-bytes", "256M", "--loop-window", "60s",
-                "--journal", str(out / "journal"))
+                "--journal", str(out / "journal"), "--keep", str(KEEP),
+                "--exec", shlex.join([sys.executable, "-c", hook, str(hooks)]))
+    w.hooks = hooks
     yield w
     w.stop()
 
@@ -65,6 +74,11 @@ def test_crash_and_stops_asked_for(engine, watcher):
     assert "boom" in line["title"]
     target = findings_of(line)
     assert target["name"] == crash and "app-exit-error" in ids(target)
+    # The --exec hook ran with the incident in its environment.
+    assert watcher.hooks is not None
+    hook = watcher.hooks / f"{crash}.hook"
+    wait_for(hook.exists, timeout=60, what="the --exec hook")
+    assert hook.read_text() == f"{line['bundle']} app-exit-error"
     # Events are handled in order: the stops came first and made no incident.
     assert watcher.incidents(stopped) == [] and watcher.incidents(killed) == []
 
@@ -169,6 +183,9 @@ def test_every_container_had_one_incident_and_sigterm_leaves_no_partial_bundle(e
     assert watcher.incidents(big) == []
     names = [x["container"] for x in watcher.lines]
     assert len(names) == len(set(names)), names  # one incident per container
-    for line in watcher.lines:  # every bundle written is complete
-        assert read_members(Path(line["bundle"]))["findings.json"]
-    assert len(list(out.glob("diagnose-*.tar.gz"))) == len(watcher.lines)
+    # --keep: the newest bundles are on disk, each complete; the older ones went.
+    assert len(watcher.lines) > KEEP
+    kept = sorted(out.glob("diagnose-*.tar.gz"))
+    assert kept == sorted(Path(x["bundle"]) for x in watcher.lines[-KEEP:])
+    for path in kept:
+        assert read_members(path)["findings.json"]

@@ -27,6 +27,8 @@ class Watcher:
         self.out = out
         self.lines: list[dict[str, Any]] = []
         self.stderr = b""
+        #: Where a test's --exec hook writes (set by the test).
+        self.hooks: Path | None = None
         argv = [sys.executable, "-m", "diagnose", "watch", "--filter", f"label={self.label}",
                 "--format", "json", "-o", str(out), *args]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
