@@ -50,6 +50,10 @@ class EventFeed:
     recent: collections.deque[tuple[Any, ...]] = field(
         default_factory=lambda: collections.deque(maxlen=64))
     client: Any = None
+    #: Called (on the feed's thread) once the engine answers again after it was lost: what
+    #: changed while it was away and made no event (a live-restored container that exited)
+    #: is the caller's to find.
+    on_back: Callable[[], None] | None = None
 
     def events(self, since: float | None = None) -> Iterator[dict[str, Any]]:
         """Every container event from `since` (None: from now), reconnecting as needed."""
@@ -65,6 +69,8 @@ class EventFeed:
                     self.say(f"engine {self.endpoint.host} answers again; replaying the events "
                              "missed since the last one seen")
                     lost = False
+                    if self.on_back is not None:
+                        self.on_back()
                 wait = BACKOFF[0]
                 yield from self._stream()
             except (DockerException, RequestException, OSError) as exc:

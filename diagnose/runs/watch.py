@@ -43,6 +43,7 @@ from diagnose.model import interrupts
 from diagnose.model.errors import DiagnoseError
 from diagnose.model.escape import one_line
 from diagnose.model.options import Progress, RunOptions
+from diagnose.model.times import parse_time
 from diagnose.runs.hook import run_hook
 from diagnose.runs.live import run_inspected
 from diagnose.runs.sessions import PROJECT_LABEL, endpoints
@@ -111,7 +112,9 @@ class Watch:
         if opts.run.project:
             self.filters.setdefault("label", []).append(f"{PROJECT_LABEL}={opts.run.project}")
         self.q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=10_000)
-        self.feed = EventFeed(self.endpoint, opts.run.timeout, say)
+        self.feed = EventFeed(self.endpoint, opts.run.timeout, say, on_back=self.reconcile)
+        #: Containers last seen running (a start with no die since): what a reconnect checks.
+        self.running: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.client: Any = None
         self.written: list[Path] = []
         self.journal = Journal(opts.run.journal) if opts.run.journal is not None else None
@@ -159,11 +162,40 @@ class Watch:
             action = str(event.get("Action") or "")
             if action in ("create", "start", "restart"):
                 self.remember(cid)
+                if action != "create":
+                    self.running[cid] = str(attributes(event).get("name") or cid[:12])
+                    if len(self.running) > 4 * MAX_INSPECTS:
+                        self.running.popitem(last=False)
             elif action == "die":
+                self.running.pop(cid, None)
                 self.dies[cid] = event
                 if len(self.dies) > MAX_INSPECTS:
                     self.dies.pop(next(iter(self.dies)))
             self.q.put(event)
+
+    def reconcile(self) -> None:
+        """The engine is back: a container that was running and has exited meanwhile made no
+        event (dockerd with live-restore does not replay one), so its end is read from its
+        inspect and handed on as the `die` (and `oom`) it would have made."""
+        for cid, name in list(self.running.items()):
+            try:
+                ins = inspect_or_none(self.client.api, cid)
+            except Exception:  # gone again: the next reconnect looks again
+                return
+            state = (ins or {}).get("State") or {}
+            if ins is None or state.get("Status") not in ("exited", "dead"):
+                continue
+            self.running.pop(cid, None)
+            finished = parse_time(state.get("FinishedAt"))
+            nano = int(finished.timestamp() * 1e9) if finished else time.time_ns()
+            actor = {"ID": cid, "Attributes": {"name": name,
+                                               "exitCode": str(state.get("ExitCode", 0))}}
+            made = {"Type": "container", "Actor": actor, "timeNano": nano,
+                    "time": nano // 10**9, "Source": "watch-reconnect"}
+            if state.get("OOMKilled"):
+                self.q.put({**made, "Action": "oom"})
+            self.dies[cid] = {**made, "Action": "die"}
+            self.q.put(self.dies[cid])
 
     def redacted(self, event: dict[str, Any]) -> Any:
         """An event as the journal keeps it: redacted with the bundle's rules (its attributes
