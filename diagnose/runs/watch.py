@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diagnose.bundle.writer import check_output_dir
 from diagnose.collect.connect import connect
 from diagnose.collect.events import EventFeed, inspect_or_none, selected
 from diagnose.collect.journal import Journal
@@ -125,6 +126,7 @@ class Watch:
 
     def run(self) -> int:
         """Watch until stopped (a signal ends the process)."""
+        check_output_dir(self.opts.run.output_dir)  # a bad -o fails now, not at an incident
         self.client = connect(self.endpoint, self.opts.run.timeout, 4)
         self.client.api.ping()
         journal = f"; journal in {self.journal.directory}" if self.journal else ""
