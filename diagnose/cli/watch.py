@@ -144,7 +144,9 @@ def _guarded(opts: Any, quiet: bool, debug: bool) -> None:
         sys.stdout.flush()
 
     try:
-        code = interrupts.run(lambda: watch(opts, progress, line))
+        # A signal usually interrupts the wait at once; the poll only bounds a signal that
+        # lands just before it (idle CPU: one wake-up a second).
+        code = interrupts.run(lambda: watch(opts, progress, line), poll=1.0)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:
         interrupts.close()
         name = signal.Signals(interrupts.signal_of(exc)).name

@@ -73,9 +73,11 @@ def _raise(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
 
 
-def run(body: Callable[[], T]) -> T:
+def run(body: Callable[[], T], poll: float = POLL) -> T:
     """`body()` on a worker thread; its result or exception, or :class:`Interrupted` as soon
-    as a signal comes (the worker is left to the process's exit)."""
+    as a signal comes (the worker is left to the process's exit).  `poll` bounds how long a
+    signal that lands just before the wait may go unseen (a long-lived, mostly idle command
+    such as `diagnose watch` wakes up less often)."""
     outcome: list[Any] = []
 
     def work() -> None:
@@ -87,7 +89,7 @@ def run(body: Callable[[], T]) -> T:
     worker = threading.Thread(target=work, name="diagnose-run", daemon=True)
     worker.start()
     while worker.is_alive():
-        worker.join(POLL)
+        worker.join(poll)
     ok, value = outcome[0]
     if not ok:
         raise value

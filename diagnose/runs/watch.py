@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docker.errors import DockerException
+from requests.exceptions import RequestException
+
 from diagnose.bundle.writer import check_output_dir
-from diagnose.collect.connect import connect
+from diagnose.collect.connect import connect, engine_error
 from diagnose.collect.events import EventFeed, inspect_or_none, selected
 from diagnose.collect.journal import Journal
 from diagnose.collect.targets import parse_filters
@@ -128,7 +131,10 @@ class Watch:
         """Watch until stopped (a signal ends the process)."""
         check_output_dir(self.opts.run.output_dir)  # a bad -o fails now, not at an incident
         self.client = connect(self.endpoint, self.opts.run.timeout, 4)
-        self.client.api.ping()
+        try:
+            self.client.api.ping()
+        except (DockerException, RequestException) as exc:
+            raise engine_error(self.endpoint, exc) from exc
         journal = f"; journal in {self.journal.directory}" if self.journal else ""
         self.say(f"watching {self.endpoint.host} ({self.endpoint.source}): "
                  f"{self.selection()}; bundles go to {self.opts.run.output_dir}{journal}")
