@@ -39,6 +39,9 @@ class CollectOptions:
     probe: bool = False
     #: A `diagnose watch` journal whose events of a container join the engine's.
     journal: Path | None = None
+    #: Logs read while a container ran (`diagnose watch`, `--rm` containers), by container
+    #: ID: used when the engine no longer has them.
+    seen_logs: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
     #: Per-image answers shared by every target of the run.
     memo: Memo = field(default_factory=Memo)
 
@@ -90,6 +93,16 @@ def _late(name: str, key: str, started: float) -> tuple[CollectorRecord, dict[st
                             "overall --deadline reached before it finished", elapsed), {})
 
 
+def _seen_logs(key: str, failed: CollectorRecord, files: Mapping[str, bytes]
+               ) -> CollectorRecord:
+    """The logs record when the engine no longer had the logs and watch had read them."""
+    return CollectorRecord("logs", key, CollectorStatus.OK,
+                           "the engine no longer had them: as diagnose watch read them while "
+                           "the container ran", failed.duration_ms, sum(map(len, files.values())),
+                           False, tuple(files), {"source": "diagnose watch (followed)",
+                                                 "engine": failed.reason})
+
+
 def collect_one(
     api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor
 ) -> Collected:
@@ -134,6 +147,9 @@ def collect_one(
         except cf.TimeoutError:
             futures[name].cancel()
             out.take(*_late(name, key, submitted))
+    seen = opts.seen_logs.get(cid)
+    if seen is not None and not out.records["logs"].ok:
+        out.take(_seen_logs(key, out.records["logs"], seen), seen)
     # The override probe plans from the static probe, so it runs once that is done.
     out.take(*run_collector("probe", key, lambda: collect_override(
         api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))

@@ -6,8 +6,8 @@ pipeline's modules can load while the engine is being asked (see :mod:`diagnose.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from diagnose.model.findings import Severity
@@ -42,6 +42,9 @@ class RunOptions:
     probe: bool = False
     #: The `diagnose watch` journal to read events from (None: the default place, if any).
     journal: Path | None = None
+    #: Logs `diagnose watch` read while a container ran, by container ID (`--rm`
+    #: containers): what the bundle keeps when the engine no longer has them.
+    seen_logs: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
 
 
 #: How a run says what it is doing (diagnose.cli.progress displays it, or not).

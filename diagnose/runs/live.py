@@ -87,6 +87,7 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 deadline=deadline,
                 probe=opts.probe,
                 journal=opts.journal if opts.journal is not None else default_dir(),
+                seen_logs=opts.seen_logs,
             )
             for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
                 q.put(("container", s, item))

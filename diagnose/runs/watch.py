@@ -16,6 +16,7 @@ container"), and the incident line says so.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import json
 import queue
@@ -32,6 +33,7 @@ from requests.exceptions import RequestException
 from diagnose.bundle.writer import check_output_dir
 from diagnose.collect.connect import connect, engine_error
 from diagnose.collect.events import EventFeed, inspect_or_none, selected
+from diagnose.collect.follow import Follower
 from diagnose.collect.journal import Journal
 from diagnose.collect.targets import parse_filters
 from diagnose.evidence.incidents import (
@@ -54,6 +56,8 @@ from diagnose.runs.sessions import PROJECT_LABEL, endpoints
 
 #: Inspects remembered (latest per container; the least recently seen go first).
 MAX_INSPECTS = 256
+#: `--rm` containers whose logs are followed at once.
+MAX_FOLLOWED = 32
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class Watch:
         if self.journal is not None:
             interrupts.at_stop(self.journal.close)  # a line being written is finished first
         self.redactor: Any = None
+        self.followers: dict[str, Follower] = {}
         self.redactions = 0
 
     def run(self) -> int:
@@ -170,16 +175,44 @@ class Watch:
             action = str(event.get("Action") or "")
             if action in ("create", "start", "restart"):
                 self.remember(cid)
+                if action == "start":
+                    self.follow_logs(cid)
                 if action != "create":
                     self.running[cid] = str(attributes(event).get("name") or cid[:12])
                     if len(self.running) > 4 * MAX_INSPECTS:
                         self.running.popitem(last=False)
+            elif action == "destroy" and cid in self.followers:
+                self.followers[cid].stop()
             elif action == "die":
                 self.running.pop(cid, None)
                 self.dies[cid] = event
                 if len(self.dies) > MAX_INSPECTS:
                     self.dies.pop(next(iter(self.dies)))
             self.q.put(event)
+
+    def follow_logs(self, cid: str) -> None:
+        """An `--rm` container started: keep its logs as they come (the engine removes them
+        with it); at most MAX_FOLLOWED at once, the oldest finished ones forgotten first."""
+        ins = self.inspects.get(cid) or {}
+        if not (ins.get("HostConfig") or {}).get("AutoRemove") or cid in self.followers:
+            return
+        for old in [k for k, f in self.followers.items() if f.done.is_set()]:
+            if len(self.followers) < MAX_FOLLOWED // 2:
+                break
+            self.followers.pop(old, None)
+        if len(self.followers) >= MAX_FOLLOWED:
+            return
+        tty = bool((ins.get("Config") or {}).get("Tty"))
+        self.followers[cid] = Follower(self.endpoint, cid, tty, self.opts.run.max_log_bytes)
+
+    def seen_logs(self, cid: str) -> dict[str, dict[str, bytes]]:
+        """The logs followed of a removed container (after the request ended with it)."""
+        follower = self.followers.pop(cid, None)
+        if follower is None:
+            return {}
+        follower.done.wait(5)  # the engine ends the request once the logs are copied
+        follower.stop()
+        return {cid: follower.files()}
 
     def reconcile(self) -> None:
         """The engine is back: a container that was running and has exited meanwhile made no
@@ -273,11 +306,14 @@ class Watch:
             # `--rm`: the engine removes it right after its die; its state at the end is the
             # die event's, whatever the collectors still find is kept.
             ins = ended(seen, incident, self.dies.get(incident.id))
-            missing = ("removed (--rm) as it was collected: its state is from its die event; "
-                       "what the engine no longer had is recorded as missing in the bundle")
+            missing = ("removed (--rm) as it was collected: its state is from its die event, "
+                       "its logs as watch read them while it ran; what the engine no longer "
+                       "had is recorded as missing in the bundle")
+        run = self.opts.run
+        if missing:
+            run = dataclasses.replace(run, seen_logs=self.seen_logs(incident.id))
         try:
-            result = run_inspected(self.opts.run, _warnings(self.say), self.label,
-                                   self.endpoint, ins)
+            result = run_inspected(run, _warnings(self.say), self.label, self.endpoint, ins)
         except DiagnoseError as exc:
             self.say(f"warning: {incident.name}: no bundle: {exc.message}")
             return

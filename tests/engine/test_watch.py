@@ -106,12 +106,18 @@ def test_unhealthy(engine, watcher):
 
 
 def test_crashing_rm_container(engine, watcher):
-    c = run(engine, watcher, "w-rm", "--rm", cmd=("sh", "-c", "echo 'fatal: gone soon'; exit 4"))
+    c = run(engine, watcher, "w-rm", "--rm",
+            cmd=("sh", "-c", "echo starting; sleep 1; echo 'fatal: gone soon'; exit 4"))
     line = watcher.wait(c)
     assert line["incident"] == "exit" and line["exit_code"] == 4
     assert line["verdict"] == "app-exit-error"
+    # Its logs, as watch read them while it ran (the engine removed them with it), or as the
+    # engine still had them when it was collected: either way in the bundle and the verdict.
+    assert line["title"] == "exited with code 4: fatal: gone soon"
     target = findings_of(line)
     assert target["name"] == c and "app-exit-error" in ids(target)
+    log = read_members(Path(line["bundle"]))[f"containers/{c}/logs/stdout.log"]
+    assert b"starting" in log and b"fatal: gone soon" in log
 
 
 def test_restart_loop_is_one_incident(engine, watcher):
@@ -120,8 +126,14 @@ def test_restart_loop_is_one_incident(engine, watcher):
     try:
         line = watcher.wait(c)
         assert line["incident"] == "restart-loop" and line["runs"] >= 3
-        assert line["verdict"] == "app-exit-error"
-        assert {"restart-loop", "app-exit-error"} <= ids(findings_of(line))
+        assert line["exit_code"] == 1  # from the die event, whatever the state is now
+        found = ids(findings_of(line))
+        # Collected during the engine's back-off (restarting: the exit behind the loop is
+        # the verdict) or just after the next start (running: the loop is).
+        assert "restart-loop" in found
+        assert line["verdict"] in ("app-exit-error", "restart-loop")
+        if line["verdict"] == "app-exit-error":
+            assert "app-exit-error" in found and "boom" in line["title"]
         # More restarts, still one incident: a later crash of another container is reported
         # after them (events in order) and this one is not reported again.
         count = engine.inspect(c)["RestartCount"]
