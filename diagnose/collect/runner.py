@@ -147,9 +147,8 @@ def collect_one(
         except cf.TimeoutError:
             futures[name].cancel()
             out.take(*_late(name, key, submitted))
-    seen = opts.seen_logs.get(cid)
-    if seen is not None and not out.records["logs"].ok:
-        out.take(_seen_logs(key, out.records["logs"], seen), seen)
+    if cid in opts.seen_logs and not out.records["logs"].ok:
+        out.take(_seen_logs(key, out.records["logs"], opts.seen_logs[cid]), opts.seen_logs[cid])
     # The override probe plans from the static probe, so it runs once that is done.
     out.take(*run_collector("probe", key, lambda: collect_override(
         api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))
