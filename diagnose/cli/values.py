@@ -56,7 +56,16 @@ def parse_tail(text: str) -> int | None:
 
 
 def parse_size(text: str) -> int:
-    """`8M`, `512KiB`, `1g` or a byte count."""
+    """`8M`, `512KiB`, `1g` or a byte count: a log cap (at most what a bundle holds)."""
+    size = parse_bytes(text)
+    if size > MAX_LOG_BYTES:
+        # A bundle holds logs up to this size (what `diagnose analyze` reads back).
+        raise ValueError(f"size {text!r} is too large (at most {exact_bytes(MAX_LOG_BYTES)})")
+    return size
+
+
+def parse_bytes(text: str) -> int:
+    """`8M`, `512KiB`, `1g` or a byte count, at least 1K."""
     m = _SIZE.match(text.strip())
     if not m:
         raise ValueError(f"cannot read size {text!r}: use bytes or a unit like 512K, 8M, 1G")
@@ -66,9 +75,6 @@ def parse_size(text: str) -> int:
     size = int(float(m.group(1)) * _SIZE_UNITS[unit])
     if size < 1024:
         raise ValueError(f"size {text!r} is too small (at least 1K)")
-    if size > MAX_LOG_BYTES:
-        # A bundle holds logs up to this size (what `diagnose analyze` reads back).
-        raise ValueError(f"size {text!r} is too large (at most {exact_bytes(MAX_LOG_BYTES)})")
     return size
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli.common import fail, log_bounds, redact_flags, redaction, say
+from diagnose.cli.common import fail, log_bounds, parse, redact_flags, redaction, say
 from diagnose.cli.options import (
     AllOpt,
     ConfigOpt,
@@ -31,7 +31,7 @@ from diagnose.cli.options import (
     TailOpt,
     TimeoutOpt,
 )
-from diagnose.cli.values import parse_duration
+from diagnose.cli.values import parse_bytes, parse_duration
 from diagnose.model import interrupts
 from diagnose.model.errors import EXIT_INTERNAL, EXIT_OK, DiagnoseError
 from diagnose.model.options import RunOptions
@@ -42,6 +42,9 @@ WatchFormatOpt = Annotated[str, typer.Option(
 KeepOpt = Annotated[int | None, typer.Option(
     "--keep", help="Keep at most N bundles (diagnose-*.tar.gz) in the output directory; the "
     "oldest go first.", min=1)]
+KeepSizeOpt = Annotated[str | None, typer.Option(
+    "--keep-size", help="Keep the bundles in the output directory under this size together "
+    "(e.g. 2G); the oldest go first, the newest always stays.")]
 ExecOpt = Annotated[str | None, typer.Option(
     "--exec", help="Command run for each incident, split like a shell would (no shell runs "
     "it); DIAGNOSE_BUNDLE, DIAGNOSE_VERDICT, DIAGNOSE_CONTAINER... are in its environment.")]
@@ -76,8 +79,8 @@ def _options(fields: dict[str, Any]) -> Any:
         fail("--exec is empty", "give a command, e.g. --exec 'notify-oncall --urgent'")
     rules = Rules(loop_window=fields["loop_window"], debounce=fields["debounce"],
                   rate=fields["rate"], stops=fields["stops"])
-    return WatchOptions(fields["run"], rules, fields["keep"], fields["fmt"] == "json", hook,
-                        fields["exec_timeout"])
+    return WatchOptions(fields["run"], rules, fields["keep"], fields["keep_bytes"],
+                        fields["fmt"] == "json", hook, fields["exec_timeout"])
 
 
 def watch_cmd(
@@ -90,6 +93,7 @@ def watch_cmd(
     context: OneContextOpt = None,
     fmt: WatchFormatOpt = "text",
     keep: KeepOpt = None,
+    keep_size: KeepSizeOpt = None,
     exec_cmd: ExecOpt = None,
     exec_timeout: ExecTimeoutOpt = 60.0,
     stops: StopsOpt = False,
@@ -125,7 +129,9 @@ def watch_cmd(
                                                    ("loop_window", loop_window))}
     except ValueError as exc:
         fail(str(exc))
-    opts = _options({"run": run, "fmt": fmt, "keep": keep, "exec_cmd": exec_cmd,
+    keep_bytes = parse(parse_bytes, keep_size, "--keep-size") if keep_size else None
+    opts = _options({"run": run, "fmt": fmt, "keep": keep, "keep_bytes": keep_bytes,
+                     "exec_cmd": exec_cmd,
                      "exec_timeout": exec_timeout, "stops": stops, "rate": rate, **times})
     _guarded(opts, quiet, debug)
 

@@ -67,6 +67,7 @@ class WatchOptions:
     run: RunOptions
     rules: Rules = field(default_factory=Rules)
     keep: int | None = None
+    keep_bytes: int | None = None
     json: bool = False
     hook: tuple[str, ...] = ()
     hook_timeout: float = 60.0
@@ -348,19 +349,25 @@ class Watch:
             run_hook(self.opts.hook, record, self.opts.hook_timeout, self.say)
 
     def prune(self) -> None:
-        """--keep N: the newest N bundles stay in the output directory, the oldest go."""
-        if self.opts.keep is not None:
-            for old in prune(self.opts.run.output_dir, self.opts.keep):
-                self.say(f"removed {old} (--keep {self.opts.keep})")
+        """--keep N / --keep-size: the newest bundles stay in the output directory."""
+        if self.opts.keep is not None or self.opts.keep_bytes is not None:
+            for old in prune(self.opts.run.output_dir, self.opts.keep, self.opts.keep_bytes):
+                self.say(f"removed {old} (--keep)")
 
 
-def prune(directory: Path, keep: int) -> list[Path]:
-    """Remove all but the newest `keep` bundles (`diagnose-*.tar.gz`) of `directory`; what
-    went.  A bundle being written has a temporary name (`.diagnose-...tmp`) and is never
-    counted."""
-    found = [p for p in directory.glob("diagnose-*.tar.gz") if p.is_file()]
-    found.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
-    gone = found[:max(0, len(found) - keep)]
+def prune(directory: Path, keep: int | None, max_bytes: int | None = None) -> list[Path]:
+    """Remove the oldest bundles (`diagnose-*.tar.gz`) of `directory` beyond the newest
+    `keep`, then while they hold more than `max_bytes` together (the newest always stays);
+    what went.  A bundle being written has a temporary name (`.diagnose-...tmp`) and is
+    never counted."""
+    found = [(p, p.stat()) for p in directory.glob("diagnose-*.tar.gz") if p.is_file()]
+    found.sort(key=lambda ps: (ps[1].st_mtime_ns, ps[0].name))
+    drop = max(0, len(found) - keep) if keep is not None else 0
+    total = sum(st.st_size for _, st in found[drop:])
+    while max_bytes is not None and total > max_bytes and drop < len(found) - 1:
+        total -= found[drop][1].st_size
+        drop += 1
+    gone = [p for p, _ in found[:drop]]
     for old in gone:
         old.unlink(missing_ok=True)
     return gone

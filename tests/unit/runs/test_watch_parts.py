@@ -31,6 +31,17 @@ def test_prune_keeps_the_newest(tmp_path: Path):
         ".diagnose-c9", "diagnose-c3-", "diagnose-c4-", "other.txt"]
 
 
+def test_prune_by_size_keeps_the_newest_whatever_its_size(tmp_path: Path):
+    for n, size in enumerate((100, 200, 300, 5000)):
+        p = tmp_path / f"diagnose-s{n}-x.tar.gz"
+        p.write_bytes(b"x" * size)
+        os.utime(p, ns=(n * 10**9, n * 10**9))
+    assert [p.name for p in prune(tmp_path, None, 600)] == [
+        "diagnose-s0-x.tar.gz", "diagnose-s1-x.tar.gz", "diagnose-s2-x.tar.gz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["diagnose-s3-x.tar.gz"]
+    assert prune(tmp_path, 5, 10) == []
+
+
 def test_hook_gets_the_incident_in_its_environment_never_as_words(tmp_path: Path):
     out = tmp_path / "env.txt"
     script = ("import os, sys; open(sys.argv[1], 'w').write(repr(sys.argv[2:]) + '\\n' + "
