@@ -94,3 +94,19 @@ def test_ended_writes_the_die_into_the_start_inspect():
     assert state["Status"] == "exited" and state["ExitCode"] == 4 and not state["Running"]
     assert state["FinishedAt"].endswith("Z") and state["StartedAt"] == "2026-12-03T00:00:00Z"
     assert seen["State"]["Status"] == "running"  # the cached inspect is left alone
+
+
+def test_names_and_ids_select_without_asking_the_engine(tmp_path: Path):
+    from diagnose.model.options import RunOptions
+    from diagnose.runs.watch import Watch, WatchOptions
+
+    opts = WatchOptions(RunOptions(targets=("web", "3f2a"), output_dir=tmp_path,
+                                   hosts=("unix:///nonexistent.sock",)))
+    w = Watch(opts, print, print)
+    web = {"Actor": {"ID": "a" * 64, "Attributes": {"name": "web"}}}
+    other = {"Actor": {"ID": "b" * 64, "Attributes": {"name": "webby"}}}
+    assert w.chosen("a" * 64, web) and not w.chosen("b" * 64, other)
+    assert w.chosen("3f2a" + "0" * 60, {"Actor": {"ID": "3f2a", "Attributes": {}}})
+    assert w.selection() == "web 3f2a"
+    every = Watch(WatchOptions(RunOptions(targets=(), output_dir=tmp_path)), print, print)
+    assert every.chosen("c" * 64, other) and every.selection() == "every container"
