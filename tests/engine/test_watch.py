@@ -178,6 +178,10 @@ def test_stop_timeout_after_a_flood_is_named_from_the_journal(engine, watcher, d
     kills = [e for e in events if e["Action"] == "kill"]
     assert [e["Actor"]["Attributes"]["signal"] for e in kills] == ["15", "9"]
     assert all(e.get("Source") == "watch-journal" for e in kills)
+    (found,) = [f for f in later.json()["targets"][0]["findings"]
+                if f["id"] == "killed-after-stop-timeout"]
+    facts = {f["name"]: f["value"] for f in found["facts"]}
+    assert "from the diagnose watch journal" in facts["events"]
 
 
 def test_every_container_had_one_incident_and_sigterm_leaves_no_partial_bundle(engine,
@@ -193,6 +197,9 @@ def test_every_container_had_one_incident_and_sigterm_leaves_no_partial_bundle(e
     left = sorted(p.name for p in out.iterdir())
     assert not [n for n in left if n.endswith(".tmp")], left
     assert watcher.incidents(big) == []
+    # The journal is whole: every line one event (its appends are fsync'd lines).
+    for raw in (out / "journal" / "events.jsonl").read_text().splitlines():
+        assert json.loads(raw)["Type"] == "container"
     names = [x["container"] for x in watcher.lines]
     assert len(names) == len(set(names)), names  # one incident per container
     # --keep: the newest bundles are on disk, each complete; the older ones went.
