@@ -32,15 +32,17 @@ if [ -z "${BASE:-}" ]; then
         mkdir -p "$ROOT/usr/bin" "$ROOT/usr/lib"
         cp -a "$PYBIN" "$ROOT/usr/bin/python3.11"
         ln -s python3.11 "$ROOT/usr/bin/python3"
+        # The standard library, without its tests, IDE and Tk, and without Debian's
+        # EXTERNALLY-MANAGED marker: in the image, pip installs into this Python.
         tar -C /usr/lib --exclude='python3.11/test' --exclude='__pycache__' \
-            --exclude='python3.11/idlelib' --exclude='EXTERNALLY-MANAGED' --exclude='python3.11/tkinter' \
-            -cf - python3.11 | tar -C "$ROOT/usr/lib" -xf -
-        # Every library the interpreter, its extension modules and manylinux wheels
-        # (libstdc++, libgcc_s) load.
-        { ldd "$PYBIN"; find /usr/lib/python3.11/lib-dynload -name '*.so' -exec ldd {} \; ; \
-          ldd "$(gcc -print-file-name=libstdc++.so.6 2>/dev/null || echo /lib/x86_64-linux-gnu/libstdc++.so.6)" 2>/dev/null || true; } \
+            --exclude='python3.11/idlelib' --exclude='python3.11/tkinter' \
+            --exclude='EXTERNALLY-MANAGED' -cf - python3.11 | tar -C "$ROOT/usr/lib" -xf -
+        # Every library the interpreter and its extension modules load, and what manylinux
+        # wheels expect from the system (libstdc++, libgcc_s, glibc's compatibility stubs).
+        { ldd "$PYBIN"; find /usr/lib/python3.11/lib-dynload -name '*.so' -exec ldd {} \; ; } \
             | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | sort -u > "$ROOT/libs"
-        for extra in /lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1,libpthread.so.0,libdl.so.2,librt.so.1,libutil.so.1}; do
+        for extra in /lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1,libpthread.so.0,\
+libdl.so.2,librt.so.1,libutil.so.1}; do
             [ -e "$extra" ] && echo "$extra" >> "$ROOT/libs"
         done
         while read -r lib; do
