@@ -116,6 +116,7 @@ class Watch:
         self.tracker = Tracker(opts.rules)
         self.inspects: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self.dies: dict[str, dict[str, Any]] = {}
+        self.at_die: dict[str, dict[str, Any] | None] = {}
         self.wanted: collections.OrderedDict[str, bool] = collections.OrderedDict()
         self.filters = parse_filters(opts.run.filters)
         if opts.run.project:
@@ -187,8 +188,12 @@ class Watch:
             elif action == "die":
                 self.running.pop(cid, None)
                 self.dies[cid] = event
-                if len(self.dies) > MAX_INSPECTS:
-                    self.dies.pop(next(iter(self.dies)))
+                # The state at the failure, before a restart policy replaces it (the engine
+                # waits at least 100 ms) or --rm removes the container.
+                self.at_die[cid] = self.inspect_now(cid)
+                for kept in (self.dies, self.at_die):
+                    if len(kept) > MAX_INSPECTS:
+                        kept.pop(next(iter(kept)))
             self.q.put(event)
 
     def follow_logs(self, cid: str) -> None:
@@ -271,12 +276,16 @@ class Watch:
             self.wanted.popitem(last=False)
         return yes
 
+    def inspect_now(self, cid: str) -> dict[str, Any] | None:
+        """The container's inspect now (None: gone, or the engine did not answer)."""
+        try:
+            return inspect_or_none(self.client.api, cid)
+        except Exception:  # best effort: the incident inspects again
+            return None
+
     def remember(self, cid: str) -> None:
         """Keep the latest inspect of a container that started (for when it is gone)."""
-        try:
-            ins = inspect_or_none(self.client.api, cid)
-        except Exception:  # best effort: the incident inspects again
-            return
+        ins = self.inspect_now(cid)
         if ins is not None:
             self.inspects[cid] = ins
             self.inspects.move_to_end(cid)
@@ -285,10 +294,10 @@ class Watch:
 
     def diagnose(self, incident: Incident) -> None:
         """One incident: the bundle, the line, the bound on disk, the hook."""
-        try:
-            ins = inspect_or_none(self.client.api, incident.id)
-        except Exception:
-            ins = None
+        ins = self.inspect_now(incident.id)
+        at_die = self.at_die.pop(incident.id, None)
+        if ins is not None and at_die is not None and _started(ins) != _started(at_die):
+            ins = at_die  # a new run has started since: the failed run's state is this one
         if incident.kind == UNSTARTED:
             state = (ins or {}).get("State") or {}
             if state.get("Status") != "created" or not state.get("Error"):
@@ -299,7 +308,7 @@ class Watch:
         missing = ""
         status = ((ins or {}).get("State") or {}).get("Status")
         if ins is None or status in ("removing", "dead"):
-            seen = ins or self.inspects.get(incident.id)
+            seen = ins or at_die or self.inspects.get(incident.id)
             if seen is None:
                 self.say(f"warning: {incident.name} ({incident.kind}) was removed before "
                          "diagnose could see it; no bundle")
@@ -371,6 +380,10 @@ def prune(directory: Path, keep: int | None, max_bytes: int | None = None) -> li
     for old in gone:
         old.unlink(missing_ok=True)
     return gone
+
+
+def _started(inspect: dict[str, Any]) -> Any:
+    return (inspect.get("State") or {}).get("StartedAt")
 
 
 def _warnings(say: Progress) -> Progress:
