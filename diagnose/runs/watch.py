@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
 import json
 import queue
 import threading
@@ -44,7 +43,6 @@ from diagnose.evidence.incidents import (
     attributes,
     container_id,
 )
-from diagnose.evidence.incidents import event_time as time_of
 from diagnose.model import interrupts
 from diagnose.model.errors import DiagnoseError
 from diagnose.model.escape import one_line
@@ -53,9 +51,12 @@ from diagnose.model.times import parse_time
 from diagnose.runs.hook import run_hook
 from diagnose.runs.live import run_inspected
 from diagnose.runs.sessions import PROJECT_LABEL, endpoints
+from diagnose.runs.watched import ended, iso, prune, restarts, started_at
 
 #: Inspects remembered (latest per container; the least recently seen go first).
 MAX_INSPECTS = 256
+#: The feed thread's note that it failed (its exception follows).
+FAILED = "diagnose-watch-feed-failed"
 #: `--rm` containers whose logs are followed at once.
 MAX_FOLLOWED = 32
 
@@ -71,40 +72,6 @@ class WatchOptions:
     json: bool = False
     hook: tuple[str, ...] = ()
     hook_timeout: float = 60.0
-
-
-def iso(t: float) -> str:
-    """Seconds since the epoch as RFC 3339 UTC with milliseconds."""
-    stamp = dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
-
-
-def restarts(inspect: dict[str, Any] | None) -> bool:
-    """Will the engine restart this container after a failure (its restart policy)?"""
-    if not inspect:
-        return False
-    host = inspect.get("HostConfig") or {}
-    policy = host.get("RestartPolicy") or {}
-    name = str(policy.get("Name") or "")
-    if name in ("always", "unless-stopped"):
-        return True
-    if name == "on-failure":
-        most = int(policy.get("MaximumRetryCount") or 0)
-        return most == 0 or int(inspect.get("RestartCount") or 0) < most
-    return False
-
-
-def ended(inspect: dict[str, Any], incident: Incident, die: dict[str, Any] | None
-          ) -> dict[str, Any]:
-    """The inspect taken at a container's start with the end its `die` event tells written
-    in (the container is gone: this is all that is left of its state)."""
-    state = dict(inspect.get("State") or {})
-    code = incident.exit_code
-    state.update(Status="exited", Running=False, Restarting=False, Pid=0,
-                 ExitCode=code if code is not None else state.get("ExitCode", 0),
-                 OOMKilled=incident.kind == "oom" or bool(state.get("OOMKilled")),
-                 FinishedAt=iso(time_of(die) if die else incident.at).replace("Z", "000000Z"))
-    return {**inspect, "State": state}
 
 
 class Watch:
@@ -153,6 +120,8 @@ class Watch:
             except queue.Empty:
                 incidents = self.tracker.due(time.time())
             else:
+                if event.get("Type") == FAILED:
+                    raise event["error"]
                 cid = container_id(event)
                 incidents = self.tracker.feed(event, time.time(), restarts(self.inspects.get(cid)))
             for incident in incidents:
@@ -167,13 +136,26 @@ class Watch:
         return " ".join(parts) if parts else "every container"
 
     def follow(self) -> None:
-        """The feed thread: selected containers' events to the journal and the main loop."""
+        """The feed thread; what ends it unexpectedly ends the watch (never a silent watch
+        that no longer follows anything)."""
+        try:
+            self.follow_events()
+        except BaseException as exc:
+            self.q.put({"Type": FAILED, "error": exc})
+
+    def follow_events(self) -> None:
+        """Selected containers' events to the journal and the main loop."""
         for event in self.feed.events():
             cid = container_id(event)
             if not cid or not self.chosen(cid, event):
                 continue
             if self.journal is not None:
-                self.journal.append(self.redacted(event))
+                try:
+                    self.journal.append(self.redacted(event))
+                except OSError as exc:  # a full disk: the bundles matter more
+                    self.say(f"warning: journal {self.journal.directory}: {exc}; "
+                             "events are no longer journalled")
+                    self.journal = None
             action = str(event.get("Action") or "")
             if action in ("create", "start", "restart"):
                 self.remember(cid)
@@ -296,7 +278,7 @@ class Watch:
         """One incident: the bundle, the line, the bound on disk, the hook."""
         ins = self.inspect_now(incident.id)
         at_die = self.at_die.pop(incident.id, None)
-        if ins is not None and at_die is not None and _started(ins) != _started(at_die):
+        if ins is not None and at_die is not None and started_at(ins) != started_at(at_die):
             ins = at_die  # a new run has started since: the failed run's state is this one
         if incident.kind == UNSTARTED:
             state = (ins or {}).get("State") or {}
@@ -362,28 +344,6 @@ class Watch:
         if self.opts.keep is not None or self.opts.keep_bytes is not None:
             for old in prune(self.opts.run.output_dir, self.opts.keep, self.opts.keep_bytes):
                 self.say(f"removed {old} (--keep)")
-
-
-def prune(directory: Path, keep: int | None, max_bytes: int | None = None) -> list[Path]:
-    """Remove the oldest bundles (`diagnose-*.tar.gz`) of `directory` beyond the newest
-    `keep`, then while they hold more than `max_bytes` together (the newest always stays);
-    what went.  A bundle being written has a temporary name (`.diagnose-...tmp`) and is
-    never counted."""
-    found = [(p, p.stat()) for p in directory.glob("diagnose-*.tar.gz") if p.is_file()]
-    found.sort(key=lambda ps: (ps[1].st_mtime_ns, ps[0].name))
-    drop = max(0, len(found) - keep) if keep is not None else 0
-    total = sum(st.st_size for _, st in found[drop:])
-    while max_bytes is not None and total > max_bytes and drop < len(found) - 1:
-        total -= found[drop][1].st_size
-        drop += 1
-    gone = [p for p, _ in found[:drop]]
-    for old in gone:
-        old.unlink(missing_ok=True)
-    return gone
-
-
-def _started(inspect: dict[str, Any]) -> Any:
-    return (inspect.get("State") or {}).get("StartedAt")
 
 
 def _warnings(say: Progress) -> Progress:

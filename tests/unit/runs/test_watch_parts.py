@@ -10,7 +10,7 @@ from pathlib import Path
 
 from diagnose.evidence.incidents import Incident
 from diagnose.runs.hook import hook_env, run_hook
-from diagnose.runs.watch import ended, prune, restarts
+from diagnose.runs.watched import ended, prune, restarts
 
 RECORD = {"bundle": "/b/diagnose-x.tar.gz", "verdict": "oom-killed", "code": "D201",
           "container": "web; rm -rf / $(reboot)", "id": "c" * 64, "incident": "oom",
