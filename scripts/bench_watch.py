@@ -8,8 +8,9 @@ system, as a share of one CPU) and its RSS before and after; then it runs --cras
 containers that exit 1 one after another and reports, for each, the time from its `die`
 event (the incident's time, from the engine) to the moment its bundle's line arrived on
 watch's stdout (the bundle is renamed into place before that line is printed): median and
-worst.  A script, not a test: it prints measurements and asserts nothing.  Its containers
-carry the label diagnose.bench=<run id> and are removed at the end.
+worst, and its RSS every 10 crashes.  A script, not a test: it prints measurements and
+asserts nothing.  Its containers carry the label diagnose.bench=<run id> and are removed at
+the end.
 
     .venv/bin/python scripts/bench_watch.py --idle 60 --crashes 10
 """
@@ -66,6 +67,8 @@ def main() -> int:
                            capture_output=True)
             line = json.loads(proc.stdout.readline())
             delays.append(time.time() - _ts(line["time"]))
+            if (n + 1) % 10 == 0:  # memory stays flat: the caches are bounded
+                print(f"after {n + 1} crashes: RSS {ps.memory_info().rss / 2**20:.1f} MiB")
         if delays:
             print(f"die -> bundle written: median {statistics.median(delays):.2f} s, "
                   f"worst {max(delays):.2f} s over {len(delays)} crashes; RSS "

@@ -74,7 +74,10 @@ def _options(fields: dict[str, Any]) -> Any:
     from diagnose.evidence.incidents import Rules  # startup: the watch's machinery
     from diagnose.runs.watch import WatchOptions  # startup: the watch's machinery
 
-    hook = tuple(shlex.split(fields["exec_cmd"])) if fields["exec_cmd"] else ()
+    try:
+        hook = tuple(shlex.split(fields["exec_cmd"])) if fields["exec_cmd"] else ()
+    except ValueError as exc:  # unbalanced quotes
+        fail(f"--exec: {exc}", "quote it like a shell command line")
     if fields["exec_cmd"] is not None and not hook:
         fail("--exec is empty", "give a command, e.g. --exec 'notify-oncall --urgent'")
     rules = Rules(loop_window=fields["loop_window"], debounce=fields["debounce"],
@@ -116,7 +119,10 @@ def watch_cmd(
     if fmt not in ("text", "json"):
         fail(f"--format {fmt!r}: watch prints text or json (JSON Lines)")
     patterns = redact_flags(no_redact, redact)
-    pats, names = redaction(config, list(patterns))
+    try:
+        pats, names = redaction(config, list(patterns))
+    except DiagnoseError as exc:  # a configuration file that cannot be read
+        fail(exc.message, exc.hint, exc.exit_code)
     run = RunOptions(
         targets=tuple(containers or ()), select_all=select_all, filters=tuple(filters or ()),
         output_dir=out, hosts=(host,) if host else (), contexts=(context,) if context else (),
