@@ -50,6 +50,9 @@ class EventFeed:
     recent: collections.deque[tuple[Any, ...]] = field(
         default_factory=lambda: collections.deque(maxlen=64))
     client: Any = None
+    #: Extra event filters the engine applies (a label the selection needs: the events of
+    #: other containers are then never sent).
+    filters: dict[str, list[str]] = field(default_factory=dict)
     #: Called (on the feed's thread) once the engine answers again after it was lost: what
     #: changed while it was away and made no event (a live-restored container that exited)
     #: is the caller's to find.
@@ -91,7 +94,8 @@ class EventFeed:
 
     def _stream(self) -> Iterator[dict[str, Any]]:
         since = f"{self.last:.9f}" if self.last is not None else None
-        gen = self.client.api.events(since=since, filters={"type": ["container"]}, decode=True)
+        gen = self.client.api.events(since=since, filters={**self.filters, "type": ["container"]},
+                                     decode=True)
         try:
             for event in gen:
                 key = _key(event)

@@ -89,7 +89,11 @@ class Watch:
         if opts.run.project:
             self.filters.setdefault("label", []).append(f"{PROJECT_LABEL}={opts.run.project}")
         self.q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=10_000)
-        self.feed = EventFeed(self.endpoint, opts.run.timeout, say, on_back=self.reconcile)
+        # The engine sends only events of containers with a label the selection requires.
+        pre = ({"label": self.filters["label"][:1]}
+               if "label" in self.filters and not opts.run.targets else {})
+        self.feed = EventFeed(self.endpoint, opts.run.timeout, say, on_back=self.reconcile,
+                              filters=pre)
         #: Containers last seen running (a start with no die since): what a reconnect checks.
         self.running: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.client: Any = None
