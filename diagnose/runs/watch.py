@@ -44,7 +44,7 @@ from diagnose.evidence.incidents import (
     container_id,
 )
 from diagnose.model import interrupts
-from diagnose.model.errors import DiagnoseError
+from diagnose.model.errors import DiagnoseError, UsageError
 from diagnose.model.escape import one_line
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.times import parse_time
@@ -97,8 +97,7 @@ class Watch:
         #: Containers last seen running (a start with no die since): what a reconnect checks.
         self.running: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.client: Any = None
-        self.written: list[Path] = []
-        self.journal = Journal(opts.run.journal) if opts.run.journal is not None else None
+        self.journal = _journal(opts.run.journal)
         if self.journal is not None:
             interrupts.at_stop(self.journal.close)  # a line being written is finished first
         self.redactor: Any = None
@@ -338,7 +337,6 @@ class Watch:
             fields = (record["time"], record["container"], incident.kind, said, record["bundle"])
             self.out("  ".join(one_line(str(f)) for f in fields) + extra)
         if result.bundle is not None:
-            self.written.append(Path(result.bundle))
             self.prune()
         if self.opts.hook:
             run_hook(self.opts.hook, record, self.opts.hook_timeout, self.say)
@@ -348,6 +346,17 @@ class Watch:
         if self.opts.keep is not None or self.opts.keep_bytes is not None:
             for old in prune(self.opts.run.output_dir, self.opts.keep, self.opts.keep_bytes):
                 self.say(f"removed {old} (--keep)")
+
+
+def _journal(directory: Path | None) -> Journal | None:
+    """The journal, or a usage error saying why it cannot be kept there."""
+    if directory is None:
+        return None
+    try:
+        return Journal(directory)
+    except OSError as exc:
+        raise UsageError(f"cannot keep the event journal in {directory}: "
+                         f"{exc.strerror or exc}", "give --journal DIR") from None
 
 
 def _warnings(say: Progress) -> Progress:

@@ -22,9 +22,11 @@ def watch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     (("--debounce", "soon"), 2, "cannot read duration"),
     (("-o", "/nonexistent/dir", "-H", "unix:///nonexistent.sock"), 2, "does not exist"),
     (("-H", "unix:///nonexistent.sock"), 3, "no Docker engine answers"),
+    (("--journal", "/proc/nope"), 2, "cannot keep the event journal in /proc/nope"),
 ])
 def test_refusals(tmp_path: Path, args: tuple[str, ...], code: int, says: str):
-    proc = watch(*args, "--journal", str(tmp_path / "j"), cwd=tmp_path)
+    journal = () if "--journal" in args else ("--journal", str(tmp_path / "j"))
+    proc = watch(*args, *journal, cwd=tmp_path)
     assert proc.returncode == code, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in proc.stderr
