@@ -97,9 +97,7 @@ class Watch:
         #: Containers last seen running (a start with no die since): what a reconnect checks.
         self.running: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.client: Any = None
-        self.journal = _journal(opts.run.journal)
-        if self.journal is not None:
-            interrupts.at_stop(self.journal.close)  # a line being written is finished first
+        self.journal: Journal | None = None  # opened by run(), once the engine answered
         self.redactor: Any = None
         self.followers: dict[str, Follower] = {}
         self.redactions = 0
@@ -112,6 +110,9 @@ class Watch:
             self.client.api.ping()
         except (DockerException, RequestException) as exc:
             raise engine_error(self.endpoint, exc) from exc
+        self.journal = _journal(self.opts.run.journal)
+        if self.journal is not None:
+            interrupts.at_stop(self.journal.close)  # a line being written is finished first
         journal = f"; journal in {self.journal.directory}" if self.journal else ""
         self.say(f"watching {self.endpoint.host} ({self.endpoint.source}): "
                  f"{self.selection()}; bundles go to {self.opts.run.output_dir}{journal}")
