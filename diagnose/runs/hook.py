@@ -6,7 +6,8 @@ values (container name, verdict, bundle path: all of them could come from a cont
 owner) reach the command only as environment variables, never as words of a command line.
 The hook runs on a thread of its own, in a session of its own, with its stdout sent to
 stderr (stdout carries the incident lines); one that fails is reported, one that hangs is
-killed (its whole process group) after the timeout; neither stops the watch.
+killed (its whole process group) after the timeout; neither stops the watch.  When the watch
+stops, hooks still running are killed too (nothing would bound them any more).
 """
 
 from __future__ import annotations
@@ -48,10 +49,31 @@ def run_hook(argv: Sequence[str], record: Mapping[str, Any], timeout: float,
     return thread
 
 
+#: Hooks running now (their process groups are killed when the watch stops).
+_running: set[subprocess.Popen[bytes]] = set()
+_lock = threading.Lock()
+
+
+def running_count() -> int:
+    """How many hooks run now."""
+    with _lock:
+        return len(_running)
+
+
+def stop_hooks() -> None:
+    """Kill every hook still running (the watch is stopping: nobody would bound them)."""
+    with _lock:
+        for proc in _running:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _run(argv: list[str], env: dict[str, str], timeout: float, say: Progress) -> None:
     try:
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=2,
-                                start_new_session=True)
+        with _lock:
+            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=2,
+                                    start_new_session=True)
+            _running.add(proc)
     except OSError as exc:
         say(f"warning: --exec {argv[0]}: cannot run it: {exc.strerror or exc}")
         return
@@ -63,5 +85,8 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, say: Progress) ->
         proc.wait()
         say(f"warning: --exec {argv[0]}: still running after {timeout:g} s; killed")
         return
+    finally:
+        with _lock:
+            _running.discard(proc)
     if code != 0:
         say(f"warning: --exec {argv[0]}: exited {code}")

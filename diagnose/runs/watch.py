@@ -48,7 +48,7 @@ from diagnose.model.errors import DiagnoseError, UsageError
 from diagnose.model.escape import one_line
 from diagnose.model.options import Progress, RunOptions
 from diagnose.model.times import parse_time
-from diagnose.runs.hook import run_hook
+from diagnose.runs.hook import run_hook, stop_hooks
 from diagnose.runs.live import run_inspected
 from diagnose.runs.sessions import PROJECT_LABEL, endpoints
 from diagnose.runs.watched import ended, iso, prune, restarts, started_at
@@ -110,6 +110,7 @@ class Watch:
             self.client.api.ping()
         except (DockerException, RequestException) as exc:
             raise engine_error(self.endpoint, exc) from exc
+        interrupts.at_stop(stop_hooks)
         self.journal = _journal(self.opts.run.journal)
         if self.journal is not None:
             interrupts.at_stop(self.journal.close)  # a line being written is finished first

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from diagnose.evidence.incidents import Incident
-from diagnose.runs.hook import hook_env, run_hook
+from diagnose.runs import hook as hook_module
+from diagnose.runs.hook import hook_env, run_hook, stop_hooks
 from diagnose.runs.watched import ended, prune, restarts
 
 RECORD = {"bundle": "/b/diagnose-x.tar.gz", "verdict": "oom-killed", "code": "D201",
@@ -70,6 +71,20 @@ def test_hook_that_fails_hangs_or_is_missing_is_reported(tmp_path: Path):
     assert said[0].endswith("exited 3")
     assert "still running after 1 s; killed" in said[1]
     assert "cannot run it" in said[2]
+
+
+def test_hooks_still_running_are_killed_when_the_watch_stops():
+    said: list[str] = []
+    hung = run_hook([sys.executable, "-c", "import time; time.sleep(600)"], RECORD, 600,
+                    said.append)
+    for _ in range(1200):  # until it runs
+        if hook_module.running_count():
+            break
+        hung.join(0.05)
+    stop_hooks()
+    hung.join(120)
+    assert not hung.is_alive()  # killed by the stop (SIGKILL), not by its 600 s timeout
+    assert len(said) == 1 and said[0].endswith("exited -9")
 
 
 def test_hook_env_and_restart_policies():
