@@ -85,3 +85,6 @@ OneHostOpt = Annotated[str | None, typer.Option("--host", "-H", help="Engine end
                                                 "(like docker -H).")]
 OneContextOpt = Annotated[str | None, typer.Option("--context", "-c",
                                                    help="Docker context name.")]
+ReadJournalOpt = Annotated[Path | None, typer.Option(
+    "--journal", help="A `diagnose watch` event journal to read the containers' events from "
+    "too (default $DIAGNOSE_JOURNAL, else where watch keeps it).", file_okay=False)]

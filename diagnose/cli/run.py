@@ -18,6 +18,7 @@ from diagnose.cli.options import (
     OutputOpt,
     ProbeOpt,
     ProjectOpt,
+    ReadJournalOpt,
     RunDeadlineOpt,
     SinceOpt,
     TailOpt,
@@ -49,6 +50,7 @@ def run_cmd(
     jobs: JobsOpt = 8,
     shared: Shared = None,  # type: ignore[assignment]  # the shared options (collecting)
     probe: ProbeOpt = False,
+    journal: ReadJournalOpt = None,
 ) -> None:
     """Diagnose containers and write a support bundle."""
     shown = shared.output()
@@ -61,5 +63,5 @@ def run_cmd(
         filters=tuple(filters or ()), output_dir=out, hosts=tuple(host or ()),
         contexts=tuple(context or ()), project=project,
         **log_bounds(tail, since, max_log_bytes), timeout=timeout, deadline=deadline,
-        jobs=jobs, probe=probe)
+        jobs=jobs, probe=probe, journal=journal)
     collect(opts, shown, shared, _run_live)

@@ -173,7 +173,7 @@ def test_stop_timeout_after_a_flood_is_named_from_the_journal(engine, watcher, d
     assert "db.password" in text and SECRET not in text  # redacted like a bundle
     without = diagnose(c, "--format", "json", env={"DIAGNOSE_JOURNAL": str(tmp_path / "none")})
     assert without.json()["targets"][0]["verdict"]["id"] == "killed-by-signal"
-    later = diagnose(c, "--format", "json", env={"DIAGNOSE_JOURNAL": str(journal)})
+    later = diagnose(c, "--format", "json", "--journal", str(journal))
     assert later.json()["targets"][0]["verdict"]["id"] == "killed-after-stop-timeout"
     events = json.loads(later.members()[f"containers/{c}/events.json"])
     kills = [e for e in events if e["Action"] == "kill"]
