@@ -100,6 +100,7 @@ class Watch:
         self.journal: Journal | None = None  # opened by run(), once the engine answered
         self.redactor: Any = None
         self.followers: dict[str, Follower] = {}
+        self.dropped = 0  # incidents over --rate, said so far
         self.redactions = 0
 
     def run(self) -> int:
@@ -129,6 +130,10 @@ class Watch:
                     raise event["error"]
                 cid = container_id(event)
                 incidents = self.tracker.feed(event, time.time(), restarts(self.inspects.get(cid)))
+            if self.tracker.dropped > self.dropped:
+                self.say(f"warning: {self.tracker.dropped - self.dropped} incident(s) over "
+                         f"--rate {self.opts.rules.rate} a minute dropped")
+                self.dropped = self.tracker.dropped
             for incident in incidents:
                 self.diagnose(incident)
 

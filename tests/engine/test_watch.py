@@ -33,7 +33,7 @@ def watcher(engine, tmp_path_factory):
             "os.environ['DIAGNOSE_BUNDLE'] + ' ' + os.environ['DIAGNOSE_VERDICT'])")
     hooks = tmp_path_factory.mktemp("hooks")
     w = Watcher(out, "--tail", "all", "--max-log-bytes", "256M", "--loop-window", "60s",
-                "--journal", str(out / "journal"), "--keep", str(KEEP),
+                "--journal", str(out / "journal"), "--keep", str(KEEP), "--rate", "50",
                 "--exec", shlex.join([sys.executable, "-c", hook, str(hooks)]))
     w.hooks = hooks
     yield w
