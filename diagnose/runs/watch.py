@@ -311,9 +311,10 @@ class Watch:
             missing = ("removed (--rm) as it was collected: its state is from its die event, "
                        "its logs as watch read them while it ran; what the engine no longer "
                        "had is recorded as missing in the bundle")
-        run = self.opts.run
-        if missing:
-            run = dataclasses.replace(run, seen_logs=self.seen_logs(incident.id))
+        # Exactly `diagnose CONTAINER` for this one container (not the watch's selection).
+        run = dataclasses.replace(self.opts.run, targets=(incident.id,), select_all=False,
+                                  filters=(), project=None,
+                                  seen_logs=self.seen_logs(incident.id) if missing else {})
         try:
             result = run_inspected(run, _warnings(self.say), self.label, self.endpoint, ins)
         except DiagnoseError as exc:
