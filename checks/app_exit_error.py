@@ -84,8 +84,10 @@ def app_exit_error(c: ContainerEvidence) -> Iterator[Finding]:
     if rec is None or not rec.ok:
         facts.append(fact("logs", f"not collected ({rec.reason if rec else 'no record'})"))
     shown = said if len(said) <= 140 else said[:137] + "..."
+    read = rec is not None and rec.ok
     title = (f"exited with code {c.exit_code}: {shown}" if said
-             else f"exited with code {c.exit_code} without printing anything")
+             else f"exited with code {c.exit_code} without printing anything" if read
+             else f"exited with code {c.exit_code} (its logs could not be read)")
     yield Finding(
         title=title,
         facts=tuple(facts),

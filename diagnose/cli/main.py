@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from diagnose.cli import analyze, catalogue, engine, run, service
+from diagnose.cli import analyze, catalogue, engine, run, service, watch
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.cli.common import say
 from diagnose.model import interrupts
@@ -23,6 +23,7 @@ __all__ = ["app", "main"]
 app.command(DEFAULT_COMMAND)(run.run_cmd)
 app.command("engine")(engine.engine_cmd)
 app.command("service")(service.service_cmd)
+app.command("watch")(watch.watch_cmd)
 app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
 app.command("checks")(catalogue.checks_cmd)

@@ -109,3 +109,10 @@ ProbeOpt = Annotated[bool, typer.Option(
 NoBundleOpt = Annotated[bool, typer.Option(
     "--no-bundle", help="Report only: write no bundle (nothing at all is written; the report "
     "and the exit code are the same).")]
+OneHostOpt = Annotated[str | None, typer.Option("--host", "-H", help="Engine endpoint "
+                                                "(like docker -H).")]
+OneContextOpt = Annotated[str | None, typer.Option("--context", "-c",
+                                                   help="Docker context name.")]
+ReadJournalOpt = Annotated[Path | None, typer.Option(
+    "--journal", help="A `diagnose watch` event journal to read the containers' events from "
+    "too (default $DIAGNOSE_JOURNAL, else where watch keeps it).", file_okay=False)]

@@ -19,6 +19,7 @@ from diagnose.cli.options import (
     OutputOpt,
     ProbeOpt,
     ProjectOpt,
+    ReadJournalOpt,
     RunDeadlineOpt,
     SinceOpt,
     TailOpt,
@@ -51,6 +52,7 @@ def run_cmd(
     jobs: JobsOpt = 8,
     shared: Shared = None,  # type: ignore[assignment]  # the shared options (collecting)
     probe: ProbeOpt = False,
+    journal: ReadJournalOpt = None,
 ) -> None:
     """Diagnose containers and write a support bundle."""
     shown = shared.output()
@@ -64,5 +66,5 @@ def run_cmd(
         hosts=tuple(host or ()),
         contexts=tuple(context or ()), project=project,
         **log_bounds(tail, since, max_log_bytes), timeout=timeout, deadline=deadline,
-        jobs=jobs, probe=probe)
+        jobs=jobs, probe=probe, journal=journal)
     collect(opts, shown, shared, _run_live)

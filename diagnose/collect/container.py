@@ -12,10 +12,12 @@ import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from docker.errors import NotFound
 
+from diagnose.collect.journal import events_of, merge
 from diagnose.collect.memo import Memo
 from diagnose.collect.probe import probe_entrypoint
 from diagnose.collect.record import Piece, Skip, dump_json
@@ -183,8 +185,10 @@ def collect_history(api: Any, inspect: Mapping[str, Any], memo: Memo | None = No
 MAX_EVENTS = 1000
 
 
-def collect_events(api: Any, inspect: Mapping[str, Any], now: float) -> Piece:
-    """Events of this container since it was created (the engine keeps a bounded ring)."""
+def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
+                   journal: Path | None = None) -> Piece:
+    """Events of this container since it was created (the engine keeps a bounded ring), with
+    those the engine dropped that a `diagnose watch` journal in `journal` kept."""
     created = parse_time(inspect.get("Created"))
     since = int(created.timestamp()) - 1 if created else int(now) - 3600
     gen = api.events(
@@ -203,10 +207,18 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float) -> Piece:
         close = getattr(gen, "close", None)
         if close is not None:
             close()
+    detail: dict[str, Any] = {"since": since, "until": now, "events": seen, "kept": len(kept)}
+    events = list(kept)
+    if journal is not None and journal.is_dir():
+        events, added = merge(events, [e for e in events_of(journal, inspect["Id"], since)
+                                       if (e.get("timeNano") or 0) <= now * 1e9])
+        if added:
+            events = events[-MAX_EVENTS:]
+            detail["journal"] = {"directory": str(journal), "events": added}
     return Piece(
-        {layout.EVENTS: dump_json(list(kept))},
+        {layout.EVENTS: dump_json(events)},
         truncated=seen > MAX_EVENTS,
-        detail={"since": since, "until": now, "events": seen, "kept": len(kept)},
+        detail=detail,
     )
 
 

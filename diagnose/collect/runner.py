@@ -13,6 +13,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from docker.errors import NotFound
@@ -38,6 +39,11 @@ class CollectOptions:
     engine_arch: str = ""
     deadline: Deadline | None = None
     probe: bool = False
+    #: A `diagnose watch` journal whose events of a container join the engine's.
+    journal: Path | None = None
+    #: Logs read while a container ran (`diagnose watch`, `--rm` containers), by container
+    #: ID: used when the engine no longer has them.
+    seen_logs: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
     #: Per-image answers shared by every target of the run.
     memo: Memo = field(default_factory=Memo)
     #: What of other containers may be kept (their names and addresses on a shared network,
@@ -93,6 +99,16 @@ def _late(name: str, key: str, started: float) -> tuple[CollectorRecord, dict[st
                             "overall --deadline reached before it finished", elapsed), {})
 
 
+def _seen_logs(key: str, failed: CollectorRecord, files: Mapping[str, bytes]
+               ) -> CollectorRecord:
+    """The logs record when the engine no longer had the logs and watch had read them."""
+    return CollectorRecord("logs", key, CollectorStatus.OK,
+                           "the engine no longer had them: as diagnose watch read them while "
+                           "the container ran", failed.duration_ms, sum(map(len, files.values())),
+                           False, tuple(files), {"source": "diagnose watch (followed)",
+                                                 "engine": failed.reason})
+
+
 def collect_one(
     api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor
 ) -> Collected:
@@ -117,7 +133,7 @@ def collect_one(
         "top": lambda: cc.collect_top(api, inspect),
         "processes": lambda: collect_processes(inspect, opts.local),
         "history": lambda: cc.collect_history(api, inspect, opts.memo),
-        "events": lambda: cc.collect_events(api, inspect, started),
+        "events": lambda: cc.collect_events(api, inspect, started, opts.journal),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
         "networks": lambda: cc.collect_networks(api, inspect, opts.memo, opts.scope),
@@ -137,6 +153,8 @@ def collect_one(
         except cf.TimeoutError:
             futures[name].cancel()
             out.take(*_late(name, key, submitted))
+    if cid in opts.seen_logs and not out.records["logs"].ok:
+        out.take(_seen_logs(key, out.records["logs"], opts.seen_logs[cid]), opts.seen_logs[cid])
     # The override probe plans from the static probe, so it runs once that is done.
     out.take(*run_collector("probe", key, lambda: collect_override(
         api, inspect, out.files.get(layout.ENTRYPOINT), opts.probe), dl))

@@ -73,9 +73,11 @@ def _raise(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
 
 
-def run(body: Callable[[], T]) -> T:
+def run(body: Callable[[], T], poll: float = POLL) -> T:
     """`body()` on a worker thread; its result or exception, or :class:`Interrupted` as soon
-    as a signal comes (the worker is left to the process's exit)."""
+    as a signal comes (the worker is left to the process's exit).  `poll` bounds how long a
+    signal that lands just before the wait may go unseen (a long-lived, mostly idle command
+    such as `diagnose watch` wakes up less often)."""
     outcome: list[Any] = []
 
     def work() -> None:
@@ -87,7 +89,7 @@ def run(body: Callable[[], T]) -> T:
     worker = threading.Thread(target=work, name="diagnose-run", daemon=True)
     worker.start()
     while worker.is_alive():
-        worker.join(POLL)
+        worker.join(poll)
     ok, value = outcome[0]
     if not ok:
         raise value
@@ -148,12 +150,15 @@ def forget(callback: Callable[[], None]) -> None:
         _on_stop.remove(callback)
 
 
-def stop(exc: BaseException) -> int:
-    """End an interrupted run (:class:`Interrupted`, or a KeyboardInterrupt where
-    :func:`install` was not called): remove every temporary file, erase displays, say so in
-    one line on stderr; the exit code (the caller exits without waiting for the worker)."""
+def signal_of(exc: BaseException) -> int:
+    """The signal that stopped the run (SIGINT for a KeyboardInterrupt)."""
+    return exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+
+
+def close() -> list[Path]:
+    """Remove every temporary file, refuse new ones, run the :func:`at_stop` callbacks; the
+    files published before (what :func:`stop` says; `diagnose watch` ends with this alone)."""
     global _closed
-    signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
     with _lock:
         _closed = True
         for path in _temporary:
@@ -164,6 +169,15 @@ def stop(exc: BaseException) -> int:
     for callback in _on_stop[:]:
         with contextlib.suppress(Exception):
             callback()
+    return published
+
+
+def stop(exc: BaseException) -> int:
+    """End an interrupted run (:class:`Interrupted`, or a KeyboardInterrupt where
+    :func:`install` was not called): remove every temporary file, erase displays, say so in
+    one line on stderr; the exit code (the caller exits without waiting for the worker)."""
+    signum = signal_of(exc)
+    published = close()
     how = _VERBS.get(signum, "interrupted")
     if signum != signal.SIGINT:  # Ctrl-C needs no name; a TERM or HUP from elsewhere does
         how += f" ({signal.Signals(signum).name})"

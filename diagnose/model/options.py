@@ -6,8 +6,8 @@ pipeline's modules can load while the engine is being asked (see :mod:`diagnose.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -49,6 +49,11 @@ class RunOptions:
     only: tuple[str, ...] = ()
     #: The configuration's `[[ignore]]` entries (the run's own date decides which expired).
     ignores: tuple[IgnoreRule, ...] = ()
+    #: The `diagnose watch` journal to read events from (None: the default place, if any).
+    journal: Path | None = None
+    #: Logs `diagnose watch` read while a container ran, by container ID (`--rm`
+    #: containers): what the bundle keeps when the engine no longer has them.
+    seen_logs: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
 
 
 def run_date(started: float) -> str:

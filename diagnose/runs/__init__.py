@@ -1,5 +1,6 @@
 """What each command does, start to end: live.py (`diagnose CONTAINER`), engine.py, service.py,
-analyze.py and redact.py (the offline commands).
+analyze.py and redact.py (the offline commands), watch.py (`diagnose watch`: each incident
+runs live.run_inspected, the live run's own path; watched.py its helpers, hook.py --exec).
 
 sessions.py holds what the commands share (naming and connecting engines, resolving targets,
 the engine section), warmup.py the background loading of the pipeline during a live run.

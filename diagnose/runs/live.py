@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 from diagnose.bundle.naming import bundle_name, unique_keys
 from diagnose.bundle.writer import BundleWriter, check_output_dir
 from diagnose.collect import section
+from diagnose.collect.connect import Endpoint, connect
 from diagnose.collect.container import LogOptions
+from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
 from diagnose.collect.runner import CollectOptions, collect_all
@@ -87,6 +89,8 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 deadline=deadline,
                 probe=opts.probe,
                 scope=scope,
+                journal=opts.journal if opts.journal is not None else default_dir(),
+                seen_logs=opts.seen_logs,
             )
             for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
                 q.put(("container", s, item))
@@ -107,6 +111,19 @@ def run_live(opts: RunOptions, progress: Progress) -> RunResult:
     if opts.skip or opts.only or opts.ignores:
         warm.registry()  # an unknown check named is a usage error before any engine work
     return LiveRun(opts, progress, started, open_sessions(opts, progress)).run(warm)
+
+
+def run_inspected(opts: RunOptions, progress: Progress, label: str, endpoint: Endpoint,
+                  inspect: dict[str, Any]) -> RunResult:
+    """`diagnose CONTAINER` for one container already resolved (its inspect): what
+    `diagnose watch` runs for each incident.  The same collection, redaction, checks, reports
+    and bundle as :func:`run_live`, on a client of its own, closed at the end."""
+    started = time.time()
+    check_output_dir(opts.output_dir)
+    warm = Warmup(opts.plugins)
+    client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
+    session = Session(label, endpoint, client=client, inspects=[inspect])
+    return LiveRun(opts, progress, started, [session]).run(warm)
 
 
 class LiveRun:

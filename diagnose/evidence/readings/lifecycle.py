@@ -223,8 +223,12 @@ def events_fact(c: ContainerEvidence) -> tuple[str, str]:
     if not run_end_recorded(c):
         return fact("events", "none left for the end of the latest run (the engine keeps only "
                               "~256 recent events engine-wide): reading inspect only")
-    seq = [event_label(e) for _, e in latest_run_events(c) if e.get("Action") in _LIFECYCLE]
-    return fact("events", " -> ".join(seq[-8:]))
+    run = [e for _, e in latest_run_events(c) if e.get("Action") in _LIFECYCLE]
+    seq = " -> ".join(event_label(e) for e in run[-8:])
+    kept = sum(1 for e in run[-8:] if e.get("Source") == "watch-journal")
+    if kept:  # the engine had dropped them: say where they come from
+        seq += f" ({kept} of them from the diagnose watch journal)"
+    return fact("events", seq)
 
 
 def lifecycle_evidence(c: ContainerEvidence, limit: int = 4) -> list[Evidence]:
