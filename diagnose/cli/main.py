@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from diagnose.cli import analyze, catalogue, engine, run, service
+from diagnose.cli import analyze, catalogue, diff, engine, run, service
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.model import interrupts
 from diagnose.model.errors import EXIT_OK
@@ -22,6 +22,7 @@ app.command("engine")(engine.engine_cmd)
 app.command("service")(service.service_cmd)
 app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
+app.command("diff")(diff.diff_cmd)
 app.command("checks")(catalogue.checks_cmd)
 app.command("explain")(catalogue.explain_cmd)
 

@@ -81,3 +81,21 @@ ProbeOpt = Annotated[bool, typer.Option(
     "same image with a shell as entrypoint, run read-only probes (id, ls -l of the entrypoint "
     "and its interpreter or loader, env names, os-release) and record them in the bundle; the "
     "throwaway is removed and the target is never touched.")]
+SideArg = Annotated[str, typer.Argument(
+    help="A container (name, ID or unique prefix) on its engine, a bundle (.tar.gz) holding "
+    "one container, or BUNDLE:NAME.", show_default=False)]
+SideHostOpt = Annotated[str | None, typer.Option(
+    help="Engine endpoint of this side's container (default: --host, else the default "
+    "engine).")]
+SideContextOpt = Annotated[str | None, typer.Option(
+    help="Docker context of this side's container (default: --context).")]
+DiffHostOpt = Annotated[str | None, typer.Option(
+    "--host", "-H", help="Engine endpoint of both sides' containers (like docker -H).")]
+DiffContextOpt = Annotated[str | None, typer.Option(
+    "--context", "-c", help="Docker context of both sides' containers.")]
+AllFieldsOpt = Annotated[bool, typer.Option(
+    "--all-fields", help="Also compare what always differs between two containers (IDs, "
+    "names, hostnames, IP addresses, PIDs, times); never changes the exit code.")]
+KeepBundlesOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Keep the live sides' bundles in this directory (default: "
+    "written to a temporary directory and removed).", file_okay=False)]

@@ -62,6 +62,10 @@ class _Paint:
         return self._sgr("32", text)
 
 
+#: The painter for templates beyond the reports' (`diagnose diff`).
+Paint = _Paint
+
+
 def render(report: Report, fmt: Format, color: bool = False) -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
     from diagnose.render import templates  # startup: jinja2 loads when a report renders

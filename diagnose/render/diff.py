@@ -1,0 +1,49 @@
+"""`diagnose diff` rendered: text, JSON (schema diagnose/diff-v1), Markdown and HTML.
+
+The same machinery as the reports: one jinja2 template per format (`diff.<fmt>.j2` in
+templates/), the document built once from the :class:`~diagnose.model.diff.Diff` value,
+control and bidi characters made visible for the human formats, Markdown and HTML escaped by
+the templates' filters and autoescape.  A pure function of the value; the CLI does the I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose.model.diff import Diff
+from diagnose.model.escape import visible_all
+from diagnose.render import Format, Paint
+from diagnose.render import templates as tpl
+
+#: The template of each format.
+DIFF_TEMPLATES: dict[Format, str] = {
+    Format.TEXT: "diff.txt.j2",
+    Format.JSON: "diff.json.j2",
+    Format.MARKDOWN: "diff.md.j2",
+    Format.HTML: "diff.html.j2",
+}
+
+
+def document(diff: Diff) -> dict[str, Any]:
+    """The diff as its JSON document."""
+    return diff.to_dict()
+
+
+def view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document made visible, and what the human formats show besides it."""
+    r = visible_all(doc)
+    diffs = r["differences"]
+    return {"r": r, "v": {
+        "explaining": [d for d in diffs if d["explains"]],
+        "others": [d for d in diffs if not d["explains"]],
+        "sides": [r["a"], r["b"]],
+    }}
+
+
+def render_diff(diff: Diff, fmt: Format, color: bool = False) -> str:
+    """Render `diff` in `fmt` (`color`: ANSI colour, text only)."""
+    doc = document(diff)
+    if fmt is Format.JSON:
+        return tpl.render(DIFF_TEMPLATES[fmt], r=doc)
+    return tpl.render(DIFF_TEMPLATES[Format(fmt)], p=Paint(color and fmt is Format.TEXT),
+                      **view(doc))
