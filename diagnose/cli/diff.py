@@ -20,7 +20,8 @@ from diagnose.cli.options import (
     NoPluginsOpt,
     QuietOpt,
     RedactOpt,
-    SideArg,
+    SideAArg,
+    SideBArg,
     SideContextOpt,
     SideHostOpt,
     TailOpt,
@@ -34,8 +35,8 @@ from diagnose.render import Format
 
 
 def diff_cmd(
-    a: SideArg,
-    b: SideArg,
+    a: SideAArg,
+    b: SideBArg,
     fmt: FormatOpt = Format.TEXT,
     all_fields: AllFieldsOpt = False,
     host: DiffHostOpt = None,

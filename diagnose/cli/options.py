@@ -81,9 +81,14 @@ ProbeOpt = Annotated[bool, typer.Option(
     "same image with a shell as entrypoint, run read-only probes (id, ls -l of the entrypoint "
     "and its interpreter or loader, env names, os-release) and record them in the bundle; the "
     "throwaway is removed and the target is never touched.")]
-SideArg = Annotated[str, typer.Argument(
-    help="A container (name, ID or unique prefix) on its engine, a bundle (.tar.gz) holding "
-    "one container, or BUNDLE:NAME.", show_default=False)]
+_SIDE = ("a container (name, ID or unique prefix) on its engine, a bundle (.tar.gz) holding "
+         "one container, or BUNDLE:NAME")
+SideAArg = Annotated[str, typer.Argument(
+    metavar="A", help=f"The reference side (e.g. the one that works): {_SIDE}.",
+    show_default=False)]
+SideBArg = Annotated[str, typer.Argument(
+    metavar="B", help=f"The side compared with A (e.g. the one that fails): {_SIDE}.",
+    show_default=False)]
 SideHostOpt = Annotated[str | None, typer.Option(
     help="Engine endpoint of this side's container (default: --host, else the default "
     "engine).")]

@@ -202,9 +202,9 @@ def limits(c: ContainerEvidence, r: Reading) -> Fields:
     """Memory, swap, CPUs, pids, shm, OOM-killer and ulimits."""
     f = _Fields(c)
     for name, key, how in _LIMITS:
-        shown = _limit(c.host_config.get(key), how)
-        if shown not in ("none", "no") or r.all_fields:
-            f.add(name, shown, f"/HostConfig/{key}")
+        # Every limit is read, unset ones as "none": a limit on one side only then shows as
+        # `none` -> `32 MiB`, and equal ones (none on both) are no difference.
+        f.add(name, _limit(c.host_config.get(key), how), f"/HostConfig/{key}")
     for i, u in enumerate(as_list(c.host_config.get("Ulimits"))):
         u = as_map(u)
         f.add(f"ulimit {u.get('Name')}", f"{u.get('Soft')}:{u.get('Hard')}",

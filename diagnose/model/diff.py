@@ -183,12 +183,12 @@ class Diff:
         why = f" ({side.verdict['code']} {side.verdict['id']})" if side.verdict else ""
         explaining = self.explaining
         if not explaining:
-            return (f"{side.label} failed{why}; it differs from {other.label} in {ways}, none "
-                    "of them linked to its failure")
+            return (f"{side.label} ({side.name}) failed{why}; it differs from {other.label} "
+                    f"in {ways}, none of them linked to its failure")
         fields = ", ".join(dict.fromkeys(d.field for d in explaining[:5]))
         more = ", ..." if len(explaining) > 5 else ""
         n = len(explaining)
-        return (f"{side.label} failed{why} and differs from {other.label} in {n} "
+        return (f"{side.label} ({side.name}) failed{why} and differs from {other.label} in {n} "
                 f"way{'s' if n != 1 else ''} that can explain it: {fields}{more}")
 
     def to_dict(self) -> dict[str, Any]:

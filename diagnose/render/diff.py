@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.model.diff import Diff
+from diagnose.model.diff import Category, Diff
 from diagnose.model.escape import visible_all
 from diagnose.render import Format, Paint
 from diagnose.render import templates as tpl
@@ -24,6 +24,12 @@ DIFF_TEMPLATES: dict[Format, str] = {
 }
 
 
+#: Categories that show how a side ran rather than decide it.
+_OUTCOME = frozenset(c.value for c in Category if not c.decides)
+#: Differences detailed when none is linked to a failure.
+MAX_DETAILED = 8
+
+
 def document(diff: Diff) -> dict[str, Any]:
     """The diff as its JSON document."""
     return diff.to_dict()
@@ -33,8 +39,13 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
     """The document made visible, and what the human formats show besides it."""
     r = visible_all(doc)
     diffs = r["differences"]
+    explaining = [d for d in diffs if d["explains"]]
+    deciding = [d for d in diffs if d["category"] not in _OUTCOME]
     return {"r": r, "v": {
-        "explaining": [d for d in diffs if d["explains"]],
+        "explaining": explaining,
+        # What to say more about: the explanations, or else the first differences that
+        # decide behaviour (why a moved tag matters, where each value is).
+        "detailed": explaining or deciding[:MAX_DETAILED],
         "others": [d for d in diffs if not d["explains"]],
         "sides": [r["a"], r["b"]],
     }}

@@ -96,14 +96,14 @@ def test_missing_env_var_env_difference_first_and_its_finding_on_one_side(made, 
         assert out.code == 1, out.stderr
         no_secret(out.stdout + out.stderr)
     text = diff(workdir, made["ok"], made["noenv"]).stdout
-    assert text.splitlines()[0].startswith("B failed (D407 missing-env-var)")
+    assert text.splitlines()[0].startswith(f"B ({made['noenv']}) failed (D407 missing-env-var)")
 
 
 def test_oom_killed_under_a_limit_the_limit_difference_first(made, workdir):
     d = doc(diff(workdir, made["roomy"], made["oom"], "--format", "json"))
     first = d["differences"][0]
     assert (first["category"], first["field"]) == ("limits", "memory"), d["differences"][:3]
-    assert first["a"] is None and first["b"] == "32 MiB"
+    assert first["a"] == "none" and first["b"] == "32 MiB"
     assert "oom-killed" in first["explains"]
     assert d["b"]["verdict"]["id"] == "oom-killed"
 

@@ -124,8 +124,8 @@ def test_missing_env_var_links_the_env_difference_first() -> None:
     logs = [x for x in d.differences if x.category is Category.LOGS]
     assert logs and "DATABASE_URL is not set" in (logs[0].b or "")
     assert d.exit_code() == 1 and d.b.failing and not d.a.failing
-    assert d.headline().startswith("B failed (D401 missing-env-var)") or "DATABASE_URL" in \
-        d.headline()
+    assert d.headline().startswith("B (bad) failed (D407 missing-env-var) and differs from A "
+                                   "in 1 way that can explain it: DATABASE_URL")
 
 
 def test_oom_ranks_the_memory_limit_first() -> None:
