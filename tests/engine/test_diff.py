@@ -8,6 +8,7 @@ and one tag rebuilt with a layer added between two containers.  Each diff runs t
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,20 @@ def test_a_container_against_itself_is_empty_and_exit_0(made, workdir):
     # two containers that differ only in what always differs: nothing, unless asked
     r = diff(workdir, made["old"], made["old"])
     assert r.code == 0 and "does not differ" in r.stdout.splitlines()[0]
+
+
+def test_sides_on_engines_named_apart_are_collected_apart(made, workdir):
+    # --host-b names the same engine another way: two live runs, so two redactions.  The
+    # differences are the same; a secret whose placeholders two runs chose cannot be compared,
+    # and is listed as not compared instead of guessed.
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    d = doc(diff(workdir, made["ok"], made["noenv"], "--host-b", host, "--format", "json"))
+    assert (d["differences"][0]["field"], d["differences"][0]["change"]) == ("DATABASE_URL",
+                                                                            "removed")
+    assert {"category": "env", "field": "API_TOKEN"}.items() <= next(
+        u for u in d["not_compared"] if u["field"] == "API_TOKEN").items()
+    assert d["b"]["engine"]["endpoint"] == host
+    assert not [x for x in d["differences"] if x["category"] == "engine"]  # one engine
 
 
 def test_exit_codes_for_bad_input_and_no_engine(made, workdir):

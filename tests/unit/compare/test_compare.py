@@ -64,7 +64,7 @@ HISTORY = [{"CreatedBy": "/bin/sh -c #(nop)  CMD [\"serve\"]", "Size": 0},
 
 
 def party(label: str, doc: dict[str, Any], *, stderr: str = "", image: Any = None,
-          history: Any = None, engine_id: str = "E1") -> Party:
+          history: Any = None, engine_id: str = "E1", version: str = "27.0") -> Party:
     files: dict[str, Any] = {layout.IMAGE_INSPECT: image or IMAGE,
                              layout.IMAGE_HISTORY: history or HISTORY}
     if stderr:
@@ -73,7 +73,8 @@ def party(label: str, doc: dict[str, Any], *, stderr: str = "", image: Any = Non
     key = doc["Name"].lstrip("/")
     c = make_container(key, inspect=doc, files=files,
                        collected=("inspect", "logs", "image", "history"),
-                       engine=make_engine({"ID": engine_id, "ServerVersion": "27.0"}))
+                       engine=make_engine({"ID": engine_id, "Driver": "overlay2"},
+                                          files={layout.ENGINE_VERSION: {"Version": version}}))
     report, errors = analyse_container(c, registry(), debug=True)
     assert not errors
     return Party(label, key, "bundle", c, report)
@@ -208,6 +209,13 @@ def test_engines_are_compared_only_when_they_differ() -> None:
     d = diff(party("A", inspect("a")), party("B", inspect("b"), engine_id="E2"))
     assert d.differences == ()  # same versions on both engines: nothing to say
     assert diff(party("A", inspect("a")), party("B", inspect("b"))).differences == ()
+    other = diff(party("A", inspect("a")),
+                 party("B", inspect("b"), engine_id="E2", version="28.1"))
+    assert [(x.category, x.field, x.a, x.b) for x in other.differences] == [
+        (Category.ENGINE, "version", "27.0", "28.1")]
+    # the same versions on one engine: not compared at all
+    assert diff(party("A", inspect("a")), party("B", inspect("b"), version="28.1")
+                ).differences == ()
 
 
 def schema() -> dict[str, Any]:
