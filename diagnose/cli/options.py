@@ -81,8 +81,8 @@ ProbeOpt = Annotated[bool, typer.Option(
     "same image with a shell as entrypoint, run read-only probes (id, ls -l of the entrypoint "
     "and its interpreter or loader, env names, os-release) and record them in the bundle; the "
     "throwaway is removed and the target is never touched.")]
-_SIDE = ("a container (name, ID or unique prefix) on its engine, a bundle (.tar.gz) holding "
-         "one container, or BUNDLE:NAME")
+_SIDE = ("a container (name, ID or unique prefix) on its engine, or a bundle (a path with a / "
+         "or ending in .tar.gz) holding one container, or BUNDLE:NAME")
 SideAArg = Annotated[str, typer.Argument(
     metavar="A", help=f"The reference side (e.g. the one that works): {_SIDE}.",
     show_default=False)]

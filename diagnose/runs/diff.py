@@ -43,23 +43,26 @@ class SideRef:
 
     @property
     def bundle(self) -> tuple[Path, str] | None:
-        """(path, container name or "") when the side is a bundle: an existing file, or
-        FILE:NAME (container names hold neither `/` nor `:`)."""
-        path = Path(self.ref)
-        if path.is_file():
-            return path, ""
+        """(path, container name or "") when the side is a bundle: a path with a `/` or
+        ending in .tar.gz or .tgz, optionally followed by `:NAME` (container names hold
+        neither `/` nor `:`); anything else is a container."""
         head, sep, name = self.ref.rpartition(":")
-        if sep and head and Path(head).is_file():
-            return Path(head), name
-        if "/" in self.ref or self.ref.endswith((".tar.gz", ".tgz")):
-            raise UsageError(f"side {self.label}: no such bundle: {self.ref}",
+        path = head if sep and _bundle_path(head) else self.ref
+        if not _bundle_path(path):
+            return None
+        if not Path(path).is_file():
+            raise UsageError(f"side {self.label}: no such bundle: {path}",
                              "give a container name, a bundle path or BUNDLE:NAME")
-        return None
+        return Path(path), name if path == head else ""
 
     @property
     def engine(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Which engine a live side is on (sides on one engine are collected together)."""
         return self.hosts, self.contexts
+
+
+def _bundle_path(text: str) -> bool:
+    return "/" in text or text.endswith((".tar.gz", ".tgz"))
 
 
 @dataclass(frozen=True)
