@@ -13,6 +13,7 @@ read by one path and reach the same findings.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from diagnose.analysis.registry import registry_for
 from diagnose.bundle.reader import BundleReader
 from diagnose.compare.diff import Options, Party, compare
 from diagnose.evidence.container import ContainerEvidence
+from diagnose.model import interrupts
 from diagnose.model.diff import Diff
 from diagnose.model.errors import UsageError
 from diagnose.model.options import Progress, RunOptions
@@ -118,6 +120,13 @@ def run_diff(opts: DiffOptions, progress: Progress) -> Diff:
     with contextlib.ExitStack() as stack:
         out = opts.keep_dir or Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="diagnose-diff-")))
+        if opts.keep_dir is None:
+            # A signal ends the run without unwinding this thread: remove the directory then.
+            def remove() -> None:
+                shutil.rmtree(out, ignore_errors=True)
+
+            interrupts.at_stop(remove)
+            stack.callback(interrupts.forget, remove)
         reads: dict[tuple[object, ...], _Read] = {}
         parties = []
         for side in (opts.a, opts.b):

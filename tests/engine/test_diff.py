@@ -150,9 +150,16 @@ def test_a_container_against_itself_is_empty_and_exit_0(made, workdir):
     r = diff(workdir, made["noenv"], made["noenv"], "--format", "json")
     d = doc(r)
     assert r.code == 0 and d["differences"] == [] and d["exit_code"] == 0
-    # two containers that differ only in what always differs: nothing, unless asked
-    r = diff(workdir, made["old"], made["old"])
-    assert r.code == 0 and "does not differ" in r.stdout.splitlines()[0]
+    # -o keeps the live run's bundle (one, for both sides) and says where it is
+    keep = workdir / "kept"
+    keep.mkdir()
+    d = doc(diff(workdir, made["old"], made["old"], "-o", str(keep), "--format", "json"))
+    (bundle,) = keep.glob("diagnose-*.tar.gz")
+    assert d["a"]["bundle"] == d["b"]["bundle"] == str(bundle) and d["differences"] == []
+    # --all-fields adds what always differs (that it never sets the exit code: unit tests)
+    r = diff(workdir, made["roomy"], made["ok"], "--all-fields", "--format", "json")
+    other = {x["field"] for x in doc(r)["differences"] if x["category"] == "other"}
+    assert {"ID", "name", "hostname"} <= other
 
 
 def test_sides_on_engines_named_apart_are_collected_apart(made, workdir):
