@@ -243,7 +243,8 @@ def test_hostile_values_are_escaped_in_every_format() -> None:
     bad["Config"]["Env"] = [*bad["Config"]["Env"], f"MODE={evil}"]
     d = diff(party("A", good), party("B", bad, stderr=f"fatal: {evil}\n"))
     html = render_diff(d, Format.HTML)
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert "Content-Security-Policy\" content=\"default-src 'none'" in html
     md = render_diff(d, Format.MARKDOWN)
     assert "\\<script" not in md and "`<script>alert(1)</script> \\| @admin" in md
     for fmt in (Format.TEXT, Format.MARKDOWN, Format.HTML):
