@@ -6,6 +6,7 @@ its report, and how the user named it) in, a :class:`~diagnose.model.diff.Diff` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,7 +78,7 @@ _WHY = {
 def compare(a: Party, b: Party, opts: Options) -> Diff:
     """Every difference between `a` and `b`, ranked (see :mod:`diagnose.compare.rank`)."""
     ca, cb = a.evidence, b.evidence
-    reading = config.Reading(opts.secret, opts.all_fields)
+    reading = config.Reading(opts.secret)
     found: list[Difference] = []
     unknown: list[Unknown] = []
 
@@ -86,14 +87,21 @@ def compare(a: Party, b: Party, opts: Options) -> Diff:
         unknown.extend(got[1])
 
     add(image.compare_image(ca, cb, opts.together, _WHY[Category.IMAGE]))
-    for category, read in config.READERS:
-        add(differ(category, read(ca, reading), read(cb, reading), opts.together,
-                   _WHY[category]))
+    add(configuration(ca, cb, reading, opts.together))
     if not image.same_engine(ca, cb):
         add(differ(Category.ENGINE, image.engine_fields(ca), image.engine_fields(cb), True,
                    _WHY[Category.ENGINE]))
     if opts.all_fields:
         add(differ(Category.OTHER, volatile(ca), volatile(cb), True, _WHY[Category.OTHER]))
+        # What differs only once the volatile parts are read too (HOSTNAME, the container's
+        # own aliases, anonymous volume names) is "other" as well: it never sets the exit code.
+        seen = {(d.category, d.field, d.a, d.b) for d in found}
+        full, _ = configuration(ca, cb, dataclasses.replace(reading, all_fields=True),
+                                opts.together)
+        found += [dataclasses.replace(d, category=Category.OTHER,
+                                      field=f"{d.category.value} {d.field}",
+                                      reason=_WHY[Category.OTHER])
+                  for d in full if (d.category, d.field, d.a, d.b) not in seen]
     fail_a, fail_b = rank.failing(a.report), rank.failing(b.report)
     found += outcome.state(ca, a.report, cb, b.report)
     found += outcome.findings(a.report, b.report)
@@ -105,6 +113,19 @@ def compare(a: Party, b: Party, opts: Options) -> Diff:
               *(rank.causes(a.report) if fail_a else ())]
     return Diff(a.side(fail_a), b.side(fail_b), rank.ranked(found, causes), tuple(unknown),
                 opts.all_fields)
+
+
+def configuration(ca: ContainerEvidence, cb: ContainerEvidence, reading: config.Reading,
+                  together: bool) -> tuple[list[Difference], list[Unknown]]:
+    """The differences of every configuration category (command ... labels)."""
+    found: list[Difference] = []
+    unknown: list[Unknown] = []
+    for category, read in config.READERS:
+        got, lost = differ(category, read(ca, reading), read(cb, reading), together,
+                           _WHY[category])
+        found += got
+        unknown += lost
+    return found, unknown
 
 
 def volatile(c: ContainerEvidence) -> Fields:

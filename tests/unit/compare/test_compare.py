@@ -102,9 +102,10 @@ def test_what_always_differs_is_left_out_unless_all_fields() -> None:
     full = diff(a, b, all_fields=True)
     got = {f for c, f in fields(full) if c == "other"}
     assert {"ID", "name", "hostname"} <= got
-    assert ("env", "HOSTNAME") in fields(full)
+    assert ("other", "env HOSTNAME") in fields(full)
     # what always differs never decides the exit code
-    assert all(x.category in (Category.OTHER, Category.ENV) for x in full.differences)
+    assert all(x.category is Category.OTHER for x in full.differences)
+    assert full.exit_code() == 0
 
 
 FAILS = ("error: environment variable DATABASE_URL is not set\n")
