@@ -78,11 +78,20 @@ class DiffOptions:
     keep_dir: Path | None = None
 
 
-class _Read:
-    """The sides read from one bundle: whole evidence of the containers asked for."""
+def _match(want: str, key: str, name: str, cid: str) -> int:
+    """How `want` names a container: 2 by its name or bundle key, 1 by an ID prefix, 0 not."""
+    if want in (key, name.lstrip("/")):
+        return 2
+    return 1 if want and cid.startswith(want) else 0
 
-    def __init__(self, bundle: Path, plugins: bool, debug: bool) -> None:
-        self.bundle = bundle
+
+class _Read:
+    """One bundle read back: its reports, and the whole evidence (logs included) of the
+    containers asked for only (a bundle may hold a thousand)."""
+
+    def __init__(self, bundle: Path, wanted: tuple[str, ...], plugins: bool, debug: bool
+                 ) -> None:
+        self.bundle, self.wanted = bundle, wanted
         parts, members = BundleReader(bundle).members()
         self.whole: dict[str, ContainerEvidence] = {}
         done = replay(parts, members, registry_for(plugins), Redactor(enabled=False),
@@ -90,13 +99,17 @@ class _Read:
         self.reports = done.reports
 
     def keep(self, ev: ContainerEvidence) -> None:
-        # Engine prefix + key: two engines of one bundle may hold the same key.
-        self.whole[ev.prefix + ev.key] = ev
+        """Hold `ev` when a side asks for it ("": the bundle's only container, so the first)."""
+        if any(_match(w, ev.key, ev.name, ev.id) for w in self.wanted if w) or (
+                "" in self.wanted and not self.whole):
+            # Engine prefix + key: two engines of one bundle may hold the same key.
+            self.whole[ev.prefix + ev.key] = ev
 
     def pick(self, side: SideRef, name: str) -> tuple[ContainerEvidence, TargetReport]:
-        """The container `name` names (a name, key or ID prefix), or the only one."""
-        found = [r for r in self.reports if not name or name in (r.key, r.name.lstrip("/"))
-                 or (len(name) >= 4 and r.id.startswith(name))]
+        """The container `name` names (by name or key before an ID prefix), or the only one."""
+        scored = [(_match(name, r.key, r.name, r.id) if name else 2, r) for r in self.reports]
+        best = max((score for score, _ in scored), default=0)
+        found = [r for score, r in scored if score and score == best]
         if not found:
             names = ", ".join(r.name.lstrip("/") for r in self.reports) or "none"
             raise UsageError(f"side {side.label}: no container {name!r} in {self.bundle}",
@@ -144,18 +157,21 @@ def _side(side: SideRef, opts: DiffOptions, out: Path, reads: dict[tuple[object,
           progress: Progress) -> tuple[_Read, str, tuple[object, ...]]:
     """The read bundle holding `side` (one live run per engine, one read per bundle)."""
     bundle = side.bundle
+    sides = (opts.a, opts.b)
     if bundle is not None:
         key: tuple[object, ...] = ("bundle", bundle[0].resolve())
         if key not in reads:
-            reads[key] = _Read(bundle[0], opts.run.plugins, opts.run.debug)
+            wanted = tuple(b[1] for s in sides if (b := s.bundle) is not None
+                           and b[0].resolve() == key[1])
+            reads[key] = _Read(bundle[0], wanted, opts.run.plugins, opts.run.debug)
         return reads[key], bundle[1], key
     key = ("live", side.engine)
     if key not in reads:
-        names = [s.ref for s in (opts.a, opts.b) if s.bundle is None and s.engine == side.engine]
-        run = replace(opts.run, targets=tuple(dict.fromkeys(names)), hosts=side.hosts,
-                      contexts=side.contexts, output_dir=out)
+        names = tuple(dict.fromkeys(s.ref for s in sides
+                                    if s.bundle is None and s.engine == side.engine))
+        run = replace(opts.run, targets=names, hosts=side.hosts, contexts=side.contexts,
+                      output_dir=out)
         result = run_live(run, progress)
         assert result.bundle is not None
-        reads[key] = _Read(result.bundle, opts.run.plugins, opts.run.debug)
+        reads[key] = _Read(result.bundle, names, opts.run.plugins, opts.run.debug)
     return reads[key], side.ref, key
-
