@@ -89,13 +89,16 @@ class _Read:
     """One bundle read back: its reports, and the whole evidence (logs included) of the
     containers asked for only (a bundle may hold a thousand)."""
 
-    def __init__(self, bundle: Path, wanted: tuple[str, ...], plugins: bool, debug: bool
-                 ) -> None:
+    def __init__(self, bundle: Path, wanted: tuple[str, ...], run: RunOptions) -> None:
         self.bundle, self.wanted = bundle, wanted
         parts, members = BundleReader(bundle).members()
         self.whole: dict[str, ContainerEvidence] = {}
-        done = replay(parts, members, registry_for(plugins), Redactor(enabled=False),
-                      debug=debug, whole=self.keep)
+        # A bundle written with --no-redact is redacted as it is read, as `diagnose analyze`
+        # does: diff never prints a secret.
+        redacted = bool((parts.manifest.get("redaction") or {}).get("enabled", True))
+        redactor = Redactor(not redacted, run.redact_patterns, run.redact_names)
+        done = replay(parts, members, registry_for(run.plugins), redactor, debug=run.debug,
+                      whole=self.keep)
         self.reports = done.reports
 
     def keep(self, ev: ContainerEvidence) -> None:
@@ -163,7 +166,7 @@ def _side(side: SideRef, opts: DiffOptions, out: Path, reads: dict[tuple[object,
         if key not in reads:
             wanted = tuple(b[1] for s in sides if (b := s.bundle) is not None
                            and b[0].resolve() == key[1])
-            reads[key] = _Read(bundle[0], wanted, opts.run.plugins, opts.run.debug)
+            reads[key] = _Read(bundle[0], wanted, opts.run)
         return reads[key], bundle[1], key
     key = ("live", side.engine)
     if key not in reads:
@@ -173,5 +176,5 @@ def _side(side: SideRef, opts: DiffOptions, out: Path, reads: dict[tuple[object,
                       output_dir=out)
         result = run_live(run, progress)
         assert result.bundle is not None
-        reads[key] = _Read(result.bundle, names, opts.run.plugins, opts.run.debug)
+        reads[key] = _Read(result.bundle, names, opts.run)
     return reads[key], side.ref, key

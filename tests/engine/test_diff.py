@@ -126,11 +126,17 @@ def test_bundles_and_a_live_container_against_a_bundle(made, workdir, tmp_path):
         runs[key] = run_diagnose(*names, "--quiet", cwd=tmp_path / key)
         assert runs[key].bundle is not None, runs[key].stderr
     both, ok_only, bad_only = runs["both"], runs["ok"], runs["bad"]
+    (tmp_path / "plain").mkdir()
+    unredacted = run_diagnose(made["ok"], "--quiet", "--no-redact", cwd=tmp_path / "plain")
+    assert unredacted.bundle is not None and SECRETS[0].encode() in b"".join(
+        unredacted.members().values())
     cases = {
         "two bundles": (str(ok_only.bundle), str(bad_only.bundle)),
         "one bundle, two containers": (f"{both.bundle}:{made['ok']}",
                                        f"{both.bundle}:{made['noenv']}"),
         "live against a bundle": (made["ok"], str(bad_only.bundle)),
+        "an -UNREDACTED bundle against a live container": (str(unredacted.bundle),
+                                                           made["noenv"]),
     }
     for case, (a, b) in cases.items():
         r = diff(workdir, a, b, "--format", "json")
