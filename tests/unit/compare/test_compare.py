@@ -251,3 +251,18 @@ def test_hostile_values_are_escaped_in_every_format() -> None:
     for fmt in (Format.TEXT, Format.MARKDOWN, Format.HTML):
         assert "\x1b" not in render_diff(d, fmt)
     assert json.loads(render_diff(d, Format.JSON))["differences"]
+
+
+def test_log_lines_only_new_shapes_of_the_failing_side_errors_first() -> None:
+    ok = "starting worker 1\nconnected to db in 12 ms\nserving on :8080\n"
+    bad = ("starting worker 2\nconnected to db in 40 ms\nretrying cache 3\n"
+           "Error: cannot open /data/state.db\nshutting down\n")
+    d = diff(party("A", inspect("ok"), stderr=ok),
+             party("B", inspect("bad", State=exited(1)), stderr=bad))
+    logs = [x.b for x in d.differences if x.category is Category.LOGS]
+    # same shapes (digits as 0) are not new; the error line comes first
+    assert logs[0] == "Error: cannot open /data/state.db"
+    assert set(logs) == {"Error: cannot open /data/state.db", "retrying cache 3",
+                         "shutting down"}
+    # the working side's logs are not listed
+    assert all(x.a is None for x in d.differences if x.category is Category.LOGS)
