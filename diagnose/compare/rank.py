@@ -70,7 +70,11 @@ def causes(report: TargetReport) -> list[Finding]:
 
 
 def _text(f: Finding) -> str:
-    parts = [f.title, *(f"{k} {v}" for k, v in f.facts), *(e.excerpt for e in f.evidence)]
+    """What a finding says: its title, facts and the log lines it quotes.  Excerpts of
+    inspect.json are left out: they quote the configuration (missing-env-var lists every
+    variable name there), which would name every difference."""
+    parts = [f.title, *(f"{k} {v}" for k, v in f.facts),
+             *(e.excerpt for e in f.evidence if e.lines is not None)]
     return "\n".join(parts)
 
 

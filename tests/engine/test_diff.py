@@ -90,6 +90,7 @@ def test_missing_env_var_env_difference_first_and_its_finding_on_one_side(made, 
     # the token differs in value: compared, never printed
     (token,) = [x for x in d["differences"] if x["field"] == "API_TOKEN"]
     assert token["secret"] and token["a"] == token["b"] == "(redacted)"
+    assert token["link"] == "kind"  # env is where the cause lives; the finding names another
     # no bundle is left behind unless asked for
     assert not list(workdir.glob("diagnose-*.tar.gz"))
     for fmt in ("text", "json", "markdown", "html"):
@@ -189,3 +190,30 @@ def test_exit_codes_for_bad_input_and_no_engine(made, workdir):
     assert r.code == 2 and "no such bundle" in r.stderr
     r = diff(workdir, made["ok"], made["noenv"], "--host-b", "unix:///nonexistent/docker.sock")
     assert r.code == 3 and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+DIFF_PROBE = r"""JSON.stringify({
+  verdict: document.getElementById("verdict").innerText,
+  rows: [...document.querySelectorAll("#differences tr")].slice(1).map(tr => tr.innerText),
+  scripts: document.scripts.length,
+  images: document.images.length,
+  width: document.getElementById("differences").getBoundingClientRect().width,
+})"""
+
+
+def test_the_html_diff_renders_in_chromium_and_fetches_nothing(made, workdir):
+    from tests.support import browser
+
+    r = diff(workdir, made["ok"], made["noenv"], "--format", "html")
+    assert r.code == 1, r.stderr
+    page = workdir / "diff.html"
+    page.write_text(r.stdout, encoding="utf-8")
+    url = page.resolve().as_uri()
+    loaded = browser.load(url, DIFF_PROBE)
+    browser.save_artifact("diff-html-chromium.png", loaded.screenshot)
+    probe = json.loads(loaded.probe)
+    assert loaded.requests == [url], loaded.requests
+    assert probe["verdict"].startswith(f"B ({made['noenv']}) failed (D407 missing-env-var)")
+    assert "DATABASE_URL" in probe["rows"][0] and probe["width"] > 0
+    assert probe["scripts"] == 0 and probe["images"] == 0
+    no_secret(probe["verdict"] + "".join(probe["rows"]))

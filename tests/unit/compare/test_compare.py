@@ -113,7 +113,8 @@ FAILS = ("error: environment variable DATABASE_URL is not set\n")
 
 def test_missing_env_var_links_the_env_difference_first() -> None:
     good = inspect("ok")
-    good["Config"]["Env"] = [*good["Config"]["Env"], "DATABASE_URL=postgres://db/app"]
+    good["Config"]["Env"] = [*good["Config"]["Env"], "DATABASE_URL=postgres://db/app",
+                             "CACHE_TTL=60"]
     bad = inspect("bad", State=exited(1))
     a, b = party("A", good), party("B", bad, stderr=FAILS)
     d = diff(a, b)
@@ -121,13 +122,16 @@ def test_missing_env_var_links_the_env_difference_first() -> None:
     assert (first.category, first.field, first.change) == (Category.ENV, "DATABASE_URL",
                                                             Change.REMOVED)
     assert first.link is Link.NAMED and "missing-env-var" in first.explains
+    # another variable is in the category the cause lives in, but the finding does not name it
+    (ttl,) = [x for x in d.differences if x.field == "CACHE_TTL"]
+    assert ttl.link is Link.KIND and ttl.rank == 2
     one_side = [x for x in d.differences if x.category is Category.FINDINGS]
     assert any(x.field == "missing-env-var" and x.change is Change.ADDED for x in one_side)
     logs = [x for x in d.differences if x.category is Category.LOGS]
     assert logs and "DATABASE_URL is not set" in (logs[0].b or "")
     assert d.exit_code() == 1 and d.b.failing and not d.a.failing
     assert d.headline().startswith("B (bad) failed (D407 missing-env-var) and differs from A "
-                                   "in 1 way that can explain it: DATABASE_URL")
+                                   "in 2 ways that can explain it: DATABASE_URL, CACHE_TTL")
 
 
 def test_oom_ranks_the_memory_limit_first() -> None:
