@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.support import browser
 from tests.support.runs import Result, run_diagnose
 
 SERVICE = ('test -n "$DATABASE_URL" || { echo "error: environment variable DATABASE_URL is '
@@ -55,6 +56,13 @@ def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("diff")
 
 
+@pytest.fixture(scope="module")
+def env_case(made, workdir) -> dict[str, Result]:
+    """`diff ok noenv` in every format, run once for the tests that read it."""
+    return {fmt: diff(workdir, made["ok"], made["noenv"], "--format", fmt)
+            for fmt in ("text", "json", "markdown", "html")}
+
+
 def diff(workdir: Path, *args: str) -> Result:
     return run_diagnose("diff", *args, "--quiet", cwd=workdir)
 
@@ -72,8 +80,9 @@ def no_secret(text: str) -> None:
         assert s not in text
 
 
-def test_missing_env_var_env_difference_first_and_its_finding_on_one_side(made, workdir):
-    r = diff(workdir, made["ok"], made["noenv"], "--format", "json")
+def test_missing_env_var_env_difference_first_and_its_finding_on_one_side(made, workdir,
+                                                                         env_case):
+    r = env_case["json"]
     d = doc(r)
     assert r.code == 1
     first = d["differences"][0]
@@ -93,11 +102,10 @@ def test_missing_env_var_env_difference_first_and_its_finding_on_one_side(made, 
     assert token["link"] == "kind"  # env is where the cause lives; the finding names another
     # no bundle is left behind unless asked for
     assert not list(workdir.glob("diagnose-*.tar.gz"))
-    for fmt in ("text", "json", "markdown", "html"):
-        out = diff(workdir, made["ok"], made["noenv"], "--format", fmt)
+    for out in env_case.values():
         assert out.code == 1, out.stderr
         no_secret(out.stdout + out.stderr)
-    text = diff(workdir, made["ok"], made["noenv"]).stdout
+    text = env_case["text"].stdout
     assert text.splitlines()[0].startswith(f"B ({made['noenv']}) failed (D407 missing-env-var)")
 
 
@@ -201,10 +209,8 @@ DIFF_PROBE = r"""JSON.stringify({
 })"""
 
 
-def test_the_html_diff_renders_in_chromium_and_fetches_nothing(made, workdir):
-    from tests.support import browser
-
-    r = diff(workdir, made["ok"], made["noenv"], "--format", "html")
+def test_the_html_diff_renders_in_chromium_and_fetches_nothing(made, workdir, env_case):
+    r = env_case["html"]
     assert r.code == 1, r.stderr
     page = workdir / "diff.html"
     page.write_text(r.stdout, encoding="utf-8")
