@@ -6,7 +6,7 @@ differences that can explain a failure first (:mod:`diagnose.runs.diff`)."""
 import sys
 from pathlib import Path
 
-from diagnose.cli.common import check_patterns, color, guard, parse, redaction
+from diagnose.cli.common import check_patterns, color, guard, log_bounds, redaction
 from diagnose.cli.options import (
     AllFieldsOpt,
     ConfigOpt,
@@ -16,6 +16,7 @@ from diagnose.cli.options import (
     ExitZeroOpt,
     FormatOpt,
     KeepBundlesOpt,
+    MaxLogBytesOpt,
     NoColorOpt,
     NoPluginsOpt,
     QuietOpt,
@@ -24,11 +25,11 @@ from diagnose.cli.options import (
     SideBArg,
     SideContextOpt,
     SideHostOpt,
+    SinceOpt,
     TailOpt,
     TimeoutOpt,
 )
 from diagnose.cli.progress import for_stderr
-from diagnose.cli.values import parse_tail
 from diagnose.model.errors import EXIT_OK
 from diagnose.model.options import RunOptions
 from diagnose.render import Format
@@ -47,6 +48,8 @@ def diff_cmd(
     context_b: SideContextOpt = None,
     out: KeepBundlesOpt = None,
     tail: TailOpt = "2000",
+    since: SinceOpt = None,
+    max_log_bytes: MaxLogBytesOpt = "8M",
     timeout: TimeoutOpt = 30.0,
     exit_zero: ExitZeroOpt = False,
     no_color: NoColorOpt = False,
@@ -60,14 +63,14 @@ def diff_cmd(
     differences that can explain a failure first.  Exit 0: nothing that matters differs;
     1: something does."""
     check_patterns(redact)
-    lines = parse(parse_tail, tail, "--tail")
+    logs = log_bounds(tail, since, max_log_bytes)
 
     def body() -> int:
         from diagnose.render.diff import render_diff  # startup: only when the command runs
         from diagnose.runs.diff import DiffOptions, SideRef, run_diff  # startup: as above
 
         patterns, names = redaction(config, redact)
-        run = RunOptions(targets=(), output_dir=out or Path("."), tail=lines, timeout=timeout,
+        run = RunOptions(targets=(), output_dir=out or Path("."), **logs, timeout=timeout,
                          redact_patterns=patterns, redact_names=names,
                          plugins=not no_plugins, debug=debug, argv=tuple(sys.argv[1:]))
         sides = [SideRef(label, ref, _one(h or host), _one(c or context))
