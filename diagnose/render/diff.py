@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from diagnose import __version__
 from diagnose.model.diff import Category, Diff
 from diagnose.model.escape import visible_all
 from diagnose.render import Format, Paint
@@ -31,8 +32,10 @@ MAX_DETAILED = 8
 
 
 def document(diff: Diff) -> dict[str, Any]:
-    """The diff as its JSON document."""
-    return diff.to_dict()
+    """The diff as its JSON document (with the tool that made it, as the reports)."""
+    doc = diff.to_dict()
+    return {"schema": doc.pop("schema"), "tool": {"name": "diagnose", "version": __version__},
+            **doc}
 
 
 def view(doc: dict[str, Any]) -> dict[str, Any]:
