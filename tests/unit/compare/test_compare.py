@@ -64,16 +64,20 @@ HISTORY = [{"CreatedBy": "/bin/sh -c #(nop)  CMD [\"serve\"]", "Size": 0},
 
 
 def party(label: str, doc: dict[str, Any], *, stderr: str = "", image: Any = None,
-          history: Any = None, engine_id: str = "E1", version: str = "27.0") -> Party:
+          history: Any = None, engine_id: str = "E1", version: str = "27.0",
+          probe: Any = None) -> Party:
     files: dict[str, Any] = {layout.IMAGE_INSPECT: image or IMAGE,
                              layout.IMAGE_HISTORY: history or HISTORY}
+    if probe is not None:
+        files[layout.ENTRYPOINT] = probe
     if stderr:
         files[layout.LOG_STDERR] = "".join(f"{STAMP} {ln}\n" for ln in stderr.splitlines())
         files[layout.LOG_STDOUT] = ""
     key = doc["Name"].lstrip("/")
     c = make_container(key, inspect=doc, files=files,
-                       collected=("inspect", "logs", "image", "history"),
-                       engine=make_engine({"ID": engine_id, "Driver": "overlay2"},
+                       collected=("inspect", "logs", "image", "history", "entrypoint"),
+                       engine=make_engine({"ID": engine_id, "Driver": "overlay2",
+                                           "Architecture": "x86_64"},
                                           files={layout.ENGINE_VERSION: {"Version": version}}))
     report, errors = analyse_container(c, registry(), debug=True)
     assert not errors
@@ -270,3 +274,27 @@ def test_log_lines_only_new_shapes_of_the_failing_side_errors_first() -> None:
                          "shutting down"}
     # the working side's logs are not listed
     assert all(x.a is None for x in d.differences if x.category is Category.LOGS)
+
+
+ARM_ELF = {"path": "/app", "kind": "elf", "elf_class": "ELF64", "machine": "aarch64",
+           "static": True, "runs_natively": False, "executable": True, "mode_octal": "0755"}
+
+
+def test_exec_format_error_ranks_the_image_first() -> None:
+    new_id = "sha256:" + "c" * 64
+    probe = {"argv": ["/app", "serve"], "argv0": "/app", "filesystem": {"readable": True},
+             "path_env": "/usr/bin:/bin", "path_source": "image",
+             "shell": {"usable": True, "path": "/bin/sh"}, "exists": True, "resolved": "/app",
+             "executable": True, "file": ARM_ELF,
+             "candidates": [{"path": "/app", "exists": True}]}
+    bad = inspect("bad", Image=new_id, State=exited(255),
+                  HostConfig={"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}})
+    d = diff(party("A", inspect("ok")),
+             party("B", bad, image={**IMAGE, "Id": new_id, "Architecture": "arm64"},
+                   stderr="exec /app: exec format error", probe=probe))
+    assert d.b.verdict is not None and d.b.verdict["id"] == "exec-format-error"
+    assert [x.category for x in d.differences[:2]] == [Category.IMAGE, Category.IMAGE]
+    assert {x.field for x in d.differences[:2]} == {"image ID", "platform"}
+    # the restart policy differs too, but says nothing about an exec format error
+    (policy,) = [x for x in d.differences if x.category is Category.RESTART]
+    assert policy.link is Link.NONE and policy.rank > 2
