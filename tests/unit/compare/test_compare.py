@@ -241,6 +241,8 @@ def test_json_follows_its_schema_and_every_format_renders() -> None:
     assert doc["schema"] == "diagnose/diff-v1" and doc["differences"][0]["rank"] == 1
     text = render_diff(d, Format.TEXT)
     assert text.splitlines()[0] == d.headline()
+    painted = render_diff(d, Format.TEXT, color=True)
+    assert "\x1b[1m" in painted and "\x1b[" not in text
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**doc, "exit_code": 5}, schema())
 
