@@ -2,8 +2,9 @@
 
 The comparison (:mod:`diagnose.compare`) builds a :class:`Diff` from two containers' evidence
 and reports; rendering (:mod:`diagnose.render.diff`) and the exit code read it.  Values only:
-every string here comes from redacted evidence, and the run scrubs the whole value once more
-before anything is printed.
+every string here comes from redacted evidence (the live sides' run redacts as it collects; a
+bundle written with --no-redact is redacted as it is read), and a secret's values are never
+shown, only compared.
 """
 
 from __future__ import annotations
