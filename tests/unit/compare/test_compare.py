@@ -300,3 +300,17 @@ def test_exec_format_error_ranks_the_image_first() -> None:
     # the restart policy differs too, but says nothing about an exec format error
     (policy,) = [x for x in d.differences if x.category is Category.RESTART]
     assert policy.link is Link.NONE and policy.rank > 2
+
+
+def test_state_health_and_restarts_rank_after_what_decides() -> None:
+    sick = inspect("sick", RestartCount=4, State={"Health": {"Status": "unhealthy"}},
+                   Config={"Healthcheck": {"Test": ["CMD", "false"], "Retries": 1}})
+    well = inspect("well", State={"Health": {"Status": "healthy"}},
+                   Config={"Healthcheck": {"Test": ["CMD", "true"], "Retries": 1}})
+    d = diff(party("A", well), party("B", sick))
+    got = [(x.category, x.field, x.a, x.b) for x in d.differences]
+    assert got[0][:2] == (Category.HEALTHCHECK, "health test")
+    assert (Category.STATE, "health", "healthy", "unhealthy") in got
+    assert (Category.STATE, "restarts", None, "4") in got
+    assert max(i for i, g in enumerate(got) if g[0] is Category.HEALTHCHECK) < min(
+        i for i, g in enumerate(got) if g[0] is Category.STATE)
