@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from diagnose.cli import analyze, catalogue, engine, run, service, watch
+from diagnose.cli import analyze, catalogue, diff, engine, run, service, watch
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.cli.common import say
 from diagnose.model import interrupts
@@ -26,6 +26,7 @@ app.command("service")(service.service_cmd)
 app.command("watch")(watch.watch_cmd)
 app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
+app.command("diff")(diff.diff_cmd)
 app.command("checks")(catalogue.checks_cmd)
 app.command("explain")(catalogue.explain_cmd)
 app.command("help")(catalogue.help_cmd)

@@ -116,3 +116,26 @@ OneContextOpt = Annotated[str | None, typer.Option("--context", "-c",
 ReadJournalOpt = Annotated[Path | None, typer.Option(
     "--journal", help="A `diagnose watch` event journal to read the containers' events from "
     "too (default $DIAGNOSE_JOURNAL, else where watch keeps it).", file_okay=False)]
+_SIDE = ("a container (name, ID or unique prefix) on its engine, or a bundle (a path with a / "
+         "or ending in .tar.gz) holding one container, or BUNDLE:NAME")
+SideAArg = Annotated[str, typer.Argument(
+    metavar="A", help=f"The reference side (e.g. the one that works): {_SIDE}.",
+    show_default=False)]
+SideBArg = Annotated[str, typer.Argument(
+    metavar="B", help=f"The side compared with A (e.g. the one that fails): {_SIDE}.",
+    show_default=False)]
+SideHostOpt = Annotated[str | None, typer.Option(
+    help="Engine endpoint of this side's container (default: --host, else the default "
+    "engine).")]
+SideContextOpt = Annotated[str | None, typer.Option(
+    help="Docker context of this side's container (default: --context).")]
+DiffHostOpt = Annotated[str | None, typer.Option(
+    "--host", "-H", help="Engine endpoint of both sides' containers (like docker -H).")]
+DiffContextOpt = Annotated[str | None, typer.Option(
+    "--context", "-c", help="Docker context of both sides' containers.")]
+AllFieldsOpt = Annotated[bool, typer.Option(
+    "--all-fields", help="Also compare what always differs between two containers (IDs, "
+    "names, hostnames, IP addresses, PIDs, times); never changes the exit code.")]
+KeepBundlesOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Keep the live sides' bundles in this directory (default: "
+    "written to a temporary directory and removed).", file_okay=False)]

@@ -20,6 +20,7 @@ from diagnose.analysis.registry import Registry
 from diagnose.bundle.reader import BundleParts, Member
 from diagnose.bundle.writer import BundleWriter
 from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.engine import EngineFacts, HostFacts
 from diagnose.evidence.logwindow import LogBody, stream_log
 from diagnose.evidence.records import CollectorRecord
@@ -97,8 +98,10 @@ class _Replay:
 
     def __init__(self, parts: BundleParts, registry: Registry, redactor: Redactor,
                  writer: BundleWriter | None, debug: bool,
-                 rename: Callable[[str], str] | None) -> None:
+                 rename: Callable[[str], str] | None,
+                 whole: Callable[[ContainerEvidence], None] | None = None) -> None:
         self.parts, self.registry, self.redactor = parts, registry, redactor
+        self.whole = whole
         self.writer, self.debug, self.rename = writer, debug, rename
         manifest = parts.manifest
         self.meta = {str(e.get("prefix", "")): e for e in manifest.get("engines") or ()}
@@ -115,7 +118,8 @@ class _Replay:
             m = self.meta.get(prefix) or self.single
             label = str(m.get("label") or prefix.strip("/").split("/")[-1] or "engine")
             pipe = Pipeline(self.registry, self.redactor, self.writer, self.debug,
-                            prefix=prefix, engine_label=label if self.several else "")
+                            prefix=prefix, engine_label=label if self.several else "",
+                            whole=self.whole)
             self.engines[prefix] = EngineReplay(prefix, label, str(m.get("endpoint", "")),
                                                 bool(m.get("local", False)), pipe)
         return self.engines[prefix]
@@ -204,9 +208,11 @@ def replay(
     parts: BundleParts, members: Iterable[Member], registry: Registry, redactor: Redactor, *,
     writer: BundleWriter | None = None, debug: bool = False,
     rename: Callable[[str], str] | None = None,
+    whole: Callable[[ContainerEvidence], None] | None = None,
 ) -> Replayed:
-    """Feed a bundle's members to one pipeline per engine; analyse and (optionally) rewrite."""
-    walk = _Replay(parts, registry, redactor, writer, debug, rename)
+    """Feed a bundle's members to one pipeline per engine; analyse and (optionally) rewrite;
+    `whole` gets each container's whole evidence once analysed (`diagnose diff`)."""
+    walk = _Replay(parts, registry, redactor, writer, debug, rename, whole)
     for m in members:
         walk.member(m)
     return walk.finish()

@@ -8,7 +8,7 @@ live run's findings exactly.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,9 @@ class Pipeline:
     errors: list[CheckError] = field(default_factory=list)
     records: list[CollectorRecord] = field(default_factory=list)
     services: list[ServiceReport] = field(default_factory=list)
+    #: Called with each container's whole evidence (logs included) once analysed: for a
+    #: command that needs more than the light view kept for the run-scope checks (diff).
+    whole: Callable[[ContainerEvidence], None] | None = None
 
     def add_files(self, files: dict[str, bytes], redact: bool = True) -> dict[str, bytes]:
         """Redact engine-level files and stream them to the archive (under this engine's
@@ -77,6 +80,8 @@ class Pipeline:
         self.errors.extend(errors)
         self.records.extend(records.values())
         self.kept.append(without_logs(ev))
+        if self.whole is not None:
+            self.whole(ev)
         return report
 
     def service(

@@ -88,6 +88,10 @@ class _Paint:
         return self._sgr("32", text)
 
 
+#: The painter for templates beyond the reports' (`diagnose diff`).
+Paint = _Paint
+
+
 def render(report: Report, fmt: Format, color: bool = False,
            display: Display | None = None) -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only; `display`: what a person
