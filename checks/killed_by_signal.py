@@ -26,7 +26,9 @@ How to confirm by hand
 
 Look-alikes told apart
     `oom-killed` (OOMKilled or an `oom` event), `killed-after-stop-timeout` (a stop signal,
-    then SIGKILL about the stop timeout later), `segfault` (SIGSEGV, 139, not sent by Docker).
+    then SIGKILL about the stop timeout later), `segfault` (SIGSEGV, 139, not sent by Docker),
+    `aborted` (SIGABRT, 134, not sent by Docker; or 139 of a PID 1 that printed an abort
+    message), `bus-error-shm-exhausted` (SIGBUS, 135, with the container's default /dev/shm).
 
 Fix
     Depends on the sender: nothing for an intended stop; find the person, script or

@@ -15,7 +15,9 @@ How to confirm by hand
 
 Look-alikes told apart
     `killed-by-signal` when the events show a `docker kill -s SEGV` sent it (then nothing
-    crashed); `oom-killed` and the SIGKILL checks (137).
+    crashed); `aborted` when the log ends in an abort message (glibc `double free`, a failed
+    assertion, `terminate called`, V8's heap limit): abort() as PID 1 exits 139 too;
+    `oom-killed` and the SIGKILL checks (137).
 
 Fix
     Get a backtrace (core dump with `--ulimit core=-1`, or run under gdb), then fix or

@@ -34,6 +34,15 @@ from diagnose.evidence.readings.common import (
     signal_of_event,
     signal_of_exit,
 )
+from diagnose.evidence.readings.crash import (
+    DEFAULT_SHM,
+    AbortReport,
+    ShmFacts,
+    abort_report,
+    aborted_as_pid1,
+    heap_limit_mib,
+    shm_facts,
+)
 from diagnose.evidence.readings.engine import (
     DISK_ERROR_SHARE,
     DISK_WARNING_BYTES,
@@ -99,6 +108,7 @@ from diagnose.evidence.readings.log_facts import (
     port_in,
     published_ports,
 )
+from diagnose.evidence.readings.log_patterns import names_shm
 from diagnose.evidence.readings.log_signatures import Hits, scan_log, strip_stamp
 from diagnose.evidence.readings.security import (
     by_image_id,
@@ -170,7 +180,7 @@ from diagnose.evidence.service import ServiceEvidence, Task
 from diagnose.evidence.snapshot import Snapshot
 from diagnose.model.causes import Category, Cause, Unclaimed
 from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.findings import Confidence, Evidence, Finding, Remediation, Severity, fact
 from diagnose.model.jsonview import as_list, as_map, as_maps, dig
 from diagnose.model.lazyre import lazy_compile
 from diagnose.model.text import GiB, excerpt, human_bytes, human_seconds
@@ -178,7 +188,7 @@ from diagnose.model.times import epoch_stamp, parse_time
 
 __all__ = [
     # model: checks, findings, causes, text
-    "check", "Severity", "Finding", "Evidence", "Remediation", "fact",
+    "check", "Severity", "Confidence", "Finding", "Evidence", "Remediation", "fact",
     "Cause", "Unclaimed", "Category",
     "lazy_compile", "excerpt", "human_bytes", "human_seconds", "GiB", "epoch_stamp",
     "parse_time", "as_list", "as_map", "as_maps", "dig",
@@ -203,6 +213,9 @@ __all__ = [
     # readings: kill and exit cause
     "CRASH_SIGNALS", "LOG_PATTERNS", "Kill", "KillKind", "Sender", "decisive_lines",
     "explained_exit", "kill_story", "log_severity",
+    # readings: crashes (abort, bus error)
+    "DEFAULT_SHM", "AbortReport", "ShmFacts", "abort_report", "aborted_as_pid1",
+    "heap_limit_mib", "shm_facts", "names_shm",
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",

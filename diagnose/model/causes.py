@@ -40,6 +40,8 @@ class Cause(enum.StrEnum):
     MISSING_SHARED_LIBRARY = "missing-shared-library"
     APP_EXIT_ERROR = "app-exit-error"
     EXITED_IMMEDIATELY = "exited-immediately"
+    ABORTED = "aborted"
+    BUS_ERROR_SHM_EXHAUSTED = "bus-error-shm-exhausted"
     # what its logs say (log signatures)
     MISSING_ENV_VAR = "missing-env-var"
     READ_ONLY_FILESYSTEM = "read-only-filesystem"

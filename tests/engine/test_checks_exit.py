@@ -157,12 +157,13 @@ def test_docker_kill_with_a_signal_and_a_crash_signal_from_inside(engine, diagno
     assert f["severity"] == "warning" and "SIGHUP" in f["title"]
     assert "docker kill" in facts(f)["sent by"]
 
-    f = only(r, abort, "killed-by-signal")
+    # A SIGABRT that no Docker command sent is an abort (issue 16), even without a message.
+    f = only(r, abort, "aborted")
     assert engine.inspect(abort)["State"]["ExitCode"] == 134
-    assert f["severity"] == "error"
-    assert "SIGABRT" in f["title"] and "no Docker command" in facts(f)["sent by"]
-    for name in (hup, abort):
-        none_of(r, name, SIGNAL_DEATHS - {"killed-by-signal"} | {"app-exit-error"})
+    assert f["severity"] == "error" and f["confidence"] == "high"
+    assert "without a message" in f["title"]
+    none_of(r, hup, SIGNAL_DEATHS - {"killed-by-signal"} | {"app-exit-error", "aborted"})
+    none_of(r, abort, SIGNAL_DEATHS | {"app-exit-error"})
 
 
 def test_segfault_real_and_reported_by_a_shell(engine, diagnose, elf_image):

@@ -25,6 +25,7 @@ from diagnose.evidence.readings.common import (
     signal_of_event,
     signal_of_exit,
 )
+from diagnose.evidence.readings.crash import aborted_as_pid1, shm_facts
 from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_events, latest_run_lines
 from diagnose.evidence.readings.log_signatures import Hits, exit_cause
@@ -156,7 +157,14 @@ def _explained_exit(c: ContainerEvidence) -> Category | None:
             return Cause.OOM_KILLED
         if story.kind == KillKind.STOP_TIMEOUT:
             return Cause.KILLED_AFTER_STOP_TIMEOUT
-        if story.signal == 11 and story.sender not in (Sender.DOCKER_STOP, Sender.DOCKER_KILL):
+        if story.sender in (Sender.DOCKER_STOP, Sender.DOCKER_KILL):
+            return Cause.KILLED_BY_SIGNAL
+        # abort() as PID 1 faults instead of dying of SIGABRT (see readings.crash): 139.
+        if story.signal == 6 or aborted_as_pid1(c):
+            return Cause.ABORTED
+        if story.signal == 7 and shm_facts(c).small:
+            return Cause.BUS_ERROR_SHM_EXHAUSTED
+        if story.signal == 11:
             return Cause.SEGFAULT
         return Cause.KILLED_BY_SIGNAL
     if c.exit_code == 127:

@@ -20,7 +20,7 @@ STARTED = "2026-11-27T10:00:00.000000000Z"
 T0 = 1_795_812_400_000_000_000  # 2026-11-27T10:00:00Z in ns (after STARTED's boundary)
 EXIT_SLUGS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
               "app-exit-error", "command-not-found", "missing-shared-library",
-              "exited-immediately"}
+              "exited-immediately", "aborted", "bus-error-shm-exhausted"}
 
 
 def event(action: str, at_s: float, **attrs: Any) -> dict[str, Any]:
@@ -118,8 +118,8 @@ def test_stop_timeout_whose_first_kill_left_the_ring():
     (137, [event("kill", 3, signal=9), event("die", 3.1, exitCode=137)], "docker-kill",
      Severity.WARNING),
     (137, [event("die", 3.1, exitCode=137)], "outside", Severity.ERROR),
-    (134, [event("die", 3.1, exitCode=134)], "outside", Severity.ERROR),
-    (134, [], "unknown", Severity.ERROR),
+    (136, [event("die", 3.1, exitCode=136)], "outside", Severity.ERROR),
+    (136, [], "unknown", Severity.ERROR),
     (129, [event("kill", 3, signal="SIGHUP"), event("die", 3.1, exitCode=129)],
      "docker-kill", Severity.WARNING),
 ])
@@ -130,6 +130,18 @@ def test_who_sent_the_signal_decides_the_severity(code, events, sender, severity
     got = found(c)
     assert set(got) & EXIT_SLUGS == {"killed-by-signal"}
     assert got["killed-by-signal"].severity is severity
+
+
+def test_an_abort_without_its_events_or_message_is_not_certain():
+    """134 with no message: with the run's end in the events nobody in Docker sent SIGABRT;
+    with the events gone `docker kill -s ABRT` stays possible (issue 16)."""
+    seen = found(container(exit_code=134, ran_s=3.1, events=[event("die", 3.1, exitCode=134)]))
+    assert set(seen) & EXIT_SLUGS == {"aborted"}
+    assert seen["aborted"].confidence == "high"
+    gone = found(container(exit_code=134, ran_s=3.1, events=[]))
+    assert set(gone) & EXIT_SLUGS == {"aborted"}
+    f = gone["aborted"]
+    assert f.confidence == "medium" and "docker kill -s ABRT" in dict(f.facts)["still possible"]
 
 
 def test_segfault_sent_by_docker_kill_is_not_a_crash():

@@ -45,9 +45,17 @@ def test_no_space_is_located_on_its_filesystem():
     assert any(e.pointer == "/HostConfig/Tmpfs/~1data" for e in f.evidence)
     shm = container(["dd: error writing '/dev/shm/f': No space left on device"],
                     status="exited", exit_code=1, inspect={"HostConfig": {"ShmSize": 65536}})
-    f = findings(shm)["no-space-left"]
-    assert f.title == "shared memory /dev/shm is full (shm-size 64 KiB)"
+    # /dev/shm and POSIX shm segments are bus-error-shm-exhausted's, never a full disk.
+    assert "no-space-left" not in findings(shm)
+    f = findings(shm)["bus-error-shm-exhausted"]
+    assert f.title == "a shared memory segment did not fit in /dev/shm: /dev/shm is 64 KiB"
     assert any("--shm-size" in cmd for cmd in f.remediation.commands)  # type: ignore[union-attr]
+    pg = container(['ERROR:  could not resize shared memory segment "/PostgreSQL.3977435352" '
+                    'to 16777216 bytes: No space left on device'], status="running")
+    assert "no-space-left" not in findings(pg)
+    f = findings(pg)["bus-error-shm-exhausted"]
+    assert f.title.startswith("PostgreSQL could not fit a dynamic shared memory segment")
+    assert "64 MiB (the default" in f.title and f.severity is Severity.WARNING
     layer = container(["OSError: [Errno 28] No space left on device: '/srv/out.bin'"],
                       status="exited", exit_code=1)
     assert "data root" in findings(layer)["no-space-left"].title

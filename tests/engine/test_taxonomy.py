@@ -1,0 +1,124 @@
+"""The rest of the failure taxonomy (issue 16), reproduced the way it happens in the wild.
+
+Real programs fail here with their own messages: glibc's heap checks, libstdc++'s uncaught
+exception, Node's V8 heap limit, PostgreSQL's parallel query on a 64 MiB /dev/shm.  The images
+come from `scripts/images.sh` (docs/taxonomy-notes.md says how each was measured); a missing
+image is a failure with what to run, never a skip.  Containers that can share one diagnosis
+run share it (one `diagnose` per test), and every test has a look-alike that must not be
+reported as the class.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.checkkit import facts, ids, none_of, only, report
+from tests.support.engine import docker, wait_for
+
+CRASH = "diagnose-test/taxo-crash:latest"
+NODE = "diagnose-test/taxo-node:latest"
+POSTGRES = "diagnose-test/taxo-postgres:latest"
+SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
+                 "aborted", "bus-error-shm-exhausted"}
+
+
+@pytest.fixture(scope="module")
+def taxo_images(engine):
+    """The taxonomy images must exist (scripts/images.sh builds them in about 10 s)."""
+    for image in (CRASH, NODE, POSTGRES):
+        if docker("image", "inspect", image, check=False).returncode != 0:
+            pytest.fail(f"{image} is missing; run scripts/images.sh", pytrace=False)
+    return engine
+
+
+def _exited(engine, *names: str) -> None:
+    for name in names:
+        engine.wait_status(name, "exited")
+
+
+def test_aborted_glibc_cxx_and_v8_heap_told_apart_from_oom_and_segfault(taxo_images, diagnose):
+    engine = taxo_images
+    dfree = engine.run("dfree", "--init", image=CRASH, cmd=("doublefree",))
+    pid1 = engine.run("dfree-pid1", image=CRASH, cmd=("doublefree", "fastbin"))
+    throw = engine.run("throw", "--init", image=CRASH, cmd=("throw",))
+    v8 = engine.run("v8heap", "--init", image=NODE,
+                    cmd=("node", "--max-old-space-size=32", "/opt/heap.js"))
+    # Look-alikes: the kernel OOM killer (memory outside the V8 heap), a real NULL write.
+    oom = engine.run("kernel-oom", "--memory", "96m", "--memory-swap", "96m", image=NODE,
+                     cmd=("node", "/opt/heap.js", "offheap"))
+    segv = engine.run("segv", image=CRASH, cmd=("segv",))
+    _exited(engine, dfree, pid1, throw, v8, oom, segv)
+    r = report(diagnose, dfree, pid1, throw, v8, oom, segv)
+
+    f = only(r, dfree, "aborted")
+    assert engine.inspect(dfree)["State"]["ExitCode"] == 134
+    assert f["severity"] == "error" and f["confidence"] == "high"
+    assert "double free" in f["title"] and "glibc" in facts(f)["kind"]
+
+    # abort() as PID 1 exits 139: still an abort, not a segfault.
+    f = only(r, pid1, "aborted")
+    assert engine.inspect(pid1)["State"]["ExitCode"] == 139
+    assert "double free or corruption" in f["title"]
+    assert "PID 1" in facts(f)["signal"] and facts(f)["--init"] == "no"
+
+    f = only(r, throw, "aborted")
+    assert "uncaught C++ exception" in f["title"]
+    assert any("what():" in e["excerpt"] for e in f["evidence"]), f["evidence"]
+
+    f = only(r, v8, "aborted")
+    fx = facts(f)
+    assert "V8" in f["title"] and "not the kernel OOM killer" in f["title"]
+    assert fx["V8 heap limit"].startswith("32 MiB") and fx["State.OOMKilled"] == "no"
+    assert any("NODE_OPTIONS=--max-old-space-size" in cmd
+               for cmd in f["remediation"]["commands"])
+    for name in (dfree, pid1, throw, v8):
+        assert ids(r, name) & (SIGNAL_DEATHS | {"app-exit-error"}) == {"aborted"}
+
+    assert ids(r, oom) & (SIGNAL_DEATHS | {"app-exit-error"}) == {"oom-killed"}
+    assert ids(r, segv) & (SIGNAL_DEATHS | {"app-exit-error"}) == {"segfault"}
+
+
+def test_shm_exhausted_bus_error_enospc_and_postgres(taxo_images, diagnose):
+    engine = taxo_images
+    bus = engine.run("shm-bus", image=CRASH, cmd=("shmfill",))
+    falloc = engine.run("shm-falloc", image=CRASH, cmd=("shmfill", "fallocate", "128"))
+    # Look-alikes: the same program with room enough, and a full tmpfs that is not /dev/shm.
+    roomy = engine.run("shm-roomy", "--shm-size", "256m", image=CRASH, cmd=("shmfill",))
+    tmpfs = engine.run("tmpfs-full", "--tmpfs", "/data:size=1m", image=CRASH,
+                       cmd=("dd", "if=/dev/zero", "of=/data/cache", "bs=64k", "count=64"))
+    # PostgreSQL's parallel hash join whose shared hash table does not fit in 64 MiB: the
+    # query fails with ENOSPC on "/PostgreSQL.N", the server stays up.
+    pg = engine.run("pg-shm", image=POSTGRES)
+    wait_for(lambda: docker("exec", pg, "pg_isready", "-q", check=False).returncode == 0,
+             timeout=60, what="postgres to accept connections")
+    q = docker("exec", pg, "psql", "-qU", "postgres",
+               "-c", "CREATE TABLE t AS SELECT g, md5(g::text) AS h "
+                     "FROM generate_series(1, 1000000) g",
+               "-c", "SET parallel_setup_cost=0", "-c", "SET parallel_tuple_cost=0",
+               "-c", "SET min_parallel_table_scan_size=0", "-c", "SET work_mem='1GB'",
+               "-c", "SELECT count(*) FROM t a JOIN t b USING (h)", check=False)
+    assert "could not resize shared memory segment" in q.stderr, q.stderr
+    _exited(engine, bus, falloc, roomy, tmpfs)
+    r = report(diagnose, bus, falloc, roomy, tmpfs, pg)
+
+    f = only(r, bus, "bus-error-shm-exhausted")
+    assert engine.inspect(bus)["State"]["ExitCode"] == 135
+    assert f["severity"] == "error" and f["confidence"] == "high"
+    assert "64 MiB (the default" in facts(f)["/dev/shm"]
+    assert ids(r, bus) & (SIGNAL_DEATHS | {"app-exit-error", "no-space-left"}) == {
+        "bus-error-shm-exhausted"}
+
+    f = only(r, falloc, "bus-error-shm-exhausted")
+    assert f["severity"] == "error"
+    none_of(r, falloc, {"no-space-left", "app-exit-error"})
+
+    f = only(r, pg, "bus-error-shm-exhausted")
+    assert f["severity"] == "warning"  # the server survives the failed query
+    assert "PostgreSQL" in f["title"] and "/dev/shm" in f["title"]
+    assert any("--shm-size" in cmd for cmd in f["remediation"]["commands"])
+    none_of(r, pg, {"no-space-left", "engine-disk-low"})
+
+    assert engine.inspect(roomy)["State"]["ExitCode"] == 0
+    none_of(r, roomy, {"bus-error-shm-exhausted"})
+    only(r, tmpfs, "no-space-left")
+    none_of(r, tmpfs, {"bus-error-shm-exhausted"})
