@@ -52,6 +52,7 @@ class Cause(enum.StrEnum):
     DEPENDENCY_UNREACHABLE = "dependency-unreachable"
     TOO_MANY_OPEN_FILES = "too-many-open-files"
     FORK_FAILED = "fork-failed"
+    PIDS_LIMIT_REACHED = "pids-limit-reached"
     BIND_TO_LOCALHOST = "bind-to-localhost"
     # Swarm services
     TASK_FAILING = "task-failing"

@@ -122,3 +122,34 @@ def test_shm_exhausted_bus_error_enospc_and_postgres(taxo_images, diagnose):
     none_of(r, roomy, {"bus-error-shm-exhausted"})
     only(r, tmpfs, "no-space-left")
     none_of(r, tmpfs, {"bus-error-shm-exhausted"})
+
+
+def test_pids_limit_reached_and_how_close_told_apart_from_nproc(taxo_images, diagnose):
+    engine = taxo_images
+    threads = engine.run("pids-threads", "--pids-limit", "32", image=CRASH,
+                         cmd=("spawn", "threads"))
+    # A server's master process that stays up at its limit, retrying every second.
+    keep = engine.run("pids-keep", "--pids-limit", "16", image=CRASH,
+                      cmd=("spawn", "threads", "10000", "keep"))
+    # Look-alike: the same EAGAIN from RLIMIT_NPROC (an unused uid: it counts host-wide).
+    nproc = engine.run("nproc", "--user", "54321:54321", "--ulimit", "nproc=24:24",
+                       image=CRASH, cmd=("spawn", "threads"))
+    _exited(engine, threads, nproc)
+    wait_for(lambda: "pthread_create failed" in docker("logs", keep, check=False).stderr,
+             timeout=20, what="the kept spawner to reach its limit")
+    r = report(diagnose, threads, keep, nproc)
+
+    f = only(r, threads, "pids-limit-reached")
+    assert f["severity"] == "error"
+    assert f["title"].endswith("reached its pids limit of 32")
+    assert "pthread_create failed" in " ".join(e["excerpt"] for e in f["evidence"])
+    none_of(r, threads, {"fork-failed", "app-exit-error"})
+
+    f = only(r, keep, "pids-limit-reached")
+    assert f["severity"] == "warning"  # running: it logged the failure and lives on
+    assert facts(f)["tasks in the cgroup now"].startswith("16 of 16")
+    assert "(16 in use now)" in f["title"]
+
+    f = only(r, nproc, "fork-failed")
+    assert "nproc ulimit (24)" in f["title"]
+    none_of(r, nproc, {"pids-limit-reached"})

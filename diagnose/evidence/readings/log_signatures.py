@@ -32,6 +32,8 @@ from diagnose.evidence.readings.log_patterns import (
     FORK_EAGAIN,
     FORK_KEYWORDS,
     SHM_FULL,
+    not_pids_limited,
+    pids_limited_line,
     shm_is_the_cause,
 )
 from diagnose.model.causes import Cause
@@ -186,7 +188,8 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
     _sig(Cause.TOO_MANY_OPEN_FILES, ("too many open files", "emfile", "enfile", "errno 24"), (
         r"too many open files", r"\bEMFILE\b", r"\bENFILE\b", r"\[Errno 24\]",
     )),
-    _sig(Cause.FORK_FAILED, FORK_KEYWORDS, FORK_EAGAIN),
+    _sig(Cause.PIDS_LIMIT_REACHED, FORK_KEYWORDS, FORK_EAGAIN, confirm=pids_limited_line),
+    _sig(Cause.FORK_FAILED, FORK_KEYWORDS, FORK_EAGAIN, confirm=not_pids_limited),
     # Only announcements that report the address actually bound: a literal loopback IP
     # (Werkzeug, Uvicorn, Django, Puma, Gunicorn print their bind address), PostgreSQL's
     # `listening on IPv4 address "127.0.0.1"`, and dev servers' `Local:` line (told apart by
@@ -205,7 +208,7 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
 PRIORITY = (Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM,
             Cause.BUS_ERROR_SHM_EXHAUSTED, Cause.NO_SPACE_LEFT, Cause.PERMISSION_DENIED,
             Cause.ADDRESS_IN_USE, Cause.DNS_RESOLUTION_FAILURE, Cause.DEPENDENCY_UNREACHABLE,
-            Cause.TOO_MANY_OPEN_FILES, Cause.FORK_FAILED)
+            Cause.TOO_MANY_OPEN_FILES, Cause.PIDS_LIMIT_REACHED, Cause.FORK_FAILED)
 
 #: How far from the end of a failed run a signature may be and still explain the exit: an
 #: error logged, survived and followed by a long healthy run is not why the process died.

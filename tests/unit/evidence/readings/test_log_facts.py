@@ -164,12 +164,22 @@ def test_bind_to_localhost_needs_published_ports_and_no_exposed_address():
     assert "bind-to-localhost" not in findings(exited)
 
 
-def test_fork_failed_reads_the_pids_limit():
-    c = container(["sh: can't fork: Resource temporarily unavailable"], status="exited",
-                  exit_code=2, inspect={"HostConfig": {"PidsLimit": 6}})
-    f = findings(c)["fork-failed"]
-    assert f.title == "could not fork: the container reached its pids limit of 6"
+def test_fork_failure_at_the_pids_limit_is_pids_limit_reached():
+    line = ["sh: can't fork: Resource temporarily unavailable"]
+    c = container(line, status="exited", exit_code=2, inspect={"HostConfig": {"PidsLimit": 6}})
+    got = findings(c)
+    assert "fork-failed" not in got
+    f = got["pids-limit-reached"]
+    assert f.title == ("could not start a process or thread: the container reached its pids "
+                       "limit of 6")
+    assert f.severity is Severity.ERROR
     assert any("--pids-limit 1024" in cmd for cmd in f.remediation.commands)  # type: ignore[union-attr]
+    # An nproc ulimit below the pids limit is what binds: fork-failed, not the pids limit.
+    nproc = container(line, status="exited", exit_code=2, inspect={"HostConfig": {
+        "PidsLimit": 64, "Ulimits": [{"Name": "nproc", "Soft": 24, "Hard": 24}]}})
+    got = findings(nproc)
+    assert "pids-limit-reached" not in got
+    assert got["fork-failed"].title == "could not fork: the nproc ulimit (24) was reached"
 
 
 def test_too_many_open_files_reads_the_ulimit():
