@@ -108,7 +108,12 @@ from diagnose.evidence.readings.log_facts import (
     port_in,
     published_ports,
 )
-from diagnose.evidence.readings.log_patterns import names_shm, pids_limited
+from diagnose.evidence.readings.log_patterns import (
+    data_dir,
+    names_shm,
+    pids_limited,
+    stale_versions,
+)
 from diagnose.evidence.readings.log_signatures import Hits, scan_log, strip_stamp
 from diagnose.evidence.readings.security import (
     by_image_id,
@@ -215,7 +220,7 @@ __all__ = [
     "explained_exit", "kill_story", "log_severity",
     # readings: crashes (abort, bus error)
     "DEFAULT_SHM", "AbortReport", "ShmFacts", "abort_report", "aborted_as_pid1",
-    "heap_limit_mib", "shm_facts", "names_shm", "pids_limited",
+    "heap_limit_mib", "shm_facts", "names_shm", "pids_limited", "data_dir", "stale_versions",
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",

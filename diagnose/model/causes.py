@@ -53,6 +53,7 @@ class Cause(enum.StrEnum):
     TOO_MANY_OPEN_FILES = "too-many-open-files"
     FORK_FAILED = "fork-failed"
     PIDS_LIMIT_REACHED = "pids-limit-reached"
+    STALE_DATA_VOLUME = "stale-data-volume"
     BIND_TO_LOCALHOST = "bind-to-localhost"
     # Swarm services
     TASK_FAILING = "task-failing"

@@ -153,3 +153,35 @@ def test_pids_limit_reached_and_how_close_told_apart_from_nproc(taxo_images, dia
     f = only(r, nproc, "fork-failed")
     assert "nproc ulimit (24)" in f["title"]
     none_of(r, nproc, {"pids-limit-reached"})
+
+
+def test_stale_postgres_data_volume_told_apart_from_lost_and_found(taxo_images, diagnose,
+                                                                   tmp_path):
+    engine = taxo_images
+    vol = engine.volume("pgdata")
+    data = f"{vol}:/var/lib/postgresql/data"
+    first = engine.run("pg-old", "-v", data, image=POSTGRES)
+    wait_for(lambda: docker("exec", first, "pg_isready", "-q", check=False).returncode == 0,
+             timeout=60, what="postgres to initialise its volume")
+    docker("stop", first)
+    # Only PostgreSQL 15 is here: make the cluster look like 14's (the server's own check
+    # reads PG_VERSION first; a real 14 volume differs only in what is not read).
+    mark = engine.run("pg-mark", "-v", f"{vol}:/d", cmd=("sh", "-c", "echo 14 > /d/PG_VERSION"))
+    engine.wait_status(mark, "exited")
+    stale = engine.run("pg-stale", "-v", data, image=POSTGRES)
+    # Look-alike: a mount point with lost+found that initdb will not use.
+    mnt = tmp_path / "mnt"
+    (mnt / "lost+found").mkdir(parents=True)
+    lost = engine.run("pg-lost", "-v", f"{mnt}:/var/lib/postgresql/data", image=POSTGRES)
+    _exited(engine, stale, lost)
+    r = report(diagnose, stale, lost)
+
+    f = only(r, stale, "stale-data-volume")
+    assert f["severity"] == "error"
+    fx = facts(f)
+    assert fx["data directory written by"] == "version 14"
+    assert fx["server version"].startswith("15")
+    assert f"volume {vol} -> /var/lib/postgresql/data" in f["title"]
+    none_of(r, stale, {"app-exit-error", "permission-denied"})
+
+    none_of(r, lost, {"stale-data-volume"})

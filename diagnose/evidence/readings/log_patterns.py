@@ -9,6 +9,7 @@ test engine (docs/taxonomy-notes.md: PostgreSQL 15's own messages, busybox, glib
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine
@@ -89,3 +90,40 @@ STALE_DATA = (
     r"cannot upgrade a node from version \[[^\]]+\] directly to version",     # Elasticsearch
     r"was created with version \[[^\]]+\] but the minimum compatible version is",
 )
+
+#: The data directory's version and the server's, where the message gives them.
+_VERSIONS = (
+    lazy_compile(r"initialized by PostgreSQL version (?P<data>\S+), which is not compatible with "
+                 r"this version (?P<server>\S+)"),
+    lazy_compile(r"Cannot boot server version (?P<server>\d+) on data directory built by version "
+                 r"(?P<data>\d+)"),
+    lazy_compile(r"cannot upgrade a node from version \[(?P<data>[^\]]+)\] directly to version "
+                 r"\[(?P<server>[^\]]+)\]"),
+    lazy_compile(r"was created with version \[(?P<data>[^\]]+)\] but the minimum compatible "
+                 r"version is \[(?P<server>[^\]]+)\]"),
+)
+
+
+def stale_versions(texts: Iterable[str]) -> tuple[str, str] | None:
+    """(the data directory's version, the server's) from a database's refusal, if it says."""
+    for text in texts:
+        for rx in _VERSIONS:
+            m = rx.search(text)
+            if m:
+                return m.group("data"), m.group("server").rstrip(".")
+    return None
+
+
+#: Where the official images keep their data (the variable that moves it, the default path).
+DATA_DIRS = (("PGDATA", "/var/lib/postgresql/data"), ("", "/var/lib/mysql"),
+             ("", "/data/db"), ("", "/usr/share/elasticsearch/data"))
+
+
+def data_dir(c: ContainerEvidence) -> str | None:
+    """The database's data directory that a mount holds, if one does."""
+    mounts = [str(m.get("Destination") or "") for m in c.inspect.get("Mounts") or ()]
+    for var, default in DATA_DIRS:
+        path = str(c.env.get(var) or default) if var else default
+        if any(path == d or path.startswith(d.rstrip("/") + "/") for d in mounts if d):
+            return path
+    return None

@@ -32,6 +32,7 @@ from diagnose.evidence.readings.log_patterns import (
     FORK_EAGAIN,
     FORK_KEYWORDS,
     SHM_FULL,
+    STALE_DATA,
     not_pids_limited,
     pids_limited_line,
     shm_is_the_cause,
@@ -120,6 +121,10 @@ def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
 
 
 SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
+    _sig(Cause.STALE_DATA_VOLUME, ("incompatible with server", "initialized by postgresql",
+                                   "cannot boot server version", "upgrade problem",
+                                   "wrong mongod version", "cannot upgrade a node",
+                                   "minimum compatible version"), STALE_DATA),
     _sig(Cause.BUS_ERROR_SHM_EXHAUSTED, ("bus error", "shared memory", "/dev/shm",
                                          "/postgresql.", "/torch_"), (*SHM_FULL, r"\bBus error\b"),
          confirm=shm_is_the_cause),
@@ -205,7 +210,7 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
 )}
 
 #: When one line could be claimed by several signatures, the most specific wins.
-PRIORITY = (Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM,
+PRIORITY = (Cause.STALE_DATA_VOLUME, Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM,
             Cause.BUS_ERROR_SHM_EXHAUSTED, Cause.NO_SPACE_LEFT, Cause.PERMISSION_DENIED,
             Cause.ADDRESS_IN_USE, Cause.DNS_RESOLUTION_FAILURE, Cause.DEPENDENCY_UNREACHABLE,
             Cause.TOO_MANY_OPEN_FILES, Cause.PIDS_LIMIT_REACHED, Cause.FORK_FAILED)

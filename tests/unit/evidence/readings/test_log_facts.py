@@ -228,3 +228,32 @@ def test_a_cut_log_says_its_counts_are_lower_bounds():
     facts = dict(findings(container([line], truncated=True))["dns-resolution-failure"].facts)
     assert facts["log"].startswith("truncated by --tail")
     assert "log" not in dict(findings(container([line]))["dns-resolution-failure"].facts)
+
+
+def test_stale_data_volume_names_both_versions_and_the_volume():
+    lines = ["PostgreSQL Database directory appears to contain a database; Skipping "
+             "initialization",
+             "2026-12-02 22:25:29.963 UTC [1] FATAL:  database files are incompatible with server",
+             "2026-12-02 22:25:29.963 UTC [1] DETAIL:  The data directory was initialized by "
+             "PostgreSQL version 14, which is not compatible with this version 15.18 (Debian "
+             "15.18-0+deb12u1)."]
+    c = container(lines, status="exited", exit_code=1, inspect={
+        "Config": {"Env": ["PGDATA=/var/lib/postgresql/data"]},
+        "Mounts": [{"Type": "volume", "Name": "pgdata",
+                    "Destination": "/var/lib/postgresql/data", "RW": True}]})
+    got = findings(c)
+    assert "app-exit-error" not in got
+    f = got["stale-data-volume"]
+    assert f.title == ("the data directory was written by another major version 14 than the "
+                       "server's 15.18 (volume pgdata -> /var/lib/postgresql/data): the server "
+                       "refuses it")
+    assert f.severity is Severity.ERROR
+    mysql = container(["[ERROR] [MY-013171] [InnoDB] Cannot boot server version 80023 on data "
+                       "directory built by version 80029. Downgrade is not supported"],
+                      status="exited", exit_code=1)
+    assert dict(findings(mysql)["stale-data-volume"].facts)["server version"] == "80023"
+    # initdb refusing a mount point with lost+found is not a version problem.
+    lost = container(['initdb: error: directory "/var/lib/postgresql/data" exists but is not '
+                      'empty', "initdb: detail: It contains a lost+found directory, perhaps due "
+                      "to it being a mount point."], status="exited", exit_code=1)
+    assert "stale-data-volume" not in findings(lost)
