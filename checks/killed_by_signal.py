@@ -10,8 +10,12 @@ What went wrong
     sent it, or, for SIGKILL (137), the host's OOM killer: on cgroup v1 a host-wide OOM kill
     does not set `OOMKilled`.
 
-    The engine keeps only a few hundred recent events, engine-wide.  When the ones for this
-    container are gone, the finding says so and rests on the exit code alone.
+    The engine keeps only a few hundred recent events, engine-wide (and none across its own
+    restart).  When the ones for this container are gone, the finding says so, rests on the
+    exit code alone, and is not sure: confidence low for SIGKILL (`docker kill`, a `docker
+    stop` whose timeout ran out, an engine shutdown, `kill -9` on the host and the host's OOM
+    killer all end in 137), medium for the other signals; it lists the senders that remain
+    possible and how to tell them apart by hand.
 
     Severity follows the sender: info for `docker stop`; warning for `docker kill`, and for a
     non-crash signal nobody in Docker sent; error for a crash signal or a SIGKILL nobody in
@@ -45,8 +49,8 @@ from collections.abc import Iterator
 from diagnose.api import (command_text, CRASH_SIGNALS, decisive_lines, ended, events_fact,
                           exit_evidence, explained_exit, Kill, kill_story, last_text,
                           latest_run_lines, lifecycle_evidence, log_evidence, logs_command, q,
-                          run_facts, Sender, signal_name, Cause, check, ContainerEvidence, fact,
-                          Finding, Remediation, Severity)
+                          run_facts, Sender, signal_name, Cause, check, Confidence,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 MEANING = {
     1: "hang-up", 2: "interrupt (Ctrl-C)", 3: "quit", 4: "illegal instruction (a binary built "
@@ -79,6 +83,21 @@ def _severity(sig: int, sender: Sender) -> Severity:
     if crash:
         return Severity.ERROR
     return Severity.WARNING if sig == 9 else Severity.INFO
+
+
+def _still_possible(sig: int) -> str:
+    """Who may have sent `sig` when the events are gone, and how to tell them apart."""
+    if sig == 9:
+        return ("`docker kill`; `docker stop` whose timeout ran out (killed-after-stop-timeout); "
+                "the engine or host shutting down; `kill -9` on the host; the host's OOM killer "
+                "(on cgroup v1 it leaves OOMKilled=false).  Tell them apart: `dmesg -T | grep -i "
+                "'killed process'` on the host for an OOM kill, the engine's log (journalctl -u "
+                "docker) for a stop or a shutdown at FinishedAt, shell history or the audit log "
+                "for docker kill/stop")
+    return (f"`docker stop` or `docker kill -s {signal_name(sig).removeprefix('SIG')}`; the "
+            "engine or host shutting down; a process on the host or in the container.  Tell them "
+            "apart: the engine's log (journalctl -u docker) at FinishedAt, shell history or the "
+            "audit log")
 
 
 def _title(sig: int, story: Kill, last: str) -> str:
@@ -127,6 +146,10 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
         if cgroup:
             facts.append(fact("cgroup version", cgroup + (
                 " (a host-wide OOM kill leaves OOMKilled=false)" if cgroup == "1" else "")))
+    confidence = Confidence.HIGH
+    if story.sender == Sender.UNKNOWN:
+        confidence = Confidence.LOW if sig == 9 else Confidence.MEDIUM
+        facts.append(fact("still possible", _still_possible(sig)))
     evidence = exit_evidence(c) + lifecycle_evidence(c) + log_evidence(c, decisive, 2)
     name = q(c.name)
     commands: tuple[str, ...]
@@ -157,4 +180,5 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
         evidence=tuple(evidence),
         remediation=Remediation(summary, commands),
         severity=_severity(sig, story.sender),
+        confidence=confidence,
     )

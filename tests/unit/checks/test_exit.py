@@ -100,6 +100,11 @@ def test_stop_timeout_needs_the_events():
         assert "inspect only" in dict(f.facts)["events"]
         assert "unknown" in dict(f.facts)["sent by"]
         assert dict(f.facts)["cgroup version"].startswith("1 (a host-wide OOM kill")
+        # Not sure, and says what else it may have been and how to tell (issue 16).
+        assert f.confidence == "low"
+        possible = dict(f.facts)["still possible"]
+        assert "`docker kill`" in possible and "OOM killer" in possible and "dmesg" in possible
+    assert with_events["killed-after-stop-timeout"].confidence == "high"
 
 
 def test_stop_timeout_whose_first_kill_left_the_ring():
@@ -150,8 +155,11 @@ def test_segfault_sent_by_docker_kill_is_not_a_crash():
     assert explained_exit(sent) == "killed-by-signal"
     crashed = container(exit_code=139, ran_s=3, events=[event("die", 3.1, exitCode=139)])
     assert set(found(crashed)) & EXIT_SLUGS == {"segfault"}
+    assert found(crashed)["segfault"].confidence == "high"
     gone = container(exit_code=139, ran_s=3, events=())
     assert set(found(gone)) & EXIT_SLUGS == {"segfault"}
+    f = found(gone)["segfault"]
+    assert f.confidence == "medium" and "docker kill -s SEGV" in dict(f.facts)["still possible"]
 
 
 def test_oom_flag_is_stale_on_a_running_container():
