@@ -120,6 +120,33 @@ def _title(sig: int, story: Kill, last: str) -> str:
             "engine's events for it are gone")
 
 
+def _remediation(c: ContainerEvidence, story: Kill, sig: int) -> Remediation:
+    name = q(c.name)
+    commands: tuple[str, ...]
+    if story.sender == Sender.DOCKER_STOP:
+        summary = ("Nothing to fix if the stop was intended; if it should still be running, "
+                   "find who stopped it and start it again.")
+        commands = (f"docker events --since 24h --filter container={name} --filter event=stop",
+                    f"docker start {name}")
+    elif story.sender == Sender.DOCKER_KILL:
+        summary = ("A person, script or orchestrator killed it on purpose: find out who, and "
+                   "handle the signal in the application if it was meant as a request.")
+        commands = (f"docker events --since 24h --filter container={name} --filter event=kill",
+                    f"docker start {name}")
+    elif sig in CRASH_SIGNALS:
+        summary = ("The process crashed: read the last log lines, and rerun with core dumps "
+                   "enabled to get a backtrace.")
+        commands = (logs_command(c),
+                    f"docker run --ulimit core=-1 {q(c.image_ref or 'IMAGE')}")
+    else:
+        summary = ("Find the sender: the host's kernel log shows OOM kills, the engine's events "
+                   "show Docker commands (while it still holds them).")
+        commands = ("dmesg -T | grep -i -E 'killed process|out of memory'",
+                    f"docker events --since 24h --filter container={name}",
+                    f"docker start {name}")
+    return Remediation(summary, commands)
+
+
 @check("D203", "killed-by-signal", severity=Severity.WARNING, requires=("inspect",))
 def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
     """Exit 128+n not explained by OOM, a stop timeout or a segfault; who sent the signal."""
@@ -151,34 +178,11 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
         confidence = Confidence.LOW if sig == 9 else Confidence.MEDIUM
         facts.append(fact("still possible", _still_possible(sig)))
     evidence = exit_evidence(c) + lifecycle_evidence(c) + log_evidence(c, decisive, 2)
-    name = q(c.name)
-    commands: tuple[str, ...]
-    if story.sender == Sender.DOCKER_STOP:
-        summary = ("Nothing to fix if the stop was intended; if it should still be running, "
-                   "find who stopped it and start it again.")
-        commands = (f"docker events --since 24h --filter container={name} --filter event=stop",
-                    f"docker start {name}")
-    elif story.sender == Sender.DOCKER_KILL:
-        summary = ("A person, script or orchestrator killed it on purpose: find out who, and "
-                   "handle the signal in the application if it was meant as a request.")
-        commands = (f"docker events --since 24h --filter container={name} --filter event=kill",
-                    f"docker start {name}")
-    elif sig in CRASH_SIGNALS:
-        summary = ("The process crashed: read the last log lines, and rerun with core dumps "
-                   "enabled to get a backtrace.")
-        commands = (logs_command(c),
-                    f"docker run --ulimit core=-1 {q(c.image_ref or 'IMAGE')}")
-    else:
-        summary = ("Find the sender: the host's kernel log shows OOM kills, the engine's events "
-                   "show Docker commands (while it still holds them).")
-        commands = ("dmesg -T | grep -i -E 'killed process|out of memory'",
-                    f"docker events --since 24h --filter container={name}",
-                    f"docker start {name}")
     yield Finding(
         title=_title(sig, story, last_text(decisive, 120)),
         facts=tuple(facts),
         evidence=tuple(evidence),
-        remediation=Remediation(summary, commands),
+        remediation=_remediation(c, story, sig),
         severity=_severity(sig, story.sender),
         confidence=confidence,
     )

@@ -115,6 +115,7 @@ from diagnose.evidence.readings.log_patterns import (
     stale_versions,
 )
 from diagnose.evidence.readings.log_signatures import Hits, scan_log, strip_stamp
+from diagnose.evidence.readings.platform import PlatformMismatch, platform_mismatch
 from diagnose.evidence.readings.security import (
     by_image_id,
     dangerous_caps,
@@ -225,6 +226,8 @@ __all__ = [
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
     "mount_for", "network_members", "network_mode", "paths_in", "port_in", "published_ports",
+    # readings: platform
+    "PlatformMismatch", "platform_mismatch",
     # readings: swarm
     "IMAGE_ERROR", "converging", "counted", "current_of", "desired_count",
     "down_nodes_holding_tasks", "exit_code_of", "is_running", "newest", "node_evidence",

@@ -31,6 +31,7 @@ class Cause(enum.StrEnum):
     MOUNT_SOURCE_MISSING = "mount-source-missing"
     BIND_MOUNT_TYPE_MISMATCH = "bind-mount-type-mismatch"
     LOGGING_DRIVER_FAILURE = "logging-driver-failure"
+    IMAGE_PLATFORM_MISMATCH = "image-platform-mismatch"
     # how it exited
     OOM_KILLED = "oom-killed"
     KILLED_AFTER_STOP_TIMEOUT = "killed-after-stop-timeout"

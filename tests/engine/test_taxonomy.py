@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.checkkit import facts, ids, none_of, only, report
+from tests.support.checkkit import facts, ids, none_of, only, report, verdict
 from tests.support.engine import docker, wait_for
 
 CRASH = "diagnose-test/taxo-crash:latest"
 NODE = "diagnose-test/taxo-node:latest"
 POSTGRES = "diagnose-test/taxo-postgres:latest"
+ARM64 = "diagnose-test/taxo-arm64:latest"
 SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
                  "aborted", "bus-error-shm-exhausted"}
 
@@ -25,7 +26,7 @@ SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", 
 @pytest.fixture(scope="module")
 def taxo_images(engine):
     """The taxonomy images must exist (scripts/images.sh builds them in about 10 s)."""
-    for image in (CRASH, NODE, POSTGRES):
+    for image in (CRASH, NODE, POSTGRES, ARM64):
         if docker("image", "inspect", image, check=False).returncode != 0:
             pytest.fail(f"{image} is missing; run scripts/images.sh", pytrace=False)
     return engine
@@ -185,3 +186,27 @@ def test_stale_postgres_data_volume_told_apart_from_lost_and_found(taxo_images, 
     none_of(r, stale, {"app-exit-error", "permission-denied"})
 
     none_of(r, lost, {"stale-data-volume"})
+
+
+def test_image_platform_mismatch_told_apart_from_a_native_exec_format_error(taxo_images,
+                                                                           diagnose):
+    engine = taxo_images
+    foreign = engine.run("arm64", image=ARM64)
+    never = engine.create("arm64-created", image=ARM64)  # not started: a prediction
+    # Look-alike: a native image whose script has no `#!` line.
+    native = engine.run("noshebang", image=CRASH, cmd=("noshebang.sh",))
+    _exited(engine, foreign, native)
+    r = report(diagnose, foreign, never, native)
+
+    f = only(r, foreign, "image-platform-mismatch")
+    assert f["severity"] == "critical" and f["code"] == "D100"
+    assert f["title"].startswith("the image is for linux/arm64/v8, the engine runs linux/amd64")
+    assert "exec format error" in facts(f)["the run said"]
+    assert verdict(r, foreign) == "image-platform-mismatch"
+    assert any("--platform linux/amd64" in cmd for cmd in f["remediation"]["commands"])
+
+    f = only(r, never, "image-platform-mismatch")
+    assert f["severity"] == "warning" and "emulator" in f["title"]
+
+    assert "exec-format-error" in ids(r, native)
+    none_of(r, native, {"image-platform-mismatch"})
