@@ -32,6 +32,7 @@ class Cause(enum.StrEnum):
     BIND_MOUNT_TYPE_MISMATCH = "bind-mount-type-mismatch"
     LOGGING_DRIVER_FAILURE = "logging-driver-failure"
     IMAGE_PLATFORM_MISMATCH = "image-platform-mismatch"
+    GPU_RUNTIME_MISSING = "gpu-runtime-missing"
     # how it exited
     OOM_KILLED = "oom-killed"
     KILLED_AFTER_STOP_TIMEOUT = "killed-after-stop-timeout"

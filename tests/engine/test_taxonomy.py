@@ -210,3 +210,31 @@ def test_image_platform_mismatch_told_apart_from_a_native_exec_format_error(taxo
 
     assert "exec-format-error" in ids(r, native)
     none_of(r, native, {"image-platform-mismatch"})
+
+
+def test_gpu_request_without_a_gpu_runtime_told_apart_from_a_missing_device(taxo_images,
+                                                                           diagnose):
+    engine = taxo_images
+    gpus = engine.name("gpus")
+    # `docker run` fails (125) after creating the container: the engine's own start error.
+    docker("run", "-d", "--label", engine.label, "--name", gpus, "--gpus", "all",
+           "diagnose-test/busybox:latest", "sleep", "100", check=False)
+    planned = engine.create("gpus-created", "--gpus", "1", cmd=("sleep", "100"))
+    # Look-alike: a device node the host does not have (a driver problem, not the runtime).
+    device = engine.name("nvidia-dev")
+    docker("run", "-d", "--label", engine.label, "--name", device, "--device", "/dev/nvidia0",
+           "diagnose-test/busybox:latest", "sleep", "100", check=False)
+    assert "could not select device driver" in engine.inspect(gpus)["State"]["Error"]
+    r = report(diagnose, gpus, planned, device)
+
+    f = only(r, gpus, "gpu-runtime-missing")
+    assert f["severity"] == "critical" and f["code"] == "D114"
+    assert "no `nvidia` runtime" in f["title"]
+    assert facts(f)["GPU requests"].startswith("count all")
+    none_of(r, gpus, {"start-failed"})
+
+    f = only(r, planned, "gpu-runtime-missing")
+    assert f["severity"] == "warning" and "will fail when started" in f["title"]
+
+    assert "start-failed" in ids(r, device)
+    none_of(r, device, {"gpu-runtime-missing"})
