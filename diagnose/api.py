@@ -132,6 +132,7 @@ from diagnose.evidence.readings.security import (
     userns_remapped,
     world_writable_steps,
 )
+from diagnose.evidence.readings.shadow import Shadow, image_steps, shadowed
 from diagnose.evidence.readings.start import (
     START_CHECKED,
     StartFailure,
@@ -226,6 +227,8 @@ __all__ = [
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
     "mount_for", "network_members", "network_mode", "paths_in", "port_in", "published_ports",
+    # readings: a mount that hides the image's content
+    "Shadow", "image_steps", "shadowed",
     # readings: platform
     "PlatformMismatch", "platform_mismatch",
     # readings: swarm

@@ -33,6 +33,7 @@ class Cause(enum.StrEnum):
     LOGGING_DRIVER_FAILURE = "logging-driver-failure"
     IMAGE_PLATFORM_MISMATCH = "image-platform-mismatch"
     GPU_RUNTIME_MISSING = "gpu-runtime-missing"
+    VOLUME_SHADOWS_IMAGE_CONTENT = "volume-shadows-image-content"
     # how it exited
     OOM_KILLED = "oom-killed"
     KILLED_AFTER_STOP_TIMEOUT = "killed-after-stop-timeout"

@@ -19,6 +19,7 @@ CRASH = "diagnose-test/taxo-crash:latest"
 NODE = "diagnose-test/taxo-node:latest"
 POSTGRES = "diagnose-test/taxo-postgres:latest"
 ARM64 = "diagnose-test/taxo-arm64:latest"
+SHADOW = "diagnose-test/taxo-shadow:latest"
 SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
                  "aborted", "bus-error-shm-exhausted"}
 
@@ -26,7 +27,7 @@ SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", 
 @pytest.fixture(scope="module")
 def taxo_images(engine):
     """The taxonomy images must exist (scripts/images.sh builds them in about 10 s)."""
-    for image in (CRASH, NODE, POSTGRES, ARM64):
+    for image in (CRASH, NODE, POSTGRES, ARM64, SHADOW):
         if docker("image", "inspect", image, check=False).returncode != 0:
             pytest.fail(f"{image} is missing; run scripts/images.sh", pytrace=False)
     return engine
@@ -238,3 +239,49 @@ def test_gpu_request_without_a_gpu_runtime_told_apart_from_a_missing_device(taxo
 
     assert "start-failed" in ids(r, device)
     none_of(r, device, {"gpu-runtime-missing"})
+
+
+ADD_CORS = ("RUN sed -i \"s|^const express = require('express');|const express = "
+            "require('express');\\nconst cors = require('cors');|\" /app/server.js")
+
+
+def test_mount_hides_the_image_content_told_apart_from_a_dependency_never_built_in(
+        taxo_images, diagnose, tmp_path):
+    engine = taxo_images
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # v2 of the app adds a dependency (cors) to the image; v3 requires it but never got it.
+    v2 = engine.build("shadow-v2", f"FROM {SHADOW}\nRUN mkdir -p /app/node_modules/cors && "
+                      "echo 'module.exports = () => (q, s, n) => n();' "
+                      f"> /app/node_modules/cors/index.js\n{ADD_CORS}\n")
+    v3 = engine.build("shadow-v3", f"FROM {SHADOW}\n{ADD_CORS}\n")
+    over_app = engine.create("over-app", "-v", f"{empty}:/app", image=SHADOW)
+    docker("start", over_app, check=False)  # the start fails: the entrypoint is hidden
+    over_deps = engine.run("over-deps", "-v", f"{empty}:/app/node_modules", image=SHADOW)
+    # The in-the-wild case: a named volume filled by v1 hides v2's node_modules.
+    vol = engine.volume("node-modules")
+    v1 = engine.run("nm-v1", "-v", f"{vol}:/app/node_modules", image=SHADOW)
+    wait_for(lambda: "listening" in docker("logs", v1, check=False).stdout, timeout=30,
+             what="v1 to serve (and fill the volume)")
+    stale = engine.run("nm-v2", "-v", f"{vol}:/app/node_modules", image=v2)
+    never = engine.run("no-cors", image=v3)  # look-alike: nothing hides it, it was never there
+    _exited(engine, over_deps, stale, never)
+    r = report(diagnose, over_app, over_deps, v1, stale, never)
+
+    f = only(r, over_app, "volume-shadows-image-content")
+    assert f["severity"] == "error" and f["confidence"] == "high"
+    assert f"bind {empty} -> /app" in f["title"] and "/app/start.sh" in f["title"]
+    assert "entrypoint-not-found" in ids(r, over_app)
+
+    f = only(r, over_deps, "volume-shadows-image-content")
+    assert facts(f)["missing"] == "/app/node_modules/express"
+    assert f["confidence"] == "medium" and "still possible" in facts(f)
+
+    f = only(r, stale, "volume-shadows-image-content")
+    assert facts(f)["missing"] == "/app/node_modules/cors"
+    assert f"volume {vol} -> /app/node_modules" in f["title"]
+    assert any(f"docker volume rm {vol}" in cmd for cmd in f["remediation"]["commands"])
+
+    none_of(r, v1, {"volume-shadows-image-content"})  # an empty named volume is filled
+    assert "app-exit-error" in ids(r, never)
+    none_of(r, never, {"volume-shadows-image-content"})
