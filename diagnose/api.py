@@ -183,6 +183,14 @@ from diagnose.evidence.readings.swarm import (
     unavailable_nodes,
     unmet_constraints,
 )
+from diagnose.evidence.readings.throttle import (
+    STARVED_SHARE,
+    Throttle,
+    cpu_quota,
+    probe_starved,
+    probe_timeouts,
+    throttle,
+)
 from diagnose.evidence.service import ServiceEvidence, Task
 from diagnose.evidence.snapshot import Snapshot
 from diagnose.model.causes import Category, Cause, Unclaimed
@@ -229,6 +237,8 @@ __all__ = [
     "mount_for", "network_members", "network_mode", "paths_in", "port_in", "published_ports",
     # readings: a mount that hides the image's content
     "Shadow", "image_steps", "shadowed",
+    # readings: CPU throttling and health probes
+    "STARVED_SHARE", "Throttle", "cpu_quota", "probe_starved", "probe_timeouts", "throttle",
     # readings: platform
     "PlatformMismatch", "platform_mismatch",
     # readings: swarm

@@ -43,6 +43,8 @@ class Cause(enum.StrEnum):
     MISSING_SHARED_LIBRARY = "missing-shared-library"
     APP_EXIT_ERROR = "app-exit-error"
     EXITED_IMMEDIATELY = "exited-immediately"
+    # running but unwell
+    HEALTH_CHECK_TIMEOUT = "health-check-timeout"
     ABORTED = "aborted"
     BUS_ERROR_SHM_EXHAUSTED = "bus-error-shm-exhausted"
     # what its logs say (log signatures)

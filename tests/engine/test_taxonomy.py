@@ -285,3 +285,44 @@ def test_mount_hides_the_image_content_told_apart_from_a_dependency_never_built_
     none_of(r, v1, {"volume-shadows-image-content"})  # an empty named volume is filled
     assert "app-exit-error" in ids(r, never)
     none_of(r, never, {"volume-shadows-image-content"})
+
+
+def _unhealthy(engine, name: str) -> None:
+    wait_for(lambda: engine.inspect(name)["State"]["Health"]["Status"] == "unhealthy",
+             timeout=60, what=f"{name} to turn unhealthy")
+
+
+def test_health_probe_starved_by_a_cpu_quota_told_apart_from_a_hang_and_a_fast_failure(
+        taxo_images, diagnose):
+    engine = taxo_images
+    probe = ("--health-interval", "2s", "--health-timeout", "1s", "--health-retries", "2")
+    # A busy app under a 2 % CPU quota: the probe (a real wget) cannot get CPU in time.
+    starved = engine.run("hc-starved", "--cpus", "0.02", "--health-cmd",
+                         "wget -q -O /dev/null http://127.0.0.1:8080/passwd", *probe,
+                         cmd=("sh", "-c", "httpd -f -p 8080 -h /etc & while :; do :; done"))
+    # Look-alikes: the app hangs (a CGI that sleeps, no quota), the probe fails fast.
+    hang = engine.run("hc-hang", "--health-cmd",
+                      "wget -q -O /dev/null http://127.0.0.1:8080/cgi-bin/slow", *probe,
+                      cmd=("sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\nsleep 30\\n'"
+                           " >/www/cgi-bin/slow && chmod +x /www/cgi-bin/slow && "
+                           "exec httpd -f -p 8080 -h /www"))
+    fast = engine.run("hc-fast", "--health-cmd", "wget -q -O /dev/null http://127.0.0.1:8081/",
+                      *probe, cmd=("httpd", "-f", "-p", "8080", "-h", "/etc"))
+    for name in (starved, hang, fast):
+        _unhealthy(engine, name)
+    r = report(diagnose, starved, hang, fast)
+
+    f = only(r, starved, "health-check-timeout")
+    assert f["severity"] == "error" and f["confidence"] == "high"
+    assert "0.02-CPU quota" in f["title"]
+    assert int(facts(f)["throttled CPU periods"].split("(")[1].split("%")[0]) >= 50
+    assert verdict(r, starved) == "health-check-timeout"
+    assert only(r, starved, "unhealthy")["severity"] == "warning"
+
+    assert only(r, hang, "unhealthy")["severity"] == "error"
+    assert "times out" in only(r, hang, "unhealthy")["title"]
+    none_of(r, hang, {"health-check-timeout"})
+    assert "runs and fails" in only(r, fast, "unhealthy")["title"]
+    none_of(r, fast, {"health-check-timeout"})
+    for name in (starved, hang, fast):
+        docker("rm", "-f", name)  # the busy loop burns its quota until removed

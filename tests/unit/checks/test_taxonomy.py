@@ -1,0 +1,54 @@
+"""Pieces of the issue-16 checks that the engine cannot put in every state on demand: the
+health probe timing out under a quota when no stats sample could be read, and a platform
+mismatch named in OCI terms (the engine tests prove each class on real containers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose.evidence import layout
+from diagnose.evidence.container import ContainerEvidence
+from diagnose.model.findings import Severity
+from tests.support.evidence import container_findings as findings
+from tests.support.evidence import make_container, make_engine
+from tests.support.logcase import container
+
+TIMEOUT = {"Start": "", "End": "", "ExitCode": -1, "Output": "Health check exceeded timeout (1s)"}
+
+
+def _health(nano_cpus: int) -> dict[str, Any]:
+    return {"State": {"Health": {"Status": "unhealthy", "FailingStreak": 5,
+                                 "Log": [TIMEOUT] * 5}},
+            "Config": {"Healthcheck": {"Test": ["CMD-SHELL", "wget -q -O- http://127.0.0.1/"],
+                                       "Timeout": 1_000_000_000}},
+            "HostConfig": {"NanoCpus": nano_cpus}}
+
+
+def test_probe_timeouts_under_a_quota_without_stats_are_not_certain():
+    got = findings(container(inspect=_health(20_000_000)))
+    f = got["health-check-timeout"]
+    assert f.confidence == "medium" and "application hangs" in dict(f.facts)["still possible"]
+    assert "0.02-CPU quota" in f.title
+    # The symptom stays an error: nothing shows the quota is what starves the probe.
+    assert got["unhealthy"].severity is Severity.ERROR
+
+
+def test_probe_timeouts_without_a_quota_are_the_application_hanging():
+    got = findings(container(inspect=_health(0)))
+    assert "health-check-timeout" not in got and "unhealthy" in got
+
+
+def test_platform_names_are_compared_in_oci_terms():
+    arm = {"Architecture": "arm64", "Variant": "v8", "Os": "linux"}
+    inspect = {"State": {"Status": "created", "ExitCode": 0, "Error": ""},
+               "Config": {"Image": "example/app:1"}, "HostConfig": {}}
+
+    def on(machine: str) -> ContainerEvidence:
+        return make_container(inspect=inspect, files={layout.IMAGE_INSPECT: arm},
+                              collected=("inspect", "image"),
+                              engine=make_engine({"Architecture": machine, "OSType": "linux"}))
+
+    assert "image-platform-mismatch" not in findings(on("aarch64"))
+    f = findings(on("x86_64"))["image-platform-mismatch"]
+    assert f.title.startswith("the image is for linux/arm64/v8, the engine runs linux/amd64")
+    assert f.severity is Severity.WARNING  # created, never started: a prediction
