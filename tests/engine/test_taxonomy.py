@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.checkkit import facts, ids, none_of, only, report, verdict
 from tests.support.engine import docker, wait_for
+from tests.support.private_engine import PrivateEngine
 
 CRASH = "diagnose-test/taxo-crash:latest"
 NODE = "diagnose-test/taxo-node:latest"
@@ -326,3 +327,38 @@ def test_health_probe_starved_by_a_cpu_quota_told_apart_from_a_hang_and_a_fast_f
     none_of(r, fast, {"health-check-timeout"})
     for name in (starved, hang, fast):
         docker("rm", "-f", name)  # the busy loop burns its quota until removed
+
+
+def test_runtime_misconfigured_is_one_run_finding_not_a_per_container_mistake(engine,
+                                                                             diagnose):
+    """On a private engine whose default runtime is runc told to use systemd cgroups (the
+    engine uses cgroupfs): every plain `docker run` fails alike."""
+    pe = PrivateEngine("taxo-rt", {
+        "runtimes": {"runc-systemd": {"path": "runc", "runtimeArgs": ["--systemd-cgroup"]},
+                     "broken": {"path": "/usr/local/bin/no-such-runc"}},
+        "default-runtime": "runc-systemd"})
+    try:
+        pe.start()
+        pe.load_base_image()
+        failing = [pe.run("rt-a"), pe.run("rt-b"), pe.run("rt-c", cmd=("httpd", "-f"))]
+        ok = pe.run("rt-ok", "--runtime", "runc")
+        # Look-alike: one container's own bad --runtime (not the engine's default).
+        lone = pe.run("rt-lone", "--runtime", "broken")
+        r = diagnose("-H", pe.host, *failing, ok, lone, "--format", "json", "--quiet",
+                     "--exit-zero")
+        assert r.code == 0, r.stderr
+        found = [f for f in r.json()["run"]["findings"] if f["id"] == "runtime-misconfigured"]
+        assert len(found) == 1, found
+        f = found[0]
+        assert f["severity"] == "critical" and f["code"] == "D609"
+        assert "3 containers" in f["title"] and "expected cgroupsPath" in f["title"]
+        fx = facts(f)
+        assert set(fx["containers"].split(", ")) == set(failing)
+        assert fx["engine default runtime"] == "runc-systemd"
+        assert "--systemd-cgroup" in fx["runtime settings"]
+        for name in failing:
+            assert "start-failed" in ids(r, name)
+        none_of(r, ok, {"start-failed"})
+        assert "start-failed" in ids(r, lone)
+    finally:
+        pe.remove()
