@@ -116,6 +116,7 @@ from diagnose.evidence.readings.log_patterns import (
 )
 from diagnose.evidence.readings.log_signatures import Hits, scan_log, strip_stamp
 from diagnose.evidence.readings.platform import PlatformMismatch, platform_mismatch
+from diagnose.evidence.readings.restart import EngineRestart, engine_restart
 from diagnose.evidence.readings.security import (
     by_image_id,
     dangerous_caps,
@@ -239,6 +240,8 @@ __all__ = [
     "Shadow", "image_steps", "shadowed",
     # readings: CPU throttling and health probes
     "STARVED_SHARE", "Throttle", "cpu_quota", "probe_starved", "probe_timeouts", "throttle",
+    # readings: the engine going away
+    "EngineRestart", "engine_restart",
     # readings: platform
     "PlatformMismatch", "platform_mismatch",
     # readings: swarm

@@ -47,6 +47,7 @@ class Cause(enum.StrEnum):
     HEALTH_CHECK_TIMEOUT = "health-check-timeout"
     ABORTED = "aborted"
     BUS_ERROR_SHM_EXHAUSTED = "bus-error-shm-exhausted"
+    HOST_OR_DAEMON_RESTART = "host-or-daemon-restart"
     # what its logs say (log signatures)
     MISSING_ENV_VAR = "missing-env-var"
     READ_ONLY_FILESYSTEM = "read-only-filesystem"

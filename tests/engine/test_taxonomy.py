@@ -362,3 +362,46 @@ def test_runtime_misconfigured_is_one_run_finding_not_a_per_container_mistake(en
         assert "start-failed" in ids(r, lone)
     finally:
         pe.remove()
+
+
+def test_host_or_daemon_restart_told_apart_from_a_program_exiting_255(engine, diagnose):
+    """A private engine stopped gracefully, then crashed (dockerd, containerd, shims and
+    containers killed at once): its containers' exits are the engine's doing."""
+    pe = PrivateEngine("taxo-rs")
+    try:
+        pe.start()
+        pe.load_base_image()
+        # PID 1 sleep ignores SIGTERM: the graceful stop kills it after the stop timeout.
+        stopped = pe.run("rs-stop", "--stop-timeout", "1")
+        # Look-alike: a program that exits 255 itself, before any of it.
+        own = pe.run("rs-own", cmd=("sh", "-c", "echo 'fatal: lost connection to the broker'; "
+                                    "exit 255"))
+        wait_for(lambda: pe.docker("inspect", "-f", "{{.State.Status}}", own).stdout.strip()
+                 == "exited", timeout=30, what="the look-alike to exit")
+        pe.stop()
+        pe.start()
+        crashed = pe.run("rs-crash")
+        pe.crash()
+        pe.start()
+        r = diagnose("-H", pe.host, stopped, own, crashed, "--format", "json", "--quiet",
+                     "--exit-zero")
+        assert r.code == 0, r.stderr
+        assert "engine/process.json" in r.members()
+        for name, code in ((stopped, 137), (own, 255), (crashed, 255)):
+            got = pe.docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip()
+            assert got == str(code), (name, got)
+
+        f = only(r, crashed, "host-or-daemon-restart")
+        assert f["severity"] == "error" and f["confidence"] == "high"
+        assert "power loss" in facts(f)["what happened"]
+        none_of(r, crashed, {"app-exit-error"})
+
+        f = only(r, stopped, "host-or-daemon-restart")
+        assert f["confidence"] == "medium" and "docker stop" in facts(f)["still possible"]
+        assert "before the engine started" in facts(f)["ended"]
+        none_of(r, stopped, {"killed-by-signal", "killed-after-stop-timeout"})
+
+        assert "app-exit-error" in ids(r, own)
+        none_of(r, own, {"host-or-daemon-restart"})
+    finally:
+        pe.remove()

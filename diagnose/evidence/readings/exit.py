@@ -29,6 +29,7 @@ from diagnose.evidence.readings.crash import aborted_as_pid1, shm_facts
 from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_events, latest_run_lines
 from diagnose.evidence.readings.log_signatures import Hits, exit_cause
+from diagnose.evidence.readings.restart import engine_restart
 from diagnose.evidence.readings.start import start_failure
 from diagnose.model.causes import Category, Cause
 from diagnose.model.findings import Severity
@@ -151,6 +152,8 @@ def _explained_exit(c: ContainerEvidence) -> Category | None:
     ed = exec_diagnosis(c)
     if ed is not None:
         return ed.cause
+    if engine_restart(c) is not None:
+        return Cause.HOST_OR_DAEMON_RESTART
     story = kill_story(c)
     if story is not None:
         if story.kind == KillKind.OOM:
