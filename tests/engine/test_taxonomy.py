@@ -21,6 +21,7 @@ NODE = "diagnose-test/taxo-node:latest"
 POSTGRES = "diagnose-test/taxo-postgres:latest"
 ARM64 = "diagnose-test/taxo-arm64:latest"
 SHADOW = "diagnose-test/taxo-shadow:latest"
+BASE = "diagnose-test/busybox:latest"
 SIGNAL_DEATHS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
                  "aborted", "bus-error-shm-exhausted"}
 
@@ -403,5 +404,42 @@ def test_host_or_daemon_restart_told_apart_from_a_program_exiting_255(engine, di
 
         assert "app-exit-error" in ids(r, own)
         none_of(r, own, {"host-or-daemon-restart"})
+    finally:
+        pe.remove()
+
+
+def test_events_dropped_lower_the_confidence_and_name_both_causes(engine, diagnose):
+    """The engine keeps its last 256 events: flooded on a private engine (image tag/untag,
+    no filesystem work), a `docker kill`'s 137 can no longer be told from a host-side kill or
+    the host's OOM killer, while OOMKilled still proves the cgroup's OOM kill."""
+    import docker as docker_sdk  # startup: only this test floods an engine through the SDK
+
+    pe = PrivateEngine("taxo-ev")
+    try:
+        pe.start()
+        pe.load_base_image()
+        killed = pe.run("ev-kill")
+        oom = pe.run("ev-oom", "--memory", "32m", "--memory-swap", "32m",
+                     cmd=("sh", "-c", "x=a; while true; do x=$x$x; done"))
+        pe.docker("kill", killed)
+        wait_for(lambda: pe.docker("inspect", "-f", "{{.State.Status}}", oom).stdout.strip()
+                 == "exited", timeout=60, what="the OOM kill")
+        before = diagnose("-H", pe.host, killed, oom, "--format", "json", "--quiet",
+                          "--exit-zero")
+        f = only(before, killed, "killed-by-signal")
+        assert f["confidence"] == "high" and "docker kill" in facts(f)["sent by"]
+
+        api = docker_sdk.APIClient(base_url=pe.host)
+        for i in range(150):  # 300 events: the ring holds 256
+            api.tag(BASE, "flood", f"t{i}")
+            api.remove_image(f"flood:t{i}", noprune=True)
+        after = diagnose("-H", pe.host, killed, oom, "--format", "json", "--quiet",
+                         "--exit-zero")
+        f = only(after, killed, "killed-by-signal")
+        fx = facts(f)
+        assert f["confidence"] == "low" and "unknown" in fx["sent by"]
+        assert "`docker kill`" in fx["still possible"] and "OOM killer" in fx["still possible"]
+        f = only(after, oom, "oom-killed")
+        assert f["confidence"] == "high"  # OOMKilled needs no events
     finally:
         pe.remove()
