@@ -164,6 +164,14 @@ CASES: dict[str, list[str]] = {
         "pthread_create failed: Resource temporarily unavailable",
         "/usr/local/bin/start.sh: line 7: fork: Resource temporarily unavailable",
     ],
+    "bus-error-shm-exhausted": [
+        "RuntimeError: DataLoader worker (pid 125) is killed by signal: Bus error. It is "
+        "possible that dataloader's workers are out of shared memory.",
+        'ERROR:  could not resize shared memory segment "/PostgreSQL.3977435352" to 16777216 '
+        "bytes: No space left on device",
+        "dd: error writing '/dev/shm/seg': No space left on device",
+        "/entrypoint.sh: line 4:    12 Bus error               (core dumped) python train.py",
+    ],
     "stale-data-volume": [
         "2026-12-02 22:25:29.963 UTC [1] FATAL:  database files are incompatible with server",
         "2024-05-01T10:00:00.000000Z 1 [ERROR] [MY-013171] [InnoDB] Cannot boot server version "
