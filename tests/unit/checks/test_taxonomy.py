@@ -52,3 +52,28 @@ def test_platform_names_are_compared_in_oci_terms():
     f = findings(on("x86_64"))["image-platform-mismatch"]
     assert f.title.startswith("the image is for linux/arm64/v8, the engine runs linux/amd64")
     assert f.severity is Severity.WARNING  # created, never started: a prediction
+
+
+ABORTS = {
+    "glibc detected heap corruption": "free(): double free detected in tcache 2",
+    "failed assertion": "assert: assert.c:17: main: Assertion `workers > 0' failed.",
+    "uncaught C++ exception": "terminate called after throwing an instance of "
+                              "'std::runtime_error'",
+    "buffer overflow detected by the C library": "*** stack smashing detected ***: terminated",
+    "fatal Python error": "Fatal Python error: Segmentation fault",
+    "V8 heap limit (JavaScript heap out of memory)":
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+}
+
+
+def test_each_abort_message_names_its_kind_at_134_and_as_pid1_at_139():
+    for kind, line in ABORTS.items():
+        for code in (134, 139):
+            got = findings(container([line, ("stdout", "bye")], status="exited",
+                                     exit_code=code))
+            assert "aborted" in got, (kind, code, sorted(got))
+            assert dict(got["aborted"].facts)["kind"] == kind
+            assert "segfault" not in got and "killed-by-signal" not in got
+    # A 139 whose log is not an abort message stays a segfault.
+    got = findings(container(["parsing request"], status="exited", exit_code=139))
+    assert "segfault" in got and "aborted" not in got
