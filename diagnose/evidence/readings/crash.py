@@ -47,7 +47,10 @@ ABORT_MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"exception|recursively)"),
         ("buffer overflow detected by the C library",
          r"\*\*\* (?:stack smashing|buffer overflow) detected \*\*\*"),
-        ("fatal Python error", r"^Fatal Python error: "),
+        # Py_FatalError() aborts; faulthandler prints the same prefix for a fault it catches
+        # (`Fatal Python error: Segmentation fault`), which is no abort.
+        ("fatal Python error", r"^Fatal Python error: (?!Segmentation fault|Bus error|"
+                               r"Floating point exception|Illegal instruction)"),
     )
 )
 
