@@ -104,9 +104,9 @@ class PrivateEngine:
                 self.proc.wait(10)
         self.proc = None
 
-    def crash(self) -> None:
-        """Kill -9 dockerd, its containerd, the shims and the containers' processes at once,
-        as a power loss would (only processes that belong to this engine's root)."""
+    def _kill_own(self) -> None:
+        """Kill -9 every process that belongs to this engine's root (dockerd, containerd, the
+        shims) and their children (the containers' processes)."""
         import psutil  # startup: psutil is only needed by the tests that crash an engine
 
         own = [p for p in psutil.process_iter(["cmdline"])
@@ -123,6 +123,11 @@ class PrivateEngine:
             except psutil.NoSuchProcess:
                 pass
         psutil.wait_procs(victims, timeout=10)
+
+    def crash(self) -> None:
+        """Kill -9 dockerd, its containerd, the shims and the containers' processes at once,
+        as a power loss would."""
+        self._kill_own()
         self.proc = None
 
     def remove(self) -> None:
@@ -132,6 +137,7 @@ class PrivateEngine:
             if ids:
                 self.docker("rm", "-f", "-v", *ids, check=False)
         self.stop()
+        self._kill_own()  # a containerd that outlived a crashed dockerd is not stopped by it
         # dockerd unmounts its layers when it stops; anything left mounted under the root
         # (a crash) is unmounted before the directory goes.
         mounts = Path("/proc/mounts").read_text().split("\n")
