@@ -118,7 +118,8 @@ def image_steps(c: ContainerEvidence, dest: str) -> tuple[tuple[str, ...], bool]
         if _under(target, dest):
             steps.append(step)
             exact = True
-        elif _under(dest, target):
+        elif target != "/" and _under(dest, target):
+            # A step that wrote into `/` says nothing about one directory below it.
             steps.append(step)
     return tuple(steps), exact
 

@@ -4,13 +4,14 @@ mismatch named in OCI terms (the engine tests prove each class on real container
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from diagnose.evidence import layout
 from diagnose.evidence.container import ContainerEvidence
 from diagnose.model.findings import Severity
 from tests.support.evidence import container_findings as findings
-from tests.support.evidence import make_container, make_engine
+from tests.support.evidence import encode, make_container, make_engine
 from tests.support.logcase import container
 
 TIMEOUT = {"Start": "", "End": "", "ExitCode": -1, "Output": "Health check exceeded timeout (1s)"}
@@ -78,3 +79,25 @@ def test_each_abort_message_names_its_kind_at_134_and_as_pid1_at_139():
     for line in ("parsing request", "Fatal Python error: Segmentation fault"):
         got = findings(container([line], status="exited", exit_code=139))
         assert "segfault" in got and "aborted" not in got, line
+
+
+def _history(*steps: str) -> list[dict[str, Any]]:
+    return [{"CreatedBy": s} for s in reversed(steps)]  # newest first, as the engine returns
+
+
+def test_shadow_needs_the_image_to_have_written_under_or_just_above_the_mount():
+    line = ["Error: Cannot find module 'express'", "Require stack:", "- /app/server.js"]
+    inspect = {"Mounts": [{"Type": "bind", "Source": "/srv/empty",
+                           "Destination": "/app/node_modules", "RW": True}]}
+
+    def on(*steps: str) -> dict[str, Any]:
+        base = container(line, status="exited", exit_code=1, inspect=inspect)
+        files = {**base.files, layout.IMAGE_HISTORY: encode(_history(*steps))}
+        return findings(dataclasses.replace(base, files=files))
+
+    exact = on("WORKDIR /app", "COPY package.json .", "RUN npm ci")
+    f = exact["volume-shadows-image-content"]
+    assert f.confidence == "high" and dict(f.facts)["missing"] == "/app/node_modules/express"
+    above = on("COPY app/ /app/ # buildkit")["volume-shadows-image-content"]
+    assert above.confidence == "medium"
+    assert "volume-shadows-image-content" not in on("COPY rootfs/ /", "CMD node server.js")
