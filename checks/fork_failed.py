@@ -5,10 +5,10 @@ What went wrong
     temporarily unavailable`, bash `fork: retry: Resource temporarily unavailable`, nginx
     `fork() failed while spawning "worker process" (11: Resource temporarily unavailable)`,
     Java `OutOfMemoryError: unable to create native thread`, Go `runtime: failed to create new
-    OS thread`.  The container hit its pids limit (`--pids-limit`, counted over processes *and*
-    threads of the cgroup), the `nproc` ulimit of its user, or a host-wide limit
-    (kernel.pid_max, threads-max).  A PID 1 that never reaps exited children fills the same
-    table with zombies.
+    OS thread`, while no pids limit of the container binds: the `nproc` ulimit of its user
+    (counted host-wide over that user's processes) or a host-wide limit (kernel.pid_max,
+    threads-max, systemd's TasksMax of the engine).  A PID 1 that never reaps exited
+    children fills the same table with zombies.
 
 How to confirm by hand
     docker inspect -f '{{.HostConfig.PidsLimit}} {{json .HostConfig.Ulimits}}' NAME
@@ -16,12 +16,13 @@ How to confirm by hand
     docker top NAME                          # many processes? <defunct> ones?
 
 Look-alikes told apart
+    `pids-limit-reached` (the container's own `--pids-limit` is what it reached);
     `too-many-open-files` (EMFILE: descriptors, not processes); `zombie-processes` (the cause
     when the table is full of `<defunct>` entries); `oom-killed` (memory, exit 137).
 
 Fix
-    Raise the limit (`docker update --pids-limit 1024 NAME`, or recreate with a bigger
-    `--pids-limit` / `--ulimit nproc=`), reduce worker and thread counts, and run with `--init`
+    Raise the limit (recreate with a bigger `--ulimit nproc=`, or raise the host's limits),
+    reduce worker and thread counts, and run with `--init`
     when zombies pile up.
 """
 
@@ -60,9 +61,9 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     evidence = hits_evidence(c, hits)
     evidence.append(inspect_evidence(c, "/HostConfig/PidsLimit", pids_limit))
 
-    if pids_limit > 0:
-        title = f"could not fork: the container reached its pids limit of {pids_limit}"
-    elif nproc:
+    # A binding pids limit is pids-limit-reached's (the signature hands it over): here it is
+    # unset or above the nproc ulimit.
+    if nproc:
         title = f"could not fork: the nproc ulimit ({nproc.get('Soft')}) was reached"
     else:
         title = ("could not fork: the container sets no pids limit or nproc ulimit, so a "
@@ -70,13 +71,10 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     if zombies:
         title += f"; {zombies} zombie processes hold entries"
     name = q(c.name)
-    new = max(1024, pids_limit * 4)
     cmds = [logs_command(c), f"docker stats --no-stream {name}", f"docker top {name}"]
-    if pids_limit > 0:
-        cmds.append(f"docker update --pids-limit {new} {name}")
     if zombies:
         cmds.append(f"docker run --init {q(c.image_ref or 'IMAGE')}")
-    if not pids_limit and not nproc:
+    if not nproc:
         cmds.append("cat /proc/sys/kernel/pid_max /proc/sys/kernel/threads-max")
     yield Finding(
         title=title,

@@ -10,8 +10,12 @@ What went wrong
     sent it, or, for SIGKILL (137), the host's OOM killer: on cgroup v1 a host-wide OOM kill
     does not set `OOMKilled`.
 
-    The engine keeps only a few hundred recent events, engine-wide.  When the ones for this
-    container are gone, the finding says so and rests on the exit code alone.
+    The engine keeps only a few hundred recent events, engine-wide (and none across its own
+    restart).  When the ones for this container are gone, the finding says so, rests on the
+    exit code alone, and is not sure: confidence low for SIGKILL (`docker kill`, a `docker
+    stop` whose timeout ran out, an engine shutdown, `kill -9` on the host and the host's OOM
+    killer all end in 137), medium for the other signals; it lists the senders that remain
+    possible and how to tell them apart by hand.
 
     Severity follows the sender: info for `docker stop`; warning for `docker kill`, and for a
     non-crash signal nobody in Docker sent; error for a crash signal or a SIGKILL nobody in
@@ -26,7 +30,9 @@ How to confirm by hand
 
 Look-alikes told apart
     `oom-killed` (OOMKilled or an `oom` event), `killed-after-stop-timeout` (a stop signal,
-    then SIGKILL about the stop timeout later), `segfault` (SIGSEGV, 139, not sent by Docker).
+    then SIGKILL about the stop timeout later), `segfault` (SIGSEGV, 139, not sent by Docker),
+    `aborted` (SIGABRT, 134, not sent by Docker; or 139 of a PID 1 that printed an abort
+    message), `bus-error-shm-exhausted` (SIGBUS, 135, with the container's default /dev/shm).
 
 Fix
     Depends on the sender: nothing for an intended stop; find the person, script or
@@ -43,8 +49,8 @@ from collections.abc import Iterator
 from diagnose.api import (command_text, CRASH_SIGNALS, decisive_lines, ended, events_fact,
                           exit_evidence, explained_exit, Kill, kill_story, last_text,
                           latest_run_lines, lifecycle_evidence, log_evidence, logs_command, q,
-                          run_facts, Sender, signal_name, Cause, check, ContainerEvidence, fact,
-                          Finding, Remediation, Severity)
+                          run_facts, Sender, signal_name, Cause, check, Confidence,
+                          ContainerEvidence, fact, Finding, Remediation, Severity)
 
 MEANING = {
     1: "hang-up", 2: "interrupt (Ctrl-C)", 3: "quit", 4: "illegal instruction (a binary built "
@@ -79,6 +85,21 @@ def _severity(sig: int, sender: Sender) -> Severity:
     return Severity.WARNING if sig == 9 else Severity.INFO
 
 
+def _still_possible(sig: int) -> str:
+    """Who may have sent `sig` when the events are gone, and how to tell them apart."""
+    if sig == 9:
+        return ("`docker kill`; `docker stop` whose timeout ran out (killed-after-stop-timeout); "
+                "the engine or host shutting down; `kill -9` on the host; the host's OOM killer "
+                "(on cgroup v1 it leaves OOMKilled=false).  Tell them apart: `dmesg -T | grep -i "
+                "'killed process'` on the host for an OOM kill, the engine's log (journalctl -u "
+                "docker) for a stop or a shutdown at FinishedAt, shell history or the audit log "
+                "for docker kill/stop")
+    return (f"`docker stop` or `docker kill -s {signal_name(sig).removeprefix('SIG')}`; the "
+            "engine or host shutting down; a process on the host or in the container.  Tell them "
+            "apart: the engine's log (journalctl -u docker) at FinishedAt, shell history or the "
+            "audit log")
+
+
 def _title(sig: int, story: Kill, last: str) -> str:
     name = signal_name(sig)
     if story.sender == Sender.DOCKER_STOP:
@@ -97,6 +118,33 @@ def _title(sig: int, story: Kill, last: str) -> str:
         return f"ended by {name} that no Docker command sent (a process in the container or host)"
     return (f"died of {name} ({MEANING.get(sig, 'signal')}); who sent it is unknown: the "
             "engine's events for it are gone")
+
+
+def _remediation(c: ContainerEvidence, story: Kill, sig: int) -> Remediation:
+    name = q(c.name)
+    commands: tuple[str, ...]
+    if story.sender == Sender.DOCKER_STOP:
+        summary = ("Nothing to fix if the stop was intended; if it should still be running, "
+                   "find who stopped it and start it again.")
+        commands = (f"docker events --since 24h --filter container={name} --filter event=stop",
+                    f"docker start {name}")
+    elif story.sender == Sender.DOCKER_KILL:
+        summary = ("A person, script or orchestrator killed it on purpose: find out who, and "
+                   "handle the signal in the application if it was meant as a request.")
+        commands = (f"docker events --since 24h --filter container={name} --filter event=kill",
+                    f"docker start {name}")
+    elif sig in CRASH_SIGNALS:
+        summary = ("The process crashed: read the last log lines, and rerun with core dumps "
+                   "enabled to get a backtrace.")
+        commands = (logs_command(c),
+                    f"docker run --ulimit core=-1 {q(c.image_ref or 'IMAGE')}")
+    else:
+        summary = ("Find the sender: the host's kernel log shows OOM kills, the engine's events "
+                   "show Docker commands (while it still holds them).")
+        commands = ("dmesg -T | grep -i -E 'killed process|out of memory'",
+                    f"docker events --since 24h --filter container={name}",
+                    f"docker start {name}")
+    return Remediation(summary, commands)
 
 
 @check("D203", "killed-by-signal", severity=Severity.WARNING, requires=("inspect",))
@@ -125,34 +173,16 @@ def killed_by_signal(c: ContainerEvidence) -> Iterator[Finding]:
         if cgroup:
             facts.append(fact("cgroup version", cgroup + (
                 " (a host-wide OOM kill leaves OOMKilled=false)" if cgroup == "1" else "")))
+    confidence = Confidence.HIGH
+    if story.sender == Sender.UNKNOWN:
+        confidence = Confidence.LOW if sig == 9 else Confidence.MEDIUM
+        facts.append(fact("still possible", _still_possible(sig)))
     evidence = exit_evidence(c) + lifecycle_evidence(c) + log_evidence(c, decisive, 2)
-    name = q(c.name)
-    commands: tuple[str, ...]
-    if story.sender == Sender.DOCKER_STOP:
-        summary = ("Nothing to fix if the stop was intended; if it should still be running, "
-                   "find who stopped it and start it again.")
-        commands = (f"docker events --since 24h --filter container={name} --filter event=stop",
-                    f"docker start {name}")
-    elif story.sender == Sender.DOCKER_KILL:
-        summary = ("A person, script or orchestrator killed it on purpose: find out who, and "
-                   "handle the signal in the application if it was meant as a request.")
-        commands = (f"docker events --since 24h --filter container={name} --filter event=kill",
-                    f"docker start {name}")
-    elif sig in CRASH_SIGNALS:
-        summary = ("The process crashed: read the last log lines, and rerun with core dumps "
-                   "enabled to get a backtrace.")
-        commands = (logs_command(c),
-                    f"docker run --ulimit core=-1 {q(c.image_ref or 'IMAGE')}")
-    else:
-        summary = ("Find the sender: the host's kernel log shows OOM kills, the engine's events "
-                   "show Docker commands (while it still holds them).")
-        commands = ("dmesg -T | grep -i -E 'killed process|out of memory'",
-                    f"docker events --since 24h --filter container={name}",
-                    f"docker start {name}")
     yield Finding(
         title=_title(sig, story, last_text(decisive, 120)),
         facts=tuple(facts),
         evidence=tuple(evidence),
-        remediation=Remediation(summary, commands),
+        remediation=_remediation(c, story, sig),
         severity=_severity(sig, story.sender),
+        confidence=confidence,
     )

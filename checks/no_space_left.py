@@ -3,11 +3,10 @@
 What went wrong
     A write or create failed with ENOSPC (`No space left on device`, `[Errno 28]`, MySQL
     `Disk is full writing ...`).  Where the path lives decides what is full:
-    a size-limited tmpfs (`--tmpfs /data:size=64k`), shared memory `/dev/shm` (64 MiB by
-    default: browsers, PyTorch DataLoader workers and PostgreSQL parallel queries exhaust it),
-    a volume or bind mount (its host filesystem), or the container's writable layer, which lives
-    on the engine's data root (`docker info` Docker Root Dir) together with every image, layer
-    and json-file log on the host.
+    a size-limited tmpfs (`--tmpfs /data:size=64k`), a volume or bind mount (its host
+    filesystem), or the container's writable layer, which lives on the engine's data root
+    (`docker info` Docker Root Dir) together with every image, layer and json-file log on the
+    host.
 
 How to confirm by hand
     docker logs NAME 2>&1 | grep -i 'no space left'
@@ -16,18 +15,18 @@ How to confirm by hand
     docker system df; df -h /var/lib/docker                     # the engine's data root
 
 Look-alikes told apart
-    /dev/shm exhaustion is reported with the shared-memory size, not as a full disk; inode
+    `bus-error-shm-exhausted`: a path under /dev/shm or a POSIX shared memory segment
+    (PostgreSQL's `/PostgreSQL.N`, PyTorch's `/torch_...`) is shared memory, not a disk; inode
     exhaustion prints the same text (compare `df -i`); the engine failing to *create* a
     container on a full disk lands in State.Error (a start failure), not in the logs.
 
 Fix
-    tmpfs: give it a bigger `size=`; /dev/shm: `--shm-size 1g` (compose `shm_size`) or
-    `--ipc host`; volume or bind mount: free or grow the host filesystem; writable layer or data
-    root: `docker system df`, remove unused images and containers, rotate json-file logs
-    (`--log-opt max-size=10m --log-opt max-file=3`), move data to a volume.  No prune command
-    is suggested (`docker container prune` would also delete the stopped container being
-    diagnosed, and everyone else's): `diagnose engine` lists exactly what cleanup would
-    reclaim, with the commands for those objects.
+    tmpfs: give it a bigger `size=`; volume or bind mount: free or grow the host
+    filesystem; writable layer or data root: `docker system df`, remove unused images and
+    containers, rotate json-file logs (`--log-opt max-size=10m --log-opt max-file=3`), move
+    data to a volume.  No prune command is suggested (`docker container prune` would also
+    delete the stopped container being diagnosed, and everyone else's): `diagnose engine`
+    lists exactly what cleanup would reclaim, with the commands for those objects.
 """
 
 from __future__ import annotations

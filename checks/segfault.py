@@ -15,7 +15,9 @@ How to confirm by hand
 
 Look-alikes told apart
     `killed-by-signal` when the events show a `docker kill -s SEGV` sent it (then nothing
-    crashed); `oom-killed` and the SIGKILL checks (137).
+    crashed); `aborted` when the log ends in an abort message (glibc `double free`, a failed
+    assertion, `terminate called`, V8's heap limit): abort() as PID 1 exits 139 too;
+    `oom-killed` and the SIGKILL checks (137).
 
 Fix
     Get a backtrace (core dump with `--ulimit core=-1`, or run under gdb), then fix or
@@ -30,7 +32,8 @@ from collections.abc import Iterator
 
 from diagnose.api import (command_text, decisive_lines, ended, events_fact, exit_evidence,
                           explained_exit, grep, latest_run_lines, lazy_compile, lifecycle_evidence,
-                          log_evidence, logs_command, q, run_facts, Cause, check, ContainerEvidence,
+                          kill_story, log_evidence, logs_command, q, run_facts, Sender, Cause,
+                          check, Confidence, ContainerEvidence,
                           fact, Finding, Remediation, Severity)
 
 SEGV_LINE = lazy_compile(r"Segmentation fault|SIGSEGV|segfault|signal 11\b|"
@@ -56,6 +59,14 @@ def segfault(c: ContainerEvidence) -> Iterator[Finding]:
     ]
     if image_arch:
         facts.append(fact("image architecture", f"{image_arch} (engine: {engine_arch or '?'})"))
+    story = kill_story(c)
+    confidence = Confidence.HIGH
+    if story is not None and story.sender == Sender.UNKNOWN and not said:
+        # No crash message and no events: a `docker kill -s SEGV` cannot be ruled out.
+        confidence = Confidence.MEDIUM
+        facts.append(fact("still possible", "`docker kill -s SEGV` (killed-by-signal): the "
+                          "engine's events for it are gone and nothing in the log says it "
+                          "crashed; shell history or the audit log tells them apart"))
     qemu = any("qemu" in ln.text.lower() for ln in said)
     evidence = exit_evidence(c) + lifecycle_evidence(c) + log_evidence(c, quoted, 2)
     title = "crashed with a segmentation fault (SIGSEGV)"
@@ -75,4 +86,5 @@ def segfault(c: ContainerEvidence) -> Iterator[Finding]:
              f"docker run --rm -it --ulimit core=-1 --entrypoint sh {q(c.image_ref or 'IMAGE')}",
              f"docker image inspect -f '{{{{.Architecture}}}}' {q(c.image_ref or 'IMAGE')}"),
         ),
+        confidence=confidence,
     )

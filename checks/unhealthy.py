@@ -24,6 +24,10 @@ How to confirm by hand
     docker inspect -f '{{json .State.Health}}' NAME
     docker inspect -f '{{json .Config.Healthcheck}}' NAME
 
+Look-alikes told apart
+    `health-check-timeout`: probes that time out because a CPU quota is used up (most CPU
+    periods throttled); this finding is then a warning and that one names the cause.
+
 Fix
     Broken probe: use a program the image has (busybox `wget -q -O- http://127.0.0.1:PORT/`,
     the application's own health command) or install it; probe `127.0.0.1` rather than
@@ -37,7 +41,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from diagnose.api import (inspect_evidence, lazy_compile, logs_command, q, check, ContainerEvidence,
+from diagnose.api import (inspect_evidence, lazy_compile, logs_command, probe_starved, q, check,
+                          ContainerEvidence,
                           Evidence, fact, Finding, layout, Remediation, Severity)
 
 _MISSING = lazy_compile(r"executable file not found|no such file or directory|: not found\s*$|"
@@ -83,6 +88,10 @@ def _verdict(c: ContainerEvidence, reading: str, program: str, output: str,
     elif reading == "timeout":
         severity = Severity.ERROR
         title = f"unhealthy: the healthcheck times out ({output[:120]})"
+        if probe_starved(c):
+            # health-check-timeout names the cause (a CPU quota used up); this is its symptom.
+            severity = Severity.WARNING
+            title += ": the probe is starved of CPU (health-check-timeout)"
         summary = ("The application is hung or too slow to answer: read its logs; if it is only "
                    "slow, raise --health-timeout or --health-start-period.")
         commands = (logs_command(c), f"docker stats --no-stream {n}",

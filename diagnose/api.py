@@ -46,6 +46,15 @@ from diagnose.evidence.readings.common import (
     signal_of_event,
     signal_of_exit,
 )
+from diagnose.evidence.readings.crash import (
+    DEFAULT_SHM,
+    AbortReport,
+    ShmFacts,
+    abort_report,
+    aborted_as_pid1,
+    heap_limit_mib,
+    shm_facts,
+)
 from diagnose.evidence.readings.engine import (
     DISK_ERROR_SHARE,
     DISK_WARNING_BYTES,
@@ -112,7 +121,15 @@ from diagnose.evidence.readings.log_facts import (
     port_in,
     published_ports,
 )
+from diagnose.evidence.readings.log_patterns import (
+    data_dir,
+    names_shm,
+    pids_limited,
+    stale_versions,
+)
 from diagnose.evidence.readings.log_signatures import Hits, scan_log, strip_stamp
+from diagnose.evidence.readings.platform import PlatformMismatch, platform_mismatch
+from diagnose.evidence.readings.restart import EngineRestart, engine_restart
 from diagnose.evidence.readings.security import (
     by_image_id,
     dangerous_caps,
@@ -129,6 +146,7 @@ from diagnose.evidence.readings.security import (
     userns_remapped,
     world_writable_steps,
 )
+from diagnose.evidence.readings.shadow import Shadow, image_steps, shadowed
 from diagnose.evidence.readings.start import (
     START_CHECKED,
     StartFailure,
@@ -179,11 +197,19 @@ from diagnose.evidence.readings.swarm import (
     unavailable_nodes,
     unmet_constraints,
 )
+from diagnose.evidence.readings.throttle import (
+    STARVED_SHARE,
+    Throttle,
+    cpu_quota,
+    probe_starved,
+    probe_timeouts,
+    throttle,
+)
 from diagnose.evidence.service import ServiceEvidence, Task
 from diagnose.evidence.snapshot import Snapshot
 from diagnose.model.causes import Category, Cause, Unclaimed
 from diagnose.model.checks import check
-from diagnose.model.findings import Evidence, Finding, Remediation, Severity, fact
+from diagnose.model.findings import Confidence, Evidence, Finding, Remediation, Severity, fact
 from diagnose.model.jsonview import as_list, as_map, as_maps, dig
 from diagnose.model.lazyre import lazy_compile
 from diagnose.model.text import GiB, excerpt, human_bytes, human_seconds
@@ -191,7 +217,7 @@ from diagnose.model.times import epoch_stamp, parse_time
 
 __all__ = [
     # model: checks, findings, causes, text
-    "check", "Severity", "Finding", "Evidence", "Remediation", "fact",
+    "check", "Severity", "Confidence", "Finding", "Evidence", "Remediation", "fact",
     "Cause", "Unclaimed", "Category",
     "lazy_compile", "excerpt", "human_bytes", "human_seconds", "GiB", "epoch_stamp",
     "parse_time", "as_list", "as_map", "as_maps", "dig",
@@ -216,11 +242,22 @@ __all__ = [
     # readings: kill and exit cause
     "CRASH_SIGNALS", "LOG_PATTERNS", "Kill", "KillKind", "Sender", "decisive_lines",
     "explained_exit", "kill_story", "log_severity",
+    # readings: crashes (abort, bus error)
+    "DEFAULT_SHM", "AbortReport", "ShmFacts", "abort_report", "aborted_as_pid1",
+    "heap_limit_mib", "shm_facts", "names_shm", "pids_limited", "data_dir", "stale_versions",
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
     "mount_for", "network_members", "network_mode", "network_others", "paths_in", "port_in",
     "published_ports",
+    # readings: a mount that hides the image's content
+    "Shadow", "image_steps", "shadowed",
+    # readings: CPU throttling and health probes
+    "STARVED_SHARE", "Throttle", "cpu_quota", "probe_starved", "probe_timeouts", "throttle",
+    # readings: the engine going away
+    "EngineRestart", "engine_restart",
+    # readings: platform
+    "PlatformMismatch", "platform_mismatch",
     # readings: swarm
     "IMAGE_ERROR", "converging", "counted", "current_of", "desired_count",
     "down_nodes_holding_tasks", "exit_code_of", "is_running", "newest", "node_evidence",

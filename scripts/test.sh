@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/engine.sh
+scripts/images.sh   # the failure-taxonomy images (tests/engine/test_taxonomy.py)
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
 .venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/make_samples.py

@@ -57,6 +57,41 @@ def collect_host(data_root: str | None, local: bool) -> Piece:
     return Piece({layout.HOST_FACTS: dump_json(facts)})
 
 
+def _flag(argv: list[str], *names: str) -> str | None:
+    """The value of a `--name value` / `--name=value` command-line flag, if given."""
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if arg.startswith(name + "="):
+                return arg[len(name) + 1:]
+    return None
+
+
+def collect_engine_process(data_root: str | None, local: bool) -> Piece:
+    """When the local engine's dockerd started: the Engine API gives no start time, and a
+    container that ended when the engine went down is told apart by it (issue 16).  The
+    dockerd is the one whose `--data-root` is the engine's data root (or the only dockerd
+    without one)."""
+    if not local or not data_root:
+        raise Skip("the engine is not on this host")
+    loose = []
+    for proc in psutil.process_iter(["name", "cmdline", "create_time"]):
+        if proc.info.get("name") != "dockerd":
+            continue
+        argv = proc.info.get("cmdline") or []
+        root = _flag(argv, "--data-root", "-g", "--graph")
+        doc = {"pid": proc.pid, "started_at": proc.info.get("create_time"),
+               "matched_by": f"--data-root {root}" if root else "the only dockerd"}
+        if root is None:
+            loose.append(doc)
+        elif os.path.normpath(root) == os.path.normpath(data_root):
+            return Piece({layout.ENGINE_PROCESS: dump_json(doc)})
+    if len(loose) == 1:
+        return Piece({layout.ENGINE_PROCESS: dump_json(loose[0])})
+    raise Skip(f"no dockerd process with the data root {data_root} on this host")
+
+
 def _in_container(proc: psutil.Process, container_id: str) -> bool:
     try:
         with open(f"/proc/{proc.pid}/cgroup", encoding="utf-8", errors="replace") as fh:

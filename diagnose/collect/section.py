@@ -18,7 +18,7 @@ from typing import Any
 
 from diagnose.collect import engine_facts as ef
 from diagnose.collect.cleanup import USAGE, collect_cleanup
-from diagnose.collect.host import collect_host
+from diagnose.collect.host import collect_engine_process, collect_host
 from diagnose.collect.record import Deadline, run_collector
 from diagnose.collect.scope import Scope
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
@@ -76,6 +76,10 @@ def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
     data_root = str(section.info.get("DockerRootDir") or "")
     section.host_record, section.host_files = run_collector(
         "host", f"{prefix}host", lambda: collect_host(data_root, local), deadline)
+    rec, files = run_collector("process", owner,
+                               lambda: collect_engine_process(data_root, local), deadline)
+    section.records["process"] = rec
+    section.files.update(files)
     return section
 
 

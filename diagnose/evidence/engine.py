@@ -41,6 +41,13 @@ class EngineFacts:
         """`docker system df` (the Engine API /system/df document), or {}."""
         return as_map(load_json(self.files.get(layout.ENGINE_DF)))
 
+    @cached_property
+    def started_at(self) -> float | None:
+        """When the engine's dockerd process started (Unix time), for a local engine."""
+        doc = as_map(load_json(self.files.get(layout.ENGINE_PROCESS)))
+        value = doc.get("started_at")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
     @property
     def architecture(self) -> str:
         """Engine host architecture as `docker info` reports it (x86_64, aarch64...)."""

@@ -21,6 +21,8 @@ ENGINE_DIR = "engine"
 ENGINE_VERSION = "engine/version.json"
 ENGINE_INFO = "engine/info.json"
 ENGINE_DF = "engine/df.json"
+#: When the local engine's dockerd process started (psutil): the API does not say.
+ENGINE_PROCESS = "engine/process.json"
 # What the cleanup checks read (bounded lists from the low-level list endpoints).
 ENGINE_IMAGES = "engine/images.json"
 ENGINE_CONTAINERS = "engine/containers.json"

@@ -31,6 +31,9 @@ class Cause(enum.StrEnum):
     MOUNT_SOURCE_MISSING = "mount-source-missing"
     BIND_MOUNT_TYPE_MISMATCH = "bind-mount-type-mismatch"
     LOGGING_DRIVER_FAILURE = "logging-driver-failure"
+    IMAGE_PLATFORM_MISMATCH = "image-platform-mismatch"
+    GPU_RUNTIME_MISSING = "gpu-runtime-missing"
+    VOLUME_SHADOWS_IMAGE_CONTENT = "volume-shadows-image-content"
     # how it exited
     OOM_KILLED = "oom-killed"
     KILLED_AFTER_STOP_TIMEOUT = "killed-after-stop-timeout"
@@ -40,6 +43,11 @@ class Cause(enum.StrEnum):
     MISSING_SHARED_LIBRARY = "missing-shared-library"
     APP_EXIT_ERROR = "app-exit-error"
     EXITED_IMMEDIATELY = "exited-immediately"
+    # running but unwell
+    HEALTH_CHECK_TIMEOUT = "health-check-timeout"
+    ABORTED = "aborted"
+    BUS_ERROR_SHM_EXHAUSTED = "bus-error-shm-exhausted"
+    HOST_OR_DAEMON_RESTART = "host-or-daemon-restart"
     # what its logs say (log signatures)
     MISSING_ENV_VAR = "missing-env-var"
     READ_ONLY_FILESYSTEM = "read-only-filesystem"
@@ -50,6 +58,8 @@ class Cause(enum.StrEnum):
     DEPENDENCY_UNREACHABLE = "dependency-unreachable"
     TOO_MANY_OPEN_FILES = "too-many-open-files"
     FORK_FAILED = "fork-failed"
+    PIDS_LIMIT_REACHED = "pids-limit-reached"
+    STALE_DATA_VOLUME = "stale-data-volume"
     BIND_TO_LOCALHOST = "bind-to-localhost"
     # Swarm services
     TASK_FAILING = "task-failing"

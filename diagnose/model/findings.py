@@ -35,6 +35,20 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
 
 
+class Confidence(enum.StrEnum):
+    """How sure a finding is of its cause.
+
+    `high` when the evidence that tells the look-alikes apart is there; `medium` or `low` when
+    it is gone (the engine dropped the events, the logs were rotated away, the container or the
+    engine's start time is unknown): such a finding names the causes that remain possible and
+    how to tell them apart by hand.
+    """
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
 class Status(enum.StrEnum):
     """What happened when a check ran."""
 
@@ -124,7 +138,8 @@ class Finding:
     """One diagnosed problem.
 
     A check fills `title`, `facts`, `evidence` and `remediation` (and may lower or raise the
-    severity from its default); the engine stamps `id`, `code`, `target` and `stage`.
+    severity from its default, and lower the `confidence` when the evidence that tells the
+    look-alikes apart is missing); the engine stamps `id`, `code`, `target` and `stage`.
     """
 
     title: str
@@ -132,6 +147,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     remediation: Remediation | None = None
     severity: Severity | None = None
+    confidence: Confidence = Confidence.HIGH
     id: str = ""
     code: str = ""
     target: str = ""
@@ -146,6 +162,7 @@ class Finding:
             "id": self.id,
             "code": self.code,
             "severity": self.severity.label if self.severity else None,
+            "confidence": self.confidence.value,
             "target": self.target,
             "stage": self.stage,
             "title": self.title,
@@ -165,6 +182,7 @@ class Finding:
             evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence", ())),
             remediation=Remediation.from_dict(rem) if rem else None,
             severity=Severity.parse(data["severity"]) if data.get("severity") else None,
+            confidence=Confidence(data.get("confidence") or Confidence.HIGH),
             id=data.get("id", ""),
             code=data.get("code", ""),
             target=data.get("target", ""),

@@ -75,6 +75,7 @@ def _verdict(f: Any) -> dict[str, Any]:
         "id": f.id,
         "code": f.code,
         "severity": f.severity.label if f.severity else None,
+        "confidence": f.confidence.value,
         "title": f.title,
     }
 

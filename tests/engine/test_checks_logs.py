@@ -23,7 +23,8 @@ from tests.support.runs import Result, cause_ids, finding, findings, run_diagnos
 
 LOG_SLUGS = {"read-only-filesystem", "no-space-left", "dns-resolution-failure",
              "dependency-unreachable", "address-in-use", "permission-denied", "missing-env-var",
-             "bind-to-localhost", "too-many-open-files", "fork-failed"}
+             "bind-to-localhost", "too-many-open-files", "fork-failed", "pids-limit-reached",
+             "bus-error-shm-exhausted"}
 
 
 def free_port() -> int:
@@ -220,9 +221,10 @@ def test_full_tmpfs(made):
 
 
 def test_full_shm_is_told_apart(made):
-    f = one(made, "full-shm", "no-space-left")
-    assert f["title"] == "shared memory /dev/shm is full (shm-size 64 KiB)"
+    f = one(made, "full-shm", "bus-error-shm-exhausted")
+    assert f["title"] == "a shared memory segment did not fit in /dev/shm: /dev/shm is 64 KiB"
     assert any("--shm-size" in cmd for cmd in f["remediation"]["commands"])
+    assert "no-space-left" not in ids(made, "full-shm")
 
 
 # -- D403 ---------------------------------------------------------------------------------------
@@ -376,8 +378,10 @@ def test_too_many_open_files(made):
 
 def test_fork_past_the_pids_limit(made):
     assert "can't fork: Resource temporarily unavailable" in logs(made["pids"])
-    f = one(made, "pids", "fork-failed")
-    assert f["title"] == "could not fork: the container reached its pids limit of 6"
+    f = one(made, "pids", "pids-limit-reached")
+    assert f["title"] == ("could not start a process or thread: the container reached its "
+                          "pids limit of 6")
+    assert "fork-failed" not in ids(made, "pids")
     assert any(e["pointer"] == "/HostConfig/PidsLimit" for e in f["evidence"])
 
 

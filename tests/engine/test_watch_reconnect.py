@@ -15,12 +15,14 @@ from tests.support.watcher import Watcher
 
 
 @pytest.fixture
-def private(engine, tmp_path):
-    eng = PrivateEngine(tmp_path / "e")
-    (tmp_path / "e").mkdir()
-    eng.start()
-    yield eng
-    eng.close()
+def private(engine):
+    eng = PrivateEngine("watch", daemon={"live-restore": True})  # containers outlive dockerd
+    try:
+        eng.start()
+        eng.load_base_image()
+        yield eng
+    finally:
+        eng.remove()
 
 
 def test_reconnect_and_a_failure_during_the_outage(private, tmp_path):

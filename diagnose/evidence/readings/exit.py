@@ -25,9 +25,11 @@ from diagnose.evidence.readings.common import (
     signal_of_event,
     signal_of_exit,
 )
+from diagnose.evidence.readings.crash import aborted_as_pid1, shm_facts
 from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_events, latest_run_lines
 from diagnose.evidence.readings.log_signatures import Hits, exit_cause
+from diagnose.evidence.readings.restart import engine_restart
 from diagnose.evidence.readings.start import start_failure
 from diagnose.model.causes import Category, Cause
 from diagnose.model.findings import Severity
@@ -150,13 +152,22 @@ def _explained_exit(c: ContainerEvidence) -> Category | None:
     ed = exec_diagnosis(c)
     if ed is not None:
         return ed.cause
+    if engine_restart(c) is not None:
+        return Cause.HOST_OR_DAEMON_RESTART
     story = kill_story(c)
     if story is not None:
         if story.kind == KillKind.OOM:
             return Cause.OOM_KILLED
         if story.kind == KillKind.STOP_TIMEOUT:
             return Cause.KILLED_AFTER_STOP_TIMEOUT
-        if story.signal == 11 and story.sender not in (Sender.DOCKER_STOP, Sender.DOCKER_KILL):
+        if story.sender in (Sender.DOCKER_STOP, Sender.DOCKER_KILL):
+            return Cause.KILLED_BY_SIGNAL
+        # abort() as PID 1 faults instead of dying of SIGABRT (see readings.crash): 139.
+        if story.signal == 6 or aborted_as_pid1(c):
+            return Cause.ABORTED
+        if story.signal == 7 and shm_facts(c).small:
+            return Cause.BUS_ERROR_SHM_EXHAUSTED
+        if story.signal == 11:
             return Cause.SEGFAULT
         return Cause.KILLED_BY_SIGNAL
     if c.exit_code == 127:

@@ -28,6 +28,15 @@ from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine, shape
 from diagnose.evidence.readings.common import compile_any, event_time, signal_of_exit
 from diagnose.evidence.readings.lifecycle import latest_run_lines
+from diagnose.evidence.readings.log_patterns import (
+    FORK_EAGAIN,
+    FORK_KEYWORDS,
+    SHM_FULL,
+    STALE_DATA,
+    not_pids_limited,
+    pids_limited_line,
+    shm_is_the_cause,
+)
 from diagnose.model.causes import Cause
 from diagnose.model.lazyre import lazy_compile
 
@@ -112,6 +121,13 @@ def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
 
 
 SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
+    _sig(Cause.STALE_DATA_VOLUME, ("incompatible with server", "initialized by postgresql",
+                                   "cannot boot server version", "upgrade problem",
+                                   "wrong mongod version", "cannot upgrade a node",
+                                   "minimum compatible version"), STALE_DATA),
+    _sig(Cause.BUS_ERROR_SHM_EXHAUSTED, ("bus error", "shared memory", "/dev/shm",
+                                         "/postgresql.", "/torch_"), (*SHM_FULL, r"\bBus error\b"),
+         confirm=shm_is_the_cause),
     _sig(Cause.MISSING_ENV_VAR, ("not specified", "unbound variable", "not set", "keyerror",
                              "missing value", "env"), (
         r"superuser password is not specified",                   # postgres
@@ -130,7 +146,8 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
     _sig(Cause.READ_ONLY_FILESYSTEM, ("read-only file", "erofs"),
          (r"read-only file ?system", r"\bEROFS\b")),
     _sig(Cause.NO_SPACE_LEFT, ("no space left", "enospc", "disk is full"),
-         (r"no space left on device", r"\bENOSPC\b", r"Disk is full writing")),
+         (r"no space left on device", r"\bENOSPC\b", r"Disk is full writing"),
+         exclude=SHM_FULL),
     _sig(Cause.PERMISSION_DENIED, ("permission", "eacces", "errno 13", "accessdenied",
                                "operation not permitted"), (
         r"permission denied", r"\bEACCES\b", r"\[Errno 13\]", r"\bPermissionError\b",
@@ -176,14 +193,8 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
     _sig(Cause.TOO_MANY_OPEN_FILES, ("too many open files", "emfile", "enfile", "errno 24"), (
         r"too many open files", r"\bEMFILE\b", r"\bENFILE\b", r"\[Errno 24\]",
     )),
-    _sig(Cause.FORK_FAILED, ("fork", "resource temporarily unavailable", "eagain",
-                         "native thread", "os thread"), (
-        r"can't fork", r"fork: retry", r"\bfork: Resource temporarily unavailable",
-        r"fork\(\) failed", r"\bvfork\b.*Resource temporarily unavailable",
-        r"(?:pthread_create|clone3?|posix_spawn|thread)\S*[^\n]{0,40}"
-        r"(?:Resource temporarily unavailable|EAGAIN)",
-        r"unable to create (?:new )?native thread", r"failed to create new OS thread",
-    )),
+    _sig(Cause.PIDS_LIMIT_REACHED, FORK_KEYWORDS, FORK_EAGAIN, confirm=pids_limited_line),
+    _sig(Cause.FORK_FAILED, FORK_KEYWORDS, FORK_EAGAIN, confirm=not_pids_limited),
     # Only announcements that report the address actually bound: a literal loopback IP
     # (Werkzeug, Uvicorn, Django, Puma, Gunicorn print their bind address), PostgreSQL's
     # `listening on IPv4 address "127.0.0.1"`, and dev servers' `Local:` line (told apart by
@@ -199,9 +210,10 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
 )}
 
 #: When one line could be claimed by several signatures, the most specific wins.
-PRIORITY = (Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM, Cause.NO_SPACE_LEFT,
-            Cause.PERMISSION_DENIED, Cause.ADDRESS_IN_USE, Cause.DNS_RESOLUTION_FAILURE,
-            Cause.DEPENDENCY_UNREACHABLE, Cause.TOO_MANY_OPEN_FILES, Cause.FORK_FAILED)
+PRIORITY = (Cause.STALE_DATA_VOLUME, Cause.MISSING_ENV_VAR, Cause.READ_ONLY_FILESYSTEM,
+            Cause.BUS_ERROR_SHM_EXHAUSTED, Cause.NO_SPACE_LEFT, Cause.PERMISSION_DENIED,
+            Cause.ADDRESS_IN_USE, Cause.DNS_RESOLUTION_FAILURE, Cause.DEPENDENCY_UNREACHABLE,
+            Cause.TOO_MANY_OPEN_FILES, Cause.PIDS_LIMIT_REACHED, Cause.FORK_FAILED)
 
 #: How far from the end of a failed run a signature may be and still explain the exit: an
 #: error logged, survived and followed by a long healthy run is not why the process died.

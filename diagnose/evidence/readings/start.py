@@ -25,7 +25,7 @@ START_CHECKED: frozenset[Category] = frozenset({
     Cause.ENTRYPOINT_NOT_FOUND, Cause.ENTRYPOINT_NOT_EXECUTABLE, Cause.EXEC_FORMAT_ERROR,
     Cause.INVALID_USER, Cause.PORT_ALREADY_ALLOCATED, Cause.NETWORK_NOT_FOUND,
     Cause.MOUNT_SOURCE_MISSING, Cause.BIND_MOUNT_TYPE_MISMATCH, Cause.LOGGING_DRIVER_FAILURE,
-    Cause.NO_SPACE_LEFT,
+    Cause.NO_SPACE_LEFT, Cause.GPU_RUNTIME_MISSING,
 })
 
 
@@ -72,6 +72,11 @@ def essential_error(error: str) -> str:
 START_ERROR_PATTERNS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
     (name, lazy_compile(rx, re.IGNORECASE))
     for name, rx in (
+        # `--gpus` (DeviceRequests) on an engine without the NVIDIA runtime/toolkit; the
+        # runtime named outright is not registered (20.10 and later wordings).
+        (Cause.GPU_RUNTIME_MISSING,
+         r"could not select device driver \S* ?with capabilities|"
+         r"(?:unknown or invalid runtime name|Unknown runtime specified):? nvidia"),
         (Cause.PORT_ALREADY_ALLOCATED,
          r"port is already allocated|address already in use|failed to bind host port|"
          r"Ports are not available|failed programming external connectivity|EADDRINUSE"),

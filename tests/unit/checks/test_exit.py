@@ -20,7 +20,7 @@ STARTED = "2026-11-27T10:00:00.000000000Z"
 T0 = 1_795_812_400_000_000_000  # 2026-11-27T10:00:00Z in ns (after STARTED's boundary)
 EXIT_SLUGS = {"oom-killed", "killed-after-stop-timeout", "killed-by-signal", "segfault",
               "app-exit-error", "command-not-found", "missing-shared-library",
-              "exited-immediately"}
+              "exited-immediately", "aborted", "bus-error-shm-exhausted"}
 
 
 def event(action: str, at_s: float, **attrs: Any) -> dict[str, Any]:
@@ -100,6 +100,11 @@ def test_stop_timeout_needs_the_events():
         assert "inspect only" in dict(f.facts)["events"]
         assert "unknown" in dict(f.facts)["sent by"]
         assert dict(f.facts)["cgroup version"].startswith("1 (a host-wide OOM kill")
+        # Not sure, and says what else it may have been and how to tell (issue 16).
+        assert f.confidence == "low"
+        possible = dict(f.facts)["still possible"]
+        assert "`docker kill`" in possible and "OOM killer" in possible and "dmesg" in possible
+    assert with_events["killed-after-stop-timeout"].confidence == "high"
 
 
 def test_stop_timeout_whose_first_kill_left_the_ring():
@@ -118,8 +123,8 @@ def test_stop_timeout_whose_first_kill_left_the_ring():
     (137, [event("kill", 3, signal=9), event("die", 3.1, exitCode=137)], "docker-kill",
      Severity.WARNING),
     (137, [event("die", 3.1, exitCode=137)], "outside", Severity.ERROR),
-    (134, [event("die", 3.1, exitCode=134)], "outside", Severity.ERROR),
-    (134, [], "unknown", Severity.ERROR),
+    (136, [event("die", 3.1, exitCode=136)], "outside", Severity.ERROR),
+    (136, [], "unknown", Severity.ERROR),
     (129, [event("kill", 3, signal="SIGHUP"), event("die", 3.1, exitCode=129)],
      "docker-kill", Severity.WARNING),
 ])
@@ -132,14 +137,29 @@ def test_who_sent_the_signal_decides_the_severity(code, events, sender, severity
     assert got["killed-by-signal"].severity is severity
 
 
+def test_an_abort_without_its_events_or_message_is_not_certain():
+    """134 with no message: with the run's end in the events nobody in Docker sent SIGABRT;
+    with the events gone `docker kill -s ABRT` stays possible (issue 16)."""
+    seen = found(container(exit_code=134, ran_s=3.1, events=[event("die", 3.1, exitCode=134)]))
+    assert set(seen) & EXIT_SLUGS == {"aborted"}
+    assert seen["aborted"].confidence == "high"
+    gone = found(container(exit_code=134, ran_s=3.1, events=[]))
+    assert set(gone) & EXIT_SLUGS == {"aborted"}
+    f = gone["aborted"]
+    assert f.confidence == "medium" and "docker kill -s ABRT" in dict(f.facts)["still possible"]
+
+
 def test_segfault_sent_by_docker_kill_is_not_a_crash():
     sent = container(exit_code=139, ran_s=3, events=[event("kill", 3, signal=11),
                                                     event("die", 3.1, exitCode=139)])
     assert explained_exit(sent) == "killed-by-signal"
     crashed = container(exit_code=139, ran_s=3, events=[event("die", 3.1, exitCode=139)])
     assert set(found(crashed)) & EXIT_SLUGS == {"segfault"}
+    assert found(crashed)["segfault"].confidence == "high"
     gone = container(exit_code=139, ran_s=3, events=())
     assert set(found(gone)) & EXIT_SLUGS == {"segfault"}
+    f = found(gone)["segfault"]
+    assert f.confidence == "medium" and "docker kill -s SEGV" in dict(f.facts)["still possible"]
 
 
 def test_oom_flag_is_stale_on_a_running_container():

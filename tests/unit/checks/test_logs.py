@@ -18,7 +18,8 @@ from tests.support.logcase import container
 REGISTRY = registry()
 LOG_SLUGS = ("read-only-filesystem", "no-space-left", "dns-resolution-failure",
              "dependency-unreachable", "address-in-use", "permission-denied", "missing-env-var",
-             "bind-to-localhost", "too-many-open-files", "fork-failed")
+             "bind-to-localhost", "too-many-open-files", "fork-failed", "pids-limit-reached",
+             "bus-error-shm-exhausted", "stale-data-volume")
 
 
 findings = container_findings
@@ -30,7 +31,8 @@ def only_log_findings(c: ContainerEvidence) -> set[str]:
 
 def test_codes_and_slugs_are_registered():
     codes = {REGISTRY.get(s).code for s in LOG_SLUGS}  # type: ignore[union-attr]
-    assert codes == {f"D4{n:02d}" for n in range(1, 11)}
+    # bus-error-shm-exhausted is an exit check (D210) that also reads the logs.
+    assert codes == {f"D4{n:02d}" for n in range(1, 13)} | {"D210"}
     assert REGISTRY.get("D401").id == "read-only-filesystem"  # type: ignore[union-attr]
     assert REGISTRY.get("D406").id == "permission-denied"  # type: ignore[union-attr]
 
@@ -161,6 +163,24 @@ CASES: dict[str, list[str]] = {
         "runtime: failed to create new OS thread (have 9 already; errno=11)",
         "pthread_create failed: Resource temporarily unavailable",
         "/usr/local/bin/start.sh: line 7: fork: Resource temporarily unavailable",
+    ],
+    "bus-error-shm-exhausted": [
+        "RuntimeError: DataLoader worker (pid 125) is killed by signal: Bus error. It is "
+        "possible that dataloader's workers are out of shared memory.",
+        'ERROR:  could not resize shared memory segment "/PostgreSQL.3977435352" to 16777216 '
+        "bytes: No space left on device",
+        "dd: error writing '/dev/shm/seg': No space left on device",
+        "/entrypoint.sh: line 4:    12 Bus error               (core dumped) python train.py",
+    ],
+    "stale-data-volume": [
+        "2026-12-02 22:25:29.963 UTC [1] FATAL:  database files are incompatible with server",
+        "2024-05-01T10:00:00.000000Z 1 [ERROR] [MY-013171] [InnoDB] Cannot boot server version "
+        "80023 on data directory built by version 80029. Downgrade is not supported",
+        '{"t":{"$date":"2024-01-01T00:00:00.000+00:00"},"s":"F","c":"CONTROL","id":20573,'
+        '"ctx":"initandlisten","msg":"Wrong mongod version","attr":{"error":"UPGRADE PROBLEM: '
+        'Found an invalid featureCompatibilityVersion document"}}',
+        "java.lang.IllegalStateException: cannot upgrade a node from version [7.13.3] directly "
+        "to version [8.2.2], upgrade to version [7.17.0] first.",
     ],
 }
 

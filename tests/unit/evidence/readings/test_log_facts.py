@@ -45,9 +45,17 @@ def test_no_space_is_located_on_its_filesystem():
     assert any(e.pointer == "/HostConfig/Tmpfs/~1data" for e in f.evidence)
     shm = container(["dd: error writing '/dev/shm/f': No space left on device"],
                     status="exited", exit_code=1, inspect={"HostConfig": {"ShmSize": 65536}})
-    f = findings(shm)["no-space-left"]
-    assert f.title == "shared memory /dev/shm is full (shm-size 64 KiB)"
+    # /dev/shm and POSIX shm segments are bus-error-shm-exhausted's, never a full disk.
+    assert "no-space-left" not in findings(shm)
+    f = findings(shm)["bus-error-shm-exhausted"]
+    assert f.title == "a shared memory segment did not fit in /dev/shm: /dev/shm is 64 KiB"
     assert any("--shm-size" in cmd for cmd in f.remediation.commands)  # type: ignore[union-attr]
+    pg = container(['ERROR:  could not resize shared memory segment "/PostgreSQL.3977435352" '
+                    'to 16777216 bytes: No space left on device'], status="running")
+    assert "no-space-left" not in findings(pg)
+    f = findings(pg)["bus-error-shm-exhausted"]
+    assert f.title.startswith("PostgreSQL could not fit a dynamic shared memory segment")
+    assert "64 MiB (the default" in f.title and f.severity is Severity.WARNING
     layer = container(["OSError: [Errno 28] No space left on device: '/srv/out.bin'"],
                       status="exited", exit_code=1)
     assert "data root" in findings(layer)["no-space-left"].title
@@ -156,12 +164,22 @@ def test_bind_to_localhost_needs_published_ports_and_no_exposed_address():
     assert "bind-to-localhost" not in findings(exited)
 
 
-def test_fork_failed_reads_the_pids_limit():
-    c = container(["sh: can't fork: Resource temporarily unavailable"], status="exited",
-                  exit_code=2, inspect={"HostConfig": {"PidsLimit": 6}})
-    f = findings(c)["fork-failed"]
-    assert f.title == "could not fork: the container reached its pids limit of 6"
+def test_fork_failure_at_the_pids_limit_is_pids_limit_reached():
+    line = ["sh: can't fork: Resource temporarily unavailable"]
+    c = container(line, status="exited", exit_code=2, inspect={"HostConfig": {"PidsLimit": 6}})
+    got = findings(c)
+    assert "fork-failed" not in got
+    f = got["pids-limit-reached"]
+    assert f.title == ("could not start a process or thread: the container reached its pids "
+                       "limit of 6")
+    assert f.severity is Severity.ERROR
     assert any("--pids-limit 1024" in cmd for cmd in f.remediation.commands)  # type: ignore[union-attr]
+    # An nproc ulimit below the pids limit is what binds: fork-failed, not the pids limit.
+    nproc = container(line, status="exited", exit_code=2, inspect={"HostConfig": {
+        "PidsLimit": 64, "Ulimits": [{"Name": "nproc", "Soft": 24, "Hard": 24}]}})
+    got = findings(nproc)
+    assert "pids-limit-reached" not in got
+    assert got["fork-failed"].title == "could not fork: the nproc ulimit (24) was reached"
 
 
 def test_too_many_open_files_reads_the_ulimit():
@@ -210,3 +228,32 @@ def test_a_cut_log_says_its_counts_are_lower_bounds():
     facts = dict(findings(container([line], truncated=True))["dns-resolution-failure"].facts)
     assert facts["log"].startswith("truncated by --tail")
     assert "log" not in dict(findings(container([line]))["dns-resolution-failure"].facts)
+
+
+def test_stale_data_volume_names_both_versions_and_the_volume():
+    lines = ["PostgreSQL Database directory appears to contain a database; Skipping "
+             "initialization",
+             "2026-12-02 22:25:29.963 UTC [1] FATAL:  database files are incompatible with server",
+             "2026-12-02 22:25:29.963 UTC [1] DETAIL:  The data directory was initialized by "
+             "PostgreSQL version 14, which is not compatible with this version 15.18 (Debian "
+             "15.18-0+deb12u1)."]
+    c = container(lines, status="exited", exit_code=1, inspect={
+        "Config": {"Env": ["PGDATA=/var/lib/postgresql/data"]},
+        "Mounts": [{"Type": "volume", "Name": "pgdata",
+                    "Destination": "/var/lib/postgresql/data", "RW": True}]})
+    got = findings(c)
+    assert "app-exit-error" not in got
+    f = got["stale-data-volume"]
+    assert f.title == ("the data directory was written by another major version 14 than the "
+                       "server's 15.18 (volume pgdata -> /var/lib/postgresql/data): the server "
+                       "refuses it")
+    assert f.severity is Severity.ERROR
+    mysql = container(["[ERROR] [MY-013171] [InnoDB] Cannot boot server version 80023 on data "
+                       "directory built by version 80029. Downgrade is not supported"],
+                      status="exited", exit_code=1)
+    assert dict(findings(mysql)["stale-data-volume"].facts)["server version"] == "80023"
+    # initdb refusing a mount point with lost+found is not a version problem.
+    lost = container(['initdb: error: directory "/var/lib/postgresql/data" exists but is not '
+                      'empty', "initdb: detail: It contains a lost+found directory, perhaps due "
+                      "to it being a mount point."], status="exited", exit_code=1)
+    assert "stale-data-volume" not in findings(lost)
