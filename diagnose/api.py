@@ -33,6 +33,7 @@ from diagnose.evidence.readings.common import (
     signal_name,
     signal_of_event,
     signal_of_exit,
+    ulimit,
 )
 from diagnose.evidence.readings.engine import (
     DISK_ERROR_SHARE,
@@ -61,8 +62,10 @@ from diagnose.evidence.readings.exit import (
     Sender,
     decisive_lines,
     explained_exit,
+    kernel_oom,
     kill_story,
     log_severity,
+    unconfirmed_oom,
 )
 from diagnose.evidence.readings.lifecycle import (
     QUICK_SECONDS,
@@ -188,7 +191,7 @@ __all__ = [
     # readings: common
     "argv", "event_attr", "event_evidence", "event_time", "events_with", "grep",
     "inspect_evidence", "log_evidence", "logs_command", "override_command", "q",
-    "signal_name", "signal_of_event", "signal_of_exit",
+    "signal_name", "signal_of_event", "signal_of_exit", "ulimit",
     # readings: lifecycle
     "QUICK_SECONDS", "SHELLS", "command_text", "ended", "engine_stopped_it", "events_fact",
     "exit_evidence", "exit_meaning", "last_text", "latest_run_events", "latest_run_lines",
@@ -202,7 +205,7 @@ __all__ = [
     "probe_step", "start_evidence", "state_facts",
     # readings: kill and exit cause
     "CRASH_SIGNALS", "LOG_PATTERNS", "Kill", "KillKind", "Sender", "decisive_lines",
-    "explained_exit", "kill_story", "log_severity",
+    "explained_exit", "kernel_oom", "kill_story", "log_severity", "unconfirmed_oom",
     # readings: logs
     "Hits", "scan_log", "strip_stamp", "Endpoint", "MountHit", "container_with_ip",
     "continuation", "endpoint_in", "env_state", "env_vars_in", "hits_evidence", "hits_facts",
