@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Set up everything and run the whole test suite against a real engine.
 #   scripts/test.sh [pytest args...]
-# With CI=true a missing engine fails the run (the engine tests never skip).
+# With CI=true a missing engine fails the run (the engine tests never skip); the same holds
+# for the Podman service of tests/podman (scripts/podman.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/engine.sh
+scripts/podman.sh   # the Podman service tests/podman runs against (its own socket)
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
 .venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/make_samples.py

@@ -107,7 +107,7 @@ def _running(c: ContainerEvidence) -> str:
     policy = dig(c.host_config, "RestartPolicy", "Name") or "no"
     health = as_map(c.state.get("Health"))
     bits = [f"restart policy {policy}, {restarts} restarts"]
-    if health:
+    if health.get("Status"):  # Podman puts an empty Health on every container (no healthcheck)
         bits.append(
             f"health {health.get('Status')} (failing streak {health.get('FailingStreak', 0)})")
     if c.state.get("Paused"):
