@@ -200,7 +200,8 @@ class Output:
         """Print the report of `result` on stdout; its exit code."""
         report = result.report
         sys.stdout.write(render(report, self.fmt,
-                                color=color(self.no_color) and self.fmt is Format.TEXT))
+                                color=color(self.no_color) and self.fmt is Format.TEXT,
+                                fail_on=self.fail_on.label))
         sys.stdout.flush()
         return EXIT_OK if self.exit_zero else report.exit_code(self.fail_on)
 

@@ -1,4 +1,4 @@
-"""Renderers: the report as text, JSON (schema diagnose/v1), Markdown and HTML.
+"""Renderers: the report as text, JSON (schema diagnose/v1), Markdown, HTML and JUnit XML.
 
 Every format is one jinja2 template in templates/ (tables in text are tabulate tables drawn by
 a filter).  Adding a format is adding a member to :class:`Format` and its template to
@@ -23,6 +23,7 @@ class Format(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     HTML = "html"
+    JUNIT = "junit"
 
 
 #: The template of each format (in the `diagnose.templates` package).
@@ -31,6 +32,7 @@ TEMPLATES: dict[Format, str] = {
     Format.JSON: "summary.json.j2",
     Format.MARKDOWN: "summary.md.j2",
     Format.HTML: "summary.html.j2",
+    Format.JUNIT: "summary.junit.xml.j2",
 }
 
 
@@ -62,14 +64,23 @@ class _Paint:
         return self._sgr("32", text)
 
 
-def render(report: Report, fmt: Format, color: bool = False) -> str:
-    """Render `report` in `fmt` (`color`: ANSI colour, text only)."""
+def render(report: Report, fmt: Format, color: bool = False, fail_on: str = "error") -> str:
+    """Render `report` in `fmt` (`color`: ANSI colour, text only; `fail_on`: the severity
+    label at which a JUnit test case fails, as `--fail-on`)."""
     from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     prepared = _prepared(report)
     if fmt is Format.JSON:
         # Machines get the document exactly as built (JSON escapes control characters).
         return templates.render(TEMPLATES[fmt], r=prepared.doc)
+    if fmt is Format.JUNIT:
+        from diagnose.render import junit  # startup: as templates above
+
+        r = prepared.view()["r"]
+        suites = junit.suites(r, fail_on)
+        return templates.render(TEMPLATES[fmt], suites=suites, totals=junit.totals(suites),
+                                timestamp=str(r.get("generated_at") or "").removesuffix("Z"),
+                                hostname=str((r.get("host") or {}).get("hostname") or ""))
     return templates.render(TEMPLATES[Format(fmt)], p=_Paint(color and fmt is Format.TEXT),
                             **prepared.view())
 
