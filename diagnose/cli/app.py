@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from diagnose import __version__
+from diagnose.cli import complete
 from diagnose.model.errors import EXIT_OK
 
 DEFAULT_COMMAND = "run"
@@ -20,15 +21,23 @@ class _DefaultGroup(TyperGroup):
     """`diagnose web` means `diagnose run web`: anything that is not a subcommand is a target."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
-                                                                      "--version", "-V"):
+        if args and args[0] not in self.commands and args[0] not in (
+                "--help", "-h", "--version", "-V", "--install-completion", "--show-completion"):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """The first word completes to a command or, as `diagnose CONTAINER` is a run, to a
+        container name."""
+        items: list[Any] = super().shell_complete(ctx, incomplete)
+        if not incomplete.startswith("-"):
+            items += [complete.Item(n) for n in complete.containers(ctx, incomplete)]
+        return items
 
 
 app = typer.Typer(
     cls=_DefaultGroup,
-    add_completion=False,
+    add_completion=True,  # typer's: --install-completion, --show-completion (cli/complete.py)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

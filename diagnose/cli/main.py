@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from diagnose.cli import analyze, catalogue, engine, run, service
+from diagnose.cli import analyze, catalogue, complete, engine, run, service
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.model import interrupts
 from diagnose.model.errors import EXIT_OK
@@ -24,6 +24,7 @@ app.command("analyze")(analyze.analyze_cmd)
 app.command("redact")(analyze.redact_cmd)
 app.command("checks")(catalogue.checks_cmd)
 app.command("explain")(catalogue.explain_cmd)
+app.command("completion")(complete.completion_cmd)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from diagnose.cli import complete
 from diagnose.render import Format
 
 HostOpt = Annotated[list[str] | None, typer.Option(
@@ -67,7 +68,7 @@ BundleArg = Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.ta
                                            "written by diagnose.", show_default=False)]
 ContainersArg = Annotated[list[str] | None, typer.Argument(
     metavar="[CONTAINER]...", help="Container names, full or short IDs, or unique ID "
-    "prefixes.", show_default=False)]
+    "prefixes.", show_default=False, autocompletion=complete.containers)]
 AllOpt = Annotated[bool, typer.Option("--all", "-a", help="Every container, stopped ones "
                                       "included.")]
 FilterOpt = Annotated[list[str] | None, typer.Option(
