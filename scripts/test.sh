@@ -10,6 +10,6 @@ scripts/engine.sh
 scripts/podman.sh   # the Podman service tests/podman runs against (its own socket)
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
-.venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/make_samples.py
+.venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/make_samples.py scripts/make_man.py
 .venv/bin/lint-imports  # the layer contracts of pyproject.toml [tool.importlinter]
 exec .venv/bin/python -m pytest "$@"
