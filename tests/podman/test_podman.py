@@ -167,3 +167,14 @@ def test_probe_throwaway_runs_and_is_removed(targets: dict[str, str], podman: En
     wait_for(lambda: docker("ps", "-aq", "--filter", "label=diagnose.probe").stdout.strip() == "",
              10, what="the throwaway to be removed")
     assert podman_remote("version").returncode == 0
+
+
+def test_engine_report_names_podman(podman: Engine, diagnose: Callable[..., Result]) -> None:
+    result = diagnose("engine", "--no-color")
+    assert result.code in (0, 1), result.stderr
+    first = result.stdout.splitlines()[0]
+    assert ": Podman " in first and "Docker" not in first, first
+    # Podman answers LayersSize 0: image sizes come from the images themselves.
+    disk = next(line for line in result.stdout.splitlines() if line.strip().startswith("disk:"))
+    images = disk.split(";", 1)[0]
+    assert "images" in images and "(0 B," not in images, disk
