@@ -73,7 +73,9 @@ def _details(f: Mapping[str, Any]) -> str:
     lines = [f"[{str(f['severity']).upper()}] {f['code']} {f['id']} on {f['target']}: "
              f"{f['title']}"]
     lines += [f"    {fact['name']}: {fact['value']}" for fact in f.get("facts") or ()]
-    lines += [f"  evidence: {e['ref']}" for e in f.get("evidence") or ()]
+    for e in f.get("evidence") or ():
+        lines.append(f"  evidence: {e['ref']}")
+        lines += [f"    | {line}" for line in str(e.get("excerpt") or "").splitlines()]
     fix = f.get("remediation") or {}
     if fix.get("summary"):
         lines.append(f"  fix: {fix['summary']}")
