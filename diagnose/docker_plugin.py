@@ -10,6 +10,11 @@ as docker chooses it: `-H/--host` and `-c/--context` become diagnose's `--host`/
 DOCKER_CONFIG (where the current context and the contexts are read), and DOCKER_HOST,
 DOCKER_CONTEXT and the config's currentContext reach diagnose unchanged in the environment.
 
+`docker diagnose <TAB>`: the docker CLI's own (cobra) completion asks a plugin with
+`docker-diagnose __complete diagnose ARGS... WORD` and reads one candidate per line, then
+`:DIRECTIVE`; the candidates are diagnose's own completion (container names, commands, check
+ids: diagnose/cli/complete.py), asked as bash would ask it.
+
 Kept free of heavy imports like diagnose.entry: the docker CLI asks every plugin for its
 metadata whenever it lists commands (`docker --help`), so that answer must be instant.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 from diagnose import __version__
@@ -94,11 +100,30 @@ def translate(globals_: list[tuple[str, str]], rest: list[str],
     return [*engine, *rest]
 
 
+#: cobra's ShellCompDirectiveNoFileComp: no file names when nothing matches.
+NO_FILE_COMPLETION = 4
+
+
+def complete(words: list[str]) -> str:
+    """cobra's answer for `docker diagnose WORDS...` (the last word is being completed)."""
+    env = {**os.environ, "_DIAGNOSE_COMPLETE": "complete_bash",
+           "COMP_WORDS": " ".join(["diagnose", *words]), "COMP_CWORD": str(len(words))}
+    # Named `diagnose`: typer reads its completion variable under the program's name.
+    code = "import sys; sys.argv[0] = 'diagnose'; from diagnose.entry import main; main()"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=30, check=False).stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    return "".join(f"{line}\n" for line in lines) + f":{NO_FILE_COMPLETION}\n"
+
+
 def main() -> None:
     """The `docker-diagnose` console script."""
     argv = sys.argv[1:]
     if argv[:1] == ["docker-cli-plugin-metadata"]:
         sys.stdout.write(json.dumps(METADATA, indent=2) + "\n")
+        return
+    if argv[:2] == ["__complete", PLUGIN]:
+        sys.stdout.write(complete(argv[2:]))
         return
     environ = dict(os.environ)
     try:

@@ -96,3 +96,16 @@ def test_engine_chosen_as_docker_chooses_it(config: Path, crashed: str, tmp_path
 def test_offline_commands_take_no_engine_options(config: Path) -> None:
     explained = _docker(config, "--context", "nowhere", "diagnose", "explain", "oom-killed")
     assert explained.returncode == 0 and "OOM" in explained.stdout, explained.stderr
+
+
+def test_docker_completes_through_the_plugin(config: Path, crashed: str) -> None:
+    """`docker diagnose <TAB>`: docker's own completion asks the plugin (`__complete`)."""
+    local = {"DOCKER_HOST": "unix:///var/run/docker.sock"}
+    names = _docker(config, "__complete", "diagnose", crashed[:-2], env=local)
+    assert names.returncode == 0, names.stderr
+    lines = names.stdout.splitlines()
+    assert crashed in lines and lines[-1] == ":4", lines
+    ids = _docker(config, "__complete", "diagnose", "explain", "oom-", env=local)
+    assert "oom-killed" in ids.stdout.splitlines()
+    silent = _docker(config, "__complete", "diagnose", crashed[:-2], env={"DOCKER_HOST": NOWHERE})
+    assert silent.stdout.splitlines() == [":4"], silent.stdout
