@@ -40,6 +40,7 @@ def test_wheel_holds_the_scripts_checks_and_templates(wheel: Path) -> None:
         assert f"diagnose/templates/{template}" in names
     assert "diagnose/checks/oom_killed.py" in names
     assert "diagnose/schema/report-v1.json" in names
+    assert any(n.endswith(".data/data/share/man/man1/diagnose.1") for n in names), names
 
 
 def test_installed_scripts_answer(wheel: Path, tmp_path: Path) -> None:
