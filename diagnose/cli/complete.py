@@ -35,6 +35,13 @@ def containers(ctx: typer.Context, incomplete: str) -> list[str]:
     return container_names(incomplete, hosts, contexts)
 
 
+def contexts(incomplete: str) -> list[str]:
+    """Docker context names for --context (from the docker CLI's configuration)."""
+    from diagnose.runs.complete import contexts as names  # startup: only on a TAB
+
+    return names(incomplete)
+
+
 def check_ids(incomplete: str) -> list[str]:
     """Check ids and codes (built-in checks; plugins are not loaded for a TAB)."""
     from diagnose.analysis.registry import registry_for  # startup: only on a TAB

@@ -18,11 +18,13 @@ HostOpt = Annotated[list[str] | None, typer.Option(
     "--host", "-H", help="Engine endpoint (like docker -H); repeat it to diagnose several "
     "engines in one run.")]
 ContextOpt = Annotated[list[str] | None, typer.Option(
-    "--context", "-c", help="Docker context name; repeatable, like --host.")]
+    "--context", "-c", help="Docker context name; repeatable, like --host.",
+    autocompletion=complete.contexts)]
 ManagerHostOpt = Annotated[str | None, typer.Option(
     "--host", "-H", help="Engine endpoint of a swarm manager (like docker -H).")]
 ManagerContextOpt = Annotated[str | None, typer.Option("--context", "-c",
-                                                       help="Docker context name.")]
+                                                       help="Docker context name.",
+                                                       autocompletion=complete.contexts)]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")]

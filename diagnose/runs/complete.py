@@ -1,4 +1,5 @@
-"""What shell completion asks the engine: the names of its containers.
+"""What shell completion asks the engine and the docker CLI's configuration: the names of the
+containers, and of the docker contexts.
 
 Completion runs on every TAB, so this must feel instant and must never print: one list call
 with a one-second timeout, and any failure (no engine, a refused socket, a context that does
@@ -7,7 +8,9 @@ not resolve, a slow engine) is an empty answer, never a message.
 
 from __future__ import annotations
 
-from diagnose.collect.connect import connect, resolve_endpoint
+import os
+
+from diagnose.collect.connect import connect, context_names, resolve_endpoint
 
 #: Seconds the engine gets to answer a completion (a TAB that hangs is worse than none).
 TIMEOUT = 1.0
@@ -27,3 +30,11 @@ def container_names(prefix: str, host: str | None = None, context: str | None = 
         return []
     names = {str(n).lstrip("/") for c in listed for n in c.get("Names") or ()}
     return sorted(n for n in names if n.startswith(prefix) and "/" not in n)
+
+
+def contexts(prefix: str) -> list[str]:
+    """Docker context names that start with `prefix` ([] when the store cannot be read)."""
+    try:
+        return [n for n in context_names(os.environ) if n.startswith(prefix)]
+    except OSError:
+        return []

@@ -91,3 +91,15 @@ def test_silent_and_empty_without_an_engine(shell: str, target: str, silent_engi
         assert out.returncode == 0
         assert out.stderr == ""
         assert target not in out.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_context_names(shell: str, tmp_path: Path) -> None:
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    subprocess.run(["docker", "context", "create", "staging-eu", "--docker",
+                    "host=unix:///nonexistent.sock"], env={**os.environ, **env}, check=True,
+                   capture_output=True)
+    out = _complete(shell, "diagnose web --context stag", env=env)
+    assert "staging-eu" in out.stdout and out.stderr == ""
+    out = _complete(shell, "diagnose service --context de", env=env)
+    assert "default" in out.stdout
