@@ -51,6 +51,13 @@ def check_ids(incomplete: str) -> list[str]:
         incomplete.lower())]
 
 
+def check_lists(incomplete: str) -> list[str]:
+    """Check ids and codes for an option that takes a comma list (`--skip a,b`): the last item
+    is completed, the ones before it kept."""
+    head, comma, last = incomplete.rpartition(",")
+    return [f"{head}{comma}{word}" for word in check_ids(last)]
+
+
 def _first(value: Any) -> str | None:
     """The first of a repeatable option's values (a TAB completes against one engine)."""
     if isinstance(value, list | tuple):
