@@ -18,7 +18,8 @@ Look-alikes told apart
     look "created" either way.  On a local Podman the OCI runtime's own log (`oci-log`, read
     into runtime.json) gives the error and the start-failure checks report it; otherwise a
     `cleanup` event after `create` with no `start` shows that a start was attempted and failed
-    (reported here as an error, since the reason is unknown), and without one this check
+    (reported here as an error, with what the entrypoint probe found when it shows the
+    command missing or not executable), and without one this check
     says what it cannot tell instead of "no start was attempted".
 
 Fix
@@ -60,6 +61,12 @@ def created_not_started(c: ContainerEvidence) -> Iterator[Finding]:
              fact("State.Error", empty)]
     if c.engine.is_podman:
         facts.append(fact("OCI runtime log", _runtime_log(c)))
+    probe = c.entrypoint
+    if failed and not started and probe.argv0 and (probe.exists is False
+                                                   or probe.executable is False):
+        # The static probe read the image: the likeliest reason the start failed.
+        facts.append(fact("entrypoint", f"{probe.argv0}: " + (
+            "not found in the container" if probe.exists is False else "not executable")))
     project = labels.get("com.docker.compose.project")
     if project:
         facts.append(fact("compose project", project))

@@ -52,6 +52,15 @@ def test_remote_failed_start_is_told_by_its_events() -> None:
     assert "a start was attempted and failed" in d001.title
     assert "no start was attempted" not in d001.title
     assert ("OCI runtime log", f"not read: {skipped.reason}") in d001.facts
+    probed = make_container(inspect=_created(), engine=PODMAN,
+                            collected=("inspect", "events", "entrypoint"),
+                            files={layout.EVENTS: [_event("create", 1), _event("cleanup", 2)],
+                                   layout.ENTRYPOINT: {"argv0": "/nope", "exists": False,
+                                                       "candidates": [{"path": "/nope",
+                                                                       "exists": False}]}},
+                            records={"runtime": skipped})
+    facts = dict(container_findings(probed)["created-not-started"].facts)
+    assert facts["entrypoint"] == "/nope: not found in the container"
 
 
 def test_never_started_under_podman_says_what_it_cannot_tell() -> None:
