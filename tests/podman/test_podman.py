@@ -37,10 +37,15 @@ def targets(podman: Engine) -> dict[str, str]:
         "created": podman.create("pm-created", cmd=("echo", "never")),
         "health": podman.run("pm-health", "--health-cmd", "true", "--health-interval", "1s",
                              "--health-timeout", "1s", cmd=("sleep", "100000")),
+        # Podman restarts at once: four runs within a second or so.
+        "restart": podman.run("pm-restart", "--restart", "on-failure:3",
+                              cmd=("sh", "-c", "echo crashing; exit 1")),
     }
     podman.wait_status(names["crash"], "exited")
     podman.wait_status(names["oom"], "exited")
     assert podman.inspect(names["nope"])["State"]["Status"] == "created"
+    wait_for(lambda: (d := podman.inspect(names["restart"]))["RestartCount"] == 3
+             and d["State"]["Status"] == "exited", what="the restarts to end")
     # D320 needs the probe overdue: interval 1 s + timeout 1 s + 2 s slack after the start.
     started = podman.wait_status(names["health"], "running")["State"]["StartedAt"]
     assert started
@@ -109,6 +114,15 @@ def test_failed_start_is_read_from_the_oci_runtime_log(live: Result,
     assert "start failed" in json.dumps(target["state"])
     step = next(s for s in target["path"] if s["stage"] == "start")
     assert "failed to start it" in step["answer"] and "/nope" in step["answer"]
+
+
+def test_restarts_within_a_second_are_said_plainly(live: Result,
+                                                   targets: dict[str, str]) -> None:
+    """Podman stamps log lines to the second (docs/podman-notes.md D7): the latest run's lines
+    cannot be told from the earlier runs' within that second, and the report says so."""
+    d205 = _by_id(live, targets["restart"])["app-exit-error"]
+    assert "crashing" in d205["title"]
+    assert "Podman stamps log lines to the second" in _fact(d205, "log lines of the latest run")
 
 
 def test_entrypoint_probe_in_the_bundle(live: Result, targets: dict[str, str]) -> None:
