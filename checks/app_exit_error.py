@@ -66,6 +66,17 @@ def headline(lines: Sequence[LogLine], everything: Sequence[LogLine]) -> tuple[s
     return "last output", (errs[-1] if errs else texts[-1])
 
 
+def _line_count(c: ContainerEvidence, lines: tuple[LogLine, ...]) -> str:
+    """How many lines the latest run printed, and, when the engine stamps logs to the second
+    (Podman) and the container restarted, that runs within one second are not told apart."""
+    whole_seconds = lines and all(ln.timestamp.endswith("Z") and "." not in ln.timestamp
+                                  for ln in lines if ln.timestamp)
+    if c.engine.is_podman and whole_seconds and int(c.inspect.get("RestartCount") or 0) > 0:
+        return (f"{len(lines)} (Podman stamps log lines to the second: lines of earlier runs "
+                "within the same second are counted too)")
+    return str(len(lines))
+
+
 @check("D205", "app-exit-error", severity=Severity.ERROR, requires=("inspect",))
 def app_exit_error(c: ContainerEvidence) -> Iterator[Finding]:
     """Non-zero exit that no more specific check explains; quotes the decisive log lines."""
@@ -77,7 +88,7 @@ def app_exit_error(c: ContainerEvidence) -> Iterator[Finding]:
     facts = run_facts(c) + [
         fact("State.Error", "(empty: it started and ran)"),
         fact("PID 1 command", command_text(c)),
-        fact("log lines of the latest run", len(lines)),
+        fact("log lines of the latest run", _line_count(c, lines)),
         fact("decisive lines", f"{kind}, {len(decisive)} line(s)" if decisive else "none"),
     ]
     rec = c.records.get("logs")

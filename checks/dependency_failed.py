@@ -58,7 +58,7 @@ def failure(d: ContainerEvidence, condition: str) -> str:
     """Why `d` does not meet `condition` ('' when it does)."""
     health = (d.state.get("Health") or {}).get("Status")
     if d.status == "created":
-        return "never started" + (f" ({d.state.get('Error')})" if d.state.get("Error") else "")
+        return "never started" + (f" ({d.start_error})" if d.start_error else "")
     if d.status == "restarting":
         return f"restarts in a loop (last exit {d.exit_code})"
     if d.status in ("dead", "removing"):

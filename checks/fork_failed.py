@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
-                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
-                          Severity)
+                          q, scan_log, ulimit, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 SLUG = Cause.FORK_FAILED
 
@@ -44,8 +44,7 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     if hits is None:
         return
     pids_limit = int(c.host_config.get("PidsLimit") or 0)
-    nproc = next((u for u in c.host_config.get("Ulimits") or () if u.get("Name") == "nproc"),
-                 None)
+    nproc = ulimit(c, "nproc")
     current = (c.stats.get("pids_stats") or {}).get("current")
     procs = c.top.get("Processes") or ()
     zombies = sum(1 for p in procs if "<defunct>" in " ".join(map(str, p)))

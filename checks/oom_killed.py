@@ -13,6 +13,13 @@ How to confirm by hand
     docker inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}' NAME
     docker events --since 1h --filter container=NAME --filter event=oom
 
+Podman
+    Podman never sets OOMKilled and sends no `oom` event (conmon writes its OOM marker where
+    Podman does not look).  On a local Podman the kernel's log (`oom-kill: ...
+    oom_memcg=.../libpod-<id>`, read into runtime.json) confirms the kill; when it cannot be
+    read, a SIGKILL (exit 137) of a container with a memory limit and no kill event is
+    reported as *probably* OOM-killed, saying why it cannot be confirmed.
+
 Look-alikes told apart
     `killed-after-stop-timeout` (kill 15 then kill 9 events, no oom) and `killed-by-signal`
     (a plain SIGKILL from `docker kill` or an orchestrator; on cgroup v1 also a host-wide OOM
@@ -28,8 +35,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from diagnose.api import (event_evidence, events_fact, exit_meaning, human_seconds,
-                          inspect_evidence, latest_run_events, q, check, ContainerEvidence, fact,
+                          inspect_evidence, Kill, kill_story, KillKind, latest_run_events,
+                          layout, q, unconfirmed_oom, check, ContainerEvidence, Evidence, fact,
                           Finding, Remediation, Severity)
+
+
+def _kernel_evidence(c: ContainerEvidence, story: Kill) -> Evidence:
+    """The kernel's record of the kill (runtime.json, collected on a local Podman)."""
+    i, record = story.kernel or (0, {})
+    return Evidence(file=c.path(layout.RUNTIME), pointer=f"/kernel_oom/records/{i}/text",
+                    excerpt=str(record.get("text") or ""))
+
+
+def _unconfirmed(c: ContainerEvidence, where: str, facts: list[tuple[str, str]]
+                 ) -> tuple[str, Severity]:
+    """Title and severity of an OOM kill nobody recorded (Podman) and the kernel log could
+    not confirm; says why in `facts`."""
+    why = unconfirmed_oom(c)
+    facts.append(fact("confirmed", f"no: {why}"))
+    return (f"probably killed by the kernel OOM killer{where}: SIGKILL with no kill event, and "
+            f"Podman does not record OOM kills; {why}, so it cannot be confirmed",
+            Severity.ERROR)
 
 
 def _mib(n: int) -> str:
@@ -47,11 +73,16 @@ def oom_killed(c: ContainerEvidence) -> Iterator[Finding]:
     # last start shows a process was killed in this run.
     flagged = bool(c.state.get("OOMKilled")) and not running
     oom_events = [(i, e) for i, e in latest_run_events(c) if e.get("Action") == "oom"]
-    if not flagged and not oom_events:
+    # Podman never sets OOMKilled nor sends `oom`: the kernel's log says so, or nobody can.
+    story = kill_story(c) if not (flagged or oom_events or running) else None
+    if story is not None and story.kind != KillKind.OOM:
+        story = None
+    if not flagged and not oom_events and story is None:
         return
     limit = int(c.host_config.get("Memory") or 0)
     facts = [
-        fact("State.OOMKilled", flagged),
+        fact("State.OOMKilled", flagged if story is None
+             else "false (Podman never records OOM kills)"),
         fact("exit code", "(still running: PID 1 survived)" if running
              else exit_meaning(c.exit_code)),
         fact("memory limit", _mib(limit) if limit else "none (host memory)"),
@@ -64,12 +95,19 @@ def oom_killed(c: ContainerEvidence) -> Iterator[Finding]:
     if limit:
         evidence.append(inspect_evidence(c, "/HostConfig/Memory"))
     evidence += event_evidence(c, oom_events[-3:])
+    if story is not None and story.kernel is not None:
+        facts.append(fact("kernel log", str(story.kernel[1].get("text") or "")))
+        evidence.append(_kernel_evidence(c, story))
     new_limit = f"{max(limit * 2 // 1024 // 1024, 256)}m" if limit else "512m"
     where = f" at its {_mib(limit)} memory limit" if limit else ""
+    title = (f"a process in it was killed by the kernel OOM killer{where} (PID 1 survived)"
+             if running else f"killed by the kernel OOM killer{where}")
+    severity = Severity.ERROR if running else None
+    if story is not None and not story.certain:
+        title, severity = _unconfirmed(c, where, facts)
     yield Finding(
-        title=(f"a process in it was killed by the kernel OOM killer{where} (PID 1 survived)"
-               if running else f"killed by the kernel OOM killer{where}"),
-        severity=Severity.ERROR if running else None,
+        title=title,
+        severity=severity,
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=Remediation(

@@ -26,18 +26,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
-                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
-                          Severity)
+                          q, scan_log, ulimit, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 SLUG = Cause.TOO_MANY_OPEN_FILES
 
 
 def nofile_limit(c: ContainerEvidence) -> tuple[int, int] | None:
     """(soft, hard) nofile from HostConfig.Ulimits, when the container sets one."""
-    for u in c.host_config.get("Ulimits") or ():
-        if str(u.get("Name")) == "nofile":
-            return int(u.get("Soft") or 0), int(u.get("Hard") or 0)
-    return None
+    u = ulimit(c, "nofile")
+    return (int(u.get("Soft") or 0), int(u.get("Hard") or 0)) if u is not None else None
 
 
 @check("D409", SLUG, severity=Severity.ERROR, requires=("inspect", "logs"))

@@ -45,6 +45,7 @@ from diagnose.evidence.readings.common import (
     signal_name,
     signal_of_event,
     signal_of_exit,
+    ulimit,
 )
 from diagnose.evidence.readings.crash import (
     DEFAULT_SHM,
@@ -82,8 +83,10 @@ from diagnose.evidence.readings.exit import (
     Sender,
     decisive_lines,
     explained_exit,
+    kernel_oom,
     kill_story,
     log_severity,
+    unconfirmed_oom,
 )
 from diagnose.evidence.readings.lifecycle import (
     QUICK_SECONDS,
@@ -227,7 +230,7 @@ __all__ = [
     # readings: common
     "argv", "event_attr", "event_evidence", "event_time", "events_with", "grep",
     "inspect_evidence", "log_evidence", "logs_command", "override_command", "q",
-    "signal_name", "signal_of_event", "signal_of_exit",
+    "signal_name", "signal_of_event", "signal_of_exit", "ulimit",
     # readings: lifecycle
     "QUICK_SECONDS", "SHELLS", "command_text", "ended", "engine_stopped_it", "events_fact",
     "exit_evidence", "exit_meaning", "last_text", "latest_run_events", "latest_run_lines",
@@ -241,7 +244,7 @@ __all__ = [
     "probe_step", "start_evidence", "state_facts",
     # readings: kill and exit cause
     "CRASH_SIGNALS", "LOG_PATTERNS", "Kill", "KillKind", "Sender", "decisive_lines",
-    "explained_exit", "kill_story", "log_severity",
+    "explained_exit", "kernel_oom", "kill_story", "log_severity", "unconfirmed_oom",
     # readings: crashes (abort, bus error)
     "DEFAULT_SHM", "AbortReport", "ShmFacts", "abort_report", "aborted_as_pid1",
     "heap_limit_mib", "shm_facts", "names_shm", "pids_limited", "data_dir", "stale_versions",

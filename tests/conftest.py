@@ -35,10 +35,13 @@ def engine() -> Iterator[Engine]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test under tests/engine uses the real engine."""
+    """Every test under tests/engine uses the real engine; under tests/podman, Podman."""
     for item in items:
-        if "tests/engine/" in str(item.fspath).replace(os.sep, "/"):
+        path = str(item.fspath).replace(os.sep, "/")
+        if "tests/engine/" in path:
             item.add_marker(pytest.mark.engine)
+        elif "tests/podman/" in path:
+            item.add_marker(pytest.mark.podman)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def decision_path(c: ContainerEvidence, outcomes: Sequence[CheckOutcome]) -> lis
                  f"yes: {c.name} ({c.id[:12]}), image {c.image_ref}, status {c.status}",
                  (f"{ins}#/State/Status",)),
         PathStep("start", "Did it ever start?", _started(c) + found("exists") + found("start"),
-                 (f"{ins}#/State/StartedAt", f"{ins}#/State/Error")),
+                 (f"{ins}#/State/StartedAt", _start_error_ref(c))),
     ]
     if c.status in ("exited", "restarting", "dead") and c.ever_started:
         steps.append(PathStep("exit", "How did it exit?", _exit(c) + found("exit"),
@@ -78,12 +78,18 @@ def _started(c: ContainerEvidence) -> str:
     st = c.state
     if c.ever_started:
         return f"yes, last started {st.get('StartedAt')}"
-    if st.get("Error"):
-        return f"no: the engine failed to start it: {st.get('Error')}"
+    if c.start_error:
+        return f"no: the engine failed to start it: {c.start_error}"
     if start_blocked_by_mount(c):
         return ("no: a start fails on a missing bind mount source (Docker does not record "
                 "that in State.Error)")
     return "no: created but never started"
+
+
+def _start_error_ref(c: ContainerEvidence) -> str:
+    """Where the start error is (inspect's State.Error, or Podman's runtime log)."""
+    rel, pointer = c.start_error_pointer
+    return f"{c.path(rel)}#{pointer}"
 
 
 def _exit(c: ContainerEvidence) -> str:
@@ -101,7 +107,7 @@ def _running(c: ContainerEvidence) -> str:
     policy = dig(c.host_config, "RestartPolicy", "Name") or "no"
     health = as_map(c.state.get("Health"))
     bits = [f"restart policy {policy}, {restarts} restarts"]
-    if health:
+    if health.get("Status"):  # Podman puts an empty Health on every container (no healthcheck)
         bits.append(
             f"health {health.get('Status')} (failing streak {health.get('FailingStreak', 0)})")
     if c.state.get("Paused"):
@@ -142,7 +148,10 @@ def _entrypoint_step(c: ContainerEvidence) -> PathStep:
                     f"({why if why is not None else 'archive endpoint'})")
     override = c.records.get("probe")
     if override is not None and override.ok:
-        bits.append("--probe: a throwaway override container ran read-only probes")
+        thrown = as_map(as_map(c.json(layout.PROBE)).get("throwaway"))
+        bits.append(f"--probe: the throwaway override container could not start: "
+                    f"{thrown.get('start_error')}" if thrown.get("start_error") else
+                    "--probe: a throwaway override container ran read-only probes")
         refs.append(c.path(layout.PROBE))
     if probe.exists is False:
         bits.append(f"{probe.argv0} not found in the container")

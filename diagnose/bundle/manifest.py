@@ -30,6 +30,7 @@ def engine_summary(engine: EngineFacts, source: str) -> dict[str, Any]:
         "endpoint": engine.endpoint,
         "source": source,
         "local": engine.local,
+        "product": engine.product,
         "version": v.get("Version", ""),
         "api_version": v.get("ApiVersion", ""),
         "negotiated_api_version": v.get("NegotiatedAPIVersion", ""),

@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from diagnose import __version__
+from diagnose.cli import complete
 from diagnose.model.errors import EXIT_OK
 
 DEFAULT_COMMAND = "run"
@@ -25,7 +26,8 @@ class _DefaultGroup(TyperGroup):
     """
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in ("--help", "-h", "--version", "-V"):
+        if args and args[0] not in ("--help", "-h", "--version", "-V", "--install-completion",
+                                    "--show-completion"):
             at = first_word(args, self._valued())
             if at is not None and args[at] in self.commands:
                 args = [args[at], *args[:at], *args[at + 1:]]
@@ -41,6 +43,14 @@ class _DefaultGroup(TyperGroup):
                 if isinstance(param, TyperOption) and not param.is_flag and not param.count:
                     names.update(param.opts)
         return frozenset(names)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """The first word completes to a command or, as `diagnose CONTAINER` is a run, to a
+        container name."""
+        items: list[Any] = super().shell_complete(ctx, incomplete)
+        if not incomplete.startswith("-"):
+            items += [complete.Item(n) for n in complete.containers(ctx, incomplete)]
+        return items
 
 
 def first_word(args: list[str], valued: frozenset[str]) -> int | None:
@@ -69,7 +79,7 @@ def first_word(args: list[str], valued: frozenset[str]) -> int | None:
 
 app = typer.Typer(
     cls=_DefaultGroup,
-    add_completion=False,
+    add_completion=True,  # typer's: --install-completion, --show-completion (cli/complete.py)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from diagnose.cli import complete
 from diagnose.cli.common import fail, say
 from diagnose.cli.options import NoPluginsOpt
 from diagnose.model.errors import EXIT_OK, UsageError
@@ -50,7 +51,8 @@ def checks_cmd(
 
 def explain_cmd(
     check_id: Annotated[str, typer.Argument(metavar="ID", help="A check id (oom-killed) or "
-                                            "code (D201).", show_default=False)],
+                                            "code (D201).", show_default=False,
+                                            autocompletion=complete.check_ids)],
     no_plugins: NoPluginsOpt = False,
 ) -> None:
     """Print a check's documentation."""

@@ -212,7 +212,7 @@ class Output:
         report = result.report
         sys.stdout.write(render(report, self.fmt,
                                 color=color(self.no_color) and self.fmt is Format.TEXT,
-                                display=self.display))
+                                display=self.display, fail_on=self.fail_on.label))
         sys.stdout.flush()
         return EXIT_OK if self.exit_zero else report.exit_code(self.fail_on)
 

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from diagnose.cli import analyze, catalogue, diff, engine, run, service, watch
+from diagnose.cli import analyze, catalogue, complete, diff, engine, run, service, watch
 from diagnose.cli.app import DEFAULT_COMMAND, app
 from diagnose.cli.common import say
 from diagnose.model import interrupts
@@ -30,6 +30,7 @@ app.command("diff")(diff.diff_cmd)
 app.command("checks")(catalogue.checks_cmd)
 app.command("explain")(catalogue.explain_cmd)
 app.command("help")(catalogue.help_cmd)
+app.command("completion")(complete.completion_cmd)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from diagnose.cli import complete
 from diagnose.render import Format
 
 
@@ -28,11 +29,13 @@ HostOpt = Annotated[list[str] | None, typer.Option(
     "--host", "-H", help="Engine endpoint (like docker -H); repeat it to diagnose several "
     "engines in one run.")]
 ContextOpt = Annotated[list[str] | None, typer.Option(
-    "--context", "-c", help="Docker context name; repeatable, like --host.")]
+    "--context", "-c", help="Docker context name; repeatable, like --host.",
+    autocompletion=complete.contexts)]
 ManagerHostOpt = Annotated[str | None, typer.Option(
     "--host", "-H", help="Engine endpoint of a swarm manager (like docker -H).")]
 ManagerContextOpt = Annotated[str | None, typer.Option("--context", "-c",
-                                                       help="Docker context name.")]
+                                                       help="Docker context name.",
+                                                       autocompletion=complete.contexts)]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory for the bundle.",
                                          file_okay=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", case_sensitive=False,
@@ -49,10 +52,11 @@ MinSeverityOpt = Annotated[SeverityName, typer.Option(
     "them all).")]
 SkipOpt = Annotated[list[str] | None, typer.Option(
     "--skip", metavar="ID|CODE", help="Do not run this check (id or code, e.g. runs-as-root "
-    "or D705); repeatable, or a comma list.  Recorded as skipped.")]
+    "or D705); repeatable, or a comma list.  Recorded as skipped.",
+    autocompletion=complete.check_lists)]
 OnlyOpt = Annotated[list[str] | None, typer.Option(
     "--only", metavar="ID|CODE", help="Run only these checks (ids or codes); repeatable, or "
-    "a comma list.  The others are recorded as skipped.")]
+    "a comma list.  The others are recorded as skipped.", autocompletion=complete.check_lists)]
 ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 when the run "
                                            "completes, whatever was found.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No ANSI colour (NO_COLOR is "
@@ -92,7 +96,7 @@ BundleArg = Annotated[Path, typer.Argument(metavar="BUNDLE", help="A bundle (.ta
                                            "written by diagnose.", show_default=False)]
 ContainersArg = Annotated[list[str] | None, typer.Argument(
     metavar="[CONTAINER]...", help="Container names, full or short IDs, or unique ID "
-    "prefixes.", show_default=False)]
+    "prefixes.", show_default=False, autocompletion=complete.containers)]
 AllOpt = Annotated[bool, typer.Option("--all", "-a", help="Every container, stopped ones "
                                       "included.")]
 FilterOpt = Annotated[list[str] | None, typer.Option(

@@ -53,6 +53,20 @@ def current_context(environ: Mapping[str, str]) -> str:
     return str(data.get("currentContext") or "default") if isinstance(data, dict) else "default"
 
 
+def context_names(environ: Mapping[str, str]) -> list[str]:
+    """Every docker context's name (`default` first, then the store's, sorted), as `docker
+    context ls` lists them; unreadable entries are left out."""
+    names = set()
+    for meta in (config_dir(environ) / "contexts" / "meta").glob("*/meta.json"):
+        try:
+            name = json.loads(meta.read_text(encoding="utf-8")).get("Name")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(name, str) and name:
+            names.add(name)
+    return ["default", *sorted(names - {"default"})]
+
+
 def load_context(name: str, environ: Mapping[str, str]) -> tuple[str, Any]:
     """(host, TLS config) of a docker context, read from the CLI's context store.
 

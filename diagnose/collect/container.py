@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import json
 import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping
@@ -156,10 +157,20 @@ def _is_running(inspect: Mapping[str, Any]) -> bool:
     return bool(state.get("Running")) and not state.get("Restarting")
 
 
-def collect_top(api: Any, inspect: Mapping[str, Any]) -> Piece:
+#: `docker top` columns Podman reads from the host (psgo's AIX-format descriptors).  Without
+#: ps_args, or with ps options such as `-ef`, Podman runs `ps` INSIDE the container (an exec in
+#: the target, which diagnose never does, and which fails on images without ps).
+PODMAN_TOP_ARGS = "user,pid,ppid,hpid,state,args"
+
+
+def collect_top(api: Any, inspect: Mapping[str, Any], podman: bool = False) -> Piece:
     """`docker top` (the engine runs ps on the host; zombies are not visible this way)."""
     if not _is_running(inspect):
         raise Skip(f"container is {(inspect.get('State') or {}).get('Status')}, not running")
+    if podman:
+        return Piece({layout.TOP: dump_json(api.top(inspect["Id"], ps_args=PODMAN_TOP_ARGS))},
+                     detail={"ps_args": PODMAN_TOP_ARGS,
+                             "why": "Podman execs ps in the container unless given these"})
     return Piece({layout.TOP: dump_json(api.top(inspect["Id"]))})
 
 
@@ -186,17 +197,14 @@ MAX_EVENTS = 1000
 
 
 def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
-                   journal: Path | None = None) -> Piece:
+                   journal: Path | None = None, podman: bool = False) -> Piece:
     """Events of this container since it was created (the engine keeps a bounded ring), with
     those the engine dropped that a `diagnose watch` journal in `journal` kept."""
     created = parse_time(inspect.get("Created"))
     since = int(created.timestamp()) - 1 if created else int(now) - 3600
-    gen = api.events(
-        since=since,
-        until=f"{now:.9f}",
-        filters={"container": [inspect["Id"]]},
-        decode=True,
-    )
+    filters = {"container": [inspect["Id"]]}
+    gen = (_podman_events(api, since, filters) if podman else
+           api.events(since=since, until=f"{now:.9f}", filters=filters, decode=True))
     kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
     seen = 0
     try:
@@ -215,11 +223,28 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
         if added:
             events = events[-MAX_EVENTS:]
             detail["journal"] = {"directory": str(journal), "events": added}
+    if podman:
+        detail.update(until=None, stream=False)
     return Piece(
         {layout.EVENTS: dump_json(events)},
         truncated=seen > MAX_EVENTS,
         detail=detail,
     )
+
+
+def _podman_events(api: Any, since: int, filters: Mapping[str, Any]) -> Iterator[Any]:
+    """Podman's events: `stream=false` and no `until`.  Podman answers nothing at all when
+    `until` is now or past (docs/podman-notes.md D3); with `stream=false` (its own parameter,
+    which dockerd does not know and would stream forever) it sends what it has and closes."""
+    params = {"since": since, "filters": json.dumps(filters), "stream": "false"}
+    response = api._get(api._url("/events"), params=params, stream=True)
+    api._raise_for_status(response)
+    try:
+        for line in response.iter_lines():
+            if line.strip():
+                yield json.loads(line)
+    finally:
+        response.close()
 
 
 def collect_diff(api: Any, inspect: Mapping[str, Any]) -> Piece:

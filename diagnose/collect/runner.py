@@ -22,10 +22,12 @@ from diagnose.collect import container as cc
 from diagnose.collect.host import collect_processes
 from diagnose.collect.memo import Memo
 from diagnose.collect.override import collect_override
+from diagnose.collect.podman import collect_runtime
 from diagnose.collect.ports import collect_port_holders
 from diagnose.collect.record import Deadline, Piece, describe_failure, run_collector
 from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
+from diagnose.evidence.engine import PODMAN
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
 
 
@@ -37,6 +39,8 @@ class CollectOptions:
     jobs: int = 4
     local: bool = True
     engine_arch: str = ""
+    #: `Docker` or `Podman` (diagnose.evidence.engine.product_of): Podman is asked differently.
+    product: str = ""
     deadline: Deadline | None = None
     probe: bool = False
     #: A `diagnose watch` journal whose events of a container join the engine's.
@@ -109,6 +113,29 @@ def _seen_logs(key: str, failed: CollectorRecord, files: Mapping[str, bytes]
                                                  "engine": failed.reason})
 
 
+def _pieces(api: Any, inspect: dict[str, Any], opts: CollectOptions, image: dict[str, Any],
+            started: float) -> dict[str, Callable[[], Piece]]:
+    """The collectors of one container that run concurrently (after inspect and image)."""
+    podman = opts.product == PODMAN
+    jobs: dict[str, Callable[[], Piece]] = {
+        "logs": lambda: cc.collect_logs(api, inspect, opts.logs),
+        "top": lambda: cc.collect_top(api, inspect, podman),
+        "processes": lambda: collect_processes(inspect, opts.local),
+        "history": lambda: cc.collect_history(api, inspect, opts.memo),
+        "events": lambda: cc.collect_events(api, inspect, started, opts.journal, podman),
+        "diff": lambda: cc.collect_diff(api, inspect),
+        "stats": lambda: cc.collect_stats(api, inspect),
+        "networks": lambda: cc.collect_networks(api, inspect, opts.memo, opts.scope),
+        "mounts": lambda: cc.collect_mounts(inspect, opts.local),
+        "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch,
+                                                    opts.memo),
+        "ports": lambda: collect_port_holders(api, inspect, opts.local, opts.scope),
+    }
+    if podman:  # what Podman keeps off its API (diagnose/collect/podman.py); dockerd has it
+        jobs["runtime"] = lambda: collect_runtime(inspect, opts.product, opts.local)
+    return jobs
+
+
 def collect_one(
     api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor
 ) -> Collected:
@@ -122,26 +149,12 @@ def collect_one(
     image: dict[str, Any] = {}
 
     def image_piece() -> Piece:
-        nonlocal image
-        image, piece = cc.collect_image(api, inspect, opts.memo)
+        got, piece = cc.collect_image(api, inspect, opts.memo)
+        image.update(got)
         return piece
 
     out.take(*run_collector("image", key, image_piece, dl))
-    started = time.time()
-    jobs: dict[str, Callable[[], Piece]] = {
-        "logs": lambda: cc.collect_logs(api, inspect, opts.logs),
-        "top": lambda: cc.collect_top(api, inspect),
-        "processes": lambda: collect_processes(inspect, opts.local),
-        "history": lambda: cc.collect_history(api, inspect, opts.memo),
-        "events": lambda: cc.collect_events(api, inspect, started, opts.journal),
-        "diff": lambda: cc.collect_diff(api, inspect),
-        "stats": lambda: cc.collect_stats(api, inspect),
-        "networks": lambda: cc.collect_networks(api, inspect, opts.memo, opts.scope),
-        "mounts": lambda: cc.collect_mounts(inspect, opts.local),
-        "entrypoint": lambda: cc.collect_entrypoint(api, inspect, image, opts.engine_arch,
-                                                    opts.memo),
-        "ports": lambda: collect_port_holders(api, inspect, opts.local, opts.scope),
-    }
+    jobs = _pieces(api, inspect, opts, image, time.time())
     submitted = time.perf_counter()
     futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
     for name in jobs:

@@ -35,6 +35,7 @@ class EngineSection:
     host_files: dict[str, bytes] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     _usage: cf.Future[Any] | None = None
+    version: dict[str, Any] = field(default_factory=dict)
 
     @property
     def answered(self) -> bool:
@@ -64,9 +65,13 @@ def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
         section.info.update(got)
         return piece
 
+    def version_piece() -> Any:
+        got, piece = ef.collect_version(api)
+        section.version.update(got)
+        return piece
+
     # version and info at once (info is the slow one: the engine counts images and more).
-    version = pool.submit(run_collector, "version", owner,
-                          lambda: ef.collect_version(api)[1], deadline)
+    version = pool.submit(run_collector, "version", owner, version_piece, deadline)
     got = {"info": run_collector("info", owner, info_piece, deadline),
            "version": version.result()}
     for name in ("version", "info"):  # the bundle's order, whichever answered first

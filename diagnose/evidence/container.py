@@ -126,6 +126,60 @@ class ContainerEvidence(CollectedTarget):
             out[key] = value
         return out
 
+    # -- start errors -------------------------------------------------------------------------
+    @cached_property
+    def runtime(self) -> Mapping[str, Any]:
+        """What the engine keeps on its host but not in its API (runtime.json: Podman's OCI
+        runtime log and the kernel's OOM records), or {}."""
+        return as_map(self.json(layout.RUNTIME))
+
+    @cached_property
+    def start_error(self) -> str:
+        """Why the latest start failed: `State.Error`, or, when the engine left that empty
+        (Podman always does), the OCI runtime's error for a start attempted after the latest
+        run began (Podman's `oci-log`).  "" when no start failed."""
+        error = str(self.state.get("Error") or "")
+        if error:
+            return error
+        entry = self._runtime_error()
+        return str(entry[1].get("msg") or "") if entry else ""
+
+    @property
+    def start_error_pointer(self) -> tuple[str, str]:
+        """(file, JSON pointer) of :attr:`start_error`: inspect's State.Error, or the entry
+        of runtime.json's OCI runtime log."""
+        entry = self._runtime_error() if not self.state.get("Error") else None
+        if entry is not None:
+            return layout.RUNTIME, f"/oci_log/entries/{entry[0]}/msg"
+        return layout.INSPECT, "/State/Error"
+
+    @property
+    def start_error_source(self) -> str:
+        """`State.Error`, or `the OCI runtime log (oci-log)` when that is where it was read."""
+        return ("the OCI runtime log (oci-log)"
+                if self.start_error_pointer[0] == layout.RUNTIME else "State.Error")
+
+    def _runtime_error(self) -> tuple[int, Mapping[str, Any]] | None:
+        """The OCI runtime log's last error entry, when it tells of the latest start: any
+        entry of a container that never ran; for one that ran and is now stopped, an entry
+        written after its run ended (an older one is from a start that failed before a later
+        one worked, or from stopping it)."""
+        entries = as_list(as_map(self.runtime.get("oci_log")).get("entries"))
+        if not entries or self.status not in ("created", "exited"):
+            return None
+        i = len(entries) - 1
+        entry = as_map(entries[i])
+        if not entry.get("msg") or entry.get("level") not in (None, "error", "fatal"):
+            return None
+        if not self.ever_started:
+            return i, entry
+        when = parse_time(entry.get("time"))
+        ended = parse_time(self.state.get("FinishedAt"))
+        # The log's times are whole seconds: an attempt within the run's last second counts.
+        if when is not None and ended is not None and when.timestamp() >= int(ended.timestamp()):
+            return i, entry
+        return None
+
     def run_seconds(self) -> float | None:
         """How long the last run lasted (FinishedAt - StartedAt), when both are known."""
         start = parse_time(self.state.get("StartedAt"))

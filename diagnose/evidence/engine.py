@@ -10,7 +10,21 @@ from typing import Any
 
 from diagnose.evidence import layout
 from diagnose.evidence.records import CollectorRecord
-from diagnose.model.jsonview import as_map, load_json
+from diagnose.model.jsonview import as_map, as_maps, load_json
+
+PODMAN = "Podman"
+DOCKER = "Docker"
+
+
+def product_of(version: Mapping[str, Any]) -> str:
+    """`Podman` when `docker version`'s Components name the Podman Engine (Podman's
+    Docker-compatible API answers /version with `{"Name": "Podman Engine", ...}` first, dockerd
+    with `"Engine"`), else `Docker`.  Podman differs in what it records (start errors, OOM
+    kills, healthchecks: docs/podman-notes.md), so checks and collectors ask."""
+    for comp in as_maps(version.get("Components")):
+        if str(comp.get("Name") or "").lower().startswith("podman"):
+            return PODMAN
+    return DOCKER
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,16 @@ class EngineFacts:
         doc = as_map(load_json(self.files.get(layout.ENGINE_PROCESS)))
         value = doc.get("started_at")
         return float(value) if isinstance(value, int | float) and value > 0 else None
+
+    @property
+    def product(self) -> str:
+        """`Podman` or `Docker`: which engine serves the Docker Engine API here."""
+        return product_of(self.version)
+
+    @property
+    def is_podman(self) -> bool:
+        """True when Podman (`podman system service`) answered, not dockerd."""
+        return self.product == PODMAN
 
     @property
     def architecture(self) -> str:

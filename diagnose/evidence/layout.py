@@ -50,6 +50,9 @@ MOUNTS = "mounts.json"
 ENTRYPOINT = "entrypoint.json"
 PROBE = "probe.json"
 PORTS = "ports.json"
+#: What the engine keeps on its host but not in its API (Podman: the OCI runtime's log of a
+#: failed start, the kernel's OOM-kill records): diagnose/collect/podman.py.
+RUNTIME = "runtime.json"
 #: What the redaction stage found that checks need: the weak secrets of inspect.json (where
 #: they stood and why they are weak; never a value).  Only written when there are some.
 REDACTION = "redaction.json"

@@ -78,6 +78,7 @@ KNOWN_EVIDENCE = frozenset(
         "engine",
         "host",
         "probe",
+        "runtime",
         # Run scope: one engine collector each (see diagnose.collect.cleanup).
         "engine-version",
         "engine-df",

@@ -1,4 +1,4 @@
-"""Renderers: the report as text, JSON (schema diagnose/v1), Markdown and HTML.
+"""Renderers: the report as text, JSON (schema diagnose/v1), Markdown, HTML and JUnit XML.
 
 Every format is one jinja2 template in templates/ (tables in text are tabulate tables drawn by
 a filter).  Adding a format is adding a member to :class:`Format` and its template to
@@ -24,6 +24,7 @@ class Format(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     HTML = "html"
+    JUNIT = "junit"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ TEMPLATES: dict[Format, str] = {
     Format.JSON: "summary.json.j2",
     Format.MARKDOWN: "summary.md.j2",
     Format.HTML: "summary.html.j2",
+    Format.JUNIT: "summary.junit.xml.j2",
 }
 
 
@@ -93,15 +95,24 @@ Paint = _Paint
 
 
 def render(report: Report, fmt: Format, color: bool = False,
-           display: Display | None = None) -> str:
+           display: Display | None = None, fail_on: str = "error") -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only; `display`: what a person
-    asked to see, default everything a file holds)."""
+    asked to see, default everything a file holds; `fail_on`: the severity label at which a
+    JUnit test case fails, as `--fail-on`)."""
     from diagnose.render import templates  # startup: jinja2 loads when a report renders
 
     prepared = _prepared(report)
     if fmt is Format.JSON:
         # Machines get the document exactly as built (JSON escapes control characters).
         return templates.render(TEMPLATES[fmt], r=prepared.doc)
+    if fmt is Format.JUNIT:
+        from diagnose.render import junit  # startup: as templates above
+
+        r = prepared.view(Display(verbose=True))["r"]
+        suites = junit.suites(r, fail_on)
+        return templates.render(TEMPLATES[fmt], suites=suites, totals=junit.totals(suites),
+                                timestamp=str(r.get("generated_at") or "").removesuffix("Z"),
+                                hostname=str((r.get("host") or {}).get("hostname") or ""))
     shown = display or Display(verbose=True)
     context = {"p": _Paint(color and fmt is Format.TEXT), "W": max(40, shown.width),
                "short_evidence": 8, **prepared.view(shown)}

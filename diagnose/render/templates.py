@@ -36,7 +36,7 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(root)),
         finalize=finalize,
         undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "xml.j2"),
                                             default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,

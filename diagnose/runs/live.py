@@ -32,7 +32,7 @@ from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
 from diagnose.collect.runner import CollectOptions, collect_all
-from diagnose.evidence.engine import EngineFacts, HostFacts
+from diagnose.evidence.engine import EngineFacts, HostFacts, product_of
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.findings import CheckOutcome
 from diagnose.model.options import Progress, RunOptions, run_date
@@ -86,6 +86,7 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 jobs=opts.jobs,
                 local=s.endpoint.local,
                 engine_arch=str(sec.info.get("Architecture") or ""),
+                product=product_of(sec.version),
                 deadline=deadline,
                 probe=opts.probe,
                 scope=scope,

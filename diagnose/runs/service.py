@@ -167,8 +167,8 @@ class _ServiceRun:
         keys = unique_keys([{**ins, "Name": redactor.plain(str(ins.get("Name", "")))}
                             for ins in targets])
         copts = CollectOptions(logs=self.logs, jobs=self.opts.jobs, local=self.endpoint.local,
-                               engine_arch=engine.architecture, deadline=self.deadline,
-                               scope=scope)
+                               engine_arch=engine.architecture, product=engine.product,
+                               deadline=self.deadline, scope=scope)
         for item in collect_all(self.api, list(zip(keys, targets, strict=True)), copts):
             target = self.pipe.container(item.key, item.files, item.records, engine,
                                          self.collected_at)

@@ -176,6 +176,17 @@ def event_attr(event: Mapping[str, Any], key: str) -> Any:
 # -- remediation helpers ---------------------------------------------------------------------
 
 
+def ulimit(c: ContainerEvidence, name: str) -> Mapping[str, Any] | None:
+    """The container's `--ulimit NAME` entry of HostConfig.Ulimits (`nofile`, `nproc`...), or
+    None.  dockerd names them as given (`nofile`); Podman as the kernel does
+    (`RLIMIT_NOFILE`), and lists its defaults on every container."""
+    for u in c.host_config.get("Ulimits") or ():
+        if isinstance(u, Mapping) and str(u.get("Name") or "").lower().removeprefix(
+                "rlimit_") == name:
+            return u
+    return None
+
+
 def q(text: str) -> str:
     """Shell-quote for commands users paste."""
     return shlex.quote(text)

@@ -100,6 +100,8 @@ def df_summary(df: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
     used = sum(integer(i.get("Size")) - integer(i.get("SharedSize")) for i in images
                if integer(i.get("Containers")) > 0 and integer(i.get("SharedSize")) >= 0)
     layers = integer(df.get("LayersSize"))
+    if not layers:  # Podman answers LayersSize 0 (and SharedSize 0); its images' Size is right
+        layers = sum(max(integer(i.get("Size")), 0) for i in images)
     containers = as_maps(df.get("Containers"))
     c_total = sum(max(integer(c.get("SizeRw")), 0) for c in containers)
     c_free = sum(max(integer(c.get("SizeRw")), 0) for c in containers

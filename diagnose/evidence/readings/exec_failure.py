@@ -143,7 +143,7 @@ class ExecFailure:
 
 def exec_failure(c: ContainerEvidence) -> ExecFailure | None:
     """The exec-time failure of the latest run, if that is how it ended."""
-    if c.state.get("Error") or not c.ever_started:
+    if c.start_error or not c.ever_started:
         return None
     if c.exit_code not in (1, 255) and c.status != "restarting":
         return None
@@ -204,7 +204,7 @@ def _exec_diagnosis(c: ContainerEvidence) -> ExecDiagnosis | None:
     if ef is not None:
         path = ef.path or (probe.resolved or "")
         return ExecDiagnosis(exec_cause(c, ef), "runc", path, ef.error, ef.line, "/file")
-    if c.state.get("Error") or not c.ever_started or c.exit_code not in (126, 127):
+    if c.start_error or not c.ever_started or c.exit_code not in (126, 127):
         return None
     lines = latest_run_lines(c)
     sc = probe.shell_command

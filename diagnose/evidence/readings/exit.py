@@ -33,7 +33,9 @@ from diagnose.evidence.readings.restart import engine_restart
 from diagnose.evidence.readings.start import start_failure
 from diagnose.model.causes import Category, Cause
 from diagnose.model.findings import Severity
+from diagnose.model.jsonview import as_list, as_map
 from diagnose.model.lazyre import lazy_compile
+from diagnose.model.times import parse_time
 
 #: Signals whose death means the process crashed (when nobody sent them from outside).
 CRASH_SIGNALS = frozenset({4, 5, 6, 7, 8, 11, 24, 25, 31})
@@ -76,6 +78,57 @@ class Kill:
     events: tuple[tuple[int, Mapping[str, Any]], ...]
     sender: Sender = Sender.UNKNOWN
     stop_gap: float | None = None
+    #: An OOM kill the engine did not record (Podman): the kernel's record of it (index into
+    #: runtime.json's kernel_oom records, and the record), or None.
+    kernel: tuple[int, Mapping[str, Any]] | None = None
+    #: False when the OOM kill is inferred, not recorded or confirmed (`unconfirmed_oom`).
+    certain: bool = True
+
+
+#: Seconds of slack between the kernel's clock (since boot) and the engine's run times.
+KERNEL_SLACK = 2.0
+
+
+def kernel_oom(c: ContainerEvidence) -> tuple[int, Mapping[str, Any]] | None:
+    """The kernel's OOM-kill record of this container's latest run (runtime.json, collected on
+    a local Podman, which never sets OOMKilled), or None."""
+    started = parse_time(c.state.get("StartedAt"))
+    finished = parse_time(c.state.get("FinishedAt"))
+    if started is None:
+        return None
+    records = as_list(as_map(c.runtime.get("kernel_oom")).get("records"))
+    for i in range(len(records) - 1, -1, -1):
+        rec = as_map(records[i])
+        when = parse_time(rec.get("time"))
+        if "oom-kill:" not in str(rec.get("text") or "") or when is None:
+            continue
+        late = finished is not None and (when - finished).total_seconds() > KERNEL_SLACK
+        if (started - when).total_seconds() <= KERNEL_SLACK and not late:
+            return i, rec
+    return None
+
+
+def unconfirmed_oom(c: ContainerEvidence) -> str:
+    """Why a SIGKILL under Podman may well be an OOM kill that nobody can confirm ("" when it
+    is not that case): Podman does not record OOM kills, the container had a memory limit,
+    no kill event sent the signal, and the kernel's log could not be read or no longer
+    reaches back to the kill."""
+    if not c.engine.is_podman or c.exit_code != 137 or not c.host_config.get("Memory"):
+        return ""
+    if any(e.get("Action") in ("kill", "stop") for _, e in latest_run_events(c)):
+        return ""
+    if not c.runtime:
+        rec = c.records.get("runtime")
+        return "the kernel log was not read" + (f" ({rec.reason})" if rec and rec.reason
+                                                 else "")
+    log = as_map(c.runtime.get("kernel_oom"))
+    if log.get("error"):
+        return f"the kernel log could not be read ({log.get('error')})"
+    oldest = parse_time(log.get("oldest"))
+    finished = parse_time(c.state.get("FinishedAt"))
+    if oldest is not None and finished is not None and oldest > finished:
+        return "the kernel log no longer reaches back to when it died"
+    return ""
 
 
 def _seconds_between(a: Mapping[str, Any], b: Mapping[str, Any]) -> float | None:
@@ -94,11 +147,17 @@ def kill_story(c: ContainerEvidence) -> Kill | None:
     run = latest_run_events(c)
     # The flag describes the last exit; on a running container it is a stale leftover.
     flagged = c.state.get("OOMKilled") and c.status not in ("running", "paused")
+    relevant = tuple((i, e) for i, e in run if e.get("Action") in ("oom", "kill", "die"))
     if flagged or any(e.get("Action") == "oom" for _, e in run):
-        relevant = tuple((i, e) for i, e in run if e.get("Action") in ("oom", "kill", "die"))
         return Kill(KillKind.OOM, sig, relevant, Sender.KERNEL)
     if sig is None:
         return None
+    if sig == 9 and c.status not in ("running", "paused"):
+        record = kernel_oom(c)
+        if record is not None:
+            return Kill(KillKind.OOM, sig, relevant, Sender.KERNEL, kernel=record)
+        if unconfirmed_oom(c):
+            return Kill(KillKind.OOM, sig, relevant, Sender.KERNEL, certain=False)
     kills = [(i, e) for i, e in run if e.get("Action") == "kill"]
     signals = [signal_of_event(event_attr(e, "signal")) for _, e in kills]
     dies = tuple((i, e) for i, e in run if e.get("Action") == "die")

@@ -129,7 +129,9 @@ def state_summary(c: ContainerEvidence) -> str:
         extra.append("OOMKilled")
     tail = f" [{', '.join(extra)}]" if extra else ""
     if status == "created":
-        if st.get("Error"):
+        if c.start_error and not st.get("Error"):  # Podman: read from its OCI runtime log
+            return f"created, start failed (Podman records no exit code){tail}"
+        if c.start_error:
             return f"created, start failed (exit {c.exit_code}){tail}"
         return f"created, never started{tail}"
     if status == "exited":

@@ -175,18 +175,20 @@ def root_user(c: ContainerEvidence) -> bool:
 
 
 def top_users(c: ContainerEvidence) -> list[str] | None:
-    """The user of every process `docker top` saw (None when top was not collected)."""
+    """The user of every process `docker top` saw (None when top was not collected).  dockerd's
+    ps names the column UID; Podman's (asked for host-side columns) USER."""
     titles = [str(t) for t in c.top.get("Titles") or ()]
-    if "UID" not in titles:
+    column = next((t for t in ("UID", "USER") if t in titles), None)
+    if column is None:
         return None
-    col = titles.index("UID")
+    col = titles.index(column)
     return [str(row[col]) for row in c.top.get("Processes") or () if len(row) > col]
 
 
 def userns_remapped(c: ContainerEvidence) -> bool:
     """Root in the container is not root on the host (userns-remap or a rootless engine)."""
     opts = " ".join(str(o) for o in c.engine.info.get("SecurityOptions") or ())
-    if "name=rootless" in opts:
+    if "name=rootless" in opts or c.engine.info.get("Rootless") is True:  # Podman says so
         return True
     return "name=userns" in opts and c.host_config.get("UsernsMode") != "host"
 

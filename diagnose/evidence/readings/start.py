@@ -112,22 +112,25 @@ START_ERROR_PATTERNS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
 
 @dataclass(frozen=True)
 class StartFailure:
-    """The engine tried to start the container and failed (State.Error is set)."""
+    """The engine tried to start the container and failed (State.Error is set, or Podman's
+    OCI runtime log holds the error: see ContainerEvidence.start_error)."""
 
     category: Category
     error: str
     exit_code: int | None
     ever_ran: bool
+    #: Where the error was read: `State.Error` or `the OCI runtime log (oci-log)`.
+    source: str = "State.Error"
 
 
 def start_failure(c: ContainerEvidence) -> StartFailure | None:
-    """Classify State.Error, when the latest start failed in the engine."""
-    error = str(c.state.get("Error") or "")
+    """Classify the start error (State.Error), when the latest start failed in the engine."""
+    error = c.start_error
     # A dead container's State.Error is its failed removal, not a failed start.
     if not error or c.status in ("dead", "removing"):
         return None
     category = refine_start_category(classify_start_error(error), c.entrypoint)
-    return StartFailure(category, error, c.exit_code, c.ever_started)
+    return StartFailure(category, error, c.exit_code, c.ever_started, c.start_error_source)
 
 
 def classify_start_error(error: str) -> Category:

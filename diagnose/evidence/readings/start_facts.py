@@ -55,15 +55,22 @@ def probe_evidence(c: ContainerEvidence, *prefixes: str) -> list[Evidence]:
 def state_facts(c: ContainerEvidence, sf: StartFailure | None = None) -> list[tuple[str, str]]:
     """Status, exit code and (for start failures) the engine's error."""
     facts = [fact("status", c.status), fact("exit code", c.exit_code)]
+    if sf is not None and sf.source != "State.Error":
+        facts[1] = fact("exit code", f"{c.exit_code} (Podman records neither an exit code nor "
+                        "State.Error for a failed start)")
     if sf is not None:
-        facts.append(fact("State.Error", sf.error))
+        facts.append(fact(sf.source, sf.error))
         if sf.ever_ran:
             facts.append(fact("ran before", f"yes, last started {c.state.get('StartedAt')}"))
     return facts
 
 
 def start_evidence(c: ContainerEvidence) -> list[Evidence]:
-    """State.Error and the status it left behind."""
+    """The start error (State.Error, or Podman's OCI runtime log) and the status it left."""
+    rel, pointer = c.start_error_pointer
+    if rel == layout.RUNTIME:
+        return [Evidence(file=c.path(rel), pointer=pointer, excerpt=excerpt(c.start_error)),
+                inspect_evidence(c, "/State/Status")]
     return [inspect_evidence(c, "/State/Error"), inspect_evidence(c, "/State/Status")]
 
 

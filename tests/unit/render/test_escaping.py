@@ -176,3 +176,17 @@ def test_text_shows_control_characters_instead_of_obeying_them(report):
     # The only escape sequences are our own SGR colour codes.
     assert "\x1b" not in re.sub(r"\x1b\[[0-9;]*m", "", coloured)
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+def test_junit_is_well_formed_and_keeps_the_text(report):
+    import xml.etree.ElementTree as ET  # noqa: PLC0415  (only this test reads XML)
+
+    xml = render(report, Format.JUNIT)
+    root = ET.fromstring(xml)  # a control character or a stray `<` would not parse
+    failure = next(root.iter("failure"))
+    assert failure.get("message") == f"title {LINE}"
+    text = failure.text or ""
+    assert "<script>window.__pwned = 1</script>" in text  # escaped in XML, intact when read
+    assert "\x1b" not in xml and "\\x1b]0;retitled" in text
+    assert "{{ jinja }}" in text
+    assert next(root.iter("testsuite")).get("name") == "web<b>|x"

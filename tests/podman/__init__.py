@@ -1,0 +1,1 @@
+"""diagnose against a real Podman service (`podman system service`, scripts/podman.sh)."""
