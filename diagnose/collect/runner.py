@@ -9,6 +9,7 @@ redact, analyse and stream into the archive.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,10 +88,32 @@ def _late(name: str, key: str, started: float) -> tuple[CollectorRecord, dict[st
                             "overall --deadline reached before it finished", elapsed), {})
 
 
+Outcome = tuple[CollectorRecord, dict[str, bytes]]
+
+
+class TargetAPI:
+    """The client as one target's collectors see it: `docker diff` is asked of the engine
+    once and its answer shared by the diff collector and the entrypoint probe (which needs
+    the files the container changed); the engine walks the whole writable layer for it.
+    A failed answer is not kept: the other asker asks again."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.answers = Memo()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    def diff(self, container: str) -> Any:
+        """`docker diff`, asked once."""
+        return self.answers.get("diff", container, lambda: self.api.diff(container))
+
+
 def collect_one(
-    api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor
+    api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor,
+    early: Mapping[str, cf.Future[Outcome]] | None = None,
 ) -> Collected:
-    """All collectors for one container.  Never raises: failures become records."""
+    """All collectors for one container (`early`: pieces started already); never raises."""
     out = Collected(key, inspect)
     dl = opts.deadline
     cid = inspect["Id"]
@@ -121,7 +144,8 @@ def collect_one(
         "ports": lambda: collect_port_holders(api, inspect, opts.local),
     }
     submitted = time.perf_counter()
-    futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
+    futures = {name: (early or {}).get(name) or pool.submit(run_collector, name, key, fn, dl)
+               for name, fn in jobs.items()}
     for name in jobs:
         try:
             # At the deadline a collector still waiting on the engine is given up on (its
@@ -147,6 +171,17 @@ def collect_one(
     return out
 
 
+#: Stats requests asked ahead of their targets (x --jobs), and at once (x --jobs).
+STATS_AHEAD = 4
+STATS_WORKERS = 2
+
+
+def connections(jobs: int) -> int:
+    """Engine connections a collection at `jobs` uses at most: its targets, their pieces,
+    the stats asked ahead, and the engine section's four."""
+    return max(1, jobs) * (1 + 6 + STATS_WORKERS) + 4
+
+
 def collect_all(
     api: Any, targets: list[tuple[str, dict[str, Any]]], opts: CollectOptions
 ) -> Iterator[Collected]:
@@ -155,19 +190,34 @@ def collect_all(
     At most 2 x `jobs` targets are in flight: the next one starts when one has been taken,
     so a consumer slower than the engine (analysis is CPU work) holds the collection back
     instead of a backlog of collected logs piling up in memory.
+
+    Stats are asked up to STATS_AHEAD x `jobs` targets ahead, on a pool of their own: the
+    engine answers a stats request at its stats collector's next once-a-second sample (every
+    subscriber at once), so one asked with the rest of its target held a target worker for
+    up to a second, and stats waits were most of a run's collection time.
     """
     jobs = max(1, opts.jobs)
     tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
     ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
-    waiting = iter(targets)
+    spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
+    stats: list[cf.Future[Outcome]] = []
+    started = 0
     running: set[cf.Future[Collected]] = set()
 
+    def ask_stats(upto: int) -> None:
+        while len(stats) < min(upto, len(targets)):
+            key, inspect = targets[len(stats)]
+            stats.append(spool.submit(run_collector, "stats", key, functools.partial(
+                cc.collect_stats, api, inspect), opts.deadline))
+
     def fill() -> None:
-        while len(running) < 2 * jobs:
-            nxt = next(waiting, None)
-            if nxt is None:
-                return
-            running.add(tpool.submit(collect_one, api, nxt[0], nxt[1], opts, ppool))
+        nonlocal started
+        while len(running) < 2 * jobs and started < len(targets):
+            ask_stats(started + STATS_AHEAD * jobs)
+            key, inspect = targets[started]
+            running.add(tpool.submit(collect_one, TargetAPI(api), key, inspect, opts, ppool,
+                                     {"stats": stats[started]}))
+            started += 1
 
     try:
         fill()
@@ -182,3 +232,4 @@ def collect_all(
         # at the deadline): each ends by itself within --timeout.
         tpool.shutdown(wait=False, cancel_futures=True)
         ppool.shutdown(wait=False, cancel_futures=True)
+        spool.shutdown(wait=False, cancel_futures=True)
