@@ -200,15 +200,15 @@ def collect_all(
     tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
     ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
     spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
-    stats: list[cf.Future[Outcome]] = []
+    stats: dict[int, cf.Future[Outcome]] = {}  # asked, by target index, until handed over
     started = 0
     running: set[cf.Future[Collected]] = set()
 
     def ask_stats(upto: int) -> None:
-        while len(stats) < min(upto, len(targets)):
-            key, inspect = targets[len(stats)]
-            stats.append(spool.submit(run_collector, "stats", key, functools.partial(
-                cc.collect_stats, api, inspect), opts.deadline))
+        for i in range(started + len(stats), min(upto, len(targets))):
+            key, inspect = targets[i]
+            stats[i] = spool.submit(run_collector, "stats", key, functools.partial(
+                cc.collect_stats, api, inspect), opts.deadline)
 
     def fill() -> None:
         nonlocal started
@@ -216,7 +216,7 @@ def collect_all(
             ask_stats(started + STATS_AHEAD * jobs)
             key, inspect = targets[started]
             running.add(tpool.submit(collect_one, TargetAPI(api), key, inspect, opts, ppool,
-                                     {"stats": stats[started]}))
+                                     {"stats": stats.pop(started)}))
             started += 1
 
     try:
