@@ -55,6 +55,11 @@ def test_each_question_is_asked_once(engine, diagnose, sockdir):
     assert per[(up, "GET", "stats")] == 1 and per[(down, "GET", "stats")] == 0
 
     files = r.members()
+    records = {(c["owner"], c["name"]): c for c in json.loads(files["manifest.json"])["collectors"]}
+    for ref in (up, down):
+        for name in ("diff", "entrypoint", "stats"):
+            assert records[(ref, name)]["status"] in ("ok", "skipped"), (
+                records[(ref, name)], files.get(f"containers/{ref}/errors/{name}.txt", b"")[-2000:])
     made = json.loads(files[f"containers/{up}/diff.json"])
     assert {"Path": "/tmp/made-here", "Kind": 1} in made
     stats = json.loads(files[f"containers/{up}/stats.json"])

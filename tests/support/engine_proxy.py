@@ -48,6 +48,9 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # The engine listens with the kernel's largest backlog; socketserver's default of 5 made a
+    # run's burst of new connections fail to connect (EAGAIN) now and then.
+    request_queue_size = socket.SOMAXCONN
     patches: dict[str, Patch]
     requests: list[tuple[str, str]]
 
