@@ -335,7 +335,10 @@ def profile_diagnose(names: list[str], tail: int, where: Path, n: int,
                      profile: dict[str, Any]) -> dict[str, Any]:
     """One more diagnose run on the same containers, untimed, under `py-spy record` (every
     thread, idle ones too, so waiting shows); the profile (collapsed stacks, which speedscope
-    and flamegraph.pl read) is written into profile['dir'] and summarised."""
+    and flamegraph.pl read) is written into profile['dir'] and summarised.  py-spy stops the
+    process for each sample (reading a hundred threads' stacks takes a while), which slows
+    CPU-bound stages more than waiting ones: read the split of the run's time by stage as
+    where it goes, not as how long each takes unprofiled."""
     where.mkdir()
     argv = ["--quiet", "--exit-zero", "--tail", str(tail), "-o", str(where), *names]
     out = profile["dir"] / f"{profile['stem']}.profile-n{n}.txt"
@@ -351,12 +354,43 @@ def profile_diagnose(names: list[str], tail: int, where: Path, n: int,
             **pyspy_summary(out, profile["rate"])}
 
 
+#: Stages of a live run, by a function on the run thread's stack (the first one found, outer
+#: frames first, names the stage): how the profile summary splits the run's own time.
+STAGES = (
+    ("start-up: imports", "<module>"),
+    ("connect and resolve the targets", "open_sessions"),
+    ("wait for the check registry", "Warmup.registry"),
+    ("wait for collection", "Queue.get"),
+    ("redact a target", "Redactor.files"),
+    ("analyse a target", "analyse_container"),
+    ("compress a target into the bundle", "Pipeline.write"),
+    ("run-scope checks", "LiveRun.finish"),
+    ("report: scrub", "TextRedactor.scrub"),
+    ("report: findings.json", "summary.json.j2"),
+    ("report: summary.md", "summary.md.j2"),
+    ("report: summary.html", "summary.html.j2"),
+    ("bundle: manifest", "manifest.py"),
+    ("bundle: head, rescan, rename", "BundleWriter.finish"),
+    ("report on stdout", "Output.emit"),
+)
+
+
+def stage_of(frames: list[str]) -> str:
+    """The stage a sample of the run's thread is in (see STAGES)."""
+    for name, marker in STAGES:
+        if any(marker in frame for frame in frames):
+            return name
+    return "other"
+
+
 def pyspy_summary(path: Path, rate: int, limit: int = 20) -> dict[str, Any]:
     """Where the time went, from py-spy's collapsed stacks ("thread (tid): name;frame;...
-    samples", idle threads included): the main thread's wall seconds by the innermost frame of
-    diagnose's own code (and the function it was in when sampled), and the seconds each group
-    of threads (named alike but for a trailing number) was alive."""
+    samples", idle threads included): the run's own wall seconds (the main thread until it
+    hands the command to its `diagnose-run` thread, then that thread) by the innermost frame
+    of diagnose's own code (and the function it was in when sampled), and the seconds each
+    group of threads (named alike but for a trailing number) was alive."""
     main: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -364,12 +398,17 @@ def pyspy_summary(path: Path, rate: int, limit: int = 20) -> dict[str, Any]:
         group = frames[0].partition(": ")[2].rstrip("0123456789").rstrip("_-") or "(unnamed)"
         if len(frames) > 1 and frames[1].startswith("<module>"):
             group = "MainThread"
-            own = [frame for frame in frames if own_code(frame.rpartition("(")[2])]
+        own = [frame for frame in frames if own_code(frame.rpartition("(")[2])]
+        # The main thread waiting for the run's thread is that thread's time, counted there.
+        waiting = group == "MainThread" and bool(own) and "interrupts.py" in own[-1]
+        if group in ("MainThread", "diagnose-run") and not waiting:
             where = own[-1] if own else "(outside diagnose's code)"
             leaf = frames[-1].partition(" (")[0]
             main[f"{where} > {leaf}" if own and own[-1] != frames[-1] else where] += samples
+            stages[stage_of(frames[1:])] += samples
         threads[group] += samples
     return {"main_thread_s": [(k, v / rate) for k, v in main.most_common(limit)],
+            "stages_s": [(k, v / rate) for k, v in stages.most_common()],
             "threads_s": [(k, v / rate) for k, v in threads.most_common()]}
 
 
@@ -513,8 +552,10 @@ def report(results: dict[str, Any]) -> None:
                   f"under the profiler): {p['path']}")
             print("seconds each thread group was alive (idle too): " + ", ".join(
                 f"{group} {s:.2f}" for group, s in p["threads_s"]))
+            print("the run's thread by stage: " + ", ".join(
+                f"{stage} {s:.2f}" for stage, s in p["stages_s"]))
             print(tabulate([[f"{s:.2f}", frame] for frame, s in p["main_thread_s"][:12]],
-                           ["main thread s", "innermost frame of diagnose > function sampled"],
+                           ["run's thread s", "innermost frame of diagnose > function sampled"],
                            colalign=("right", "left"), disable_numparse=True))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -136,10 +137,32 @@ def _pieces(api: Any, inspect: dict[str, Any], opts: CollectOptions, image: dict
     return jobs
 
 
+Outcome = tuple[CollectorRecord, dict[str, bytes]]
+
+
+class TargetAPI:
+    """The client as one target's collectors see it: `docker diff` is asked of the engine
+    once and its answer shared by the diff collector and the entrypoint probe (which needs
+    the files the container changed); the engine walks the whole writable layer for it.
+    A failed answer is not kept: the other asker asks again."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.answers = Memo()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    def diff(self, container: str) -> Any:
+        """`docker diff`, asked once."""
+        return self.answers.get("diff", container, lambda: self.api.diff(container))
+
+
 def collect_one(
-    api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor
+    api: Any, key: str, inspect: dict[str, Any], opts: CollectOptions, pool: cf.Executor,
+    early: Mapping[str, cf.Future[Outcome]] | None = None,
 ) -> Collected:
-    """All collectors for one container.  Never raises: failures become records."""
+    """All collectors for one container (`early`: pieces started already); never raises."""
     out = Collected(key, inspect)
     dl = opts.deadline
     cid = inspect["Id"]
@@ -156,7 +179,8 @@ def collect_one(
     out.take(*run_collector("image", key, image_piece, dl))
     jobs = _pieces(api, inspect, opts, image, time.time())
     submitted = time.perf_counter()
-    futures = {name: pool.submit(run_collector, name, key, fn, dl) for name, fn in jobs.items()}
+    futures = {name: (early or {}).get(name) or pool.submit(run_collector, name, key, fn, dl)
+               for name, fn in jobs.items()}
     for name in jobs:
         try:
             # At the deadline a collector still waiting on the engine is given up on (its
@@ -184,6 +208,17 @@ def collect_one(
     return out
 
 
+#: Stats requests asked ahead of their targets (x --jobs), and at once (x --jobs).
+STATS_AHEAD = 4
+STATS_WORKERS = 2
+
+
+def connections(jobs: int) -> int:
+    """Engine connections a collection at `jobs` uses at most: its targets, their pieces,
+    the stats asked ahead, and the engine section's four."""
+    return max(1, jobs) * (1 + 6 + STATS_WORKERS) + 4
+
+
 def collect_all(
     api: Any, targets: list[tuple[str, dict[str, Any]]], opts: CollectOptions
 ) -> Iterator[Collected]:
@@ -192,21 +227,36 @@ def collect_all(
     At most 2 x `jobs` targets are in flight: the next one starts when one has been taken,
     so a consumer slower than the engine (analysis is CPU work) holds the collection back
     instead of a backlog of collected logs piling up in memory.
+
+    Stats are asked up to STATS_AHEAD x `jobs` targets ahead, on a pool of their own: the
+    engine answers a stats request at its stats collector's next once-a-second sample (every
+    subscriber at once), so one asked with the rest of its target held a target worker for
+    up to a second, and stats waits were most of a run's collection time.
     """
     jobs = max(1, opts.jobs)
     if opts.scope is None:
         opts = dataclasses.replace(opts, scope=Scope.of(ins for _, ins in targets))
     tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
     ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
-    waiting = iter(targets)
+    spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
+    stats: dict[int, cf.Future[Outcome]] = {}  # asked, by target index, until handed over
+    started = 0
     running: set[cf.Future[Collected]] = set()
 
+    def ask_stats(upto: int) -> None:
+        for i in range(started + len(stats), min(upto, len(targets))):
+            key, inspect = targets[i]
+            stats[i] = spool.submit(run_collector, "stats", key, functools.partial(
+                cc.collect_stats, api, inspect), opts.deadline)
+
     def fill() -> None:
-        while len(running) < 2 * jobs:
-            nxt = next(waiting, None)
-            if nxt is None:
-                return
-            running.add(tpool.submit(collect_one, api, nxt[0], nxt[1], opts, ppool))
+        nonlocal started
+        while len(running) < 2 * jobs and started < len(targets):
+            ask_stats(started + STATS_AHEAD * jobs)
+            key, inspect = targets[started]
+            running.add(tpool.submit(collect_one, TargetAPI(api), key, inspect, opts, ppool,
+                                     {"stats": stats.pop(started)}))
+            started += 1
 
     try:
         fill()
@@ -221,3 +271,4 @@ def collect_all(
         # at the deadline): each ends by itself within --timeout.
         tpool.shutdown(wait=False, cancel_futures=True)
         ppool.shutdown(wait=False, cancel_futures=True)
+        spool.shutdown(wait=False, cancel_futures=True)

@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+#: The compiled pattern's methods a stand-in keeps once it has them: later calls reach the
+#: pattern's own method as fast as on a compiled pattern (a `__getattr__` on every call cost
+#: more than many of the searches, and scrubbing a report searches every string it holds).
+_METHODS = ("search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer")
+
 
 class _LazyPattern:
     """Stands in for a compiled pattern; compiles on first attribute access."""
 
-    __slots__ = ("_args", "_compiled")
+    __slots__ = ("_args", "_compiled", *_METHODS)
 
     def __init__(self, pattern: str, flags: int) -> None:
         self._args = (pattern, flags)
@@ -33,7 +38,11 @@ class _LazyPattern:
         return self._args[0]
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._get(), name)
+        # Reached only for what is not set yet (an empty slot, or any other attribute).
+        value = getattr(self._get(), name)
+        if name in _METHODS:
+            object.__setattr__(self, name, value)
+        return value
 
     def __repr__(self) -> str:
         return f"lazy_compile({self._args[0]!r}, {self._args[1]})"

@@ -25,7 +25,7 @@ from diagnose.collect import swarm as cs
 from diagnose.collect.connect import Endpoint, engine_error
 from diagnose.collect.container import LogOptions
 from diagnose.collect.record import Deadline, GuardedAPI, Piece, run_collector
-from diagnose.collect.runner import CollectOptions, collect_all
+from diagnose.collect.runner import CollectOptions, collect_all, connections
 from diagnose.collect.scope import Scope
 from diagnose.evidence import layout
 from diagnose.evidence.engine import EngineFacts
@@ -56,7 +56,7 @@ def run_service(opts: RunOptions, progress: Progress) -> RunResult:
     if named > MAX_SERVICES:
         raise UsageError(f"{named} services named; a bundle holds at most {MAX_SERVICES} "
                          "(what `diagnose analyze` reads)", "diagnose them in several runs")
-    with connected(endpoint, opts.timeout, max(8, opts.jobs * 7)) as client:
+    with connected(endpoint, opts.timeout, connections(opts.jobs)) as client:
         node_id, services = _services(client.api, endpoint, opts.targets)
         progress(f"engine {endpoint.host} ({endpoint.source}), swarm manager; "
                  f"{len(services)} service(s)")

@@ -24,6 +24,7 @@ from diagnose.collect import section
 from diagnose.collect.connect import Endpoint, connect, engine_error, resolve_endpoint
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline
+from diagnose.collect.runner import connections
 from diagnose.collect.scope import Scope
 from diagnose.collect.targets import inspect_many, resolve, resolve_one, select
 from diagnose.evidence import layout
@@ -119,7 +120,7 @@ def connected(endpoint: Endpoint, timeout: float, pool_size: int) -> Iterator[An
 def _open(session: Session, opts: RunOptions, several: bool) -> None:
     """Connect and resolve this engine's targets; failures are kept on the session."""
     try:
-        session.client = connect(session.endpoint, opts.timeout, max(8, opts.jobs * 7))
+        session.client = connect(session.endpoint, opts.timeout, connections(opts.jobs))
         api = session.client.api
         api.ping()
         filters = list(opts.filters)

@@ -1,6 +1,7 @@
 """Shell completion (bash, zsh, fish) through the real CLI: container names from the real
-engine for a target, check ids for `explain`, `--skip` and `--only`, and an empty, silent answer when no engine
-answers (nothing on stderr, exit 0), also from an engine that accepts and never replies.
+engine for a target, check ids for `explain`, `--skip` and `--only`, and an empty, silent
+answer when no engine answers (nothing on stderr, exit 0), also from an engine that accepts
+and never replies.
 
 bash is driven through bash itself (the script `diagnose completion bash` prints, sourced);
 zsh and fish are not installed here, so their scripts' protocol is driven as they would

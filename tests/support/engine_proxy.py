@@ -3,7 +3,8 @@
 The shared engine must never be reconfigured (no TCP listener, no older release, no full
 disk), yet `engine-api-skew`, `engine-warnings` and `engine-disk-low` need an engine in those
 conditions.  This proxy listens on a unix socket, forwards every request to the real engine
-unchanged, and only edits the JSON of `/version` and `/info` (any API prefix): an older
+unchanged (and lists them, for tests of what diagnose asks), and only edits the JSON of
+`/version` and `/info` (any API prefix): an older
 `ApiVersion` makes the client really negotiate down (every later call goes out as
 `/v1.NN/...` and is answered by the real engine), extra `Warnings` are what `docker info`
 prints, and `DockerRootDir` points the host collector at a directory of the test's choosing.
@@ -47,7 +48,11 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # The engine listens with the kernel's largest backlog; socketserver's default of 5 made a
+    # run's burst of new connections fail to connect (EAGAIN) now and then.
+    request_queue_size = socket.SOMAXCONN
     patches: dict[str, Patch]
+    requests: list[tuple[str, str]]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -61,6 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         return "unix"
 
     def _forward(self) -> None:
+        self.server.requests.append((self.command, self.path))  # list.append is atomic
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
@@ -100,7 +106,13 @@ class EngineProxy:
         self.path = path
         self.server = _Server(str(path), _Handler)
         self.server.patches = {k: v for k, v in (("version", version), ("info", info)) if v}
+        self.server.requests = []
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, path with query) of every request forwarded so far, in arrival order."""
+        return list(self.server.requests)
 
     @property
     def host(self) -> str:

@@ -121,7 +121,7 @@ def test_collection_waits_for_a_slow_consumer(monkeypatch):
     started: list[str] = []
     lock = threading.Lock()
 
-    def fake_collect_one(api, key, inspect, opts, pool):
+    def fake_collect_one(api, key, inspect, opts, pool, early=None):
         with lock:
             started.append(key)
         return runner.Collected(key, inspect)
@@ -151,3 +151,71 @@ def test_parse_log_splits_stamped_and_unstamped_lines_alike():
                    LogLine("stderr", 3, "", "2026-11-28T04:08Z b"))
     assert parse_log("stdout", b"") == () and parse_log("stdout", b"\n") == (
         LogLine("stdout", 1, "", ""),)
+
+
+def test_stats_are_asked_ahead_of_their_targets(monkeypatch):
+    """The engine answers stats at its next once-a-second sample: several targets' stats are
+    in flight at once, even when one target is collected at a time (--jobs 1)."""
+    import threading
+
+    from diagnose.collect import container as cc
+    from diagnose.collect import runner
+
+    together = threading.Barrier(2, timeout=30)  # passes only with two stats asked at once
+
+    def stats(api, inspect):
+        together.wait()
+        return runner.Piece({"stats.json": b"{}\n"})
+
+    def one(api, key, inspect, opts, pool, early=None):
+        out = runner.Collected(key, inspect)
+        out.take(*early["stats"].result())
+        return out
+
+    monkeypatch.setattr(cc, "collect_stats", stats)
+    monkeypatch.setattr(runner, "collect_one", one)
+    targets = [(f"c{i}", {"Id": str(i)}) for i in range(4)]
+    got = list(runner.collect_all(None, targets, runner.CollectOptions(jobs=1)))
+    assert sorted(c.key for c in got) == ["c0", "c1", "c2", "c3"]
+    assert all(c.records["stats"].status == "ok" for c in got), [
+        c.records["stats"].reason for c in got]
+
+
+def test_a_target_asks_the_engine_for_its_diff_once():
+    """The diff collector and the entrypoint probe share one `docker diff` of a target; a
+    failed answer is not kept."""
+    import threading
+
+    from diagnose.collect.runner import TargetAPI
+
+    asked: list[str] = []
+    release = threading.Event()
+
+    class Engine:
+        timeout = 5
+
+        def diff(self, cid):
+            asked.append(cid)
+            release.wait(30)
+            if len(asked) == 1:
+                return [{"Path": "/tmp", "Kind": 0}]
+            raise OSError("unexpected second call")
+
+    api = TargetAPI(Engine())
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(api.diff("c1"))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join()
+    assert asked == ["c1"] and results == [[{"Path": "/tmp", "Kind": 0}]] * 2
+    assert api.timeout == 5  # everything else is the client's own
+
+    failing = TargetAPI(type("E", (), {"diff": lambda self, cid: asked.append(cid) or 1 / 0})())
+    for _ in range(2):
+        try:
+            failing.diff("c2")
+        except ZeroDivisionError:
+            pass
+    assert asked.count("c2") == 2

@@ -27,3 +27,12 @@ def test_compiles_on_first_use_only():
     first = lazy._compiled  # type: ignore[attr-defined]
     lazy.search("xxx")
     assert first is not None and lazy._compiled is first  # type: ignore[attr-defined]
+
+
+def test_after_first_use_a_method_is_the_compiled_patterns_own():
+    """No stand-in code runs on later calls: the method is the compiled pattern's, kept."""
+    lazy = lazy_compile(r"y+")
+    assert lazy.sub("-", "ayyb") == "a-b"
+    compiled = lazy._compiled  # type: ignore[attr-defined]
+    assert lazy.sub == compiled.sub and lazy.sub.__self__ is compiled
+    assert lazy.search.__self__ is compiled and lazy.split("ayb") == ["a", "b"]
