@@ -6,7 +6,7 @@ differences that can explain a failure first (:mod:`diagnose.runs.diff`)."""
 import sys
 from pathlib import Path
 
-from diagnose.cli.common import check_patterns, color, guard, log_bounds, redaction
+from diagnose.cli.common import check_patterns, color, fail, guard, log_bounds, redaction
 from diagnose.cli.options import (
     AllFieldsOpt,
     ConfigOpt,
@@ -62,6 +62,9 @@ def diff_cmd(
     """Compare two containers (live on any engine, or in bundles): what differs, the
     differences that can explain a failure first.  Exit 0: nothing that matters differs;
     1: something does."""
+    if fmt is Format.JUNIT:  # test cases are a run's checks; a diff has none
+        fail("--format junit is for runs; diff writes text, json, markdown or html",
+             "`diagnose diff --help` lists the options")
     check_patterns(redact)
     logs = log_bounds(tail, since, max_log_bytes)
 

@@ -39,7 +39,7 @@ def main() -> None:
     interrupts.install()  # again, for callers that did not come through diagnose.entry
     try:
         # Not standalone: click's usage errors come here, to be said in one line.
-        code = app(prog_name="diagnose", standalone_mode=False)
+        code = app(prog_name=_program(), standalone_mode=False)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # outside a command body
         code = interrupts.stop(exc)
     except typer.exceptions.TyperException as exc:  # click's, as typer ships it
@@ -50,6 +50,12 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code
     _exit(code)
+
+
+def _program() -> str:
+    """`docker diagnose` when the docker CLI plugin ran us (diagnose.docker_plugin names it in
+    argv[0]), so help and usage hints name the command the user typed; else `diagnose`."""
+    return "docker diagnose" if sys.argv[:1] == ["docker diagnose"] else "diagnose"
 
 
 def usage_error(exc: Any) -> int:

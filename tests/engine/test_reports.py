@@ -29,7 +29,7 @@ from tests.support.reports import (
 from tests.support.runs import read_members, run_diagnose
 
 LAST_LINE = f"last line: {PWN_SCRIPT!r}"  # as the decision path quotes it
-HEAD = ("manifest.json", "findings.json", "summary.md", "summary.html")
+HEAD = ("manifest.json", "README.txt", "findings.json", "summary.md", "summary.html")
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_json_report_validates_and_says_what_happened(live_json, broken):
     assert LAST_LINE in crash_path  # JSON keeps the last log line byte for byte
 
     members = live_json.members()
-    assert list(members)[:4] == list(HEAD)
+    assert list(members)[:5] == list(HEAD)
     inside = json.loads(members["findings.json"])
     assert_valid(inside)
     assert inside == doc

@@ -60,7 +60,8 @@ def test_every_collector_in_every_state_leaves_the_container_unchanged(engine, e
 
     members = result.members()
     manifest = json.loads(members["manifest.json"])
-    assert list(members)[:4] == ["manifest.json", "findings.json", "summary.md", "summary.html"]
+    assert list(members)[:5] == ["manifest.json", "README.txt", "findings.json", "summary.md",
+                                 "summary.html"]
     records = {(c["owner"], c["name"]): c for c in manifest["collectors"]}
     by_state = dict(every_state.items())
     for state, name in by_state.items():

@@ -25,7 +25,8 @@ def test_service_on_an_engine_outside_a_swarm_is_a_usage_error(engine, diagnose)
 def test_service_needs_a_name(diagnose):
     r = diagnose("service", "--quiet")
     assert r.code == 2
-    assert "Missing argument 'NAME'" in r.stderr
+    assert r.stderr == ("diagnose: error: missing argument 'NAME'; `diagnose service --help` "
+                        "lists the options\n")
 
 
 def test_service_engine_unreachable_exits_3(diagnose, tmp_path):

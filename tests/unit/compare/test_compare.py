@@ -20,7 +20,7 @@ from diagnose.model.diff import Category, Change, Diff, Link
 from diagnose.redact.rules import secret_name
 from diagnose.redact.values import PLACEHOLDER_RE
 from diagnose.render import Format
-from diagnose.render.diff import render_diff
+from diagnose.render.diff import DIFF_TEMPLATES, render_diff
 from tests.support.evidence import make_container, make_engine, registry
 
 IMAGE_ID = "sha256:" + "a" * 64
@@ -155,7 +155,7 @@ def test_secret_values_are_compared_never_shown() -> None:
     d = diff(party("A", ga), party("B", gb))
     (x,) = [x for x in d.differences if x.field == "DB_PASSWORD"]
     assert x.secret and x.a == x.b == "(redacted)"
-    for fmt in Format:
+    for fmt in DIFF_TEMPLATES:
         out = render_diff(d, fmt)
         assert "[redacted-1]" not in out and "[redacted-2]" not in out
     # the same placeholder within one redaction: the same secret
@@ -294,7 +294,8 @@ def test_exec_format_error_ranks_the_image_first() -> None:
     d = diff(party("A", inspect("ok")),
              party("B", bad, image={**IMAGE, "Id": new_id, "Architecture": "arm64"},
                    stderr="exec /app: exec format error", probe=probe))
-    assert d.b.verdict is not None and d.b.verdict["id"] == "exec-format-error"
+    # an arm64 image on an amd64 engine: the image was the wrong one (exec format error with it)
+    assert d.b.verdict is not None and d.b.verdict["id"] == "image-platform-mismatch"
     assert [x.category for x in d.differences[:2]] == [Category.IMAGE, Category.IMAGE]
     assert {x.field for x in d.differences[:2]} == {"image ID", "platform"}
     # the restart policy differs too, but says nothing about an exec format error
