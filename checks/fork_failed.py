@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
-                          q, scan_log, ulimit, Cause, check, ContainerEvidence, fact, Finding,
-                          Remediation, Severity)
+from diagnose.api import (defunct_in_top, hits_evidence, hits_facts, inspect_evidence, log_severity,
+                          logs_command, q, scan_log, ulimit, Cause, check, ContainerEvidence, fact,
+                          Finding, Remediation, Severity)
 
 SLUG = Cause.FORK_FAILED
 
@@ -47,7 +47,7 @@ def fork_failed(c: ContainerEvidence) -> Iterator[Finding]:
     nproc = ulimit(c, "nproc")
     current = (c.stats.get("pids_stats") or {}).get("current")
     procs = c.top.get("Processes") or ()
-    zombies = sum(1 for p in procs if "<defunct>" in " ".join(map(str, p)))
+    zombies = defunct_in_top(c)
 
     facts = [fact("HostConfig.PidsLimit", pids_limit if pids_limit > 0 else "unlimited")]
     if nproc:

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from diagnose.api import (hits_evidence, hits_facts, inspect_evidence, log_severity, logs_command,
-                          q, scan_log, Cause, check, ContainerEvidence, fact, Finding, Remediation,
-                          Severity)
+from diagnose.api import (defunct_in_top, hits_evidence, hits_facts, inspect_evidence, log_severity,
+                          logs_command, q, scan_log, Cause, check, ContainerEvidence, fact, Finding,
+                          Remediation, Severity)
 
 SLUG = Cause.PIDS_LIMIT_REACHED
 
@@ -53,7 +53,7 @@ def pids_limit_reached(c: ContainerEvidence) -> Iterator[Finding]:
     pids = c.stats.get("pids_stats") or {}
     current = pids.get("current")
     procs = c.top.get("Processes") or ()
-    zombies = sum(1 for p in procs if "<defunct>" in " ".join(map(str, p)))
+    zombies = defunct_in_top(c)
     facts = [fact("HostConfig.PidsLimit", limit)]
     if current is not None:
         facts.append(fact("tasks in the cgroup now", f"{current} of {pids.get('limit') or limit}"

@@ -32,6 +32,7 @@ from diagnose.evidence.readings.cleanup import (
 )
 from diagnose.evidence.readings.common import (
     argv,
+    defunct_in_top,
     event_attr,
     event_evidence,
     event_time,
@@ -230,7 +231,7 @@ __all__ = [
     # readings: common
     "argv", "event_attr", "event_evidence", "event_time", "events_with", "grep",
     "inspect_evidence", "log_evidence", "logs_command", "override_command", "q",
-    "signal_name", "signal_of_event", "signal_of_exit", "ulimit",
+    "signal_name", "signal_of_event", "signal_of_exit", "ulimit", "defunct_in_top",
     # readings: lifecycle
     "QUICK_SECONDS", "SHELLS", "command_text", "ended", "engine_stopped_it", "events_fact",
     "exit_evidence", "exit_meaning", "last_text", "latest_run_events", "latest_run_lines",

@@ -176,6 +176,11 @@ def event_attr(event: Mapping[str, Any], key: str) -> Any:
 # -- remediation helpers ---------------------------------------------------------------------
 
 
+def defunct_in_top(c: ContainerEvidence) -> int:
+    """How many of `docker top`'s processes are zombies (`<defunct>`): each holds a pid."""
+    return sum(1 for p in c.top.get("Processes") or () if "<defunct>" in " ".join(map(str, p)))
+
+
 def ulimit(c: ContainerEvidence, name: str) -> Mapping[str, Any] | None:
     """The container's `--ulimit NAME` entry of HostConfig.Ulimits (`nofile`, `nproc`...), or
     None.  dockerd names them as given (`nofile`); Podman as the kernel does

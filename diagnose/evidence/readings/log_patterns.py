@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine
-from diagnose.evidence.readings.common import compile_any
+from diagnose.evidence.readings.common import compile_any, ulimit
 from diagnose.evidence.readings.crash import shm_facts
 from diagnose.model.lazyre import lazy_compile
 
@@ -64,8 +64,7 @@ def pids_limited(c: ContainerEvidence) -> bool:
     limit = c.host_config.get("PidsLimit")
     if not isinstance(limit, int) or limit <= 0:
         return False
-    nproc = next((u for u in c.host_config.get("Ulimits") or ()
-                  if isinstance(u, dict) and u.get("Name") == "nproc"), None)
+    nproc = ulimit(c, "nproc")
     soft = nproc.get("Soft") if nproc else None
     return not isinstance(soft, int) or soft < 0 or limit <= soft
 
