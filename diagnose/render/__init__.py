@@ -118,12 +118,14 @@ def render(report: Report, fmt: Format, color: bool = False,
                "short_evidence": 8, **prepared.view(shown)}
     if fmt is not Format.MARKDOWN:
         return templates.render(TEMPLATES[Format(fmt)], trim=(), **context)
-    # Markdown is pasted into issues: leave out what is least used until it fits.
+    # Markdown is pasted into issues: leave out what is least used until it fits (a rendering
+    # that does not fit stops at the budget).
     for trim in MARKDOWN_TRIMS:
-        text = templates.render(TEMPLATES[fmt], trim=trim, **context)
-        if len(text) < MARKDOWN_BUDGET:
+        text = templates.render_within(TEMPLATES[fmt], MARKDOWN_BUDGET, trim=trim, **context)
+        if text is not None:
             return text
-    return templates.cut_markdown(text, MARKDOWN_BUDGET)
+    return templates.cut_markdown(templates.render(TEMPLATES[fmt], trim=MARKDOWN_TRIMS[-1],
+                                                   **context), MARKDOWN_BUDGET)
 
 
 class _Prepared:

@@ -67,6 +67,20 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context)
 
 
+def render_within(name: str, budget: int, **context: Any) -> str | None:
+    """Template `name` rendered, or None as soon as its text reaches `budget` characters:
+    what does not fit is not rendered to the end (the Markdown report tries shorter
+    renderings until one fits, and a long report's first renderings are long)."""
+    parts: list[str] = []
+    size = 0
+    for part in environment().get_template(name).generate(**context):
+        size += len(part)
+        if size >= budget:
+            return None
+        parts.append(part)
+    return "".join(parts)
+
+
 # -- Markdown ----------------------------------------------------------------------------------
 
 

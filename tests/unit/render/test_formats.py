@@ -183,3 +183,38 @@ def test_markdown_fits_its_budget_and_says_what_it_left_out(several, monkeypatch
     assert "**Verdict:**" in md and "oom-killed" in md  # what is wrong stays first
     # Least used first: the decision paths go before any finding is touched.
     assert "Decision path for" not in md
+
+
+def test_markdown_stops_a_rendering_at_the_budget_and_picks_the_same_trim(several, monkeypatch):
+    """A rendering that does not fit is abandoned at the budget, not rendered to its end;
+    the report chosen is the one the first fitting trim renders in full."""
+    import diagnose.render as render_module
+    from diagnose.render import templates
+
+    rendered: list[int] = []
+    original = templates.render_within
+
+    def counting(name, budget, **context):
+        text = original(name, budget, **context)
+        rendered.append(-1 if text is None else len(text))
+        return text
+
+    def whole(trim):  # the report rendered to its end with this trim
+        with monkeypatch.context() as m:
+            m.setattr(render_module, "MARKDOWN_TRIMS", (trim,))
+            m.setattr(render_module, "MARKDOWN_BUDGET", 10**9)
+            return render(several, Format.MARKDOWN)
+
+    renderings = [whole(trim) for trim in render_module.MARKDOWN_TRIMS]
+    monkeypatch.setattr(templates, "render_within", counting)
+    # The first trim fits; only the last does; none does (cut).
+    for budget, tries in ((60_000, 1), (20_000, len(renderings)), (9_000, len(renderings))):
+        rendered.clear()
+        monkeypatch.setattr(render_module, "MARKDOWN_BUDGET", budget)
+        got = render(several, Format.MARKDOWN)
+        fitting = next((t for t in renderings if len(t) < budget), None)
+        assert got == (fitting if fitting is not None
+                       else templates.cut_markdown(renderings[-1], budget))
+        assert rendered[-1] == (len(fitting) if fitting is not None else -1)
+        assert all(n == -1 for n in rendered[:-1])  # the longer ones were given up early
+        assert len(rendered) == tries
