@@ -76,12 +76,17 @@ def collect_engine_process(data_root: str | None, local: bool) -> Piece:
     if not local or not data_root:
         raise Skip("the engine is not on this host")
     loose = []
-    for proc in psutil.process_iter(["name", "cmdline", "create_time"]):
+    # Only the name of every process of the host (one read each); the rest of a dockerd's.
+    for proc in psutil.process_iter(["name"]):
         if proc.info.get("name") != "dockerd":
             continue
-        argv = proc.info.get("cmdline") or []
+        try:
+            more = proc.as_dict(["cmdline", "create_time"])  # None: not ours to read
+        except psutil.NoSuchProcess:
+            continue
+        argv = more.get("cmdline") or []
         root = _flag(argv, "--data-root", "-g", "--graph")
-        doc = {"pid": proc.pid, "started_at": proc.info.get("create_time"),
+        doc = {"pid": proc.pid, "started_at": more.get("create_time"),
                "matched_by": f"--data-root {root}" if root else "the only dockerd"}
         if root is None:
             loose.append(doc)

@@ -222,7 +222,15 @@ def connections(jobs: int) -> int:
 def collect_all(
     api: Any, targets: list[tuple[str, dict[str, Any]]], opts: CollectOptions
 ) -> Iterator[Collected]:
-    """Collect every (key, inspect) target; yields each as soon as it is complete.
+    """Collect every (key, inspect) target; yields each as soon as it is complete (a
+    :class:`Collection` started at the first `next()`)."""
+    with Collection(api, targets, opts) as collection:
+        yield from collection
+
+
+class Collection:
+    """Every target being collected, from the moment this is made: iterate for each target
+    as soon as it is complete; `close()` (or leaving the `with` block) stops asking.
 
     At most 2 x `jobs` targets are in flight: the next one starts when one has been taken,
     so a consumer slower than the engine (analysis is CPU work) holds the collection back
@@ -233,42 +241,54 @@ def collect_all(
     subscriber at once), so one asked with the rest of its target held a target worker for
     up to a second, and stats waits were most of a run's collection time.
     """
-    jobs = max(1, opts.jobs)
-    if opts.scope is None:
-        opts = dataclasses.replace(opts, scope=Scope.of(ins for _, ins in targets))
-    tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
-    ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
-    spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
-    stats: dict[int, cf.Future[Outcome]] = {}  # asked, by target index, until handed over
-    started = 0
-    running: set[cf.Future[Collected]] = set()
 
-    def ask_stats(upto: int) -> None:
-        for i in range(started + len(stats), min(upto, len(targets))):
-            key, inspect = targets[i]
-            stats[i] = spool.submit(run_collector, "stats", key, functools.partial(
-                cc.collect_stats, api, inspect), opts.deadline)
+    def __init__(self, api: Any, targets: list[tuple[str, dict[str, Any]]],
+                 opts: CollectOptions) -> None:
+        self.api, self.targets = api, targets
+        self.jobs = jobs = max(1, opts.jobs)
+        if opts.scope is None:
+            opts = dataclasses.replace(opts, scope=Scope.of(ins for _, ins in targets))
+        self.opts = opts
+        self.tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
+        self.ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
+        self.spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
+        self.stats: dict[int, cf.Future[Outcome]] = {}  # asked, by index, until handed over
+        self.started = 0
+        self.running: set[cf.Future[Collected]] = set()
+        self._fill()
 
-    def fill() -> None:
-        nonlocal started
-        while len(running) < 2 * jobs and started < len(targets):
-            ask_stats(started + STATS_AHEAD * jobs)
-            key, inspect = targets[started]
-            running.add(tpool.submit(collect_one, TargetAPI(api), key, inspect, opts, ppool,
-                                     {"stats": stats.pop(started)}))
-            started += 1
+    def _ask_stats(self, upto: int) -> None:
+        for i in range(self.started + len(self.stats), min(upto, len(self.targets))):
+            key, inspect = self.targets[i]
+            self.stats[i] = self.spool.submit(run_collector, "stats", key, functools.partial(
+                cc.collect_stats, self.api, inspect), self.opts.deadline)
 
-    try:
-        fill()
-        while running:
-            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+    def _fill(self) -> None:
+        while len(self.running) < 2 * self.jobs and self.started < len(self.targets):
+            self._ask_stats(self.started + STATS_AHEAD * self.jobs)
+            key, inspect = self.targets[self.started]
+            self.running.add(self.tpool.submit(
+                collect_one, TargetAPI(self.api), key, inspect, self.opts, self.ppool,
+                {"stats": self.stats.pop(self.started)}))
+            self.started += 1
+
+    def __iter__(self) -> Iterator[Collected]:
+        while self.running:
+            done, _ = cf.wait(self.running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                running.discard(fut)
+                self.running.discard(fut)
                 yield fut.result()
-            fill()
-    finally:
-        # Never wait here for calls the engine does not answer (Ctrl-C, or collectors given up
-        # at the deadline): each ends by itself within --timeout.
-        tpool.shutdown(wait=False, cancel_futures=True)
-        ppool.shutdown(wait=False, cancel_futures=True)
-        spool.shutdown(wait=False, cancel_futures=True)
+            self._fill()
+
+    def close(self) -> None:
+        """Ask nothing more.  Never waits for calls the engine does not answer (Ctrl-C, or
+        collectors given up at the deadline): each ends by itself within --timeout."""
+        self.tpool.shutdown(wait=False, cancel_futures=True)
+        self.ppool.shutdown(wait=False, cancel_futures=True)
+        self.spool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

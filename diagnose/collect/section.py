@@ -1,13 +1,15 @@
 """The engine section of a bundle: what every run collects about the engine and its host.
 
-Two steps, so container collection never waits for the slow parts: `start()` collects
-`docker version` and `docker info` (container checks read them) and the host facts, and
-starts `docker system df` and the cleanup lists in the background; `finish()` waits for those
-(no longer than the overall deadline).  `diagnose CONTAINER`, `diagnose engine` and every
-engine of a several-engine run use the same code; the run's :class:`Scope` says whether the
-usage files keep the whole engine or only totals (:mod:`diagnose.collect.cleanup`).  `docker
-version`, `docker info` and the host facts name no container, image, volume or network, and
-are kept whole in every run.
+Three steps, so container collection waits for nothing it does not need: `start()` collects
+`docker version` and `docker info` (what collecting a container needs: the engine's product and
+architecture) and starts the host facts, the engine's process, `docker system df` and the
+cleanup lists in the background; `settle()` waits for the host facts and the engine's process
+(what analysing a container reads), while the first containers are being collected; `finish()`
+waits for the rest (no longer than the overall deadline).  `diagnose CONTAINER`, `diagnose
+engine` and every engine of a several-engine run use the same code; the run's :class:`Scope`
+says whether the usage files keep the whole engine or only totals
+(:mod:`diagnose.collect.cleanup`).  `docker version`, `docker info` and the host facts name no
+container, image, volume or network, and are kept whole in every run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class EngineSection:
     host_files: dict[str, bytes] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     _usage: cf.Future[Any] | None = None
+    _host: cf.Future[Any] | None = None
+    _process: cf.Future[Any] | None = None
     version: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,8 +54,9 @@ class EngineSection:
 
 def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
           prefix: str = "", scope: Scope | None = None) -> EngineSection:
-    """Version, info and host facts now; df and the cleanup lists in the background, of the
-    whole engine or (a `scope` of targets) their totals only.
+    """Version and info now; the host facts, the engine's process, df and the cleanup lists
+    in the background (see :func:`settle` and :func:`finish`), of the whole engine or (a
+    `scope` of targets) their totals only.
 
     `prefix` is this engine's bundle directory in a several-engine run (records are then owned
     by `<prefix>engine` and `<prefix>host`, matching the paths).
@@ -79,18 +84,31 @@ def start(api: Any, local: bool, deadline: Deadline, pool: cf.Executor,
         section.records[name] = rec
         section.files.update(files)
     data_root = str(section.info.get("DockerRootDir") or "")
-    section.host_record, section.host_files = run_collector(
-        "host", f"{prefix}host", lambda: collect_host(data_root, local), deadline)
-    rec, files = run_collector("process", owner,
-                               lambda: collect_engine_process(data_root, local), deadline)
-    section.records["process"] = rec
-    section.files.update(files)
+    section._host = pool.submit(run_collector, "host", f"{prefix}host",
+                                lambda: collect_host(data_root, local), deadline)
+    section._process = pool.submit(run_collector, "process", owner,
+                                   lambda: collect_engine_process(data_root, local), deadline)
+    return section
+
+
+def settle(section: EngineSection) -> EngineSection:
+    """The host facts and the engine's process in `section` (reads of this host, no engine
+    call); then the section is what analysing a container reads."""
+    if section._host is not None:
+        section.host_record, section.host_files = section._host.result()
+        section._host = None
+    if section._process is not None:
+        rec, files = section._process.result()
+        section.records["process"] = rec
+        section.files.update(files)
+        section._process = None
     return section
 
 
 def finish(section: EngineSection, deadline: Deadline) -> tuple[list[CollectorRecord],
                                                                 dict[str, bytes]]:
     """df and the cleanup lists: their records and files (failed when past the deadline)."""
+    settle(section)
     late = "overall --deadline reached before it finished"
     records: list[CollectorRecord] = []
     files: dict[str, bytes] = {}

@@ -31,7 +31,7 @@ from diagnose.collect.container import LogOptions
 from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
-from diagnose.collect.runner import CollectOptions, collect_all
+from diagnose.collect.runner import Collection, CollectOptions
 from diagnose.evidence.engine import EngineFacts, HostFacts, product_of
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.findings import CheckOutcome
@@ -77,8 +77,9 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
         api = GuardedAPI(s.client.api, deadline)
         scope = scope_of(opts, s.inspects)
         with engine_pool(4, f"engine-{s.label}") as epool:
+            # Containers are collected once version and info are in (their product and
+            # architecture); the host facts and the engine's process are read meanwhile.
             sec = section.start(api, s.endpoint.local, deadline, epool, s.prefix, scope)
-            q.put(("engine", s, sec))
             if not gate.wait():
                 return
             copts = CollectOptions(
@@ -93,8 +94,10 @@ def _produce(s: Session, q: queue.Queue[Item], opts: RunOptions, deadline: Deadl
                 journal=opts.journal if opts.journal is not None else default_dir(),
                 seen_logs=opts.seen_logs,
             )
-            for item in collect_all(api, list(zip(s.keys, s.inspects, strict=True)), copts):
-                q.put(("container", s, item))
+            with Collection(api, list(zip(s.keys, s.inspects, strict=True)), copts) as got:
+                q.put(("engine", s, section.settle(sec)))  # before any container: they read it
+                for item in got:
+                    q.put(("container", s, item))
             q.put(("tail", s, section.finish(sec, deadline)))
     except BaseException as exc:  # recorded by the consumer; never lost in a thread
         q.put(("error", s, exc))

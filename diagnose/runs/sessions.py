@@ -234,7 +234,7 @@ def collect_engine(api: Any, local: bool, endpoint: str, pipe: Pipeline, deadlin
     """The engine section (as every bundle has it, of the whole engine or of `scope`'s
     targets), redacted and streamed into the bundle."""
     with engine_pool(4, "engine") as pool:
-        sec = section.start(api, local, deadline, pool, scope=scope)
+        sec = section.settle(section.start(api, local, deadline, pool, scope=scope))
         if not sec.answered:
             raise EngineError(f"the engine at {endpoint} stopped answering: {sec.reason()}",
                               "check dockerd")
