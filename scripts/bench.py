@@ -15,13 +15,19 @@ For each N it creates N real containers (half running, half exited, each with ab
   engine floor: the manual procedure's Engine API calls, asked concurrently with nothing
             done to the answers -- no tool that asks the engine can beat it here;
 
-and prints the times, every ratio against diagnose and diagnose's peak RSS.  Both manual
+and prints the times, every ratio against diagnose and diagnose's peak RSS, and where
+diagnose's time goes: its CPU and the engine's (dockerd, containerd and the shims, read from
+/proc around each run), and the least wall time that CPU allows on this machine's CPUs.  Each
+timed diagnose run starts at least STATS_PAUSE after the previous one ended, as a user's run
+does: dockerd answers stats at its next once-a-second sample, so a run right after another's
+stats request would wait for it (`stats after stats` measures that wait).  Both manual
 procedures get each container's creation time and state before the clock starts (events
 since creation until the loop's start; `top` for running ones).  `--huge` adds one container
 with a 1 GB log (diagnose with the default caps and with `--tail all`).  `--version` timing is
 the median of repeated `diagnose --version` runs; next to it, the median of starting Python
 and importing the docker SDK (what every run on an engine pays first: N=1's floor is that
-plus the engine floor).  `--json PATH` writes the results and the machine they were measured
+plus the engine floor), and of importing the product card's libraries (the SDK, typer,
+jinja2, psutil, tabulate), which every diagnose loads.  `--json PATH` writes the results and the machine they were measured
 on; `--profile N` adds one untimed diagnose run at that N under py-spy and writes the profile
 next to the JSON.  This is a script, not a test: the goals are ratios measured in one
 invocation, never wall-clock asserts.  Its containers carry the label diagnose.bench=<run id>
@@ -106,7 +112,8 @@ def sh(*args: str, check: bool = True) -> str:
 
 
 def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MiB) of the command's process tree, exit code.
+    """Wall seconds, peak RSS (MiB) of the command's process tree, exit code (its CPU
+    seconds: :data:`LAST_CPU`, the engine's meanwhile: :data:`LAST_ENGINE_CPU`).
 
     Run through a fresh Python wrapper so RUSAGE_CHILDREN covers exactly this command.
     """
@@ -115,14 +122,39 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "dt = time.perf_counter() - t\n"
-        "print(json.dumps([dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-        " p.returncode]))\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([dt, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime]))\n"
     )
+    engine = engine_cpu()
     proc = in_group([sys.executable, "-c", wrapper, *argv], cwd)
+    LAST_ENGINE_CPU[0] = engine_cpu() - engine
     if proc.returncode != 0:
         raise SystemExit(f"bench: measuring {' '.join(argv[:3])}... failed: {proc.stderr}")
-    dt, rss_kb, code = json.loads(proc.stdout)
+    dt, rss_kb, code, cpu = json.loads(proc.stdout)
+    LAST_CPU[0] = cpu
     return dt, rss_kb / 1024, code
+
+
+#: CPU seconds (user + system) of the last measured command, and of the engine meanwhile.
+LAST_CPU = [0.0]
+LAST_ENGINE_CPU = [0.0]
+
+
+def engine_cpu() -> float:
+    """CPU seconds the engine has used so far: dockerd, containerd and the containers' shims,
+    with the children they waited for (`docker top` runs ps)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        name = proc.info.get("name") or ""
+        if name in ("dockerd", "containerd") or name.startswith("containerd-shim"):
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def in_group(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -229,6 +261,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
     import docker
 
     api = docker.from_env(max_pool_size=workers).api
+    engine = engine_cpu()
     try:
         started = time.perf_counter()
         until = f"{time.time():.9f}"
@@ -255,9 +288,39 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
                 return len(api._get(url, params=params).content)
 
             sum(pool.map(get, calls))
-        return time.perf_counter() - started
+        took = time.perf_counter() - started
+        LAST_ENGINE_CPU[0] = engine_cpu() - engine
+        return took
     finally:
         api.close()
+
+
+def stats_back_to_back(names: list[str], times: int = 5) -> float:
+    """Median seconds of a one-shot stats request asked right after another one was answered.
+    dockerd samples the containers that someone asks stats of, then sleeps a second: a request
+    that comes during that sleep waits for the next sample (up to a second).  A diagnose run
+    that starts within a second of another's stats request (as the repeated runs of this
+    benchmark would) pays that wait; so each timed diagnose run starts a second after the last
+    one, as a user's run does, and this figure says what the wait costs otherwise."""
+    import docker
+
+    api = docker.from_env().api
+    try:
+        running = next(n for n in names if api.inspect_container(n)["State"]["Running"])
+        waits = []
+        for _ in range(times):
+            api.stats(running, stream=False, one_shot=True)
+            t = time.perf_counter()
+            api.stats(running, stream=False, one_shot=True)
+            waits.append(time.perf_counter() - t)
+        return statistics.median(waits)
+    finally:
+        api.close()
+
+
+#: Seconds between a diagnose run's end and the next one's start: more than the engine's
+#: stats sampler sleeps (1 s), so no timed run waits for a sample the previous one caused.
+STATS_PAUSE = 1.2
 
 
 def cleanup(label: str) -> None:
@@ -292,19 +355,29 @@ def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
         facts = container_facts(names)
         runs: dict[str, list[float]] = {
             "engine_floor_s": [], "manual_s": [], "parallel_s": [], "diagnose_s": [],
+            "engine_cpu_floor_s": [], "diagnose_cpu_s": [], "engine_cpu_diagnose_s": [],
             "rss_mib": [], "bundle_mib": []}
+        last_diagnose = 0.0
         for i in range(repeat):
             runs["engine_floor_s"].append(engine_floor(names, lines))
+            runs["engine_cpu_floor_s"].append(LAST_ENGINE_CPU[0])
             runs["manual_s"].append(run_manual(facts, lines, 0, work / f"manual-{n}-{i}"))
             runs["parallel_s"].append(run_manual(facts, lines, parallel,
                                                  work / f"parallel-{n}-{i}"))
+            # The engine's stats sampler idle, as for a user's run (see stats_back_to_back).
+            time.sleep(max(0.0, last_diagnose + STATS_PAUSE - time.monotonic()))
             took, rss, size = run_diagnose(names, lines, work / f"diagnose-{n}-{i}")
+            last_diagnose = time.monotonic()
             runs["diagnose_s"].append(took)
+            runs["diagnose_cpu_s"].append(LAST_CPU[0])
+            runs["engine_cpu_diagnose_s"].append(LAST_ENGINE_CPU[0])
             runs["rss_mib"].append(rss)
             runs["bundle_mib"].append(size)
         result: dict[str, Any] = {"n": n, "repeat": repeat, "parallel": parallel}
         result.update({key: statistics.median(values) for key, values in runs.items()
                        if key.endswith("_s")})
+        if n <= 10:
+            result["stats_back_to_back_s"] = stats_back_to_back(names)
         result.update(rss_mib=max(runs["rss_mib"]), bundle_mib=max(runs["bundle_mib"]),
                       runs=runs)
         if profile is not None:
@@ -502,13 +575,36 @@ def bench_sdk_import(runs: int = 21) -> float:
     return statistics.median(times)
 
 
-def add_ratios(run: dict[str, Any], import_s: float) -> None:
-    """Every ratio against diagnose (and the floors') into one N's result."""
+def bench_card_import(runs: int = 21) -> float:
+    """Median wall time, in milliseconds, of starting diagnose's Python and importing the
+    libraries the product card makes every diagnose use (the docker SDK, typer, jinja2,
+    psutil and tabulate): what a one-container run of any tool built to that card pays
+    before its first engine call, beyond the bare SDK."""
+    python = str(Path(DIAGNOSE[0]).with_name("python"))
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([python, "-c", "import docker, typer, jinja2, psutil, tabulate"],
+                       capture_output=True, check=True)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int) -> None:
+    """Every ratio against diagnose (and the floors') into one N's result.
+
+    `cpu_bound_s`: the least wall time diagnose's run could take on `cpus` CPUs given the CPU
+    it and the engine used (their sum spread over every CPU, and never less than the
+    engine's own): diagnose / cpu_bound near 1 says the run is CPU-bound on this machine."""
     diag, floor = run["diagnose_s"], run["engine_floor_s"]
+    engine, own = run["engine_cpu_diagnose_s"], run["diagnose_cpu_s"]
+    bound = max(engine, (engine + own) / max(1, cpus))
     run.update(manual_over_diagnose=run["manual_s"] / diag,
                parallel_over_diagnose=run["parallel_s"] / diag,
                diagnose_over_floor=diag / floor,
                diagnose_over_import_and_floor=diag / (import_s + floor),
+               diagnose_over_card_import_and_floor=diag / (card_s + floor),
+               cpu_bound_s=bound, diagnose_over_cpu_bound=diag / bound if bound else 0.0,
                manual_over_floor=run["manual_s"] / floor,
                parallel_over_floor=run["parallel_s"] / floor)
 
@@ -526,7 +622,8 @@ def report(results: dict[str, Any]) -> None:
                                                        "load_average_at_end")))
     print(f"diagnose --version: {results['version_ms_median']:.0f} ms median")
     print(f"python + import docker (floor of any engine run): "
-          f"{results['sdk_import_ms_median']:.0f} ms median")
+          f"{results['sdk_import_ms_median']:.0f} ms median; + typer, jinja2, psutil, "
+          f"tabulate (the product card's): {results['card_import_ms_median']:.0f} ms median")
     rows = [[r["n"], r["repeat"], f"{r['manual_s']:.2f}", f"{r['parallel_s']:.2f}",
              f"{r['engine_floor_s']:.2f}", f"{r['diagnose_s']:.2f}",
              f"{r['manual_over_diagnose']:.2f}x", f"{r['parallel_over_diagnose']:.2f}x",
@@ -538,6 +635,18 @@ def report(results: dict[str, Any]) -> None:
                           "diagnose s", "manual/diag", "parallel/diag", "diag/floor",
                           "diag/(import+floor)", "peak RSS"], colalign=("right",) * 11,
                    disable_numparse=True))
+    print("\nwhere diagnose's time goes: its CPU and the engine's (dockerd, containerd, shims) "
+          "during its run, the engine's during the floor; CPU bound = the least wall time "
+          f"that CPU allows on {m['cpus_usable']} CPUs")
+    print(tabulate([[r["n"], f"{r['diagnose_cpu_s']:.2f}", f"{r['engine_cpu_diagnose_s']:.2f}",
+                     f"{r['engine_cpu_floor_s']:.2f}", f"{r['cpu_bound_s']:.2f}",
+                     f"{r['diagnose_over_cpu_bound']:.2f}x",
+                     f"{r['diagnose_over_card_import_and_floor']:.2f}x",
+                     f"{r['stats_back_to_back_s']:.2f}" if "stats_back_to_back_s" in r else "-"]
+                    for r in results["runs"]],
+                   ["N", "diagnose CPU s", "engine CPU s", "engine CPU (floor) s",
+                    "CPU bound s", "diag/CPU bound", "diag/(card import+floor)",
+                    "stats after stats s"], colalign=("right",) * 8, disable_numparse=True))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
             for r in results.get("huge", [])]
@@ -603,12 +712,15 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(tmp)
         results["version_ms_median"] = bench_version()
         results["sdk_import_ms_median"] = bench_sdk_import()
+        results["card_import_ms_median"] = bench_card_import()
         results["runs"] = [
             bench_n(n, args.log_lines, work, args.repeat or (7 if n <= 10 else 1),
                     args.parallel, profile if n == args.profile else None)
             for n in args.counts]
         for run in results["runs"]:
-            add_ratios(run, results["sdk_import_ms_median"] / 1000)
+            add_ratios(run, results["sdk_import_ms_median"] / 1000,
+                       results["card_import_ms_median"] / 1000,
+                       results["machine"]["cpus_usable"])
         if args.huge:
             results["huge"] = bench_huge(work)
     results["machine"]["load_average_at_end"] = os.getloadavg()
