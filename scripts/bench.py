@@ -27,11 +27,12 @@ with a 1 GB log (diagnose with the default caps and with `--tail all`).  `--vers
 the median of repeated `diagnose --version` runs; next to it, the median of starting Python
 and importing the docker SDK (what every run on an engine pays first: N=1's floor is that
 plus the engine floor), and of importing the product card's libraries (the SDK, typer,
-jinja2, psutil, tabulate), which every diagnose loads.  `--json PATH` writes the results and the machine they were measured
-on; `--profile N` adds one untimed diagnose run at that N under py-spy and writes the profile
-next to the JSON.  This is a script, not a test: the goals are ratios measured in one
-invocation, never wall-clock asserts.  Its containers carry the label diagnose.bench=<run id>
-and are removed at the end, on an error and on Ctrl-C or SIGTERM too.
+jinja2, psutil, tabulate), which every diagnose loads.  `--json PATH` writes the results and
+the machine they were measured on; `--profile N` adds one untimed diagnose run at that N
+under py-spy and writes the profile next to the JSON.  This is a script, not a test: the goals
+are ratios measured in one invocation, never wall-clock asserts.  Its containers carry the
+label diagnose.bench=<run id> and are removed at the end, on an error and on Ctrl-C or
+SIGTERM too.
 
     .venv/bin/python scripts/bench.py --n 1,50,200 --huge --json bench.json
 """

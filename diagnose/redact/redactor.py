@@ -31,7 +31,7 @@ from diagnose.redact.argv import ASSIGN_RE, read_words, split_line
 from diagnose.redact.lines import redact_lines
 from diagnose.redact.rules import secret_name
 from diagnose.redact.text import TextRedactor
-from diagnose.redact.values import MIN_PROPAGATE, PLACEHOLDER_RE
+from diagnose.redact.values import MIN_PROPAGATE, PLACEHOLDER_RE, env_pairs
 
 __all__ = ["MIN_PROPAGATE", "PLACEHOLDER_RE", "Redactor", "secret_name"]
 
@@ -63,6 +63,9 @@ class Redactor(TextRedactor):
         if self.enabled:
             with self.learning():
                 self.json(inspect, "")
+            # `DB_USER` and `DB_PASSWORD`: the pair's basic-auth spelling goes too.
+            for user, password in env_pairs((inspect.get("Config") or {}).get("Env") or ()):
+                self.learn_pair(user, password)
 
     def assignment(self, item: str, where: str, rule: str = "secret-env") -> str:
         """`NAME=value`: the value goes when the name looks secret; patterns apply anyway."""

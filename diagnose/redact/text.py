@@ -95,6 +95,17 @@ class TextRedactor:
                 self._spread[v] = ph
                 self._tokens.add(v)
 
+    def learn_pair(self, user: str, value: str) -> None:
+        """`value`, a secret already replaced (weak or not), as HTTP basic auth spells it with
+        `user` (base64 of `user:value`): searched for everywhere, under the same placeholder."""
+        ph = self._placeholders.get(value)
+        if ph is None or self._frozen:
+            return
+        for v in rv.pair_spellings(user, value):
+            if v not in self._spread:
+                self._spread[v] = ph
+                self._tokens.add(v)
+
     def reserve_placeholders(self, used: int) -> None:
         """Number placeholders after `used` (re-redacting a bundle that already has some),
         so one placeholder never stands for two different secrets.  Only call this before

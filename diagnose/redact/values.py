@@ -31,6 +31,7 @@ import html
 import json
 import re
 import urllib.parse
+from collections.abc import Iterable
 from importlib import resources
 
 from diagnose.model.lazyre import lazy_compile
@@ -109,6 +110,37 @@ def propagates(value: str) -> bool:
 def _b64(raw: str) -> set[str]:
     enc = base64.b64encode(raw.encode("utf-8", "surrogateescape")).decode("ascii")
     return {enc, enc.rstrip("=")}
+
+
+#: How a variable holding a password ends, and how its user's sibling ends (`DB_PASSWORD` and
+#: `DB_USER`): the pair is spelled base64 in HTTP basic auth (`Authorization: Basic ...`).
+_PASSWORD_SUFFIXES = ("PASSWORD", "PASSWD", "PASS", "PWD")
+_USER_SUFFIXES = ("USER", "USERNAME", "LOGIN", "USR")
+
+
+def env_pairs(env: Iterable[str]) -> list[tuple[str, str]]:
+    """(user, password) values of `NAME_USER` / `NAME_PASSWORD` variables (same prefix, any
+    of the usual spellings, either case) among `NAME=value` items."""
+    values: dict[str, str] = {}
+    for item in env:
+        name, eq, value = str(item).partition("=")
+        if eq and value:
+            values[name.upper()] = value
+    pairs = []
+    for name, password in values.items():
+        suffix = next((s for s in _PASSWORD_SUFFIXES if name.endswith(s)), "")
+        if not suffix:
+            continue
+        prefix = name[:-len(suffix)]
+        user = next((values[prefix + u] for u in _USER_SUFFIXES if prefix + u in values), "")
+        if user:
+            pairs.append((user, password))
+    return pairs
+
+
+def pair_spellings(user: str, value: str) -> set[str]:
+    """base64 of `user:value` (HTTP basic auth), padded and not, when it is worth searching."""
+    return {v for v in _b64(f"{user}:{value}") if propagates(v)}
 
 
 def variants(value: str, user: str = "") -> set[str]:

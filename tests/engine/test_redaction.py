@@ -4,6 +4,7 @@ readable, evidence stays exact; `--no-redact`, `diagnose redact`, and the post-w
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -50,6 +51,8 @@ SECRETS = {
     "log token=": "Log-Tok-05kv",
     "log url": "Log-Url-Pw-16",
     "log basic": "dXNlcjpMb2dCYXNpY1B3MTc=",
+    # DB_USER:DB_PASSWORD in base64 (HTTP basic auth), logged with no `Basic` before it
+    "log user:password pair": base64.b64encode(b"app-service:Db-Pw-7Qx2-secret").decode(),
     "user --redact pattern": "Custom-424242",
     "config file pattern": "Cfg-Secret-777",
     # image: build argument used in RUN (history) and ENV baked into the image
@@ -75,6 +78,9 @@ sh -c 'while :; do sleep 1; done' child --api-key Child-Key-27 &
 echo ready
 while :; do sleep 1; done
 """
+# After the secrets above are defined: the pair's base64 as an upstream proxy might log it.
+SCRIPT = SCRIPT.replace("echo ready\n", "echo \"upstream credentials "
+                        + SECRETS["log user:password pair"] + "\"\necho ready\n", 1)
 
 HARMLESS_LOG = "listening on port 8080"
 
@@ -97,6 +103,7 @@ def secret_container(engine):
     docker("build", "-q", "--force-rm", "--label", engine.label, "--build-arg",
            f"BUILD_TOKEN={SECRETS['build arg']}", "-t", tag, "-", input=ctx.getvalue())
     env = {
+        "DB_USER": "app-service",
         "DB_PASSWORD": SECRETS["DB_PASSWORD"],
         "AWS_ACCESS_KEY_ID": SECRETS["AWS_ACCESS_KEY_ID"],
         "AWS_SECRET_ACCESS_KEY": SECRETS["AWS_SECRET_ACCESS_KEY"],

@@ -318,3 +318,33 @@ def test_clean_strings_are_checked_again_once_a_secret_is_learned():
     assert r.text("connect to hunter2-db", "f") == "connect to hunter2-db"  # clean, remembered
     r.learn_inspect({"Config": {"Env": ["DB_PASSWORD=hunter2-db"]}})
     assert "hunter2-db" not in r.text("connect to hunter2-db", "f")
+
+
+@pytest.mark.parametrize(("user_var", "password_var"), [
+    ("DB_USER", "DB_PASSWORD"), ("POSTGRES_USER", "POSTGRES_PASSWORD"),
+    ("smtp_username", "smtp_pass"), ("RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"),
+])
+def test_a_user_and_password_pair_in_env_is_redacted_in_base64_anywhere(user_var, password_var):
+    import base64
+
+    r = Redactor(True)
+    r.learn_inspect({"Config": {"Env": [f"{user_var}=svc-account", f"{password_var}=Pw-9xQ2-zz",
+                                        "OTHER_USER=nobody"]}})
+    pair = base64.b64encode(b"svc-account:Pw-9xQ2-zz").decode()
+    for spelled in (pair, pair.rstrip("=")):
+        out = r.text(f"upstream credentials {spelled} accepted", "logs/stdout.log")
+        assert spelled not in out and PLACEHOLDER_RE.search(out)
+    assert pair in r.secrets()  # the post-write rescan looks for it too
+    # Another user's pair, or the password alone with no user, is not this spelling.
+    other = base64.b64encode(b"nobody:Pw-9xQ2-zz").decode()
+    assert r.text(other, "x") == other
+
+
+def test_a_weak_password_pair_is_still_redacted_in_base64_but_not_spread_alone():
+    import base64
+
+    r = Redactor(True)
+    r.learn_inspect({"Config": {"Env": ["POSTGRES_USER=postgres", "POSTGRES_PASSWORD=postgres"]}})
+    pair = base64.b64encode(b"postgres:postgres").decode()
+    assert pair not in r.text(f"auth {pair}", "x")
+    assert r.text("database postgres is up", "x") == "database postgres is up"
