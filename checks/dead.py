@@ -16,8 +16,10 @@ How to confirm by hand
 Fix
     Free what blocks the removal (stop the process that holds its mounts: often a process
     started while the container ran, with `/var/lib/docker` mounted into another container;
-    clear an immutable attribute with `chattr -i`), then `docker rm -f NAME`.  Restarting the
-    engine releases stale mounts as a last resort.
+    clear an immutable attribute with `chattr -i`); the removal someone already asked for can
+    then go through.  Restarting the engine releases stale mounts as a last resort.  diagnose
+    names no removal command: the container is what is being diagnosed, and whether to remove
+    it (after its evidence is saved) is the user's call.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ def dead(c: ContainerEvidence) -> Iterator[Finding]:
         commands.append(f"grep -l {c.id or c.name} /proc/*/mountinfo")
     if m and "not permitted" in why:
         commands += [f"lsattr -d {q(m.group('path'))}", f"chattr -i {q(m.group('path'))}"]
-    commands.append(f"docker rm -f {q(c.name)}")
     title = "dead: a `docker rm` failed half-way and left it behind"
     if error:
         title += f" ({error.rsplit(': ', 1)[-1] if ': ' in error else error})"
@@ -59,8 +60,8 @@ def dead(c: ContainerEvidence) -> Iterator[Finding]:
         facts=tuple(facts),
         evidence=tuple(evidence),
         remediation=Remediation(
-            "Free what blocks the removal (a process holding its mounts, an immutable file), "
-            "then remove it again.",
+            "Free what blocks the removal that failed (a process holding its mounts, an "
+            "immutable file); it cannot run again before that.",
             tuple(commands),
         ),
     )

@@ -24,9 +24,11 @@ Look-alikes told apart
     container runs and logs the lookup error).
 
 Fix
-    Recreate the container (`docker compose up -d --force-recreate`, or `docker rm` and
-    `docker run --network EXISTING ...`), or recreate the network under the same name when
-    the container names it by name.
+    Recreate the network under the same name when the container names it by name; or make
+    the container again on a network that exists: Compose does that
+    (`docker compose up -d --force-recreate`), a `docker run` container is run again under a
+    new name with `--network EXISTING` (diagnose names no removal of the container it
+    diagnoses).
 """
 
 from __future__ import annotations

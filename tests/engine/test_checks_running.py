@@ -171,6 +171,8 @@ def test_dead(engine, diagnose):
         assert "failed to remove root filesystem" in fx["removal error"]
         assert fx["blocked on"].endswith("diagnose-pin: operation not permitted")
         assert any(x.startswith("chattr -i ") for x in f["remediation"]["commands"])
+        # The container is the one diagnosed: no command removes it.
+        assert not any("docker rm" in x for x in f["remediation"]["commands"])
         # rm -f killed it (exit 137) before the removal failed: history, not the story.
         assert engine.inspect(c)["State"]["ExitCode"] == 137
         none_of(r, c, (RUNNING_SLUGS - {"dead"}) | EXIT_SLUGS)
