@@ -22,6 +22,7 @@ shell (scratch, distroless, a shell whose own loader is missing) are skipped wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -34,6 +35,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from diagnose.collect.record import Piece, Skip, dump_json
 from diagnose.evidence import layout
+from diagnose.model import interrupts
 
 PROBE_LABEL = "diagnose.probe"
 TARGET_LABEL = "diagnose.probe.target"
@@ -198,6 +200,23 @@ def run_throwaway(api: Any, inspect: Mapping[str, Any], image: str, shell: str, 
         api.inspect_image(image)
     except ImageNotFound:
         raise Skip(f"the target's image {image[:19]} no longer exists") from None
+
+    def remove_if_stopped() -> None:
+        # A signal ends the run without waiting for this thread (model/interrupts.py): the
+        # throwaway goes then, by its unique name (also if its creation is still under way).
+        with contextlib.suppress(Exception):
+            api.remove_container(name, force=True, v=True)
+
+    interrupts.at_stop(remove_if_stopped)
+    try:
+        return _run(api, image, shell, user, labels, name, host_config, steps, record, started)
+    finally:
+        interrupts.forget(remove_if_stopped)
+
+
+def _run(api: Any, image: str, shell: str, user: str, labels: dict[str, str], name: str,
+         host_config: Any, steps: list[tuple[str, str]], record: dict[str, Any],
+         started: float) -> dict[str, Any]:
     created = api.create_container(
         image=image, entrypoint=[shell], command=["-c", script_for(steps)], user=user or None,
         labels=labels, name=name, host_config=host_config, network_disabled=True,

@@ -7,10 +7,12 @@ labels), and the target must be unchanged (engine.state before and after).
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 
-from tests.support.engine import docker
+from tests.support.engine import docker, wait_for
+from tests.support.faults import finish, leftovers, start
 from tests.support.runs import finding
 from tests.support.startkit import build_broken_image
 
@@ -126,3 +128,31 @@ def _busybox_bytes() -> bytes:
 
     path = shutil.which("busybox") or "/bin/busybox"
     return Path(path).read_bytes()
+
+
+SLOW_SHELL = '#!/bin/busybox ash\n/bin/busybox sleep 120\nexec /bin/busybox ash "$@"\n'
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_run_stopped_while_the_throwaway_runs_removes_it(engine, tmp_path, signum):
+    """Ctrl-C or SIGTERM ends a run without waiting for its collectors: the throwaway of an
+    override probe under way is removed before the run exits, not left on the engine."""
+    slow = engine.build("probe-slowsh", "FROM scratch\nCOPY busybox-bin /bin/busybox\n"
+                        "COPY slowsh.sh /bin/sh\nCMD [\"/nosuch\"]\n",
+                        {"busybox-bin": _busybox_bytes(), "slowsh.sh": SLOW_SHELL})
+    c = engine.run("probe-stopped", image=slow, check=False)
+    target_id = engine.inspect(c)["Id"]
+    before = engine.state(c)
+    proc = start(c, "--probe", "--quiet", "-o", str(tmp_path), cwd=tmp_path)
+    try:
+        # The throwaway's shell sleeps two minutes before it runs the probe's commands.
+        wait_for(lambda: _throwaways(target_id), timeout=60, what="the probe's throwaway")
+        proc.send_signal(signum)
+        r = finish(proc, timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert r.code == 128 + signum, r.stderr
+    assert _throwaways(target_id) == []
+    assert engine.state(c) == before
+    assert leftovers(tmp_path) == []
