@@ -131,6 +131,12 @@ def made(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     # (Not DB_PASSWORD: redaction reads `${DB_PASSWORD:?}` as a secret `?}` and then refuses
     # the bundle because `?}` survives elsewhere; reported, left to the redaction owner.)
     c["env-empty"] = engine.run("env-empty", "-e", "API_URL=", cmd=sh(': "${API_URL:?}"'))
+    # D407 in the bare phrasing a program prints itself (`X_Y is not set`): claimed when
+    # Config.Env lacks the variable; the same words about a variable it has are not.
+    c["env-bare"] = engine.run("env-bare", cmd=sh(
+        "echo 'web 2.3.0 starting'; echo 'fatal: DATABASE_URL is not set' >&2; exit 1"))
+    c["env-bare-set"] = engine.run("env-bare-set", "-e", "CACHE_URL=redis://cache:6379/0",
+                                   cmd=sh("echo 'fatal: CACHE_URL is not set' >&2; exit 1"))
     # D408: a server on 127.0.0.1 behind a published port, and one on all interfaces.
     c["lo-port"] = free_port()
     c["lo-only"] = engine.run("lo-only", "-p", f"127.0.0.1:{c['lo-port']}:8080", cmd=sh(
@@ -152,7 +158,7 @@ def made(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
     for key in ("ro", "ro-mount", "full-tmpfs", "full-shm", "dns", "localhost", "closed-port",
                 "timeout", "two-servers", "perm-vol", "perm-bind", "exec-denied", "env-unset",
-                "env-empty", "nofile", "pids"):
+                "env-empty", "env-bare", "env-bare-set", "nofile", "pids"):
         exited(engine, c[key])
     exited(engine, c["sidecar"])
     for key in ("ro-ok", "refused-running", "lo-only", "all-ifaces", "healthy"):
@@ -353,6 +359,15 @@ def test_variable_set_to_empty(made):
     assert "sh: API_URL: parameter not set or null" in logs(made["env-empty"])
     assert facts(f)["Config.Env API_URL"] == "set but empty"
     assert f["title"] == "API_URL is empty or not set"
+
+
+def test_a_program_saying_a_variable_is_not_set_confirmed_by_config_env(made):
+    f = one(made, "env-bare", "missing-env-var")
+    assert f["title"] == "DATABASE_URL is not set" and f["severity"] == "error"
+    assert facts(f)["Config.Env DATABASE_URL"] == "not set"
+    # The same words about a variable the container has: not this cause.
+    assert "missing-env-var" not in ids(made, "env-bare-set")
+    assert "app-exit-error" in ids(made, "env-bare-set")
 
 
 # -- D408 ---------------------------------------------------------------------------------------

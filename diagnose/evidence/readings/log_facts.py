@@ -257,6 +257,8 @@ _VAR_RES = (
     lazy_compile(r"\bKeyError: '(?P<var>[A-Z][A-Z0-9_]+)'"),
     lazy_compile(r"required key (?P<var>[A-Z_][A-Z0-9_]*) missing value"),
     lazy_compile(r"(?i:env(?:ironment)?(?: variable)?s?):? ['\"`]?(?P<var>[A-Z][A-Z0-9_]{2,})\b"),
+    lazy_compile(r"\b(?P<var>[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?i:(?:is )?(?:not set|unset|missing"
+                 r"|required|must be set|undefined|not defined|empty))\b"),
 )
 #: Official images that print a fixed sentence instead of the variable's name.
 IMAGE_VARS = {

@@ -112,12 +112,40 @@ _KEY_ERROR = lazy_compile(r"\bKeyError: '")
 _ENVIRON = lazy_compile(r"environ|getenv|os\.py\", line \d+, in __getitem__")
 
 
-def _environ_key_error(c: ContainerEvidence, line: LogLine) -> bool:
+#: The bare phrasing, `DATABASE_URL is not set` (a name with an underscore, upper case):
+#: claimed only when Config.Env confirms it (see _missing_variable).
+_BARE_MISSING = (r"\b(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?:is )?(?:not set|unset|missing|required"
+                 r"|must be set|undefined|not defined|empty)\b")
+_BARE_VAR = lazy_compile(r"\b(?P<var>[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?i:(?:is )?(?:not set|unset"
+                         r"|missing|required|must be set|undefined|not defined|empty))\b")
+_MISSING_NAMED = (
+    r"superuser password is not specified",                   # postgres
+    r"password option is not specified",                      # mysql, mariadb
+    r"\b[A-Za-z_]\w*: unbound variable",                      # bash set -u
+    r"\b[A-Za-z_]\w*: parameter (?:null or )?not set",        # ash/dash set -u, ${X?}
+    r"\bKeyError: '(?-i:[A-Z][A-Z0-9_]+)'",                   # os.environ['X']
+    r"required key (?-i:[A-Z_][A-Z0-9_]*) missing value",     # Go envconfig
+    # Generic phrasings; the name itself must be upper case (`(?-i:...)`), so "all
+    # required env vars present" is not a claim.
+    r"(?:missing|required|undefined|unset)\b[^.]{0,30}\benv(?:ironment)?"
+    r"(?: variable)?s?:? ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})\b",
+    r"\benv(?:ironment)? variable ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})['\"`]? (?:is )?"
+    r"(?:not set|missing|required|undefined|must be set|empty)",
+)
+_NAMED_FORMS = compile_any(_MISSING_NAMED)
+
+
+def _missing_variable(c: ContainerEvidence, line: LogLine) -> bool:
     """A Python `KeyError: 'X'` is a missing variable only when the traceback above it shows
-    an `os.environ[...]` lookup; any other upper-case dict key is an ordinary bug."""
-    if not _KEY_ERROR.search(line.text):
+    an `os.environ[...]` lookup; any other upper-case dict key is an ordinary bug.  A line
+    that only says `X_Y is not set` (no word of the environment) is one only when Config.Env
+    lacks X_Y or has it empty: a program warning about a variable it was given is not."""
+    if _KEY_ERROR.search(line.text):
+        return any(_ENVIRON.search(ln.text) for ln in preceding(c, line, 8))
+    if _NAMED_FORMS.search(line.text):
         return True
-    return any(_ENVIRON.search(ln.text) for ln in preceding(c, line, 8))
+    m = _BARE_VAR.search(line.text)
+    return m is not None and str(c.env.get(m.group("var"), "")) == ""
 
 
 SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
@@ -129,20 +157,9 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
                                          "/postgresql.", "/torch_"), (*SHM_FULL, r"\bBus error\b"),
          confirm=shm_is_the_cause),
     _sig(Cause.MISSING_ENV_VAR, ("not specified", "unbound variable", "not set", "keyerror",
-                             "missing value", "env"), (
-        r"superuser password is not specified",                   # postgres
-        r"password option is not specified",                      # mysql, mariadb
-        r"\b[A-Za-z_]\w*: unbound variable",                      # bash set -u
-        r"\b[A-Za-z_]\w*: parameter (?:null or )?not set",        # ash/dash set -u, ${X?}
-        r"\bKeyError: '(?-i:[A-Z][A-Z0-9_]+)'",                   # os.environ['X']
-        r"required key (?-i:[A-Z_][A-Z0-9_]*) missing value",     # Go envconfig
-        # Generic phrasings; the name itself must be upper case (`(?-i:...)`), so "all
-        # required env vars present" is not a claim.
-        r"(?:missing|required|undefined|unset)\b[^.]{0,30}\benv(?:ironment)?"
-        r"(?: variable)?s?:? ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})\b",
-        r"\benv(?:ironment)? variable ['\"`]?(?-i:[A-Z][A-Z0-9_]{2,})['\"`]? (?:is )?"
-        r"(?:not set|missing|required|undefined|must be set|empty)",
-    ), confirm=_environ_key_error),
+                             "missing value", "env", "unset", "missing", "required",
+                             "must be set", "undefined", "not defined", "empty"),
+         (*_MISSING_NAMED, _BARE_MISSING), confirm=_missing_variable),
     _sig(Cause.READ_ONLY_FILESYSTEM, ("read-only file", "erofs"),
          (r"read-only file ?system", r"\bEROFS\b")),
     _sig(Cause.NO_SPACE_LEFT, ("no space left", "enospc", "disk is full"),
