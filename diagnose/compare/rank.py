@@ -94,17 +94,24 @@ def _names(subject: str, text: str) -> bool:
     return re.search(rf"(?<![\w.-]){re.escape(subject)}(?![\w-])", text) is not None
 
 
-def link(d: Difference, found: Sequence[Finding]) -> tuple[Link, tuple[str, ...]]:
-    """How sure it is that `d` explains any of `found`, and which of them."""
+def _named_by(d: Difference, f: Finding) -> bool:
+    text = _text(f)
+    pointers = {e.pointer for e in f.evidence if e.pointer}
+    return any(_names(s, text) for s in d.subjects) or bool(pointers & set(d.pointers))
+
+
+def link(d: Difference, found: Sequence[Finding], naming: frozenset[str] = frozenset()
+         ) -> tuple[Link, tuple[str, ...]]:
+    """How sure it is that `d` explains any of `found`, and which of them.  A finding in
+    `naming` names some other difference: it explains that one, not every difference of the
+    same kind (`DATABASE_URL is not set` is not explained by LOG_LEVEL)."""
     if not d.category.decides:
         return Link.NONE, ()
     named, kind = [], []
     for f in found:
-        text = _text(f)
-        pointers = {e.pointer for e in f.evidence if e.pointer}
-        if any(_names(s, text) for s in d.subjects) or pointers & set(d.pointers):
+        if _named_by(d, f):
             named.append(f.id)
-        elif d.category in CAUSE_CATEGORIES.get(f.id, ()):
+        elif d.category in CAUSE_CATEGORIES.get(f.id, ()) and f.id not in naming:
             kind.append(f.id)
     if named:
         return Link.NAMED, tuple(dict.fromkeys(named))
@@ -118,9 +125,12 @@ _LINK_ORDER = {Link.NAMED: 0, Link.KIND: 1, Link.NONE: 2}
 
 def ranked(differences: Iterable[Difference], found: Sequence[Finding]) -> tuple[Difference, ...]:
     """The differences linked to `found` and in the order they are listed, numbered from 1."""
+    differences = list(differences)
+    naming = frozenset(f.id for f in found
+                       if any(d.category.decides and _named_by(d, f) for d in differences))
     linked = []
     for i, d in enumerate(differences):
-        how, ids = link(d, found)
+        how, ids = link(d, found, naming)
         kind_rank = min((CAUSE_CATEGORIES.get(f, ()).index(d.category)
                          for f in ids if d.category in CAUSE_CATEGORIES.get(f, ())), default=0)
         key = (_LINK_ORDER[how], kind_rank if how is Link.KIND else 0, d.category.order, i)
