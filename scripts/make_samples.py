@@ -5,6 +5,12 @@
     scripts/make-samples.sh --render   # only re-render from the committed bundles (offline)
     scripts/make-samples.sh --no-service   # as the first, but keep the committed Swarm
                                        # sample (no `docker swarm init` on a shared engine)
+    scripts/make-samples.sh --only web-pair   # collect one sample again, keep the others
+
+`diagnose diff` has samples too: samples/diff-web.* compares the two containers of
+samples/web-pair.tar.gz (a web app, and the same app without its DATABASE_URL), exactly as
+`diagnose diff samples/web-pair.tar.gz:sample-web-ok samples/web-pair.tar.gz:sample-web-broken`
+prints it.
 
 Bundles keep STABLE names (samples/oom-killed.tar.gz, ...).  Each rendering is exactly what
 `diagnose analyze samples/NAME.tar.gz --format F --no-color --no-plugins` prints, run from the
@@ -121,14 +127,34 @@ def break_containers() -> dict[str, list[str]]:
            "echo 'reading /etc/app/app.conf'; "
            "echo 'fatal: open /etc/app/app.conf: no such file or directory' >&2; exit 2")
     docker(*run, f"{PREFIX}healthy", IMAGE, "sh", "-c", "echo ready; exec sleep 100000")
+    # The `diagnose diff` sample: one app, run twice; the second lost its DATABASE_URL.
+    docker(*run, f"{PREFIX}web-ok", "-e", f"DATABASE_URL={WEB_URL}", "-e", "LOG_LEVEL=info",
+           IMAGE, "sh", "-c", WEB_SCRIPT)
+    docker(*run, f"{PREFIX}web-broken", "-e", "LOG_LEVEL=debug", IMAGE, "sh", "-c", WEB_SCRIPT)
     wait("the OOM kill", lambda: status(f"{PREFIX}oom-killed") == "exited")
     wait("the crash", lambda: status(f"{PREFIX}app-crash") == "exited")
     wait("three restarts", lambda: int(str(inspect(f"{PREFIX}restart-loop")["RestartCount"]))
          >= 3)
+    wait("the web app without its database URL",
+         lambda: status(f"{PREFIX}web-broken") == "exited")
+    wait("the web app to listen", lambda: "listening" in docker("logs", f"{PREFIX}web-ok"))
     singles = ["oom-killed", "created-not-started", "app-crash", "restart-loop"]
     samples = {name: [f"{PREFIX}{name}"] for name in singles}
     samples["several-targets"] = [f"{PREFIX}{n}" for n in (*singles, "healthy")]
+    samples["web-pair"] = [f"{PREFIX}web-ok", f"{PREFIX}web-broken"]
     return samples
+
+
+# The diff sample's app: it needs DATABASE_URL (whose password the bundle redacts; diff says
+# the values differ without showing them).
+WEB_URL = "postgres://app:Sample-Db-Pw-3141@db:5432/app"
+WEB_SCRIPT = ("echo 'web 2.3.0 starting'; "
+              "if [ -z \"$DATABASE_URL\" ]; then "
+              "echo 'fatal: DATABASE_URL is not set' >&2; exit 1; fi; "
+              "echo 'listening on :8080'; exec sleep 100000")
+
+#: `diagnose diff` renderings: samples/NAME.<ext> compares two containers of a sample bundle.
+DIFFS = {"diff-web": ("web-pair", f"{PREFIX}web-ok", f"{PREFIX}web-broken")}
 
 
 SERVICE = f"{PREFIX}crashing-service"
@@ -202,6 +228,27 @@ def render_one(bundle: Path, fmt: str) -> str:
     return proc.stdout.decode("utf-8")
 
 
+def render_diff(name: str, fmt: str) -> str:
+    """What `diagnose diff` prints for the sample diff `name` in `fmt` (offline: both sides
+    read from one committed bundle, BUNDLE:NAME)."""
+    bundle, a, b = DIFFS[name]
+    rel = (SAMPLES / f"{bundle}.tar.gz").relative_to(ROOT)
+    env = {**os.environ, "NO_COLOR": "1", "DIAGNOSE_NO_PLUGINS": "1", "TERM": "dumb"}
+    env.pop("COLUMNS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "diff", f"{rel}:{a}", f"{rel}:{b}", "--format", fmt,
+         "--no-color"], capture_output=True, check=False, cwd=ROOT, env=env, timeout=120)
+    if proc.returncode not in (0, 1):  # 1: something that matters differs
+        raise RuntimeError(f"diagnose diff {rel}:{a} {rel}:{b} --format {fmt} failed "
+                           f"({proc.returncode}): {proc.stderr.decode('utf-8', 'replace')}")
+    return proc.stdout.decode("utf-8")
+
+
+def diff_path(name: str, fmt: str) -> Path:
+    """samples/NAME.<ext of fmt> of a sample diff."""
+    return SAMPLES / f"{name}.{FORMATS[fmt]}"
+
+
 def rendering_path(bundle: Path, fmt: str) -> Path:
     """samples/NAME.tar.gz -> samples/NAME.<ext of fmt>."""
     return bundle.with_name(bundle.name.removesuffix(".tar.gz") + "." + FORMATS[fmt])
@@ -221,7 +268,10 @@ def render_all() -> None:
         texts = list(pool.map(lambda job: render_one(*job), jobs))
     for (bundle, fmt), text in zip(jobs, texts, strict=True):
         rendering_path(bundle, fmt).write_text(text, encoding="utf-8")
-    print(f"make-samples: rendered {len(jobs)} files in samples/", file=sys.stderr)
+    diffs = [(name, f) for name in DIFFS for f in FORMATS]
+    for name, fmt in diffs:
+        diff_path(name, fmt).write_text(render_diff(name, fmt), encoding="utf-8")
+    print(f"make-samples: rendered {len(jobs) + len(diffs)} files in samples/", file=sys.stderr)
 
 
 def main() -> None:
@@ -229,6 +279,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--render", action="store_true",
                         help="only re-render the committed bundles (offline, no engine)")
+    parser.add_argument("--only", action="append", default=[], metavar="SAMPLE",
+                        help="collect only this sample's bundle again (repeatable), keep the "
+                        "other committed bundles; then render all")
     parser.add_argument("--no-service", action="store_true",
                         help="keep the committed service sample: never join a swarm (an "
                         "engine others use)")
@@ -240,11 +293,14 @@ def main() -> None:
         try:
             samples = break_containers()
             try:
-                if not args.no_service:
+                if not args.no_service and not args.only:
                     samples.update(swarm_sample(joined))
             except SystemExit as exc:  # a sample we cannot make is not a reason to stop
                 print(f"make-samples: no service sample: {exc}", file=sys.stderr)
-            collect(samples)
+            unknown = set(args.only) - set(samples)
+            if unknown:
+                raise SystemExit(f"make-samples: no sample {', '.join(sorted(unknown))}")
+            collect({k: v for k, v in samples.items() if not args.only or k in args.only})
         finally:
             clean()
             clean_swarm(joined, had_gwbridge)

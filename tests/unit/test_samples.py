@@ -29,15 +29,16 @@ def _make_samples():
 MS = _make_samples()
 BUNDLES = MS.bundles()
 EXPECTED = {"oom-killed", "created-not-started", "app-crash", "restart-loop", "several-targets",
-            "crashing-service"}
+            "crashing-service", "web-pair"}
 
 
 def test_the_samples_are_there():
     assert {b.name.removesuffix(".tar.gz") for b in BUNDLES} == EXPECTED
     for bundle in BUNDLES:
         assert bundle.stat().st_size < 200_000, f"{bundle} should stay small"
-    # No rendering without its bundle.
-    stems = {b.name.removesuffix(".tar.gz") for b in BUNDLES}
+    # No rendering without its bundle (a diff's are made from the bundle it names).
+    stems = {b.name.removesuffix(".tar.gz") for b in BUNDLES} | set(MS.DIFFS)
+    assert {bundle for bundle, _, _ in MS.DIFFS.values()} <= stems
     for path in SAMPLES.iterdir():
         if path.suffix in (".txt", ".json", ".md", ".html"):
             assert path.stem in stems, f"{path} has no bundle"
@@ -65,6 +66,29 @@ def test_committed_renderings_match_what_the_code_renders(bundle, fmt, rendered_
         f"{rel} is not what `diagnose analyze {bundle.relative_to(ROOT)} --format {fmt}` "
         f"renders now (checks or renderers changed).  Regenerate the samples with "
         f"`{MS.RENDER_COMMAND}` and commit them.")
+
+
+@pytest.mark.parametrize("fmt", list(MS.FORMATS))
+@pytest.mark.parametrize("name", list(MS.DIFFS))
+def test_committed_diff_renderings_match_what_the_code_renders(name, fmt):
+    path = MS.diff_path(name, fmt)
+    rel = path.relative_to(ROOT)
+    assert path.exists(), f"{rel} is missing; run `{MS.RENDER_COMMAND}`"
+    assert MS.render_diff(name, fmt) == path.read_text(encoding="utf-8"), (
+        f"{rel} is not what `diagnose diff` renders now.  Regenerate the samples with "
+        f"`{MS.RENDER_COMMAND}` and commit them.")
+
+
+def test_the_diff_sample_names_the_missing_variable_first_and_shows_no_secret():
+    doc = json.loads(MS.diff_path("diff-web", "json").read_text(encoding="utf-8"))
+    first = doc["differences"][0]
+    assert (first["field"], first["change"], first["link"]) == ("DATABASE_URL", "removed",
+                                                                "named")
+    assert doc["b"]["verdict"]["id"] == "missing-env-var" and not doc["a"]["failing"]
+    for fmt in MS.FORMATS:
+        assert "Sample-Db-Pw" not in MS.diff_path("diff-web", fmt).read_text(encoding="utf-8")
+    page = Page(MS.diff_path("diff-web", "html").read_text(encoding="utf-8"))
+    assert not external_references(page) and "script" not in page.names
 
 
 @pytest.mark.parametrize("bundle", BUNDLES, ids=lambda b: b.name)
