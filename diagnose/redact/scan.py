@@ -102,13 +102,40 @@ def key_value_hits(s: str, low: str) -> list[Hit]:
             a -= 1
         run = _IDENT_RUN.match(s, frag.end())
         b = run.end() if run else frag.end()
+        if a >= 2 and s[a - 2:a] == "${":
+            # Shell parameter expansion: `${DB_PASSWORD:-default}` holds a default value (a
+            # secret), `${DB_PASSWORD:?message}` a message (none).
+            x = _EXPANSION.match(s, b)
+            if x is not None and "?" not in x.group("op") and x.group("v"):
+                out.append(Hit(a, x.end(), x.start("v"), x.end("v"), key=s[a:b]))
+            pos = x.end() if x is not None else b
+            continue
         m = _KV_TAIL.match(s, b)
         if m is None:
             pos = b
             continue
         g = "v" if m.group("v") is not None else "v2" if m.group("v2") is not None else "v3"
+        if g == "v3" and _SHELL_ERROR.match(s, m.start(g)):
+            pos = m.end()  # `sh: DB_PASSWORD: parameter not set`: the shell, not a value
+            continue
+        if _SHELL_REF.fullmatch(s, m.start(g), m.end(g)) and (
+                m.end(g) > m.start(g) + 1 or s.startswith("{", m.end(g))):
+            # `DB_PASSWORD=$DB_PASSWORD`, `=${DB_PASSWORD:-default}`: a reference, not a value
+            # (a default inside it is found next, as an expansion).
+            pos = m.start(g) + 1
+            continue
         out.append(Hit(a, m.end(), m.start(g), m.end(g), key=s[a:b]))
         pos = m.end()
+
+
+#: What follows `${NAME` in a shell parameter expansion: the operator, then the word.
+_EXPANSION = lazy_compile(r"(?P<op>:?[-=?+])(?P<v>[^}\n]{0,256}+)\}")
+#: A shell variable reference where a value would stand: `$NAME` (upper case, as environment
+#: variables are: a password may start with `$`) or the `$` of `${NAME...`.
+_SHELL_REF = lazy_compile(r"\$(?:[A-Z_][A-Z0-9_]*+)?")
+#: The shell's own messages about a variable (`NAME: parameter not set`, bash `set -u`).
+_SHELL_ERROR = lazy_compile(r"(?:parameter (?:null or )?not set(?: or null)?|unbound variable"
+                            r"|readonly variable|bad substitution)\b")
 
 
 # -- curl -u user:password ----------------------------------------------------------------------

@@ -128,9 +128,11 @@ def made(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     c["exec-denied"] = engine.run("exec-denied", image=image)
     # D407: set -u on an unset variable; ${X:?} on a variable set to the empty string.
     c["env-unset"] = engine.run("env-unset", cmd=sh('set -u; echo "connecting to $DB_HOST"'))
-    # (Not DB_PASSWORD: redaction reads `${DB_PASSWORD:?}` as a secret `?}` and then refuses
-    # the bundle because `?}` survives elsewhere; reported, left to the redaction owner.)
     c["env-empty"] = engine.run("env-empty", "-e", "API_URL=", cmd=sh(': "${API_URL:?}"'))
+    # A secret's name: redaction must leave `${DB_PASSWORD:?}` and the shell's
+    # `DB_PASSWORD: parameter not set` alone (it once took `?` and `parameter` for the secret,
+    # and the check then saw neither).
+    c["env-secret"] = engine.run("env-secret", cmd=sh(': "${DB_PASSWORD:?}"'))
     # D407 in the bare phrasing a program prints itself (`X_Y is not set`): claimed when
     # Config.Env lacks the variable; the same words about a variable it has are not.
     c["env-bare"] = engine.run("env-bare", cmd=sh(
@@ -158,7 +160,7 @@ def made(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
     for key in ("ro", "ro-mount", "full-tmpfs", "full-shm", "dns", "localhost", "closed-port",
                 "timeout", "two-servers", "perm-vol", "perm-bind", "exec-denied", "env-unset",
-                "env-empty", "env-bare", "env-bare-set", "nofile", "pids"):
+                "env-empty", "env-secret", "env-bare", "env-bare-set", "nofile", "pids"):
         exited(engine, c[key])
     exited(engine, c["sidecar"])
     for key in ("ro-ok", "refused-running", "lo-only", "all-ifaces", "healthy"):
@@ -359,6 +361,14 @@ def test_variable_set_to_empty(made):
     assert "sh: API_URL: parameter not set or null" in logs(made["env-empty"])
     assert facts(f)["Config.Env API_URL"] == "set but empty"
     assert f["title"] == "API_URL is empty or not set"
+
+
+def test_an_unset_secret_variable_is_named_and_its_expansion_left_readable(made):
+    f = one(made, "env-secret", "missing-env-var")
+    assert f["title"] == "DB_PASSWORD is not set"
+    assert any("DB_PASSWORD: parameter not set" in e["excerpt"] for e in log_refs(f))
+    inspect = json.loads(made["result"].members()[f"containers/{made['env-secret']}/inspect.json"])
+    assert inspect["Args"][-1] == ': "${DB_PASSWORD:?}"'
 
 
 def test_a_program_saying_a_variable_is_not_set_confirmed_by_config_env(made):

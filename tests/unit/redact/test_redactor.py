@@ -348,3 +348,28 @@ def test_a_weak_password_pair_is_still_redacted_in_base64_but_not_spread_alone()
     pair = base64.b64encode(b"postgres:postgres").decode()
     assert pair not in r.text(f"auth {pair}", "x")
     assert r.text("database postgres is up", "x") == "database postgres is up"
+
+
+@pytest.mark.parametrize(("line", "kept", "gone"), [
+    # `${NAME:?message}`: a message, not a value; `${NAME:-default}`: the default is one.
+    (': "${DB_PASSWORD:?}"', ': "${DB_PASSWORD:?}"', None),
+    (': "${DB_PASSWORD:?must be set}"', ': "${DB_PASSWORD:?must be set}"', None),
+    ('psql -W "${DB_PASSWORD:-Hunter2-default-pw}"', "${DB_PASSWORD:-", "Hunter2-default-pw"),
+    ("x ${API_TOKEN=Tok-abc-12345} y", "${API_TOKEN=", "Tok-abc-12345"),
+    # The shell's own messages name the variable; nothing in them is its value.
+    ("sh: DB_PASSWORD: parameter not set or null", "DB_PASSWORD: parameter not set or null",
+     None),
+    ("bash: DB_PASSWORD: unbound variable", "DB_PASSWORD: unbound variable", None),
+    # A reference to a variable is not its value; a value that starts with `$` still is one.
+    ("export DB_PASSWORD=${DB_PASSWORD}", "export DB_PASSWORD=${DB_PASSWORD}", None),
+    ("DB_PASSWORD=$DB_PASSWORD ./run", "DB_PASSWORD=$DB_PASSWORD ./run", None),
+    ("password=$ecret-starts-with-dollar", "password=", "$ecret"),
+    ("password=$2y$10$abcdefghijklmnopqrstuv", "password=", "$2y$10$"),
+])
+def test_shell_syntax_around_a_secret_name_is_read_as_shell(line, kept, gone):
+    out = Redactor(True).text(line, "logs/stderr.log")
+    assert kept in out
+    if gone is None:
+        assert out == line
+    else:
+        assert gone not in out and PLACEHOLDER_RE.search(out)
