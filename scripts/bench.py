@@ -16,8 +16,8 @@ For each N it creates N real containers (half running, half exited, each with ab
             done to the answers -- no tool that asks the engine can beat it here;
 
 and prints the times, every ratio against diagnose and diagnose's peak RSS, and where
-diagnose's time goes: its CPU and the engine's (dockerd, containerd and the shims, read from
-/proc around each run), and the least wall time that CPU allows on this machine's CPUs.  Each
+diagnose's time goes: its CPU and the engine's (dockerd and containerd with their children,
+from /proc around each run), and the least wall time that CPU allows on this machine's CPUs.  Each
 timed diagnose run starts at least STATS_PAUSE after the previous one ended, as a user's run
 does: dockerd answers stats at its next once-a-second sample, so a run right after another's
 stats request would wait for it (`stats after stats` measures that wait).  Both manual
@@ -142,14 +142,16 @@ LAST_ENGINE_CPU = [0.0]
 
 
 def engine_cpu() -> float:
-    """CPU seconds the engine has used so far: dockerd, containerd and the containers' shims,
-    with the children they waited for (`docker top` runs ps)."""
+    """CPU seconds the engine has used so far: dockerd and containerd, with the children they
+    waited for (`docker top` runs ps; runc and short-lived shims).  The containers' own shims
+    are left out: they come and go (a sum over a changing set of processes can even fall)
+    and copy the containers' output, which a diagnosis does not ask for."""
     import psutil
 
     total = 0.0
     for proc in psutil.process_iter(["name"]):
         name = proc.info.get("name") or ""
-        if name in ("dockerd", "containerd") or name.startswith("containerd-shim"):
+        if name in ("dockerd", "containerd"):
             try:
                 t = proc.cpu_times()
             except psutil.Error:
@@ -636,7 +638,7 @@ def report(results: dict[str, Any]) -> None:
                           "diagnose s", "manual/diag", "parallel/diag", "diag/floor",
                           "diag/(import+floor)", "peak RSS"], colalign=("right",) * 11,
                    disable_numparse=True))
-    print("\nwhere diagnose's time goes: its CPU and the engine's (dockerd, containerd, shims) "
+    print("\nwhere diagnose's time goes: its CPU and the engine's (dockerd, containerd) "
           "during its run, the engine's during the floor; CPU bound = the least wall time "
           f"that CPU allows on {m['cpus_usable']} CPUs")
     print(tabulate([[r["n"], f"{r['diagnose_cpu_s']:.2f}", f"{r['engine_cpu_diagnose_s']:.2f}",
