@@ -27,12 +27,30 @@ from diagnose.model.escape import json_text
 from diagnose.model.text import human_bytes
 from diagnose.render import bccache
 
+#: What `x.name` means on a dict when `name` is one of the dict's own attributes (`items`).
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Templates read the report document, nested dicts, as `t.name`: jinja2 tries the
+    attribute first and the key after its AttributeError, for every field of every target
+    (most of a large report's rendering time).  Here a dict's key comes first, unless `name`
+    is one of the dict's own attributes (`t.items()` keeps its meaning): the same result."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
 
 @functools.cache
 def environment() -> jinja2.Environment:
     """The jinja2 environment for every template."""
     root = importlib.resources.files("diagnose.templates")
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         finalize=finalize,
         undefined=jinja2.StrictUndefined,
