@@ -34,3 +34,9 @@ class Memo:
                     self._futures.pop((kind, key), None)
                 fut.set_exception(exc)
         return fut.result()
+
+    def answered(self, kind: str, key: str) -> bool:
+        """Whether (kind, key) has its answer already (fetched, and not failed)."""
+        with self._lock:
+            fut = self._futures.get((kind, key))
+        return fut is not None and fut.done() and fut.exception() is None

@@ -95,19 +95,13 @@ def probe_entrypoint(
         "path_source": path_source,
         "engine_arch": engine_arch,
     }
-    # The questions are independent, so they are asked at once.  Whether the filesystem can
-    # be read at all is asked first when answers may be shared with the image's other
-    # containers, else alongside; when it cannot be read, the other answers are dropped.
+    # The questions are independent, so they are asked at once (the root's first: see
+    # _open_root).
+    image_id = str(inspect.get("Image") or "")
+    assumed = memo is not None and image_id != "" and _root_surely_readable(inspect, memo,
+                                                                            image_id)
     with cf.ThreadPoolExecutor(4, thread_name_prefix="probe") as pool:
-        root = pool.submit(fs.root_readable)
-        image_id = str(inspect.get("Image") or "")
-        if memo is not None and image_id:
-            # Sharing needs the container's own changes, and a readable root: a root the
-            # engine cannot open answers "missing" for every path, which is not the image's.
-            changes = pool.submit(_changes, fs)
-            if root.result()[0] and changes.result() is not None:
-                mounts = [str(m.get("Destination", "")) for m in inspect.get("Mounts") or ()]
-                fs.shared = SharedImage(memo, image_id, changes.result() or [], mounts)
+        root = _open_root(fs, pool, inspect, memo, image_id, assumed)
         user = pool.submit(_user_facts, fs, str(config.get("User") or ""))
         shell = pool.submit(_shell_facts, fs, engine_arch)
         health = pool.submit(_health_program, fs, config, path, workdir)
@@ -122,7 +116,8 @@ def probe_entrypoint(
         facts["user"] = user.result()
         facts["shell"] = shell.result()
         facts["healthcheck"] = health.result()
-    out["filesystem"] = {"readable": readable, **({"error": why} if why else {})}
+    out["filesystem"] = {"readable": readable, **({"error": why} if why else {}),
+                         **({"assumed": _ASSUMED} if assumed else {})}
     if readable:
         out.update(facts)
     # else every path would look missing: record nothing rather than false absences.
@@ -130,6 +125,49 @@ def probe_entrypoint(
     # Answers about the image's own files may come from another container of the image.
     out["image_answers_shared"] = fs.shared is not None
     return out
+
+
+def _open_root(fs: ContainerFS, pool: cf.Executor, inspect: Mapping[str, Any],
+               memo: Memo | None, image_id: str, assumed: bool) -> cf.Future[tuple[bool, str]]:
+    """Whether the filesystem can be read at all: asked first when answers may be shared with
+    the image's other containers (then `fs` shares them), else alongside the other questions;
+    when it cannot be read, the other answers are dropped.  Not asked when it is `assumed`
+    (see _root_surely_readable)."""
+    root: cf.Future[tuple[bool, str]] = cf.Future()
+    if assumed:
+        root.set_result((True, ""))
+    else:
+        root = pool.submit(fs.root_readable)
+    if memo is not None and image_id:
+        # Sharing needs the container's own changes, and a readable root: a root the engine
+        # cannot open answers "missing" for every path, which is not the image's.
+        changes = pool.submit(_changes, fs)
+        if root.result()[0] and not assumed:
+            memo.get(_ROOT_READ, image_id, lambda: True)  # for its other containers
+        if root.result()[0] and changes.result() is not None:
+            mounts = [str(m.get("Destination", "")) for m in inspect.get("Mounts") or ()]
+            fs.shared = SharedImage(memo, image_id, changes.result() or [], mounts)
+    return root
+
+
+#: Memo kind: a container of this image had its root read through the archive endpoint.
+_ROOT_READ = "fs-root-read"
+_ASSUMED = ("not asked: another container of the image was read, and this one has no bind "
+            "mount whose source could have vanished")
+
+
+def _root_surely_readable(inspect: Mapping[str, Any], memo: Memo, image_id: str) -> bool:
+    """Whether asking the engine if this container's root can be read would tell nothing new
+    (a request that costs the engine a mount of the container's filesystem, and the longest
+    piece of most containers of a fleet): another container of the image was read already,
+    and nothing of this one can make it unreadable: no bind mount (the engine answers 404 for
+    every path when a bind source has vanished), not dead or being removed (its filesystem
+    may be half gone)."""
+    state = str((inspect.get("State") or {}).get("Status") or "")
+    if state in ("dead", "removing") or not memo.answered(_ROOT_READ, image_id):
+        return False
+    return not any(str((m or {}).get("Type") or "") == "bind"
+                   for m in inspect.get("Mounts") or ())
 
 
 def _changes(fs: ContainerFS) -> list[dict[str, Any]] | None:

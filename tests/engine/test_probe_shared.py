@@ -52,3 +52,9 @@ def test_shared_answers_respect_each_containers_changes_and_mounts(engine, diagn
         assert probes[changed]["executable"] is False
         assert probes[changed]["file"]["head_hex"].startswith("6a 75 73 74")  # "just"
         assert probes[mounted]["exists"] is False
+        # Whether a root can be read is asked of the first container of the image, and of
+        # any with a bind mount (its source may vanish); the others' is known.
+        fs = {n: p["filesystem"] for n, p in probes.items()}
+        assert all(f["readable"] for f in fs.values())
+        assert "assumed" not in fs[order[0]] and "assumed" not in fs[mounted]
+        assert all("assumed" in fs[n] for n in order[1:] if n != mounted)
