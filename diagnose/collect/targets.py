@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import difflib
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,13 +30,34 @@ def _label(c: dict[str, Any]) -> str:
     return f"{names or '?'} ({str(c.get('Id', ''))[:12]}, {c.get('State', '?')})"
 
 
+#: Podman's inspect of a container whose process just exited (a restart loop) can fail for
+#: a moment: `read /proc/PID/cgroup: no such process`.  Asked again, it answers.
+_PROCESS_GONE = "no such process"
+_INSPECT_TRIES = 5
+
+
+def inspect_settled(api: Any, ref: str) -> dict[str, Any]:
+    """`docker inspect` of one container, asked again (briefly) while the engine says the
+    process it was reading has just gone."""
+    tries = 0
+    while True:
+        try:
+            return dict(api.inspect_container(ref))
+        except APIError as exc:
+            tries += 1
+            gone = _PROCESS_GONE in str(exc.explanation or exc).lower()
+            if isinstance(exc, NotFound) or not gone or tries == _INSPECT_TRIES:
+                raise
+            time.sleep(0.05 * tries)
+
+
 def resolve_one(api: Any, ref: str) -> dict[str, Any]:
     """Inspect one container, or raise TargetNotFound / AmbiguousTarget with guidance."""
     ref = ref.strip()
     if not ref:
         raise TargetNotFound("an empty container name was given", "name a container")
     try:
-        return dict(api.inspect_container(ref))
+        return inspect_settled(api, ref)
     except NotFound:
         pass
     except APIError as exc:
@@ -52,7 +74,7 @@ def resolve_one(api: Any, ref: str) -> dict[str, Any]:
                 "give more characters of the ID, or the name",
             )
         if len(matches) == 1:
-            return dict(api.inspect_container(matches[0]["Id"]))
+            return inspect_settled(api, matches[0]["Id"])
     close = suggestions(ref, _listing(api))
     hint = (f"did you mean {'; '.join(_label(c) for c in close)}? (`docker ps -a` lists them all)"
             if close else "`docker ps -a` lists containers")
@@ -121,7 +143,7 @@ def inspect_many(api: Any, ids: Sequence[str], jobs: int) -> list[dict[str, Any]
     """Inspect containers concurrently; ones that vanished meanwhile are left out."""
     def one(cid: str) -> dict[str, Any] | None:
         try:
-            return dict(api.inspect_container(cid))
+            return inspect_settled(api, cid)
         except NotFound:
             return None
 

@@ -115,8 +115,18 @@ class Engine:
         return full
 
     def inspect(self, ref: str) -> dict[str, Any]:
-        """`docker inspect` through the CLI."""
-        return json.loads(docker("inspect", ref).stdout)[0]
+        """`docker inspect` through the CLI.  Podman's inspect of a container whose process
+        has just exited (a restart loop) fails for a moment (`read /proc/PID/cgroup: no such
+        process`): it is asked again, as diagnose does (collect/targets.py)."""
+        for tries in range(1, 6):
+            out = docker("inspect", ref, check=False)
+            if out.returncode == 0 or "no such process" not in out.stderr or tries == 5:
+                break
+            time.sleep(0.05 * tries)
+        if out.returncode != 0:
+            raise AssertionError(f"docker inspect {ref} failed ({out.returncode}): "
+                                 f"{out.stderr.strip()}")
+        return json.loads(out.stdout)[0]
 
     def state(self, ref: str) -> dict[str, Any]:
         """The fields that must never change because of diagnose."""
