@@ -62,8 +62,9 @@ TEMPLATES: dict[Format, str] = {
 }
 
 
-class _Paint:
-    """ANSI colour for the text template; a no-op unless colour was asked for."""
+class Paint:
+    """ANSI colour for the text templates (the report's and `diagnose diff`'s); a no-op
+    unless colour was asked for."""
 
     _SEVERITY = {"critical": "1;31", "error": "31", "warning": "33", "info": "36"}
 
@@ -90,9 +91,6 @@ class _Paint:
         return self._sgr("32", text)
 
 
-#: The painter for templates beyond the reports' (`diagnose diff`).
-Paint = _Paint
-
 
 def render(report: Report, fmt: Format, color: bool = False,
            display: Display | None = None, fail_on: str = "error") -> str:
@@ -114,7 +112,7 @@ def render(report: Report, fmt: Format, color: bool = False,
                                 timestamp=str(r.get("generated_at") or "").removesuffix("Z"),
                                 hostname=str((r.get("host") or {}).get("hostname") or ""))
     shown = display or Display(verbose=True)
-    context = {"p": _Paint(color and fmt is Format.TEXT), "W": max(40, shown.width),
+    context = {"p": Paint(color and fmt is Format.TEXT), "W": max(40, shown.width),
                "short_evidence": 8, **prepared.view(shown)}
     if fmt is not Format.MARKDOWN:
         return templates.render(TEMPLATES[Format(fmt)], trim=(), **context)
