@@ -57,6 +57,9 @@ class CollectOptions:
     scope: Scope | None = None
 
 
+Outcome = tuple[CollectorRecord, dict[str, bytes]]
+
+
 @dataclass
 class Collected:
     """One target's raw evidence: files relative to its directory, and collector records."""
@@ -65,6 +68,10 @@ class Collected:
     inspect: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     records: dict[str, CollectorRecord] = field(default_factory=dict)
+    #: Pieces still being asked when the rest was done (stats: the engine answers them at
+    #: its next once-a-second sample), and since when: taken by :func:`settle`.
+    pending: dict[str, cf.Future[Outcome]] = field(default_factory=dict)
+    asked_at: float = 0.0
 
     def take(self, record: CollectorRecord, files: Mapping[str, bytes]) -> None:
         """Store one collector's outcome."""
@@ -137,9 +144,6 @@ def _pieces(api: Any, inspect: dict[str, Any], opts: CollectOptions, image: dict
     return jobs
 
 
-Outcome = tuple[CollectorRecord, dict[str, bytes]]
-
-
 class TargetAPI:
     """The client as one target's collectors see it: `docker diff` is asked of the engine
     once and its answer shared by the diff collector and the entrypoint probe (which needs
@@ -181,7 +185,11 @@ def collect_one(
     submitted = time.perf_counter()
     futures = {name: (early or {}).get(name) or pool.submit(run_collector, name, key, fn, dl)
                for name, fn in jobs.items()}
+    out.asked_at = submitted
     for name in jobs:
+        if name in LATE and not futures[name].done():
+            out.pending[name] = futures[name]  # see settle()
+            continue
         try:
             # At the deadline a collector still waiting on the engine is given up on (its
             # thread ends by itself: every call is bounded by --timeout and the guarded client
@@ -208,14 +216,34 @@ def collect_one(
     return out
 
 
-#: Stats requests asked ahead of their targets (x --jobs), and at once (x --jobs).
-STATS_AHEAD = 4
-STATS_WORKERS = 2
+#: Pieces a target is handed over without, while the engine is still to answer them: stats
+#: wait for the engine's next once-a-second sample, and a target worker waiting for them
+#: (all eight did, at a fleet's first sample) keeps the engine idle.
+LATE = frozenset({"stats"})
+
+
+def settle(item: Collected, deadline: Deadline | None) -> Collected:
+    """`item` with its late pieces taken (waiting for them, no longer than the deadline)."""
+    for name, fut in item.pending.items():
+        try:
+            item.take(*fut.result(timeout=deadline.remaining() if deadline else None))
+        except cf.TimeoutError:
+            fut.cancel()
+            item.take(*_late(name, item.key, item.asked_at))
+    item.pending = {}
+    return item
+
+
+#: Stats requests asked at once (x --jobs).  Every target's is asked when the collection
+#: starts: the engine answers each at its next once-a-second sample, so the more are waiting
+#: for one sample, the fewer samples the run waits for (a request costs a connection that
+#: waits, and a few KB of answer).
+STATS_WORKERS = 8
 
 
 def connections(jobs: int) -> int:
     """Engine connections a collection at `jobs` uses at most: its targets, their pieces,
-    the stats asked ahead, and the engine section's four."""
+    the stats asked at once, and the engine section's four."""
     return max(1, jobs) * (1 + 6 + STATS_WORKERS) + 4
 
 
@@ -225,21 +253,25 @@ def collect_all(
     """Collect every (key, inspect) target; yields each as soon as it is complete (a
     :class:`Collection` started at the first `next()`)."""
     with Collection(api, targets, opts) as collection:
-        yield from collection
+        for item in collection:
+            yield settle(item, opts.deadline)
 
 
 class Collection:
     """Every target being collected, from the moment this is made: iterate for each target
-    as soon as it is complete; `close()` (or leaving the `with` block) stops asking.
+    as soon as all but its LATE pieces are in (:func:`settle` takes those); `close()` (or
+    leaving the `with` block) stops asking.
 
     At most 2 x `jobs` targets are in flight: the next one starts when one has been taken,
     so a consumer slower than the engine (analysis is CPU work) holds the collection back
     instead of a backlog of collected logs piling up in memory.
 
-    Stats are asked up to STATS_AHEAD x `jobs` targets ahead, on a pool of their own: the
-    engine answers a stats request at its stats collector's next once-a-second sample (every
-    subscriber at once), so one asked with the rest of its target held a target worker for
-    up to a second, and stats waits were most of a run's collection time.
+    Stats are asked for every target when the collection starts, on a pool of their own
+    (STATS_WORKERS x `jobs` at once): the engine answers a stats request at its stats
+    collector's next once-a-second sample (every subscriber at once), so one asked with the
+    rest of its target held a target worker for up to a second, and stats asked a few at a
+    time made the run wait for one sample after another.  A target is handed over once its
+    stats are in, in the order targets are ready (see __iter__).
     """
 
     def __init__(self, api: Any, targets: list[tuple[str, dict[str, Any]]],
@@ -252,20 +284,18 @@ class Collection:
         self.tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
         self.ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
         self.spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
-        self.stats: dict[int, cf.Future[Outcome]] = {}  # asked, by index, until handed over
+        # Every target's stats, asked now (a target not running is answered at once).
+        self.stats: dict[int, cf.Future[Outcome]] = {
+            i: self.spool.submit(run_collector, "stats", key, functools.partial(
+                cc.collect_stats, api, inspect), opts.deadline)
+            for i, (key, inspect) in enumerate(targets)}
         self.started = 0
         self.running: set[cf.Future[Collected]] = set()
         self._fill()
 
-    def _ask_stats(self, upto: int) -> None:
-        for i in range(self.started + len(self.stats), min(upto, len(self.targets))):
-            key, inspect = self.targets[i]
-            self.stats[i] = self.spool.submit(run_collector, "stats", key, functools.partial(
-                cc.collect_stats, self.api, inspect), self.opts.deadline)
-
-    def _fill(self) -> None:
-        while len(self.running) < 2 * self.jobs and self.started < len(self.targets):
-            self._ask_stats(self.started + STATS_AHEAD * self.jobs)
+    def _fill(self, waiting: int = 0) -> None:
+        while (len(self.running) + waiting < 2 * self.jobs
+               and self.started < len(self.targets)):
             key, inspect = self.targets[self.started]
             self.running.add(self.tpool.submit(
                 collect_one, TargetAPI(self.api), key, inspect, self.opts, self.ppool,
@@ -273,12 +303,31 @@ class Collection:
             self.started += 1
 
     def __iter__(self) -> Iterator[Collected]:
-        while self.running:
-            done, _ = cf.wait(self.running, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
+        """Targets in the order they are ready: collected, and their LATE pieces answered (a
+        running container's stats wait for the engine's next sample; a target whose stats
+        came is not held back by one whose stats did not).  At the deadline, what still
+        waits is handed over as it is (settle() records its late pieces as late).  Targets
+        waiting count against the 2 x `jobs` in flight: memory stays bounded."""
+        dl = self.opts.deadline
+        waiting: list[Collected] = []
+        while self.running or waiting:
+            expired = dl is not None and dl.expired()
+            if expired and waiting:
+                yield from waiting
+                waiting = []
+                continue
+            watch: set[cf.Future[Any]] = {f for item in waiting for f in item.pending.values()}
+            watch |= self.running
+            done, _ = cf.wait(watch, return_when=cf.FIRST_COMPLETED,
+                              timeout=None if dl is None or expired else dl.remaining())
+            for fut in done & self.running:
                 self.running.discard(fut)
-                yield fut.result()
-            self._fill()
+                waiting.append(fut.result())
+            ready = [i for i in waiting if all(f.done() for f in i.pending.values())]
+            for item in ready:
+                waiting.remove(item)
+                yield item
+            self._fill(len(waiting))
 
     def close(self) -> None:
         """Ask nothing more.  Never waits for calls the engine does not answer (Ctrl-C, or

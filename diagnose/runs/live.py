@@ -31,7 +31,7 @@ from diagnose.collect.container import LogOptions
 from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
-from diagnose.collect.runner import Collection, CollectOptions
+from diagnose.collect.runner import Collection, CollectOptions, settle
 from diagnose.evidence.engine import EngineFacts, HostFacts, product_of
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.findings import CheckOutcome
@@ -143,11 +143,12 @@ class LiveRun:
         self.gate = Gate()
         self.collected_at = utc_stamp(started)
         self.total = 0  # containers of the run, once named
+        self.deadline = Deadline(opts.deadline)
 
     def run(self, warm: Warmup) -> RunResult:
         """Start the engines on their engine sections; name the targets and open the bundle;
         then let the containers come, analyse them and publish."""
-        deadline = Deadline(self.opts.deadline)
+        deadline = self.deadline
         for s in self.ok:
             threading.Thread(target=_produce, args=(s, self.q, self.opts, deadline, self.gate),
                              daemon=True, name=f"session-{s.label}").start()
@@ -252,9 +253,10 @@ class LiveRun:
             elif kind == "container":
                 assert s.engine is not None
                 done += 1
-                target = pipe.container(payload.key, payload.files, payload.records, s.engine,
+                item = settle(payload, self.deadline)  # its stats, meanwhile asked of the engine
+                target = pipe.container(item.key, item.files, item.records, s.engine,
                                         self.collected_at)
-                self.progress(f"[{done}/{self.total}] {payload.key}: {target.summary}")
+                self.progress(f"[{done}/{self.total}] {item.key}: {target.summary}")
             elif kind == "tail":
                 records, s.tail_files = payload
                 if s.engine is not None:

@@ -154,7 +154,7 @@ def test_parse_log_splits_stamped_and_unstamped_lines_alike():
 
 
 def test_stats_are_asked_ahead_of_their_targets(monkeypatch):
-    """The engine answers stats at its next once-a-second sample: several targets' stats are
+    """The engine answers stats at its next once-a-second sample: every target's stats are
     in flight at once, even when one target is collected at a time (--jobs 1)."""
     import threading
 
@@ -179,6 +179,43 @@ def test_stats_are_asked_ahead_of_their_targets(monkeypatch):
     assert sorted(c.key for c in got) == ["c0", "c1", "c2", "c3"]
     assert all(c.records["stats"].status == "ok" for c in got), [
         c.records["stats"].reason for c in got]
+
+
+def test_a_target_is_handed_over_when_ready_not_behind_one_waiting_for_stats(monkeypatch):
+    """A running target's stats wait for the engine's next sample; a target collected after
+    it whose stats are in (an exited one: none to ask) is handed over first, without a target
+    worker waiting; the waiting one comes with its stats once they are in."""
+    import threading
+
+    from diagnose.collect import container as cc
+    from diagnose.collect import runner
+
+    sample = threading.Event()  # the engine's next stats sample
+    asked_stats: list[str] = []
+
+    def stats(api, inspect):
+        asked_stats.append(inspect["Id"])
+        if inspect["Id"] == "running":
+            assert sample.wait(30)
+        return runner.Piece({"stats.json": b"{}\n"})
+
+    def one(api, key, inspect, opts, pool, early=None):
+        out = runner.Collected(key, inspect)
+        out.pending = {"stats": early["stats"]}
+        return out
+
+    monkeypatch.setattr(cc, "collect_stats", stats)
+    monkeypatch.setattr(runner, "collect_one", one)
+    targets = [("a-running", {"Id": "running"}), ("b-exited", {"Id": "exited"})]
+    with runner.Collection(None, targets, runner.CollectOptions(jobs=1)) as collection:
+        items = iter(collection)
+        first = next(items)
+        assert first.key == "b-exited" and not sample.is_set()
+        assert sorted(asked_stats) == ["exited", "running"]  # every target's, from the start
+        sample.set()
+        second = runner.settle(next(items), None)
+    assert second.key == "a-running" and second.records["stats"].status == "ok"
+    assert "stats.json" in second.files
 
 
 def test_a_target_asks_the_engine_for_its_diff_once():
