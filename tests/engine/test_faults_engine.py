@@ -135,6 +135,31 @@ def test_engine_stalls_on_one_endpoint(engine, tmp_path):
     assert f"containers/{c}/logs/stdout.log" not in members
 
 
+def test_stats_that_never_come_hold_back_nothing_else(engine, tmp_path):
+    """Stats are taken late (the engine answers them at its next sample): when the engine
+    never answers them, that container's stats fail at --timeout and everything else of it,
+    and of a stopped container beside it, is in the bundle."""
+    c = _running(engine, "stall-stats")
+    stopped = engine.run("stall-stats-exited", cmd=("sh", "-c", "echo done; exit 3"))
+    engine.wait_status(stopped, "exited")
+    with StallingProxy(stall_paths=r"/stats\?") as proxy:
+        began = time.monotonic()
+        r = run_diagnose(c, stopped, "--host", proxy.host, "--timeout", "2", "--format",
+                         "json", "-o", str(tmp_path), cwd=tmp_path, timeout=60)
+        elapsed = time.monotonic() - began
+    assert r.code in (0, 1), r.stderr
+    assert elapsed < 20, elapsed
+    records = _collectors(r.json())
+    assert records[(c, "stats")]["status"] == "failed"
+    assert "did not answer in time" in records[(c, "stats")]["reason"]
+    assert records[(stopped, "stats")]["status"] == "skipped"  # not running: nothing to ask
+    for name in ("inspect", "logs", "top", "events", "diff", "entrypoint"):
+        assert records[(c, name)]["status"] == "ok", (name, records[(c, name)])
+    members = r.members()
+    assert f"containers/{c}/errors/stats.txt" in members
+    assert f"containers/{stopped}/logs/stdout.log" in members
+
+
 def test_container_removed_while_being_collected(engine, tmp_path):
     c = _running(engine, "removed")
     with StallingProxy(hold_paths=r"/logs\?") as proxy:
