@@ -207,7 +207,7 @@ def test_a_target_is_handed_over_when_ready_not_behind_one_waiting_for_stats(mon
     monkeypatch.setattr(cc, "collect_stats", stats)
     monkeypatch.setattr(runner, "collect_one", one)
     targets = [("a-running", {"Id": "running"}), ("b-exited", {"Id": "exited"})]
-    with runner.Collection(None, targets, runner.CollectOptions(jobs=1)) as collection:
+    with runner.Collection(None, targets, runner.CollectOptions(jobs=2)) as collection:
         items = iter(collection)
         first = next(items)
         assert first.key == "b-exited" and not sample.is_set()
@@ -216,6 +216,13 @@ def test_a_target_is_handed_over_when_ready_not_behind_one_waiting_for_stats(mon
         second = runner.settle(next(items), None)
     assert second.key == "a-running" and second.records["stats"].status == "ok"
     assert "stats.json" in second.files
+    # One at a time (--jobs 1) is in the order given: a secret learned from the first
+    # target's files is known before the second's are written.
+    sample.clear()
+    threading.Timer(0.3, sample.set).start()
+    got = [runner.settle(i, None).key
+           for i in runner.Collection(None, targets, runner.CollectOptions(jobs=1))]
+    assert got == ["a-running", "b-exited"]
 
 
 def test_a_target_asks_the_engine_for_its_diff_once():
