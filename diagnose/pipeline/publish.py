@@ -25,6 +25,9 @@ def publish(pipe: Pipeline, facts: RunFacts, argv: Iterable[str],
     writer, and publish the bundle once the rescan found no learned secret in it.  Without
     a writer (`--no-bundle`) only the report is made."""
     writer, redactor = pipe.writer, pipe.redactor
+    # First: what redacting the command line finds is counted in the report's redaction
+    # summary as in the manifest's (the manifest is made after the report).
+    command = redacted_argv(argv, redactor)
     if writer is None:
         return redactor.scrub(build_report(facts, pipe, mode="live", bundle=None,
                                            redaction=redactor.summary(), files=[])), None
@@ -33,7 +36,7 @@ def publish(pipe: Pipeline, facts: RunFacts, argv: Iterable[str],
                                          redaction=redactor.summary(), files=list(writer.files)))
     head = head_files(report)
     manifest = Manifest(
-        started=facts.started, finished=time.time(), command=redacted_argv(argv, redactor),
+        started=facts.started, finished=time.time(), command=command,
         engine=report.meta["engine"], engines=report.meta.get("engines", []),
         targets=[{"key": r.key, "name": r.name, "id": r.id, "engine": r.engine}
                  for r in facts.reports],
@@ -66,7 +69,7 @@ def redacted_argv(argv: Iterable[str], redactor: Redactor) -> list[str]:
     for i, arg in enumerate(args):
         head, pattern = ("", arg) if i and args[i - 1] == "--redact" else \
             ("--redact=", arg[9:]) if arg.startswith("--redact=") else ("", "")
-        if pattern:  # (not counted: the report is already written when this runs)
+        if pattern:  # a pattern the user gave is not a secret found: not counted
             with redactor.quiet():
                 args[i] = head + redactor.replace(pattern, "user-pattern", layout.MANIFEST,
                                                   learn=False)

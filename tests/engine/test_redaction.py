@@ -226,6 +226,26 @@ def _docker_logs(c: str, stream: str) -> bytes:
     return proc.stdout if stream == "stdout" else proc.stderr
 
 
+def test_a_secret_on_diagnoses_own_command_line_is_counted_alike_everywhere(
+        secret_container, diagnose):
+    """The command line (here a --filter naming a secret label's value) is redacted for the
+    manifest, and what that finds is counted in the report and findings.json as in the
+    manifest (the manifest is written after them)."""
+    token = SECRETS["label api-token"]
+    r = diagnose("--filter", f"label=com.example.api-token={token}", "--format", "json",
+                 "--exit-zero")
+    assert r.code == 0, r.stderr
+    members = r.members()
+    manifest = json.loads(members["manifest.json"])
+    assert token not in " ".join(manifest["command"])
+    counted = manifest["redaction"]["counts"]
+    assert any(x["file"] == "manifest.json" for x in counted), counted
+    assert json.loads(members["findings.json"])["redaction"]["counts"] == counted
+    assert r.json()["redaction"]["counts"] == counted
+    for name, data in members.items():
+        assert token.encode() not in data, name
+
+
 def test_no_redact_then_redact_command(secret_container, diagnose, tmp_path):
     c = secret_container
     raw = diagnose(c, "--no-redact", "--format", "json", "--exit-zero")
