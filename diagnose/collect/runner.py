@@ -190,14 +190,7 @@ def collect_one(
         if name in LATE and not futures[name].done():
             out.pending[name] = futures[name]  # see settle()
             continue
-        try:
-            # At the deadline a collector still waiting on the engine is given up on (its
-            # thread ends by itself: every call is bounded by --timeout and the guarded client
-            # starts no new call).
-            out.take(*futures[name].result(timeout=dl.remaining() if dl else None))
-        except cf.TimeoutError:
-            futures[name].cancel()
-            out.take(*_late(name, key, submitted))
+        _take(out, name, futures[name], dl)
     if cid in opts.seen_logs and not out.records["logs"].ok:
         out.take(_seen_logs(key, out.records["logs"], opts.seen_logs[cid]), opts.seen_logs[cid])
     # The override probe plans from the static probe, so it runs once that is done.
@@ -222,14 +215,22 @@ def collect_one(
 LATE = frozenset({"stats"})
 
 
+def _take(item: Collected, name: str, fut: cf.Future[Outcome], deadline: Deadline | None
+          ) -> None:
+    """One piece's outcome into `item`.  At the deadline a collector still waiting on the
+    engine is given up on (its thread ends by itself: every call is bounded by --timeout and
+    the guarded client starts no new call)."""
+    try:
+        item.take(*fut.result(timeout=deadline.remaining() if deadline else None))
+    except cf.TimeoutError:
+        fut.cancel()
+        item.take(*_late(name, item.key, item.asked_at))
+
+
 def settle(item: Collected, deadline: Deadline | None) -> Collected:
     """`item` with its late pieces taken (waiting for them, no longer than the deadline)."""
     for name, fut in item.pending.items():
-        try:
-            item.take(*fut.result(timeout=deadline.remaining() if deadline else None))
-        except cf.TimeoutError:
-            fut.cancel()
-            item.take(*_late(name, item.key, item.asked_at))
+        _take(item, name, fut, deadline)
     item.pending = {}
     return item
 

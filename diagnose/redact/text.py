@@ -90,19 +90,19 @@ class TextRedactor:
     def _learn(self, value: str, ph: str, user: str = "") -> None:
         if value in self._spread and not user:
             return  # known, with all its spellings
-        for v in (value, *rv.variants(value, user)):
-            if v not in self._spread and rv.propagates(v):
-                self._spread[v] = ph
-                self._tokens.add(v)
+        self._spread_as(ph, (value, *rv.variants(value, user)))
 
     def learn_pair(self, user: str, value: str) -> None:
         """`value`, a secret already replaced (weak or not), as HTTP basic auth spells it with
         `user` (base64 of `user:value`): searched for everywhere, under the same placeholder."""
         ph = self._placeholders.get(value)
-        if ph is None or self._frozen:
-            return
-        for v in rv.pair_spellings(user, value):
-            if v not in self._spread:
+        if ph is not None and not self._frozen:
+            self._spread_as(ph, rv.pair_spellings(user, value))
+
+    def _spread_as(self, ph: str, spellings: Iterable[str]) -> None:
+        """Search for each of `spellings` everywhere (those worth it), replaced by `ph`."""
+        for v in spellings:
+            if v not in self._spread and rv.propagates(v):
                 self._spread[v] = ph
                 self._tokens.add(v)
 

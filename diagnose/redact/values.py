@@ -156,7 +156,7 @@ def variants(value: str, user: str = "") -> set[str]:
         *_b64(value),
     }
     if user:
-        out |= _b64(f"{user}:{value}")
+        out |= pair_spellings(user, value)
     if "\n" in value:
         for line in value.splitlines():
             line = line.strip()

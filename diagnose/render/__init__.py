@@ -91,7 +91,6 @@ class Paint:
         return self._sgr("32", text)
 
 
-
 def render(report: Report, fmt: Format, color: bool = False,
            display: Display | None = None, fail_on: str = "error") -> str:
     """Render `report` in `fmt` (`color`: ANSI colour, text only; `display`: what a person

@@ -16,7 +16,7 @@ from typing import Any
 from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine
 from diagnose.evidence.readings.common import log_evidence
-from diagnose.evidence.readings.log_signatures import Hits, strip_stamp
+from diagnose.evidence.readings.log_signatures import BARE_MISSING, Hits, strip_stamp
 from diagnose.model.findings import Evidence, fact
 from diagnose.model.lazyre import lazy_compile
 from diagnose.model.text import option_size
@@ -257,8 +257,7 @@ _VAR_RES = (
     lazy_compile(r"\bKeyError: '(?P<var>[A-Z][A-Z0-9_]+)'"),
     lazy_compile(r"required key (?P<var>[A-Z_][A-Z0-9_]*) missing value"),
     lazy_compile(r"(?i:env(?:ironment)?(?: variable)?s?):? ['\"`]?(?P<var>[A-Z][A-Z0-9_]{2,})\b"),
-    lazy_compile(r"\b(?P<var>[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?i:(?:is )?(?:not set|unset|missing"
-                 r"|required|must be set|undefined|not defined|empty))\b"),
+    lazy_compile(BARE_MISSING, re.IGNORECASE),
 )
 #: Official images that print a fixed sentence instead of the variable's name.
 IMAGE_VARS = {

@@ -112,12 +112,12 @@ _KEY_ERROR = lazy_compile(r"\bKeyError: '")
 _ENVIRON = lazy_compile(r"environ|getenv|os\.py\", line \d+, in __getitem__")
 
 
-#: The bare phrasing, `DATABASE_URL is not set` (a name with an underscore, upper case):
-#: claimed only when Config.Env confirms it (see _missing_variable).
-_BARE_MISSING = (r"\b(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?:is )?(?:not set|unset|missing|required"
-                 r"|must be set|undefined|not defined|empty)\b")
-_BARE_VAR = lazy_compile(r"\b(?P<var>[A-Z][A-Z0-9]*_[A-Z0-9_]+) (?i:(?:is )?(?:not set|unset"
-                         r"|missing|required|must be set|undefined|not defined|empty))\b")
+#: The bare phrasing, `DATABASE_URL is not set` (a name with an underscore, upper case, in
+#: `var`; the words in any case): claimed only when Config.Env confirms it (see
+#: _missing_variable).  log_facts reads the variable's name with it too.
+BARE_MISSING = (r"\b(?P<var>(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]+)) (?:is )?(?:not set|unset|missing"
+                r"|required|must be set|undefined|not defined|empty)\b")
+_BARE_VAR = lazy_compile(BARE_MISSING, re.IGNORECASE)
 _MISSING_NAMED = (
     r"superuser password is not specified",                   # postgres
     r"password option is not specified",                      # mysql, mariadb
@@ -159,7 +159,7 @@ SIGNATURES: dict[Cause, Signature] = {s.slug: s for s in (
     _sig(Cause.MISSING_ENV_VAR, ("not specified", "unbound variable", "not set", "keyerror",
                              "missing value", "env", "unset", "missing", "required",
                              "must be set", "undefined", "not defined", "empty"),
-         (*_MISSING_NAMED, _BARE_MISSING), confirm=_missing_variable),
+         (*_MISSING_NAMED, BARE_MISSING), confirm=_missing_variable),
     _sig(Cause.READ_ONLY_FILESYSTEM, ("read-only file", "erofs"),
          (r"read-only file ?system", r"\bEROFS\b")),
     _sig(Cause.NO_SPACE_LEFT, ("no space left", "enospc", "disk is full"),
