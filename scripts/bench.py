@@ -555,42 +555,35 @@ def bench_huge(work: Path) -> list[dict[str, Any]]:
         cleanup(label)
 
 
-def bench_version(runs: int = 21) -> float:
-    """Median wall time of `diagnose --version`, in milliseconds."""
+def median_ms(argv: list[str], runs: int = 21) -> float:
+    """Median wall time of a command, in milliseconds."""
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([*DIAGNOSE, "--version"], capture_output=True, check=True)
+        subprocess.run(argv, capture_output=True, check=True)
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
 
 
-def bench_sdk_import(runs: int = 21) -> float:
+def bench_version() -> float:
+    """Median wall time of `diagnose --version`, in milliseconds."""
+    return median_ms([*DIAGNOSE, "--version"])
+
+
+def bench_sdk_import() -> float:
     """Median wall time, in milliseconds, of starting diagnose's Python and importing the
     docker SDK: what any run that asks an engine pays before its first call (the floor of
     the one-container case, next to the engine floor)."""
-    python = str(Path(DIAGNOSE[0]).with_name("python"))
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([python, "-c", "import docker"], capture_output=True, check=True)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return median_ms([str(Path(DIAGNOSE[0]).with_name("python")), "-c", "import docker"])
 
 
-def bench_card_import(runs: int = 21) -> float:
+def bench_card_import() -> float:
     """Median wall time, in milliseconds, of starting diagnose's Python and importing the
     libraries the product card makes every diagnose use (the docker SDK, typer, jinja2,
     psutil and tabulate): what a one-container run of any tool built to that card pays
     before its first engine call, beyond the bare SDK."""
-    python = str(Path(DIAGNOSE[0]).with_name("python"))
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([python, "-c", "import docker, typer, jinja2, psutil, tabulate"],
-                       capture_output=True, check=True)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return median_ms([str(Path(DIAGNOSE[0]).with_name("python")), "-c",
+                      "import docker, typer, jinja2, psutil, tabulate"])
 
 
 def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int) -> None:

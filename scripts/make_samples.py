@@ -212,20 +212,24 @@ def collect(samples: dict[str, list[str]]) -> None:
         print(f"make-samples: samples/{sample}.tar.gz", file=sys.stderr)
 
 
-def render_one(bundle: Path, fmt: str) -> str:
-    """What `diagnose analyze` prints for `bundle` in `fmt` (offline, no colour, no plugins)."""
+def _offline(args: list[str], ok: tuple[int, ...] = (0,)) -> str:
+    """What `diagnose ARGS` prints, run from the repository root as a reader would (offline,
+    no colour, no plugins, not a terminal: 80 columns, whoever renders them)."""
     env = {**os.environ, "NO_COLOR": "1", "DIAGNOSE_NO_PLUGINS": "1", "TERM": "dumb"}
-    env.pop("COLUMNS", None)  # not a terminal: 80 columns, whoever renders them
-    rel = bundle.resolve().relative_to(ROOT)
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "analyze", str(rel), "--format", fmt, "--no-color",
-         "--no-plugins", "--exit-zero"],
-        capture_output=True, check=False, cwd=ROOT, env=env, timeout=120,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"diagnose analyze {rel} --format {fmt} failed ({proc.returncode}): "
+    env.pop("COLUMNS", None)
+    proc = subprocess.run([sys.executable, "-m", "diagnose", *args], capture_output=True,
+                          check=False, cwd=ROOT, env=env, timeout=120)
+    if proc.returncode not in ok:
+        raise RuntimeError(f"diagnose {' '.join(args)} failed ({proc.returncode}): "
                            f"{proc.stderr.decode('utf-8', 'replace')}")
     return proc.stdout.decode("utf-8")
+
+
+def render_one(bundle: Path, fmt: str) -> str:
+    """What `diagnose analyze` prints for `bundle` in `fmt` (offline, no colour, no plugins)."""
+    rel = bundle.resolve().relative_to(ROOT)
+    return _offline(["analyze", str(rel), "--format", fmt, "--no-color", "--no-plugins",
+                     "--exit-zero"])
 
 
 def render_diff(name: str, fmt: str) -> str:
@@ -233,15 +237,9 @@ def render_diff(name: str, fmt: str) -> str:
     read from one committed bundle, BUNDLE:NAME)."""
     bundle, a, b = DIFFS[name]
     rel = (SAMPLES / f"{bundle}.tar.gz").relative_to(ROOT)
-    env = {**os.environ, "NO_COLOR": "1", "DIAGNOSE_NO_PLUGINS": "1", "TERM": "dumb"}
-    env.pop("COLUMNS", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "diff", f"{rel}:{a}", f"{rel}:{b}", "--format", fmt,
-         "--no-color"], capture_output=True, check=False, cwd=ROOT, env=env, timeout=120)
-    if proc.returncode not in (0, 1):  # 1: something that matters differs
-        raise RuntimeError(f"diagnose diff {rel}:{a} {rel}:{b} --format {fmt} failed "
-                           f"({proc.returncode}): {proc.stderr.decode('utf-8', 'replace')}")
-    return proc.stdout.decode("utf-8")
+    # Exit 1: something that matters differs (the point of the sample).
+    return _offline(["diff", f"{rel}:{a}", f"{rel}:{b}", "--format", fmt, "--no-color"],
+                    ok=(0, 1))
 
 
 def diff_path(name: str, fmt: str) -> Path:
