@@ -5,7 +5,7 @@ Against a stalled engine: a proxy (tests/support/proxy.py) holds the container's
 and never lets it go, and --timeout is an hour, so the run is mid-collection with its
 temporary file open and its collector waiting for good.  A signal that is not acted on at
 once is a hang (the finish() guard fails the test).  Each signal is sent to the process and,
-deterministically, to one of its other threads once the main thread is idle in a wait: where
+deterministically, to one of its other threads once every thread is idle in a wait: where
 the kernel delivered it then, CPython only flagged it, and the main thread slept on in
 `queue.get()` until the engine answered (the Ctrl-C that hung for the whole --timeout).
 
@@ -26,9 +26,8 @@ from tests.support.faults import (
     leftovers,
     signal_thread,
     start,
-    threads_of,
     wait_event,
-    wait_main_thread_idle,
+    wait_threads_idle,
 )
 from tests.support.proxy import StallingProxy
 
@@ -64,12 +63,11 @@ def test_signal_while_the_engine_stalls(running, tmp_path, signum, target):
         try:
             wait_event(proxy.held, 60, "the log request")
             assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # mid-write
-            wait_main_thread_idle(proc.pid)
+            threads = wait_threads_idle(proc.pid)
             if target == "process":
                 proc.send_signal(signum)
             else:
-                others = [t for t in threads_of(proc.pid) if t != proc.pid]
-                signal_thread(proc.pid, others[-1], signum)
+                signal_thread(proc.pid, [t for t in threads if t != proc.pid][-1], signum)
             r = finish(proc, timeout=120)  # a lost signal waits for the 3600 s --timeout
         finally:
             if proc.poll() is None:

@@ -88,22 +88,35 @@ def signal_thread(pid: int, tid: int, signum: int) -> None:
         raise OSError(ctypes.get_errno(), f"tgkill {pid} {tid} {signum}")
 
 
-def wait_main_thread_idle(pid: int, timeout: float = 60) -> None:
-    """Wait until the main thread of `pid` sleeps and uses no CPU over several polls (blocked
-    in a wait), so a signal then reaches a process whose main thread waits."""
+def wait_threads_idle(pid: int, timeout: float = 60) -> list[int]:
+    """Wait until every thread of `pid` sleeps, uses no CPU and the set of threads stays the
+    same over several polls (the run blocked in its waits); the thread IDs then.
+
+    A thread that is still working may be one about to exit (a short-lived pool's worker):
+    a signal sent to it alone (tgkill) would find it gone (ESRCH) or die with it.  Once the
+    set is still, every thread left is one that waits for good while the engine stalls."""
     import time
 
-    def sample() -> tuple[str, int]:
-        with open(f"/proc/{pid}/task/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return fields[0], int(fields[11]) + int(fields[12])  # state, utime + stime
+    def sample() -> dict[int, tuple[str, int]]:
+        seen = {}
+        for tid in threads_of(pid):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # exited between the listing and the read
+                return {}
+            seen[tid] = (fields[0], int(fields[11]) + int(fields[12]))  # state, utime+stime
+        return seen
 
     end = time.monotonic() + timeout
-    last, quiet = None, 0
+    last: dict[int, tuple[str, int]] = {}
+    quiet = 0
     while quiet < 5:
         if time.monotonic() > end:
-            raise AssertionError(f"the main thread of {pid} never went idle")
-        state, cpu = sample()
-        quiet = quiet + 1 if state == "S" and cpu == last else 0
-        last = cpu
+            raise AssertionError(f"the threads of {pid} never went idle: {last}")
+        now = sample()
+        still = bool(now) and now == last and all(state == "S" for state, _ in now.values())
+        quiet = quiet + 1 if still else 0
+        last = now
         time.sleep(0.05)
+    return sorted(last)
