@@ -19,10 +19,12 @@ from typing import Any
 import docker
 import docker.tls
 from docker.errors import DockerException
+from docker.transport.unixconn import UnixHTTPAdapter
 
 from diagnose.model.errors import EngineError, UsageError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+SOCKET_POOL = "http+docker://localhost"  # the one key of the socket's connection pool
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,25 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
     # answering in the middle of a log cannot hang the run.
     client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
     _timeout_every_call(client.api)
+    _one_pool_per_socket(client.api)
     if not endpoint.host.startswith(("tcp://", "http://", "https://")):
         # HTTP(S)_PROXY and .netrc mean nothing to a local socket or an ssh tunnel, and
         # requests would read the environment again on every call (a third of its cost).
         client.api.trust_env = False
     return client
+
+
+def _one_pool_per_socket(api: Any) -> None:
+    """One connection pool for the engine's socket.  docker-py's socket adapter keys its pools
+    by the request's whole URL (path and query), so nearly every call of a run (each
+    container's inspect, logs, top, diff... is a URL of its own) opened a new connection to
+    the engine, and closed the least recently used pool's when the 26th URL came.  The pool
+    does not depend on the URL (the socket is its address), so one pool serves them all and
+    keeps its connections for the next calls, as requests does for TCP (a pool per host)."""
+    adapter = api.adapters.get("http+docker://")
+    if isinstance(adapter, UnixHTTPAdapter):
+        get = adapter.get_connection
+        adapter.get_connection = lambda _url, proxies=None: get(SOCKET_POOL, proxies)
 
 
 def _timeout_every_call(api: Any) -> None:

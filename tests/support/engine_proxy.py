@@ -53,11 +53,25 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     request_queue_size = socket.SOMAXCONN
     patches: dict[str, Patch]
     requests: list[tuple[str, str]]
+    on_connection: list[tuple[int, str]]  # (connection number, path without query)
+    connections: int = 0
+    numbers: dict[Any, int]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Only the serving thread accepts, so counting here has no race; the handler's
+        # thread takes its connection's number from `numbers`.
+        self.connections += 1
+        self.numbers[request] = self.connections
+        super().process_request(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.number = self.server.numbers.pop(self.request)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -67,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self) -> None:
         self.server.requests.append((self.command, self.path))  # list.append is atomic
+        self.server.on_connection.append((self.number, self.path.partition("?")[0]))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
@@ -107,12 +122,26 @@ class EngineProxy:
         self.server = _Server(str(path), _Handler)
         self.server.patches = {k: v for k, v in (("version", version), ("info", info)) if v}
         self.server.requests = []
+        self.server.on_connection = []
+        self.server.numbers = {}
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def requests(self) -> list[tuple[str, str]]:
         """(method, path with query) of every request forwarded so far, in arrival order."""
         return list(self.server.requests)
+
+    @property
+    def connections(self) -> int:
+        """Connections clients opened to the proxy so far (each may carry many requests)."""
+        return self.server.connections
+
+    def paths_by_connection(self) -> dict[int, set[str]]:
+        """The distinct paths (query left out) each connection carried, by its number."""
+        out: dict[int, set[str]] = {}
+        for number, path in list(self.server.on_connection):
+            out.setdefault(number, set()).add(path)
+        return out
 
     @property
     def host(self) -> str:
