@@ -136,9 +136,11 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
     return dt, rss_kb / 1024, code
 
 
-#: CPU seconds (user + system) of the last measured command, and of the engine meanwhile.
+#: CPU seconds (user + system) of the last measured command, and of the engine meanwhile;
+#: and of the floor's own client (the SDK receiving the answers, nothing done with them).
 LAST_CPU = [0.0]
 LAST_ENGINE_CPU = [0.0]
+LAST_FLOOR_CPU = [0.0]
 
 
 def engine_cpu() -> float:
@@ -263,9 +265,13 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
 
     import docker
 
+    from diagnose.collect.connect import one_pool_per_socket
+
     api = docker.from_env(max_pool_size=workers).api
+    one_pool_per_socket(api)  # connections reused, as diagnose's are
     engine = engine_cpu()
     try:
+        own = time.process_time()
         started = time.perf_counter()
         until = f"{time.time():.9f}"
         with cf.ThreadPoolExecutor(workers) as pool:
@@ -292,6 +298,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
 
             sum(pool.map(get, calls))
         took = time.perf_counter() - started
+        LAST_FLOOR_CPU[0] = time.process_time() - own
         LAST_ENGINE_CPU[0] = engine_cpu() - engine
         return took
     finally:
@@ -358,12 +365,14 @@ def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
         facts = container_facts(names)
         runs: dict[str, list[float]] = {
             "engine_floor_s": [], "manual_s": [], "parallel_s": [], "diagnose_s": [],
-            "engine_cpu_floor_s": [], "diagnose_cpu_s": [], "engine_cpu_diagnose_s": [],
+            "engine_cpu_floor_s": [], "floor_cpu_s": [], "diagnose_cpu_s": [],
+            "engine_cpu_diagnose_s": [],
             "rss_mib": [], "bundle_mib": []}
         last_diagnose = 0.0
         for i in range(repeat):
             runs["engine_floor_s"].append(engine_floor(names, lines))
             runs["engine_cpu_floor_s"].append(LAST_ENGINE_CPU[0])
+            runs["floor_cpu_s"].append(LAST_FLOOR_CPU[0])
             runs["manual_s"].append(run_manual(facts, lines, 0, work / f"manual-{n}-{i}"))
             runs["parallel_s"].append(run_manual(facts, lines, parallel,
                                                  work / f"parallel-{n}-{i}"))
@@ -590,17 +599,23 @@ def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int) -
     """Every ratio against diagnose (and the floors') into one N's result.
 
     `cpu_bound_s`: the least wall time diagnose's run could take on `cpus` CPUs given the CPU
-    it and the engine used (their sum spread over every CPU, and never less than the
-    engine's own): diagnose / cpu_bound near 1 says the run is CPU-bound on this machine."""
+    it and the engine used (their sum spread over every CPU; the engine's threads use them
+    all, so its own CPU is no bound): diagnose / cpu_bound near 1 says the run is CPU-bound
+    on this machine.  `floor_cpu_bound_s` is the same for the floor (its client's CPU and
+    the engine's), and diagnose's CPU over the floor client's is what diagnosing costs on
+    top of receiving the answers."""
     diag, floor = run["diagnose_s"], run["engine_floor_s"]
     engine, own = run["engine_cpu_diagnose_s"], run["diagnose_cpu_s"]
-    bound = max(engine, (engine + own) / max(1, cpus))
+    bound = (engine + own) / max(1, cpus)
+    floor_engine, floor_client = run["engine_cpu_floor_s"], run["floor_cpu_s"]
     run.update(manual_over_diagnose=run["manual_s"] / diag,
                parallel_over_diagnose=run["parallel_s"] / diag,
                diagnose_over_floor=diag / floor,
                diagnose_over_import_and_floor=diag / (import_s + floor),
                diagnose_over_card_import_and_floor=diag / (card_s + floor),
                cpu_bound_s=bound, diagnose_over_cpu_bound=diag / bound if bound else 0.0,
+               floor_cpu_bound_s=(floor_engine + floor_client) / max(1, cpus),
+               diagnose_cpu_over_floor_cpu=own / floor_client if floor_client else 0.0,
                manual_over_floor=run["manual_s"] / floor,
                parallel_over_floor=run["parallel_s"] / floor)
 
@@ -632,17 +647,19 @@ def report(results: dict[str, Any]) -> None:
                           "diag/(import+floor)", "peak RSS"], colalign=("right",) * 11,
                    disable_numparse=True))
     print("\nwhere diagnose's time goes: its CPU and the engine's (dockerd, containerd) "
-          "during its run, the engine's during the floor; CPU bound = the least wall time "
-          f"that CPU allows on {m['cpus_usable']} CPUs")
+          "during its run, the floor's client and the engine during the floor; CPU bound = "
+          f"the least wall time that CPU allows on {m['cpus_usable']} CPUs")
     print(tabulate([[r["n"], f"{r['diagnose_cpu_s']:.2f}", f"{r['engine_cpu_diagnose_s']:.2f}",
-                     f"{r['engine_cpu_floor_s']:.2f}", f"{r['cpu_bound_s']:.2f}",
+                     f"{r['floor_cpu_s']:.2f}", f"{r['engine_cpu_floor_s']:.2f}",
+                     f"{r['floor_cpu_bound_s']:.2f}", f"{r['cpu_bound_s']:.2f}",
                      f"{r['diagnose_over_cpu_bound']:.2f}x",
                      f"{r['diagnose_over_card_import_and_floor']:.2f}x",
                      f"{r['stats_back_to_back_s']:.2f}" if "stats_back_to_back_s" in r else "-"]
                     for r in results["runs"]],
-                   ["N", "diagnose CPU s", "engine CPU s", "engine CPU (floor) s",
-                    "CPU bound s", "diag/CPU bound", "diag/(card import+floor)",
-                    "stats after stats s"], colalign=("right",) * 8, disable_numparse=True))
+                   ["N", "diagnose CPU s", "engine CPU s", "floor's client CPU s",
+                    "engine CPU (floor) s", "floor's CPU bound s", "CPU bound s",
+                    "diag/CPU bound", "diag/(card import+floor)", "stats after stats s"],
+                   colalign=("right",) * 10, disable_numparse=True))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
             for r in results.get("huge", [])]

@@ -150,7 +150,7 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
     # answering in the middle of a log cannot hang the run.
     client.api._disable_socket_timeout = lambda _sock: None  # type: ignore[method-assign]
     _timeout_every_call(client.api)
-    _one_pool_per_socket(client.api)
+    one_pool_per_socket(client.api)
     if not endpoint.host.startswith(("tcp://", "http://", "https://")):
         # HTTP(S)_PROXY and .netrc mean nothing to a local socket or an ssh tunnel, and
         # requests would read the environment again on every call (a third of its cost).
@@ -158,7 +158,7 @@ def connect(endpoint: Endpoint, timeout: float, pool_size: int = 16) -> docker.D
     return client
 
 
-def _one_pool_per_socket(api: Any) -> None:
+def one_pool_per_socket(api: Any) -> None:
     """One connection pool for the engine's socket.  docker-py's socket adapter keys its pools
     by the request's whole URL (path and query), so nearly every call of a run (each
     container's inspect, logs, top, diff... is a URL of its own) opened a new connection to
