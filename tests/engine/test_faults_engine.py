@@ -116,18 +116,29 @@ def test_engine_stops_answering_after_the_target_was_found(engine, tmp_path):
         assert leftovers(out) == [r.bundle.name]
 
 
-def test_engine_stalls_on_one_endpoint(engine, tmp_path):
-    c = _running(engine, "stall-logs")
-    with StallingProxy(stall_paths=r"/logs\?") as proxy:
+def _one_endpoint_stalled(stall_paths: str, tmp_path, *targets: str):
+    """diagnose `targets` with --timeout 2 through a proxy that never answers the requests
+    matching `stall_paths`: the run ends in time with a normal exit code.  Its result, and
+    its collector records by (target, collector)."""
+    with StallingProxy(stall_paths=stall_paths) as proxy:
         began = time.monotonic()
-        r = run_diagnose(c, "--host", proxy.host, "--timeout", "2", "--format", "json",
+        r = run_diagnose(*targets, "--host", proxy.host, "--timeout", "2", "--format", "json",
                          "-o", str(tmp_path), cwd=tmp_path, timeout=60)
         elapsed = time.monotonic() - began
     assert r.code in (0, 1), r.stderr
     assert elapsed < 20, elapsed
-    records = _collectors(r.json())
-    assert records[(c, "logs")]["status"] == "failed"
-    assert "did not answer in time" in records[(c, "logs")]["reason"]
+    return r, _collectors(r.json())
+
+
+def _timed_out(record: dict) -> None:
+    assert record["status"] == "failed", record
+    assert "did not answer in time" in record["reason"], record
+
+
+def test_engine_stalls_on_one_endpoint(engine, tmp_path):
+    c = _running(engine, "stall-logs")
+    r, records = _one_endpoint_stalled(r"/logs\?", tmp_path, c)
+    _timed_out(records[(c, "logs")])
     for name in ("inspect", "image", "top", "history", "events", "diff", "entrypoint"):
         assert records[(c, name)]["status"] == "ok", (name, records[(c, name)])
     members = r.members()
@@ -142,16 +153,8 @@ def test_stats_that_never_come_hold_back_nothing_else(engine, tmp_path):
     c = _running(engine, "stall-stats")
     stopped = engine.run("stall-stats-exited", cmd=("sh", "-c", "echo done; exit 3"))
     engine.wait_status(stopped, "exited")
-    with StallingProxy(stall_paths=r"/stats\?") as proxy:
-        began = time.monotonic()
-        r = run_diagnose(c, stopped, "--host", proxy.host, "--timeout", "2", "--format",
-                         "json", "-o", str(tmp_path), cwd=tmp_path, timeout=60)
-        elapsed = time.monotonic() - began
-    assert r.code in (0, 1), r.stderr
-    assert elapsed < 20, elapsed
-    records = _collectors(r.json())
-    assert records[(c, "stats")]["status"] == "failed"
-    assert "did not answer in time" in records[(c, "stats")]["reason"]
+    r, records = _one_endpoint_stalled(r"/stats\?", tmp_path, c, stopped)
+    _timed_out(records[(c, "stats")])
     assert records[(stopped, "stats")]["status"] == "skipped"  # not running: nothing to ask
     for name in ("inspect", "logs", "top", "events", "diff", "entrypoint"):
         assert records[(c, name)]["status"] == "ok", (name, records[(c, name)])

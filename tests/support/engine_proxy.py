@@ -131,11 +131,6 @@ class EngineProxy:
         """(method, path with query) of every request forwarded so far, in arrival order."""
         return list(self.server.requests)
 
-    @property
-    def connections(self) -> int:
-        """Connections clients opened to the proxy so far (each may carry many requests)."""
-        return self.server.connections
-
     def paths_by_connection(self) -> dict[int, set[str]]:
         """The distinct paths (query left out) each connection carried, by its number."""
         out: dict[int, set[str]] = {}
