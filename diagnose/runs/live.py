@@ -31,7 +31,7 @@ from diagnose.collect.container import LogOptions
 from diagnose.collect.journal import default_dir
 from diagnose.collect.pool import engine_pool
 from diagnose.collect.record import Deadline, GuardedAPI
-from diagnose.collect.runner import Collection, CollectOptions, settle
+from diagnose.collect.runner import Collection, CollectOptions, connections, settle
 from diagnose.evidence.engine import EngineFacts, HostFacts, product_of
 from diagnose.evidence.records import CollectorRecord
 from diagnose.model.findings import CheckOutcome
@@ -125,7 +125,7 @@ def run_inspected(opts: RunOptions, progress: Progress, label: str, endpoint: En
     started = time.time()
     check_output_dir(opts.output_dir)
     warm = Warmup(opts.plugins)
-    client = connect(endpoint, opts.timeout, max(8, opts.jobs * 7))
+    client = connect(endpoint, opts.timeout, connections(opts.jobs))
     session = Session(label, endpoint, client=client, inspects=[inspect])
     return LiveRun(opts, progress, started, [session]).run(warm)
 
