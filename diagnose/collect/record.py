@@ -7,7 +7,6 @@ apply, or fails; a failure is recorded with its traceback (stored in the bundle 
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from docker.errors import APIError, DockerException, NotFound
 from diagnose.evidence import layout
 from diagnose.evidence.records import CollectorRecord, CollectorStatus
 from diagnose.model import limits as lim
+from diagnose.model.jsonout import indented_json
 from diagnose.model.jsonscan import TooDeep, measure
 from diagnose.model.text import exact_bytes
 
@@ -102,7 +102,7 @@ def _is_stream(obj: Any) -> bool:
 
 def dump_json(obj: Any) -> bytes:
     """The bundle's JSON encoding: indented, UTF-8, key order as the engine gave it."""
-    return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return indented_json(obj)
 
 
 def describe_failure(exc: BaseException) -> str:

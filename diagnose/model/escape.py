@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from diagnose.model.jsonout import indented_json
+
 #: C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting marks
 #: (ALM U+061C, LRM/RLM U+200E/F, LRE..RLO U+202A-E, LRI..PDI U+2066-9).
 INVISIBLE = re.compile(
@@ -62,14 +64,12 @@ def one_line(text: str) -> str:
     return visible(" ".join(str(text).split()))
 
 
-def json_text(value: Any, indent: int | None = 2) -> str:
-    """JSON text (UTF-8 kept as is) in which control, bidi and line-separator characters are
-    `\\uXXXX` escapes.
+def json_text(value: Any) -> str:
+    """JSON text, indented by two spaces (UTF-8 kept as is), in which control, bidi and
+    line-separator characters are `\\uXXXX` escapes.
 
     Those characters can only stand inside JSON strings (keys included), where the escape
     means the same character, so replacing them in the finished text is exact.
     """
-    import json  # startup: the CLI imports this module on every start
-
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    text = indented_json(value)[:-1].decode("utf-8")
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from diagnose.model.jsonout import indented_json
 from diagnose.redact.argv import ASSIGN_RE, read_words, split_line
 from diagnose.redact.lines import redact_lines
 from diagnose.redact.rules import secret_name
@@ -161,7 +162,7 @@ class Redactor(TextRedactor):
             # in the written text (a re-pass, the final rescan) would not see through.
             if redacted == doc and b"\\u" not in data and b"\\/" not in data:
                 return data
-            return (json.dumps(redacted, indent=2, ensure_ascii=False) + "\n").encode()
+            return indented_json(redacted)
         return self._text_bytes(data, path)
 
     def files(self, files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
