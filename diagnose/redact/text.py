@@ -356,9 +356,19 @@ class TextRedactor:
         """
         if not self.enabled:
             return walk_strings(obj, visible)
+        # While frozen nothing is learned, so a string scrubs the same each time it occurs (a
+        # report repeats check ids, states and commands thousands of times): once each.
+        done: dict[str, str] = {}
+
+        def fix(s: str) -> str:
+            out = done.get(s)
+            if out is None:
+                out = done[s] = visible(self.text(s, ""))
+            return out
+
         self._frozen += 1
         try:
             with self.quiet():
-                return walk_strings(obj, lambda s: visible(self.text(s, "")))
+                return walk_strings(obj, fix)
         finally:
             self._frozen -= 1
