@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import itertools
 import json
 
 import pytest
@@ -183,6 +184,44 @@ def test_markdown_fits_its_budget_and_says_what_it_left_out(several, monkeypatch
     assert "**Verdict:**" in md and "oom-killed" in md  # what is wrong stays first
     # Least used first: the decision paths go before any finding is touched.
     assert "Decision path for" not in md
+
+
+def _table_rows(md: str) -> list[str]:
+    table = md.split("| severity | code | id | target | title |\n|---|---|---|---|---|\n")[1]
+    return list(itertools.takewhile(lambda ln: ln.startswith("| "), table.splitlines()))
+
+
+def test_markdown_tables_the_problems_and_lists_each_advisory_check_once(several):
+    """One table row per problem; an advisory is one line per check (a fleet's advisories,
+    one row per target each, buried its problems and were what a cut report kept)."""
+    from diagnose.render import view as view_module
+
+    md = render(several, Format.MARKDOWN)
+    parts = view_module.build(document_module.build(several), "info", True)["v"]
+    rows = _table_rows(md)
+    assert len(rows) == len(parts["problems"]) > 0
+    assert not [r for r in rows if r.startswith("| info |")]
+    for group in parts["advisories"]:
+        assert md.count(f"- {group['code']} `{group['id']}` ({group['severity']}): ") == 1
+
+
+def test_a_cut_markdown_report_keeps_the_problems_table(several, monkeypatch):
+    """Cut to the budget, the report still holds the verdict, every target and every
+    problem's row: what is cut is the findings in full, from the last."""
+    import diagnose.render as render_module
+
+    with monkeypatch.context() as m:
+        m.setattr(render_module, "MARKDOWN_TRIMS", (render_module.MARKDOWN_TRIMS[-1],))
+        m.setattr(render_module, "MARKDOWN_BUDGET", 10**9)
+        whole = render(several, Format.MARKDOWN)
+    first_finding = whole.index("\n#### 1. ")
+    budget = first_finding + 1_500
+    monkeypatch.setattr(render_module, "MARKDOWN_BUDGET", budget)
+    md = render(several, Format.MARKDOWN)
+    assert len(md) < budget and "65,536-character limit" in md
+    assert _table_rows(md) == _table_rows(whole)
+    for t in several.targets:
+        assert t.name in md
 
 
 def test_markdown_stops_a_rendering_at_the_budget_and_picks_the_same_trim(several, monkeypatch):
