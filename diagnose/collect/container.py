@@ -196,27 +196,63 @@ def collect_history(api: Any, inspect: Mapping[str, Any], memo: Memo | None = No
 MAX_EVENTS = 1000
 
 
-def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
-                   journal: Path | None = None, podman: bool = False) -> Piece:
-    """Events of this container since it was created (the engine keeps a bounded ring), with
-    those the engine dropped that a `diagnose watch` journal in `journal` kept."""
+def events_since(inspect: Mapping[str, Any], now: float) -> int:
+    """Where a container's events are read from: a second before it was created (an hour
+    back when its creation time is unreadable)."""
     created = parse_time(inspect.get("Created"))
-    since = int(created.timestamp()) - 1 if created else int(now) - 3600
-    filters = {"container": [inspect["Id"]]}
-    gen = (_podman_events(api, since, filters) if podman else
-           api.events(since=since, until=f"{now:.9f}", filters=filters, decode=True))
-    kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
-    seen = 0
+    return int(created.timestamp()) - 1 if created else int(now) - 3600
+
+
+@dataclass(frozen=True)
+class EventsAnswer:
+    """The engine's past events of several containers, asked in one call until `until`:
+    each container's events in order (the last MAX_EVENTS) and how many there were."""
+
+    until: float
+    by_id: Mapping[str, tuple[int, list[dict[str, Any]]]]
+
+
+def ask_events(api: Any, inspects: Iterable[Mapping[str, Any]], now: float) -> EventsAnswer:
+    """Every target's past events in one call (dockerd).  The engine answers each call from
+    the same bounded ring of recent events, filtered by container: one call for all targets
+    gives each the events its own call would, from the earliest creation on, and each keeps
+    those since its own (:func:`events_since`)."""
+    since = {str(ins["Id"]): events_since(ins, now) for ins in inspects}
+    if not since:
+        return EventsAnswer(now, {})
+    kept: dict[str, collections.deque[dict[str, Any]]] = {
+        cid: collections.deque(maxlen=MAX_EVENTS) for cid in since}
+    seen = dict.fromkeys(since, 0)
+    gen = api.events(since=min(since.values()), until=f"{now:.9f}",
+                     filters={"container": list(since)}, decode=True)
     try:
         for event in gen:
-            seen += 1
-            kept.append(event)
+            cid = str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
+            if cid in since and (event.get("timeNano") or 0) >= since[cid] * 10**9:
+                seen[cid] += 1
+                kept[cid].append(event)
     finally:
         close = getattr(gen, "close", None)
         if close is not None:
             close()
-    detail: dict[str, Any] = {"since": since, "until": now, "events": seen, "kept": len(kept)}
-    events = list(kept)
+    return EventsAnswer(now, {cid: (seen[cid], list(kept[cid])) for cid in since})
+
+
+def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
+                   journal: Path | None = None, podman: bool = False,
+                   asked: EventsAnswer | None = None) -> Piece:
+    """Events of this container since it was created (the engine keeps a bounded ring), with
+    those the engine dropped that a `diagnose watch` journal in `journal` kept.  `asked`: the
+    answer of one call for every target of the run (:func:`ask_events`), which holds them."""
+    since = events_since(inspect, now)
+    if asked is not None:
+        now = asked.until
+        seen, events = asked.by_id.get(str(inspect["Id"]), (0, []))
+    else:
+        seen, events = _events_of_one(api, inspect, since, now, podman)
+    detail: dict[str, Any] = {"since": since, "until": now, "events": seen, "kept": len(events)}
+    if asked is not None:
+        detail["asked_with"] = len(asked.by_id)  # targets whose events one call asked
     if journal is not None and journal.is_dir():
         events, added = merge(events, [e for e in events_of(journal, inspect["Id"], since)
                                        if (e.get("timeNano") or 0) <= now * 1e9])
@@ -230,6 +266,24 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
         truncated=seen > MAX_EVENTS,
         detail=detail,
     )
+
+
+def _events_of_one(api: Any, inspect: Mapping[str, Any], since: int, now: float,
+                   podman: bool) -> tuple[int, list[dict[str, Any]]]:
+    filters = {"container": [inspect["Id"]]}
+    gen = (_podman_events(api, since, filters) if podman else
+           api.events(since=since, until=f"{now:.9f}", filters=filters, decode=True))
+    kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
+    seen = 0
+    try:
+        for event in gen:
+            seen += 1
+            kept.append(event)
+    finally:
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
+    return seen, list(kept)
 
 
 def _podman_events(api: Any, since: int, filters: Mapping[str, Any]) -> Iterator[Any]:

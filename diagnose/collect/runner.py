@@ -55,6 +55,9 @@ class CollectOptions:
     #: a port they hold): the run's targets (None: the targets given to collect_all), or the
     #: whole engine (`--all`).
     scope: Scope | None = None
+    #: Every target's past events, asked in one call when the collection starts (dockerd;
+    #: set by :class:`Collection`); None: each target asks for its own (Podman).
+    events: cf.Future[cc.EventsAnswer] | None = None
 
 
 Outcome = tuple[CollectorRecord, dict[str, bytes]]
@@ -130,7 +133,8 @@ def _pieces(api: Any, inspect: dict[str, Any], opts: CollectOptions, image: dict
         "top": lambda: cc.collect_top(api, inspect, podman),
         "processes": lambda: collect_processes(inspect, opts.local),
         "history": lambda: cc.collect_history(api, inspect, opts.memo),
-        "events": lambda: cc.collect_events(api, inspect, started, opts.journal, podman),
+        "events": lambda: cc.collect_events(api, inspect, started, opts.journal, podman,
+                                            opts.events.result() if opts.events else None),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
         "networks": lambda: cc.collect_networks(api, inspect, opts.memo, opts.scope),
@@ -273,6 +277,11 @@ class Collection:
     rest of its target held a target worker for up to a second, and stats asked a few at a
     time made the run wait for one sample after another.  A target is handed over once its
     stats are in, in the order targets are ready (see __iter__).
+
+    Past events are asked once for every target too (dockerd): the engine answers each
+    events call from the same ring of recent events, so one call filtered by all targets
+    gives each target what its own call gave, as of the start of the collection (when the
+    targets were inspected).  Podman's endpoint has no `until`: each target asks its own.
     """
 
     def __init__(self, api: Any, targets: list[tuple[str, dict[str, Any]]],
@@ -281,10 +290,13 @@ class Collection:
         self.jobs = jobs = max(1, opts.jobs)
         if opts.scope is None:
             opts = dataclasses.replace(opts, scope=Scope.of(ins for _, ins in targets))
-        self.opts = opts
         self.tpool = cf.ThreadPoolExecutor(jobs, thread_name_prefix="target")
         self.ppool = cf.ThreadPoolExecutor(jobs * 6, thread_name_prefix="piece")
         self.spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
+        if opts.product != PODMAN:  # Podman's events endpoint is asked per target (no until)
+            opts = dataclasses.replace(opts, events=self.spool.submit(
+                cc.ask_events, api, [ins for _, ins in targets], time.time()))
+        self.opts = opts
         # Every target's stats, asked now (a target not running is answered at once).
         self.stats: dict[int, cf.Future[Outcome]] = {
             i: self.spool.submit(run_collector, "stats", key, functools.partial(

@@ -4,7 +4,7 @@ The run goes through tests/support/engine_proxy.py, which forwards every request
 engine unchanged and lists them.  Timings are never asserted (the machine is shared); the
 requests are what the speed work of issue 18 changed: `docker diff` is asked once per
 container (the diff collector and the entrypoint probe share it), stats only of running
-containers, and the bundle holds what it held before.
+containers, the events of all targets in one call, and the bundle holds what it held before.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -59,6 +60,11 @@ def test_each_question_is_asked_once(engine, diagnose, sockdir):
     for ref in (up, down):
         assert per[(ref, "GET", "changes")] == 1, sorted(per.items())
     assert per[(up, "GET", "stats")] == 1 and per[(down, "GET", "stats")] == 0
+    # One events call for both targets, filtered by both.
+    events_asked = [path for _, path in asked if re.match(r"^(?:/v[\d.]+)?/events\?", path)]
+    assert len(events_asked) == 1, events_asked
+    filters = json.loads(parse_qs(urlsplit(events_asked[0]).query)["filters"][0])
+    assert sorted(filters["container"]) == sorted(ids)
 
     files = r.members()
     records = {(c["owner"], c["name"]): c for c in json.loads(files["manifest.json"])["collectors"]}
@@ -71,6 +77,13 @@ def test_each_question_is_asked_once(engine, diagnose, sockdir):
     stats = json.loads(files[f"containers/{up}/stats.json"])
     assert stats["pids_stats"]["current"] >= 1
     assert f"containers/{down}/stats.json" not in files
+    # Each target's events are its own: its create and start (and the other's are not).
+    for ref in (up, down):
+        events = json.loads(files[f"containers/{ref}/events.json"])
+        assert {e["Actor"]["ID"] for e in events} == {engine.inspect(ref)["Id"]}, events
+        assert {"create", "start"} <= {e["Action"] for e in events}, events
+        assert records[(ref, "events")]["detail"]["asked_with"] == 2
+    assert "die" in {e["Action"] for e in json.loads(files[f"containers/{down}/events.json"])}
     for ref in (up, down):
         probe = json.loads(files[f"containers/{ref}/entrypoint.json"])
         # The probe planned with the shared diff: the image's own files were shareable.

@@ -91,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
             resp = conn.getresponse()
             data = resp.read()
             status, reason, out_headers = resp.status, resp.reason, resp.getheaders()
+            # docker-py reads a streamed answer (events, a build) as JSON documents only when
+            # it comes chunked, as the engine sends it; with a length it parses one document.
+            chunked = resp.chunked
         finally:
             conn.close()
         patch = None
@@ -106,9 +109,16 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in out_headers:
             if k.lower() not in _HOP:
                 self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if chunked:
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data) if data else b"0\r\n\r\n")
+        else:
             self.wfile.write(data)
 
     do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = _forward  # noqa: N815
