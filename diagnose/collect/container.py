@@ -223,18 +223,12 @@ def ask_events(api: Any, inspects: Iterable[Mapping[str, Any]], now: float) -> E
     kept: dict[str, collections.deque[dict[str, Any]]] = {
         cid: collections.deque(maxlen=MAX_EVENTS) for cid in since}
     seen = dict.fromkeys(since, 0)
-    gen = api.events(since=min(since.values()), until=f"{now:.9f}",
-                     filters={"container": list(since)}, decode=True)
-    try:
-        for event in gen:
-            cid = str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
-            if cid in since and (event.get("timeNano") or 0) >= since[cid] * 10**9:
-                seen[cid] += 1
-                kept[cid].append(event)
-    finally:
-        close = getattr(gen, "close", None)
-        if close is not None:
-            close()
+    for event in _drained(api.events(since=min(since.values()), until=f"{now:.9f}",
+                                     filters={"container": list(since)}, decode=True)):
+        cid = str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
+        if cid in since and (event.get("timeNano") or 0) >= since[cid] * 10**9:
+            seen[cid] += 1
+            kept[cid].append(event)
     return EventsAnswer(now, {cid: (seen[cid], list(kept[cid])) for cid in since})
 
 
@@ -275,15 +269,20 @@ def _events_of_one(api: Any, inspect: Mapping[str, Any], since: int, now: float,
            api.events(since=since, until=f"{now:.9f}", filters=filters, decode=True))
     kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
     seen = 0
+    for event in _drained(gen):
+        seen += 1
+        kept.append(event)
+    return seen, list(kept)
+
+
+def _drained(stream: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The events of an answer, its connection closed once they are read (or on an error)."""
     try:
-        for event in gen:
-            seen += 1
-            kept.append(event)
+        yield from stream
     finally:
-        close = getattr(gen, "close", None)
+        close = getattr(stream, "close", None)
         if close is not None:
             close()
-    return seen, list(kept)
 
 
 def _podman_events(api: Any, since: int, filters: Mapping[str, Any]) -> Iterator[Any]:
