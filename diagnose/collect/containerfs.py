@@ -51,6 +51,10 @@ class SharedImage:
             return False
         return not any(path.startswith(p + "/") for p in self._replaced)
 
+    def answered(self, kind: str, key: str) -> bool:
+        """Whether the shared answer for one question is in already (no engine call)."""
+        return self.memo.answered(f"fs-{kind}", f"{self.image_id}\0{key}")
+
     def answer(self, kind: str, key: str, fetch: Callable[[], T]) -> T:
         """The shared answer for one question, asked at most once per image (a question that
         failed is asked again by each container: one container's trouble is not shared)."""
@@ -152,11 +156,20 @@ class ContainerFS:
             resp.close()
 
     def map(self, func: Callable[[str], T], paths: Sequence[str]) -> list[T]:
-        """`func` over `paths` concurrently (each is a few HEAD requests), results in order."""
-        if len(paths) < 2:
+        """`func` over `paths` concurrently (each is a few HEAD requests), results in order;
+        in order on this thread when the engine need not be asked about any of them (another
+        container of the image asked already: threads would only wait for each other)."""
+        if len(paths) < 2 or all(self.stat_known(p) for p in paths):
             return [func(p) for p in paths]
         with cf.ThreadPoolExecutor(min(8, len(paths)), thread_name_prefix="stat") as pool:
             return list(pool.map(func, paths))
+
+    def stat_known(self, path: str) -> bool:
+        """Whether the stat of `path` is answered without asking the engine."""
+        if path in self._stats:
+            return True
+        shared = self.shared
+        return shared is not None and shared.owns(path) and shared.answered("stat", path)
 
     def _count(self) -> None:
         with self._lock:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import concurrent.futures as cf
 import posixpath
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from diagnose.collect.containerfs import ContainerFS, SharedImage, is_dir, perm
 from diagnose.collect.fileinfo import describe, mode_string, runs_natively
 
 if TYPE_CHECKING:
     from diagnose.collect.memo import Memo
+
+T = TypeVar("T")
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -100,7 +102,10 @@ def probe_entrypoint(
     image_id = str(inspect.get("Image") or "")
     assumed = memo is not None and image_id != "" and _root_surely_readable(inspect, memo,
                                                                             image_id)
-    with cf.ThreadPoolExecutor(4, thread_name_prefix="probe") as pool:
+    # Another container of the image was read: nearly every answer is shared, and threads
+    # would only wait for each other.
+    with (_InOrder() if assumed else cf.ThreadPoolExecutor(4, thread_name_prefix="probe")) \
+            as pool:
         root = _open_root(fs, pool, inspect, memo, image_id, assumed)
         user = pool.submit(_user_facts, fs, str(config.get("User") or ""))
         shell = pool.submit(_shell_facts, fs, engine_arch)
@@ -148,6 +153,18 @@ def _open_root(fs: ContainerFS, pool: cf.Executor, inspect: Mapping[str, Any],
             mounts = [str(m.get("Destination", "")) for m in inspect.get("Mounts") or ()]
             fs.shared = SharedImage(memo, image_id, changes.result() or [], mounts)
     return root
+
+
+class _InOrder(cf.Executor):
+    """Each task run at once, on the caller's thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> cf.Future[T]:
+        fut: cf.Future[T] = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # as a pool's worker: the caller's result() raises it
+            fut.set_exception(exc)
+        return fut
 
 
 #: Memo kind: a container of this image had its root read through the archive endpoint.

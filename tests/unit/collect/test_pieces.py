@@ -111,6 +111,37 @@ def test_shared_answers_are_asked_once_and_failures_are_not_shared():
     assert shared.answer("stat", "/x", lambda: "own answer") == "own answer"
 
 
+def test_paths_answered_already_are_looked_up_without_threads():
+    """A second container of an image finds its PATH lookups shared: they run in order on the
+    probe's thread (a pool per lookup started 159 threads for 50 containers); a path the
+    engine must still be asked about is looked up concurrently."""
+    import threading
+
+    from diagnose.collect.containerfs import ContainerFS, SharedImage
+    from diagnose.collect.memo import Memo
+
+    memo = Memo()
+    paths = ["/usr/local/bin/sh", "/usr/bin/sh", "/bin/sh"]
+    for p in paths:  # what the image's first container was answered
+        SharedImage(memo, "img", [], []).answer("stat", p, lambda: None)
+    fs = ContainerFS(None, "c2", SharedImage(memo, "img", [], []))
+    assert all(fs.stat_known(p) for p in paths)
+    ran_on: list[threading.Thread] = []
+
+    def look(path: str) -> str:
+        ran_on.append(threading.current_thread())
+        return path.upper()
+
+    assert fs.map(look, paths) == [p.upper() for p in paths]
+    assert set(ran_on) == {threading.current_thread()}
+    ran_on.clear()
+    assert fs.map(look, [*paths, "/sbin/sh"]) == [p.upper() for p in [*paths, "/sbin/sh"]]
+    assert threading.current_thread() not in ran_on  # one unknown: all asked on the pool
+    assert not fs.stat_known("/sbin/sh")
+    own = ContainerFS(None, "c3", SharedImage(memo, "img", [{"Path": "/bin/sh", "Kind": 1}], []))
+    assert not own.stat_known("/bin/sh")  # its own /bin/sh: never another container's answer
+
+
 def test_collection_waits_for_a_slow_consumer(monkeypatch):
     """At most 2 x jobs targets are collected ahead of the consumer (memory stays flat)."""
     import threading
