@@ -20,6 +20,7 @@ from typing import Any
 from docker.errors import NotFound
 
 from diagnose.collect import container as cc
+from diagnose.collect import past_events as pe
 from diagnose.collect.host import collect_processes
 from diagnose.collect.memo import Memo
 from diagnose.collect.override import collect_override
@@ -57,7 +58,7 @@ class CollectOptions:
     scope: Scope | None = None
     #: Every target's past events, asked in one call when the collection starts (dockerd;
     #: set by :class:`Collection`); None: each target asks for its own (Podman).
-    events: cf.Future[cc.EventsAnswer] | None = None
+    events: cf.Future[pe.EventsAnswer] | None = None
 
 
 Outcome = tuple[CollectorRecord, dict[str, bytes]]
@@ -133,7 +134,7 @@ def _pieces(api: Any, inspect: dict[str, Any], opts: CollectOptions, image: dict
         "top": lambda: cc.collect_top(api, inspect, podman),
         "processes": lambda: collect_processes(inspect, opts.local),
         "history": lambda: cc.collect_history(api, inspect, opts.memo),
-        "events": lambda: cc.collect_events(api, inspect, started, opts.journal, podman,
+        "events": lambda: pe.collect_events(api, inspect, started, opts.journal, podman,
                                             opts.events.result() if opts.events else None),
         "diff": lambda: cc.collect_diff(api, inspect),
         "stats": lambda: cc.collect_stats(api, inspect),
@@ -295,7 +296,7 @@ class Collection:
         self.spool = cf.ThreadPoolExecutor(jobs * STATS_WORKERS, thread_name_prefix="stats")
         if opts.product != PODMAN:  # Podman's events endpoint is asked per target (no until)
             opts = dataclasses.replace(opts, events=self.spool.submit(
-                cc.ask_events, api, [ins for _, ins in targets], time.time()))
+                pe.ask_events, api, [ins for _, ins in targets], time.time()))
         self.opts = opts
         # Every target's stats, asked now (a target not running is answered at once).
         self.stats: dict[int, cf.Future[Outcome]] = {

@@ -65,7 +65,7 @@ def test_one_call_asks_every_targets_events_and_each_keeps_its_own(monkeypatch):
     its own call did), the last MAX_EVENTS of them, and how many there were."""
     import json
 
-    from diagnose.collect import container as cc
+    from diagnose.collect import past_events as cc
     from diagnose.collect.record import run_collector
 
     a, b, other = "a" * 64, "b" * 64, "o" * 64
@@ -109,7 +109,7 @@ def test_a_failed_events_call_fails_every_targets_events(monkeypatch):
 
     import requests
 
-    from diagnose.collect import container as cc
+    from diagnose.collect import past_events as cc
     from diagnose.collect import runner
 
     def stalled(self, **kw):
