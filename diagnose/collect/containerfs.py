@@ -51,15 +51,18 @@ class SharedImage:
             return False
         return not any(path.startswith(p + "/") for p in self._replaced)
 
+    def _memo_key(self, kind: str, key: str) -> tuple[str, str]:
+        return f"fs-{kind}", f"{self.image_id}\0{key}"
+
     def answered(self, kind: str, key: str) -> bool:
         """Whether the shared answer for one question is in already (no engine call)."""
-        return self.memo.answered(f"fs-{kind}", f"{self.image_id}\0{key}")
+        return self.memo.answered(*self._memo_key(kind, key))
 
     def answer(self, kind: str, key: str, fetch: Callable[[], T]) -> T:
         """The shared answer for one question, asked at most once per image (a question that
         failed is asked again by each container: one container's trouble is not shared)."""
         try:
-            result: T = self.memo.get(f"fs-{kind}", f"{self.image_id}\0{key}", fetch)
+            result: T = self.memo.get(*self._memo_key(kind, key), fetch)
         except Exception:
             return fetch()
         return result

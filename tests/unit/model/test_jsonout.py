@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from diagnose.model.escape import json_text
 from diagnose.model.jsonout import indented_json
-
-SAMPLES = Path(__file__).resolve().parents[3] / "samples"
+from tests.support.reports import SAMPLES
 
 
 def stdlib(value: Any) -> bytes:
