@@ -61,14 +61,17 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
                    journal: Path | None = None, podman: bool = False,
                    asked: EventsAnswer | None = None) -> Piece:
     """Events of this container since it was created (the engine keeps a bounded ring), with
-    those the engine dropped that a `diagnose watch` journal in `journal` kept.  `asked`: the
-    answer of one call for every target of the run (:func:`ask_events`), which holds them."""
+    those the engine dropped that a `diagnose watch` journal in `journal` kept.  On dockerd
+    they come from `asked`, the one call for every target of the run (:func:`ask_events`;
+    made here for this container alone when not given); Podman is asked per container."""
     since = events_since(inspect, now)
-    if asked is not None:
+    if podman:
+        seen, events = _podman_events_of(api, inspect, since)
+    else:
+        if asked is None:
+            asked = ask_events(api, [inspect], now)
         now = asked.until
         seen, events = asked.by_id.get(str(inspect["Id"]), (0, []))
-    else:
-        seen, events = _events_of_one(api, inspect, since, now, podman)
     detail: dict[str, Any] = {"since": since, "until": now, "events": seen, "kept": len(events)}
     if asked is not None:
         detail["asked_with"] = len(asked.by_id)  # targets whose events one call asked
@@ -87,14 +90,11 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
     )
 
 
-def _events_of_one(api: Any, inspect: Mapping[str, Any], since: int, now: float,
-                   podman: bool) -> tuple[int, list[dict[str, Any]]]:
-    filters = {"container": [inspect["Id"]]}
-    gen = (_podman_events(api, since, filters) if podman else
-           api.events(since=since, until=f"{now:.9f}", filters=filters, decode=True))
+def _podman_events_of(api: Any, inspect: Mapping[str, Any], since: int
+                      ) -> tuple[int, list[dict[str, Any]]]:
     kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_EVENTS)
     seen = 0
-    for event in _drained(gen):
+    for event in _drained(_podman_events(api, since, {"container": [inspect["Id"]]})):
         seen += 1
         kept.append(event)
     return seen, list(kept)
