@@ -32,6 +32,9 @@ def engine() -> Iterator[Engine]:
         yield eng
     finally:
         eng.cleanup()
+    left = eng.leftovers()
+    if left:
+        pytest.fail(f"the tests left labelled objects behind: {left}", pytrace=False)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

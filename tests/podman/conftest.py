@@ -49,6 +49,9 @@ def podman() -> Iterator[Engine]:
             yield eng
         finally:
             eng.cleanup()
+        left = eng.leftovers()
+        if left:
+            pytest.fail(f"the tests left labelled objects behind: {left}", pytrace=False)
     finally:
         for key, value in saved.items():
             if value is None:

@@ -142,6 +142,15 @@ class Engine:
         return wait_for(lambda: (d := self.inspect(ref))["State"]["Status"] == status and d,
                         timeout, what=f"{ref} to be {status}")
 
+    def leftovers(self) -> dict[str, list[str]]:
+        """What this session created and is still there, by kind (empty after cleanup)."""
+        flt = f"label={self.label}"
+        kinds = {"containers": ("ps", "-aq"), "networks": ("network", "ls", "-q"),
+                 "volumes": ("volume", "ls", "-q"), "images": ("images", "-q")}
+        found = {kind: sorted(set(docker(*argv, "--filter", flt, check=False).stdout.split()))
+                 for kind, argv in kinds.items()}
+        return {kind: ids for kind, ids in found.items() if ids}
+
     def cleanup(self) -> None:
         """Remove everything this session created."""
         flt = f"label={self.label}"
@@ -154,9 +163,17 @@ class Engine:
         vols = docker("volume", "ls", "-q", "--filter", flt, check=False).stdout.split()
         if vols:
             docker("volume", "rm", "-f", *vols, check=False)
-        imgs = docker("images", "-q", "--filter", flt, check=False).stdout.split()
-        if imgs:
-            docker("rmi", "-f", *sorted(set(imgs)), check=False)
+        # An image built FROM another of this session's images cannot be removed before its
+        # child, whatever the order `images` lists them in: remove until none is left or a
+        # round removes nothing.
+        left: list[str] = []
+        while True:
+            imgs = sorted(set(docker("images", "-q", "--filter", flt,
+                                     check=False).stdout.split()))
+            if not imgs or imgs == left:
+                break
+            docker("rmi", "-f", *imgs, check=False)
+            left = imgs
 
 
 def engine_answers() -> str:
