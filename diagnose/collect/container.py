@@ -125,7 +125,7 @@ def _both_streams(api: Any, cid: str, opts: LogOptions, tty: bool
             for chunk in chunks:
                 bufs[1].add(chunk)
         else:
-            for kind, data in demux(chunks):
+            for kind, data in demux_runs(chunks):
                 bufs.get(kind, bufs[1]).add(data)
     finally:
         response.close()
@@ -146,6 +146,39 @@ def demux(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
                 break
             yield kind, pending[pos + 8:pos + 8 + length]
             pos += 8 + length
+        pending = pending[pos:]
+
+
+_HEADER = struct.Struct(">BxxxL")
+
+
+def demux_runs(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """:func:`demux` with the consecutive frames of one stream in each chunk joined: the same
+    bytes per stream, in the same order, as a few items per read instead of one per frame.
+    The engine sends every log line as a frame of its own, and a log keeps only each
+    stream's bytes: handing 2,000 frames one by one to the tail buffers cost more CPU than
+    reading them (docs/performance.md)."""
+    pending = b""
+    unpack = _HEADER.unpack_from
+    for chunk in chunks:
+        pending = pending + chunk if pending else chunk
+        pos = 0
+        end = len(pending)
+        run_kind = -1
+        run: list[bytes] = []
+        while end - pos >= 8:
+            kind, length = unpack(pending, pos)
+            stop = pos + 8 + length
+            if stop > end:
+                break
+            if kind != run_kind:
+                if run:
+                    yield run_kind, b"".join(run)
+                run_kind, run = kind, []
+            run.append(pending[pos + 8:stop])
+            pos = stop
+        if run:
+            yield run_kind, b"".join(run)
         pending = pending[pos:]
 
 

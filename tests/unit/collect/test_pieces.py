@@ -6,7 +6,7 @@ import struct
 import threading
 import time
 
-from diagnose.collect.container import TailBuffer, demux
+from diagnose.collect.container import TailBuffer, demux, demux_runs
 from diagnose.collect.memo import Memo
 from diagnose.evidence import layout
 
@@ -23,6 +23,24 @@ def test_demux_whatever_the_chunking():
         assert list(demux(chunks)) == frames, size
     # A truncated last frame is dropped, not half-delivered.
     assert list(demux([raw[:-1]])) == frames[:-1]
+
+
+def test_demux_runs_joins_each_streams_frames_in_order_whatever_the_chunking():
+    frames = [(1, b"out one\n"), (1, b"out two\n"), (2, b"err one\n"), (1, b""),
+              (1, b"x" * 70000), (2, b"e\n"), (2, b"f\n"), (1, b"last\n")]
+    raw = b"".join(_frame(k, d) for k, d in frames)
+    for size in (1, 3, 8, 9, 20, 1000, 65536, len(raw)):
+        chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+        runs = list(demux_runs(chunks))
+        # Per stream, the same bytes as frame by frame, and the streams' runs in order.
+        for kind in (1, 2):
+            assert b"".join(d for k, d in runs if k == kind) == \
+                b"".join(d for k, d in frames if k == kind), size
+        assert len(runs) <= len(frames)
+    # One read holding the whole stream: one item per run of a stream.
+    assert [k for k, _ in demux_runs([raw])] == [1, 2, 1, 2, 1]
+    # A truncated last frame is dropped, not half-delivered.
+    assert list(demux_runs([raw[:-1]]))[-1] == (2, b"e\nf\n")
 
 
 def test_tail_buffer_keeps_the_last_bytes_at_a_line_boundary():
