@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import platform
 import stat
 import subprocess
 import tarfile
@@ -11,6 +12,7 @@ import zlib
 
 import pytest
 
+from diagnose.bundle import writer
 from diagnose.bundle.reader import BundleReader
 from diagnose.bundle.writer import BundleWriter, crc32_combine
 from diagnose.model.errors import BundleError, OutputError
@@ -28,8 +30,25 @@ def _write(tmp_path, files, head):
     return w.finish(head), w
 
 
-def test_single_gzip_stream_readable_everywhere(tmp_path):
-    big = os.urandom(300_000)
+def test_isal_deflates_where_pyproject_installs_it():
+    lib, level = writer.deflate_module()
+    if platform.machine() in ("x86_64", "AMD64", "aarch64", "arm64"):
+        assert lib.__name__ == "isal.isal_zlib" and level == 2
+    else:
+        assert lib is zlib and level == 6
+
+
+@pytest.fixture(params=["default", "zlib"])
+def deflate(request, monkeypatch):
+    """Every writer test runs with the installed deflate (ISA-L) and with the standard
+    library's, the fallback where ISA-L has no wheel."""
+    if request.param == "zlib":
+        monkeypatch.setattr(writer, "deflate_module", lambda: (zlib, 6))
+    return request.param
+
+
+def test_single_gzip_stream_readable_everywhere(tmp_path, deflate):
+    big = os.urandom(300_000) + b"compressible " * 50_000
     path, w = _write(tmp_path, [("engine/info.json", b"{}"), ("containers/a/x.bin", big)],
                      [("manifest.json", b'{"schema": "diagnose-bundle/1"}'),
                       ("findings.json", b"{}")])
