@@ -15,6 +15,7 @@ Pure functions of one container's evidence.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ def _under(path: str, top: str) -> bool:
 
 
 def _missing_from_logs(c: ContainerEvidence) -> tuple[str, str, LogLine] | None:
-    lines = [ln for ln in latest_run_lines(c) if ln.text.strip()][-40:]
+    # The last 40 lines with text, taken from the end (a log has thousands).
+    lines = list(itertools.islice((ln for ln in reversed(latest_run_lines(c))
+                                   if ln.text.strip()), 40))[::-1]
     for i in range(len(lines) - 1, -1, -1):
         text = lines[i].text
         m = _PY_MISSING.search(text)
@@ -130,6 +133,11 @@ def shadowed(c: ContainerEvidence) -> Shadow | None:
 
 
 def _shadowed(c: ContainerEvidence) -> Shadow | None:
+    # Only a bind mount or a volume hides what the image put there (mount_for finds those in
+    # inspect's Mounts, a Mount without a Type being a bind): without one, no log is read.
+    if not any(str(m.get("Type") or "bind") in ("bind", "volume")
+               for m in c.inspect.get("Mounts") or ()):
+        return None
     missing = _missing(c)
     if missing is None:
         return None
