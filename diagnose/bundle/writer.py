@@ -143,9 +143,9 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
 class _Deflater:
     """Raw deflate of one part, with its CRC-32 and length for the gzip trailer."""
 
-    def __init__(self, out: IO[bytes], impl: tuple[Any, int] | None = None) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
         self.out = out
-        self.lib, level = impl or deflate_module()
+        self.lib, level = deflate_module()
         self.z = self.lib.compressobj(level, self.lib.DEFLATED, -15)
         self.crc = 0
         self.size = 0

@@ -40,8 +40,8 @@ def test_isal_deflates_where_pyproject_installs_it():
 
 @pytest.fixture(params=["default", "zlib"])
 def deflate(request, monkeypatch):
-    """Every writer test runs with the installed deflate (ISA-L) and with the standard
-    library's, the fallback where ISA-L has no wheel."""
+    """The installed deflate (ISA-L), or the standard library's: the fallback where ISA-L has
+    no wheel."""
     if request.param == "zlib":
         monkeypatch.setattr(writer, "deflate_module", lambda: (zlib, 6))
     return request.param
