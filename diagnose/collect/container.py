@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
+import operator
 import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping
@@ -132,24 +134,35 @@ def _both_streams(api: Any, cid: str, opts: LogOptions, tty: bool
     return {"stdout": bufs[1].result(), "stderr": bufs[2].result()}
 
 
-def demux(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Split the Engine API's multiplexed stream (8-byte header: stream id, 3 zero bytes,
-    big-endian length; then the payload) into (stream id, payload), whatever the chunking."""
+_HEADER = struct.Struct(">BxxxL")
+
+
+def _frames(chunks: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]]:
+    """The Engine API's multiplexed stream (8-byte header: stream id, 3 zero bytes, big-endian
+    length; then the payload) as the (stream id, payload) frames each chunk completes,
+    whatever the chunking (a frame cut at the end of the stream is dropped)."""
     pending = b""
+    unpack = _HEADER.unpack_from
     for chunk in chunks:
         pending = pending + chunk if pending else chunk
         pos = 0
         end = len(pending)
+        frames = []
         while end - pos >= 8:
-            kind, length = struct.unpack_from(">BxxxL", pending, pos)
-            if end - pos - 8 < length:
+            kind, length = unpack(pending, pos)
+            stop = pos + 8 + length
+            if stop > end:
                 break
-            yield kind, pending[pos + 8:pos + 8 + length]
-            pos += 8 + length
+            frames.append((kind, pending[pos + 8:stop]))
+            pos = stop
         pending = pending[pos:]
+        yield frames
 
 
-_HEADER = struct.Struct(">BxxxL")
+def demux(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Split the multiplexed stream into (stream id, payload), frame by frame."""
+    for frames in _frames(chunks):
+        yield from frames
 
 
 def demux_runs(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -158,28 +171,12 @@ def demux_runs(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     The engine sends every log line as a frame of its own, and a log keeps only each
     stream's bytes: handing 2,000 frames one by one to the tail buffers cost more CPU than
     reading them (docs/performance.md)."""
-    pending = b""
-    unpack = _HEADER.unpack_from
-    for chunk in chunks:
-        pending = pending + chunk if pending else chunk
-        pos = 0
-        end = len(pending)
-        run_kind = -1
-        run: list[bytes] = []
-        while end - pos >= 8:
-            kind, length = unpack(pending, pos)
-            stop = pos + 8 + length
-            if stop > end:
-                break
-            if kind != run_kind:
-                if run:
-                    yield run_kind, b"".join(run)
-                run_kind, run = kind, []
-            run.append(pending[pos + 8:stop])
-            pos = stop
-        if run:
-            yield run_kind, b"".join(run)
-        pending = pending[pos:]
+    for frames in _frames(chunks):
+        for kind, run in itertools.groupby(frames, key=_KIND):
+            yield kind, b"".join(map(_PAYLOAD, run))
+
+
+_KIND, _PAYLOAD = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _is_running(inspect: Mapping[str, Any]) -> bool:

@@ -65,7 +65,7 @@ def test_one_call_asks_every_targets_events_and_each_keeps_its_own(monkeypatch):
     its own call did), the last MAX_EVENTS of them, and how many there were."""
     import json
 
-    from diagnose.collect import past_events as cc
+    from diagnose.collect import past_events as pe
     from diagnose.collect.record import run_collector
 
     a, b, other = "a" * 64, "b" * 64, "o" * 64
@@ -79,28 +79,28 @@ def test_one_call_asks_every_targets_events_and_each_keeps_its_own(monkeypatch):
     stream = [ev(a, "create", base), ev(b, "destroy", base + 10),  # an older b, same ID
               ev(a, "start", base + 1), ev(other, "start", base + 50),
               ev(b, "create", base + 100), ev(b, "start", base + 100.5),
-              *[ev(a, "exec_start", base + 200 + i / 1000) for i in range(cc.MAX_EVENTS + 5)]]
+              *[ev(a, "exec_start", base + 200 + i / 1000) for i in range(pe.MAX_EVENTS + 5)]]
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(Api, "events", lambda self, **kw: calls.append(kw) or iter(stream))
     inspects = [{"Id": a, "Created": "2026-09-21T14:13:20Z"},   # base
                 {"Id": b, "Created": "2026-09-21T14:15:00.5Z"}]  # base + 100.5
-    answer = cc.ask_events(Api([], []), inspects, base + 300.0)
+    answer = pe.ask_events(Api([], []), inspects, base + 300.0)
     assert len(calls) == 1
     assert calls[0]["filters"] == {"container": [a, b]} and calls[0]["since"] == base - 1
     assert calls[0]["until"] == f"{base + 300.0:.9f}"
     seen_a, kept_a = answer.by_id[a]
-    assert seen_a == cc.MAX_EVENTS + 7 and len(kept_a) == cc.MAX_EVENTS
+    assert seen_a == pe.MAX_EVENTS + 7 and len(kept_a) == pe.MAX_EVENTS
     assert kept_a[-1]["timeNano"] == stream[-1]["timeNano"]
     assert [e["Action"] for e in answer.by_id[b][1]] == ["create", "start"]
 
-    rec, files = run_collector("events", "b", lambda: cc.collect_events(
+    rec, files = run_collector("events", "b", lambda: pe.collect_events(
         None, inspects[1], base + 400.0, asked=answer))
     assert rec.status == "ok" and rec.detail == {
         "since": base + 99, "until": base + 300.0, "events": 2, "kept": 2, "asked_with": 2}
     assert [e["Action"] for e in json.loads(files["events.json"])] == ["create", "start"]
-    rec, _ = run_collector("events", "a", lambda: cc.collect_events(
+    rec, _ = run_collector("events", "a", lambda: pe.collect_events(
         None, inspects[0], base + 400.0, asked=answer))
-    assert rec.truncated and rec.detail["events"] == cc.MAX_EVENTS + 7
+    assert rec.truncated and rec.detail["events"] == pe.MAX_EVENTS + 7
 
 
 def test_a_failed_events_call_fails_every_targets_events(monkeypatch):
@@ -109,7 +109,7 @@ def test_a_failed_events_call_fails_every_targets_events(monkeypatch):
 
     import requests
 
-    from diagnose.collect import past_events as cc
+    from diagnose.collect import past_events as pe
     from diagnose.collect import runner
 
     def stalled(self, **kw):
@@ -117,10 +117,10 @@ def test_a_failed_events_call_fails_every_targets_events(monkeypatch):
 
     monkeypatch.setattr(Api, "events", stalled)
     with cf.ThreadPoolExecutor(1) as pool:
-        shared = pool.submit(cc.ask_events, Api([], []), [{"Id": "a" * 64}], 1e9)
+        shared = pool.submit(pe.ask_events, Api([], []), [{"Id": "a" * 64}], 1e9)
         opts = runner.CollectOptions(events=shared)
         for key in ("a", "b"):
-            rec, files = runner.run_collector("events", key, lambda: cc.collect_events(
+            rec, files = runner.run_collector("events", key, lambda: pe.collect_events(
                 None, {"Id": "a" * 64}, 1e9, asked=opts.events.result()))
             assert rec.status == "failed" and "did not answer in time" in rec.reason, rec
             assert "errors/events.txt" in files
