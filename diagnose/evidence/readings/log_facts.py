@@ -72,6 +72,12 @@ def _under(path: str, dest: str) -> bool:
 
 
 
+def mount_kind(mount: Mapping[str, Any]) -> str:
+    """The kind of one of inspect's Mounts (`bind`, `volume`, `tmpfs`...): a bind when the
+    engine gave no Type."""
+    return str(mount.get("Type") or "bind")
+
+
 def mount_for(c: ContainerEvidence, path: str) -> MountHit:
     """The innermost mount holding `path`: inspect Mounts, HostConfig.Tmpfs, /dev/shm, or the
     root filesystem (writable unless HostConfig.ReadonlyRootfs)."""
@@ -81,7 +87,7 @@ def mount_for(c: ContainerEvidence, path: str) -> MountHit:
         dest = str(m.get("Destination") or "")
         if not dest or not _under(path, dest):
             continue
-        kind = str(m.get("Type") or "bind")
+        kind = mount_kind(m)
         source = str(m.get("Name") if kind == "volume" else m.get("Source") or "")
         hit = MountHit(kind, dest, bool(m.get("RW", True)), source, str(m.get("Mode") or ""),
                        f"/Mounts/{i}")

@@ -24,7 +24,7 @@ from diagnose.evidence.container import ContainerEvidence
 from diagnose.evidence.logs import LogLine
 from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_lines
-from diagnose.evidence.readings.log_facts import MountHit, mount_for
+from diagnose.evidence.readings.log_facts import MountHit, mount_for, mount_kind
 from diagnose.evidence.readings.start import start_failure
 from diagnose.model.causes import Cause
 from diagnose.model.lazyre import lazy_compile
@@ -134,9 +134,8 @@ def shadowed(c: ContainerEvidence) -> Shadow | None:
 
 def _shadowed(c: ContainerEvidence) -> Shadow | None:
     # Only a bind mount or a volume hides what the image put there (mount_for finds those in
-    # inspect's Mounts, a Mount without a Type being a bind): without one, no log is read.
-    if not any(str(m.get("Type") or "bind") in ("bind", "volume")
-               for m in c.inspect.get("Mounts") or ()):
+    # inspect's Mounts): without one, no log is read.
+    if not any(mount_kind(m) in ("bind", "volume") for m in c.inspect.get("Mounts") or ()):
         return None
     missing = _missing(c)
     if missing is None:
