@@ -142,38 +142,36 @@ class Engine:
         return wait_for(lambda: (d := self.inspect(ref))["State"]["Status"] == status and d,
                         timeout, what=f"{ref} to be {status}")
 
+    def labelled(self, kind: str) -> list[str]:
+        """The IDs of this session's objects of one kind (a key of :data:`LISTS`)."""
+        out = docker(*LISTS[kind], "--filter", f"label={self.label}", check=False).stdout
+        return sorted(set(out.split()))
+
     def leftovers(self) -> dict[str, list[str]]:
         """What this session created and is still there, by kind (empty after cleanup)."""
-        flt = f"label={self.label}"
-        kinds = {"containers": ("ps", "-aq"), "networks": ("network", "ls", "-q"),
-                 "volumes": ("volume", "ls", "-q"), "images": ("images", "-q")}
-        found = {kind: sorted(set(docker(*argv, "--filter", flt, check=False).stdout.split()))
-                 for kind, argv in kinds.items()}
-        return {kind: ids for kind, ids in found.items() if ids}
+        return {kind: ids for kind in LISTS if (ids := self.labelled(kind))}
 
     def cleanup(self) -> None:
         """Remove everything this session created."""
-        flt = f"label={self.label}"
-        ids = docker("ps", "-aq", "--filter", flt, check=False).stdout.split()
-        if ids:
-            docker("rm", "-f", "-v", *ids, check=False)
-        nets = docker("network", "ls", "-q", "--filter", flt, check=False).stdout.split()
-        if nets:
-            docker("network", "rm", *nets, check=False)
-        vols = docker("volume", "ls", "-q", "--filter", flt, check=False).stdout.split()
-        if vols:
-            docker("volume", "rm", "-f", *vols, check=False)
+        for kind, remove in (("containers", ("rm", "-f", "-v")), ("networks", ("network", "rm")),
+                             ("volumes", ("volume", "rm", "-f"))):
+            ids = self.labelled(kind)
+            if ids:
+                docker(*remove, *ids, check=False)
         # An image built FROM another of this session's images cannot be removed before its
         # child, whatever the order `images` lists them in: remove until none is left or a
         # round removes nothing.
         left: list[str] = []
-        while True:
-            imgs = sorted(set(docker("images", "-q", "--filter", flt,
-                                     check=False).stdout.split()))
-            if not imgs or imgs == left:
-                break
+        while (imgs := self.labelled("images")) and imgs != left:
             docker("rmi", "-f", *imgs, check=False)
             left = imgs
+
+
+#: How to list each kind of object the tests create (`--filter label=...` is added).
+LISTS: dict[str, tuple[str, ...]] = {
+    "containers": ("ps", "-aq"), "networks": ("network", "ls", "-q"),
+    "volumes": ("volume", "ls", "-q"), "images": ("images", "-q"),
+}
 
 
 def engine_answers() -> str:
