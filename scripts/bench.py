@@ -126,9 +126,10 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
         "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "print(json.dumps([dt, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime]))\n"
     )
-    engine = engine_cpu()
+    engine, machine = engine_cpu(), machine_cpu()
     proc = in_group([sys.executable, "-c", wrapper, *argv], cwd)
     LAST_ENGINE_CPU[0] = engine_cpu() - engine
+    LAST_IDLE[0], LAST_BUSY[0] = idle_share(machine, machine_cpu())
     if proc.returncode != 0:
         raise SystemExit(f"bench: measuring {' '.join(argv[:3])}... failed: {proc.stderr}")
     dt, rss_kb, code, cpu = json.loads(proc.stdout)
@@ -141,6 +142,32 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
 LAST_CPU = [0.0]
 LAST_ENGINE_CPU = [0.0]
 LAST_FLOOR_CPU = [0.0]
+#: The share of the machine's CPU time that was idle during the last measured command (or
+#: floor), and the CPU seconds the machine was busy meanwhile: all of its CPUs, whoever used
+#: them (diagnose, dockerd, containerd, the containers' shims, the kernel's workers: a
+#: `docker top` costs a shim and the kernel more than dockerd, and anyone else).
+LAST_IDLE = [0.0]
+LAST_BUSY = [0.0]
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(idle, total) CPU seconds of the whole machine so far, every CPU (/proc/stat through
+    psutil; iowait counts as idle: a CPU waiting for a disk could have run something).
+    Time the hypervisor took (steal) is in neither: nobody on this machine used it."""
+    import psutil
+
+    t = psutil.cpu_times()
+    idle = t.idle + getattr(t, "iowait", 0.0)
+    # guest and guest_nice are already counted in user and nice.
+    total = sum(getattr(t, f) for f in t._fields if f not in ("guest", "guest_nice", "steal"))
+    return idle, total
+
+
+def idle_share(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+    """(idle share of the machine's CPU time, busy CPU seconds) between two
+    :func:`machine_cpu` readings."""
+    total, idle = after[1] - before[1], after[0] - before[0]
+    return (idle / total if total > 0 else 0.0), total - idle
 
 
 def engine_cpu() -> float:
@@ -269,7 +296,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
 
     api = docker.from_env(max_pool_size=workers).api
     one_pool_per_socket(api)  # connections reused, as diagnose's are
-    engine = engine_cpu()
+    engine, machine = engine_cpu(), machine_cpu()
     try:
         own = time.process_time()
         started = time.perf_counter()
@@ -300,6 +327,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
         took = time.perf_counter() - started
         LAST_FLOOR_CPU[0] = time.process_time() - own
         LAST_ENGINE_CPU[0] = engine_cpu() - engine
+        LAST_IDLE[0], LAST_BUSY[0] = idle_share(machine, machine_cpu())
         return took
     finally:
         api.close()
@@ -366,13 +394,16 @@ def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
         runs: dict[str, list[float]] = {
             "engine_floor_s": [], "manual_s": [], "parallel_s": [], "diagnose_s": [],
             "engine_cpu_floor_s": [], "floor_cpu_s": [], "diagnose_cpu_s": [],
-            "engine_cpu_diagnose_s": [],
+            "engine_cpu_diagnose_s": [], "idle_floor": [], "idle_diagnose": [],
+            "machine_cpu_floor_s": [], "machine_cpu_diagnose_s": [],
             "rss_mib": [], "bundle_mib": []}
         last_diagnose = 0.0
         for i in range(repeat):
             runs["engine_floor_s"].append(engine_floor(names, lines))
             runs["engine_cpu_floor_s"].append(LAST_ENGINE_CPU[0])
             runs["floor_cpu_s"].append(LAST_FLOOR_CPU[0])
+            runs["idle_floor"].append(LAST_IDLE[0])
+            runs["machine_cpu_floor_s"].append(LAST_BUSY[0])
             runs["manual_s"].append(run_manual(facts, lines, 0, work / f"manual-{n}-{i}"))
             runs["parallel_s"].append(run_manual(facts, lines, parallel,
                                                  work / f"parallel-{n}-{i}"))
@@ -383,11 +414,13 @@ def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
             runs["diagnose_s"].append(took)
             runs["diagnose_cpu_s"].append(LAST_CPU[0])
             runs["engine_cpu_diagnose_s"].append(LAST_ENGINE_CPU[0])
+            runs["idle_diagnose"].append(LAST_IDLE[0])
+            runs["machine_cpu_diagnose_s"].append(LAST_BUSY[0])
             runs["rss_mib"].append(rss)
             runs["bundle_mib"].append(size)
         result: dict[str, Any] = {"n": n, "repeat": repeat, "parallel": parallel}
         result.update({key: statistics.median(values) for key, values in runs.items()
-                       if key.endswith("_s")})
+                       if key.endswith("_s") or key.startswith("idle_")})
         if n <= 10:
             result["stats_back_to_back_s"] = stats_back_to_back(names)
         result.update(rss_mib=max(runs["rss_mib"]), bundle_mib=max(runs["bundle_mib"]),
@@ -595,8 +628,14 @@ def bench_card_import() -> float:
                       "import docker, typer, jinja2, psutil, tabulate"])
 
 
-def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int) -> None:
+def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int,
+               machine_cpus: int | None = None) -> None:
     """Every ratio against diagnose (and the floors') into one N's result.
+
+    `machine_bound_s`: the same from every CPU second the machine was busy during the run
+    (the containers' shims and the kernel's workers too; :data:`LAST_BUSY`):
+    `machine_bound_over_floor` is the least diagnose / floor this machine allows for the CPU
+    that diagnosing cost it, when the floor itself leaves no CPU idle.
 
     `cpu_bound_s`: the least wall time diagnose's run could take on `cpus` CPUs given the CPU
     it and the engine used (their sum spread over every CPU; the engine's threads use them
@@ -618,6 +657,13 @@ def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int) -
                diagnose_cpu_over_floor_cpu=own / floor_client if floor_client else 0.0,
                manual_over_floor=run["manual_s"] / floor,
                parallel_over_floor=run["parallel_s"] / floor)
+    if "machine_cpu_diagnose_s" in run:  # JSON of an older benchmark has no machine figures
+        every = max(1, machine_cpus or cpus)  # /proc/stat counts every CPU of the machine
+        machine = run["machine_cpu_diagnose_s"] / every
+        run.update(machine_bound_s=machine,
+                   floor_machine_bound_s=run["machine_cpu_floor_s"] / every,
+                   diagnose_over_machine_bound=diag / machine if machine else 0.0,
+                   machine_bound_over_floor=machine / floor)
 
 
 def report(results: dict[str, Any]) -> None:
@@ -660,6 +706,20 @@ def report(results: dict[str, Any]) -> None:
                     "engine CPU (floor) s", "floor's CPU bound s", "CPU bound s",
                     "diag/CPU bound", "diag/(card import+floor)", "stats after stats s"],
                    colalign=("right",) * 10, disable_numparse=True))
+    machine = [r for r in results["runs"] if "machine_bound_s" in r]
+    if machine:
+        print("\nthe whole machine: CPU seconds it was busy (diagnose or the floor's client, the "
+              "engine, the containers' shims, the kernel) during the floor and diagnose's run, "
+              f"over its {m['cpus']} CPUs: the least wall time that CPU allows")
+        print(tabulate([[r["n"], f"{r['machine_cpu_floor_s']:.2f}", f"{r['idle_floor']:.0%}",
+                         f"{r['floor_machine_bound_s']:.2f}",
+                         f"{r['machine_cpu_diagnose_s']:.2f}", f"{r['idle_diagnose']:.0%}",
+                         f"{r['machine_bound_s']:.2f}", f"{r['diagnose_over_machine_bound']:.2f}x",
+                         f"{r['machine_bound_over_floor']:.2f}x"] for r in machine],
+                       ["N", "busy CPU s (floor)", "idle (floor)", "bound s (floor)",
+                        "busy CPU s (diagnose)", "idle (diagnose)", "bound s (diagnose)",
+                        "diag/its bound", "its bound/floor"],
+                       colalign=("right",) * 9, disable_numparse=True))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
             for r in results.get("huge", [])]
@@ -733,7 +793,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         for run in results["runs"]:
             add_ratios(run, results["sdk_import_ms_median"] / 1000,
                        results["card_import_ms_median"] / 1000,
-                       results["machine"]["cpus_usable"])
+                       results["machine"]["cpus_usable"], results["machine"]["cpus"])
         if args.huge:
             results["huge"] = bench_huge(work)
     results["machine"]["load_average_at_end"] = os.getloadavg()
