@@ -43,9 +43,25 @@ _COMMAND_KEYS = frozenset({"CreatedBy", "CMD", "COMMAND", "Command", "Path", "co
 _USER_KEYED = frozenset({"Labels", "Attributes", "Options", "DriverOpts", "Volumes"})
 
 
+#: JSON files remembered as clean (see Redactor.file): at most this many, this large each.
+_CLEAN_FILES_MAX = 256
+_CLEAN_FILE_MAX_BYTES = 1 << 20
+
+
 class Redactor(TextRedactor):
     """Redaction of a bundle's documents: JSON by field name, command lines by option,
     logs line by line (see :mod:`diagnose.redact.text` for strings and the report)."""
+
+    def __init__(self, enabled: bool = True, extra_patterns: Iterable[str] = (),
+                 extra_names: Iterable[str] = ()) -> None:
+        super().__init__(enabled, extra_patterns, extra_names)
+        # JSON files that came out of file() as collected while the learned values were the
+        # same, as the text's clean strings are: a fleet's containers share their image's
+        # documents, and each target's networks.json holds the same network inspect (with
+        # every target on the network in it: walked once per target, the walks of a run grow
+        # with the square of its targets).
+        self._clean_files: set[bytes] = set()
+        self._clean_files_for = (0, 0)
 
     def weak_record(self, path: str, data: bytes | None) -> list[dict[str, str]]:
         """:meth:`weak_found` for a file already redacted; with redaction off (--no-redact),
@@ -152,6 +168,12 @@ class Redactor(TextRedactor):
         if not self.enabled:
             return data
         if path.endswith(".json"):
+            stamp = (len(self._spread), self._offset)
+            if stamp != self._clean_files_for:
+                self._clean_files.clear()
+                self._clean_files_for = stamp
+            elif data in self._clean_files:
+                return data  # the same bytes, found clean with the same learned values
             try:
                 doc = json.loads(data)
             except ValueError:
@@ -161,9 +183,19 @@ class Redactor(TextRedactor):
             # characters as escapes (\\uXXXX, \\/), which the searches for learned values
             # in the written text (a re-pass, the final rescan) would not see through.
             if redacted == doc and b"\\u" not in data and b"\\/" not in data:
+                self._remember_clean(data, stamp)
                 return data
             return indented_json(redacted)
         return self._text_bytes(data, path)
+
+    def _remember_clean(self, data: bytes, stamp: tuple[int, int]) -> None:
+        """Remember `data` as clean: found so with `stamp`'s learned values, nothing learned
+        meanwhile, and not only learning (then "unchanged" would not mean clean)."""
+        if (stamp == (len(self._spread), self._offset) == self._clean_files_for
+                and not self._learning and len(data) <= _CLEAN_FILE_MAX_BYTES):
+            if len(self._clean_files) >= _CLEAN_FILES_MAX:
+                self._clean_files.clear()
+            self._clean_files.add(data)
 
     def files(self, files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
         """Redact a set of files whose bundle paths are `prefix/<key>`.

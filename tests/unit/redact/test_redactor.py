@@ -320,6 +320,32 @@ def test_clean_strings_are_checked_again_once_a_secret_is_learned():
     assert "hunter2-db" not in r.text("connect to hunter2-db", "f")
 
 
+def test_a_json_file_found_clean_is_not_walked_again_until_a_secret_is_learned():
+    """A fleet's targets share documents (their image's, their network's inspect with every
+    target in it): bytes found clean are kept as collected without a second walk while the
+    learned values are the same, and redacted once a value in them is learned."""
+    r = Redactor()
+    shared = (b'{"bridge": {"Containers": {"a": {"Name": "web", "IPv4Address": "10.0.0.2"}, '
+              b'"b": {"Name": "hunter2-db", "IPv4Address": "10.0.0.3"}}}}')
+    walks: list[str] = []
+    walk = r.json
+
+    def counted(doc, where, key=""):
+        if not key:
+            walks.append(where)
+        return walk(doc, where, key)
+
+    r.json = counted  # type: ignore[method-assign]
+    assert r.file("containers/a/networks.json", shared) is shared
+    assert r.file("containers/b/networks.json", shared) is shared
+    assert walks == ["containers/a/networks.json"]  # the second: the same bytes, not walked
+    r.learn_inspect({"Config": {"Env": ["DB_PASSWORD=hunter2-db"]}})
+    out = r.file("containers/c/networks.json", shared)
+    assert b"hunter2-db" not in out and PLACEHOLDER_RE.search(out.decode())
+    assert walks[-1] == "containers/c/networks.json"
+    assert any(where == "containers/c/networks.json" for _, where in r.counts)  # counted
+
+
 @pytest.mark.parametrize(("user_var", "password_var"), [
     ("DB_USER", "DB_PASSWORD"), ("POSTGRES_USER", "POSTGRES_PASSWORD"),
     ("smtp_username", "smtp_pass"), ("RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"),
