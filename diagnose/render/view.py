@@ -76,12 +76,14 @@ def repeated(problems: list[dict[str, Any]], names: dict[str, str]) -> list[dict
 
 
 def build(doc: dict[str, Any], min_severity: str = "info",
-          verbose: bool = True) -> dict[str, Any]:
+          verbose: bool = True, visible: dict[str, Any] | None = None) -> dict[str, Any]:
     """(document made visible, derived view) for the templates of the human formats.
 
     `min_severity`: findings below it are left out of the lists (and counted as hidden);
-    `verbose`: the advisories and decision paths are shown in full."""
-    r = visible_all(doc)
+    `verbose`: the advisories and decision paths are shown in full; `visible`: the document
+    made visible already (:func:`visible_all`; views of one document share it, and nothing
+    here changes it)."""
+    r = visible if visible is not None else visible_all(doc)
     swarm = r.get("services") or []  # `diagnose service`
     names = {t["key"]: t["name"] for t in r["targets"]} | {s["key"]: s["name"] for s in swarm}
     every = [f for t in r["targets"] for f in t["findings"]] + list(r["run"]["findings"])

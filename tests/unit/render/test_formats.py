@@ -257,3 +257,34 @@ def test_markdown_stops_a_rendering_at_the_budget_and_picks_the_same_trim(severa
         assert rendered[-1] == (len(fitting) if fitting is not None else -1)
         assert all(n == -1 for n in rendered[:-1])  # the longer ones were given up early
         assert len(rendered) == tries
+
+
+def test_the_views_of_one_report_share_its_document_made_visible(several, monkeypatch):
+    """stdout's display and the files' are two views of one report: its every string is made
+    visible once for both (a walk of the whole report), and each view is what it was."""
+    from diagnose.model import escape
+    from diagnose.render import Display
+
+    expected = {fmt: render(several, fmt, display=Display(verbose=False))
+                for fmt in (Format.TEXT, Format.MARKDOWN)}
+    expected[Format.HTML] = render(several, Format.HTML)
+    report = type(several)(several.targets, several.run_outcomes, dict(several.meta),
+                           services=several.services)  # a new report: nothing prepared yet
+    walks: list[int] = []
+    walk = escape.visible_all
+    depth = [0]
+
+    def counted(value):
+        walks.extend([1] if not depth[0] else [])  # a walk, not its nested calls
+        depth[0] += 1
+        try:
+            return walk(value)
+        finally:
+            depth[0] -= 1
+
+    monkeypatch.setattr(escape, "visible_all", counted)
+    assert render(report, Format.TEXT, display=Display(verbose=False)) == expected[Format.TEXT]
+    assert render(report, Format.HTML) == expected[Format.HTML]
+    assert render(report, Format.MARKDOWN, display=Display(verbose=False)) == \
+        expected[Format.MARKDOWN]
+    assert walks == [1]
