@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from diagnose.evidence import layout
@@ -80,6 +80,14 @@ def parse_log(stream: str, data: bytes, cut: LogCut | None = None) -> tuple[LogL
         else:
             out.append(LogLine(stream, number, "", raw.rstrip("\r")))
     return tuple(out)
+
+
+def last_with_text(lines: Sequence[LogLine], count: int) -> list[LogLine]:
+    """The last `count` lines of `lines` that hold more than whitespace, in their order, read
+    from the end (a log has thousands of lines; a reading wants its last few)."""
+    found = list(itertools.islice((ln for ln in reversed(lines) if ln.text.strip()), count))
+    found.reverse()
+    return found
 
 
 def log_window(files: Mapping[str, bytes], cuts: Mapping[str, LogCut],

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
+from diagnose.evidence.logs import LogLine, last_with_text
 from diagnose.evidence.readings.common import argv
 from diagnose.evidence.readings.lifecycle import latest_run_lines
 from diagnose.model.lazyre import lazy_compile
@@ -79,7 +79,7 @@ def abort_report(c: ContainerEvidence) -> AbortReport | None:
 
 
 def _abort_report(c: ContainerEvidence) -> AbortReport | None:
-    lines = [ln for ln in latest_run_lines(c) if ln.text.strip()][-ABORT_WINDOW:]
+    lines = last_with_text(latest_run_lines(c), ABORT_WINDOW)
     for i in range(len(lines) - 1, -1, -1):
         text = lines[i].text.strip()
         for kind, rx in ABORT_MESSAGES:

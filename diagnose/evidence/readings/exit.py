@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
+from diagnose.evidence.logs import LogLine, last_with_text
 from diagnose.evidence.readings.common import (
     event_attr,
     signal_of_event,
@@ -292,8 +292,7 @@ def decisive_lines(lines: Sequence[LogLine], limit: int = 12) -> list[LogLine]:
         last = marks[-1]
         start = max(marks[0], last - limit + 1)
         return list(lines[start:last + 1])
-    tail = [ln for ln in lines if ln.text.strip()]
-    return tail[-min(limit, 5):]
+    return last_with_text(lines, min(limit, 5))
 
 
 def log_severity(c: ContainerEvidence, hits: Hits) -> Severity:

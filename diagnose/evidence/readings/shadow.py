@@ -15,13 +15,12 @@ Pure functions of one container's evidence.
 
 from __future__ import annotations
 
-import itertools
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from diagnose.evidence.container import ContainerEvidence
-from diagnose.evidence.logs import LogLine
+from diagnose.evidence.logs import LogLine, last_with_text
 from diagnose.evidence.readings.exec_failure import exec_diagnosis
 from diagnose.evidence.readings.lifecycle import latest_run_lines
 from diagnose.evidence.readings.log_facts import MountHit, mount_for, mount_kind
@@ -58,9 +57,7 @@ def _under(path: str, top: str) -> bool:
 
 
 def _missing_from_logs(c: ContainerEvidence) -> tuple[str, str, LogLine] | None:
-    # The last 40 lines with text, taken from the end (a log has thousands).
-    lines = list(itertools.islice((ln for ln in reversed(latest_run_lines(c))
-                                   if ln.text.strip()), 40))[::-1]
+    lines = last_with_text(latest_run_lines(c), 40)
     for i in range(len(lines) - 1, -1, -1):
         text = lines[i].text
         m = _PY_MISSING.search(text)

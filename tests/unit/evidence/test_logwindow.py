@@ -133,3 +133,13 @@ def test_whole_lines_cuts_only_lines_longer_than_a_piece():
     chunks = [b"ab\ncd", b"ef\n", b"x" * 25, b"\nz"]
     assert list(whole_lines(iter(chunks), 10)) == [b"ab\ncdef\n", b"x" * 10, b"x" * 10,
                                                    b"xxxxx\nz"]
+
+
+def test_last_with_text_keeps_the_last_lines_that_hold_text_in_their_order():
+    from diagnose.evidence.logs import LogLine, last_with_text
+
+    lines = tuple(LogLine("stdout", i, "", text) for i, text in
+                  enumerate(["a", " ", "b", "", "c", "\t"], start=1))
+    assert [ln.number for ln in last_with_text(lines, 2)] == [3, 5]
+    assert [ln.number for ln in last_with_text(lines, 10)] == [1, 3, 5]
+    assert last_with_text(lines, 0) == [] and last_with_text((), 3) == []
