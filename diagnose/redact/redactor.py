@@ -30,6 +30,7 @@ from typing import Any
 from diagnose.model.jsonout import indented_json
 from diagnose.redact.argv import ASSIGN_RE, read_words, split_line
 from diagnose.redact.lines import redact_lines
+from diagnose.redact.memo import CleanMemo
 from diagnose.redact.rules import secret_name
 from diagnose.redact.text import TextRedactor
 from diagnose.redact.values import MIN_PROPAGATE, PLACEHOLDER_RE, env_pairs
@@ -60,8 +61,7 @@ class Redactor(TextRedactor):
         # documents, and each target's networks.json holds the same network inspect (with
         # every target on the network in it: walked once per target, the walks of a run grow
         # with the square of its targets).
-        self._clean_files: set[bytes] = set()
-        self._clean_files_for = (0, 0)
+        self._clean_files: CleanMemo[bytes] = CleanMemo(_CLEAN_FILES_MAX, _CLEAN_FILE_MAX_BYTES)
 
     def weak_record(self, path: str, data: bytes | None) -> list[dict[str, str]]:
         """:meth:`weak_found` for a file already redacted; with redaction off (--no-redact),
@@ -168,11 +168,7 @@ class Redactor(TextRedactor):
         if not self.enabled:
             return data
         if path.endswith(".json"):
-            stamp = (len(self._spread), self._offset)
-            if stamp != self._clean_files_for:
-                self._clean_files.clear()
-                self._clean_files_for = stamp
-            elif data in self._clean_files:
+            if self._clean_files.known(self.learned(), data):
                 return data  # the same bytes, found clean with the same learned values
             try:
                 doc = json.loads(data)
@@ -183,19 +179,11 @@ class Redactor(TextRedactor):
             # characters as escapes (\\uXXXX, \\/), which the searches for learned values
             # in the written text (a re-pass, the final rescan) would not see through.
             if redacted == doc and b"\\u" not in data and b"\\/" not in data:
-                self._remember_clean(data, stamp)
+                if not self._learning:  # then "unchanged" would not mean clean
+                    self._clean_files.add(self.learned(), data)
                 return data
             return indented_json(redacted)
         return self._text_bytes(data, path)
-
-    def _remember_clean(self, data: bytes, stamp: tuple[int, int]) -> None:
-        """Remember `data` as clean: found so with `stamp`'s learned values, nothing learned
-        meanwhile, and not only learning (then "unchanged" would not mean clean)."""
-        if (stamp == (len(self._spread), self._offset) == self._clean_files_for
-                and not self._learning and len(data) <= _CLEAN_FILE_MAX_BYTES):
-            if len(self._clean_files) >= _CLEAN_FILES_MAX:
-                self._clean_files.clear()
-            self._clean_files.add(data)
 
     def files(self, files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
         """Redact a set of files whose bundle paths are `prefix/<key>`.

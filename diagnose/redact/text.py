@@ -17,6 +17,7 @@ from typing import Any
 from diagnose.model.walk import visible, walk_strings
 from diagnose.redact import rules as rr
 from diagnose.redact import values as rv
+from diagnose.redact.memo import CleanMemo
 from diagnose.redact.rules import name_strength, secret_name
 from diagnose.redact.scan import NO_PREFIX_GATE, NO_PREFIX_MIN, Hit, pem_spans
 from diagnose.redact.user import compile_patterns
@@ -56,8 +57,7 @@ class TextRedactor:
         # Strings that came out of text() unchanged while the learned values were the same:
         # a fleet's inspect documents and reports repeat most of their strings (image names,
         # paths, field values), and a clean string stays clean until a value is learned.
-        self._clean: set[str] = set()
-        self._clean_for = (0, 0)
+        self._clean: CleanMemo[str] = CleanMemo(_CLEAN_MAX_ENTRIES, _CLEAN_MAX_LEN)
         # Weak values (never written anywhere) and where they stood, per file.
         self._weak_values: set[str] = set()
         self._weak_recorded = 0  # from a bundle's manifest (diagnose analyze)
@@ -205,19 +205,18 @@ class TextRedactor:
         """Redact patterns and every already-learned secret in one string."""
         if not self.enabled or not s:
             return s
-        stamp = (len(self._spread), self._offset)
-        if stamp != self._clean_for:
-            self._clean.clear()
-            self._clean_for = stamp
-        if s in self._clean:
+        if self._clean.known(self.learned(), s):
             return s
         out = self._propagate(self._patterns(s, where), where)
         # While only learning, spreading is skipped: "unchanged" would not mean clean.
-        if out == s and not self._learning and len(s) <= _CLEAN_MAX_LEN:
-            if len(self._clean) >= _CLEAN_MAX_ENTRIES:
-                self._clean.clear()
-            self._clean.add(s)
+        if out == s and not self._learning:
+            self._clean.add(self.learned(), s)
         return out
+
+    def learned(self) -> tuple[int, int]:
+        """What the redactor has learned, as a stamp that changes whenever it learns a value
+        or renumbers its placeholders (a :class:`CleanMemo` forgets then)."""
+        return len(self._spread), self._offset
 
     def _patterns(self, s: str, where: str) -> str:
         if "-----" in s:
