@@ -129,7 +129,7 @@ def measured(argv: list[str], cwd: Path) -> tuple[float, float, int]:
     engine, machine = engine_cpu(), machine_cpu()
     proc = in_group([sys.executable, "-c", wrapper, *argv], cwd)
     LAST_ENGINE_CPU[0] = engine_cpu() - engine
-    LAST_IDLE[0], LAST_BUSY[0] = idle_share(machine, machine_cpu())
+    LAST_IDLE[0], LAST_BUSY[0] = machine_use(machine, machine_cpu())
     if proc.returncode != 0:
         raise SystemExit(f"bench: measuring {' '.join(argv[:3])}... failed: {proc.stderr}")
     dt, rss_kb, code, cpu = json.loads(proc.stdout)
@@ -163,7 +163,7 @@ def machine_cpu() -> tuple[float, float]:
     return idle, total
 
 
-def idle_share(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+def machine_use(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
     """(idle share of the machine's CPU time, busy CPU seconds) between two
     :func:`machine_cpu` readings."""
     total, idle = after[1] - before[1], after[0] - before[0]
@@ -327,7 +327,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
         took = time.perf_counter() - started
         LAST_FLOOR_CPU[0] = time.process_time() - own
         LAST_ENGINE_CPU[0] = engine_cpu() - engine
-        LAST_IDLE[0], LAST_BUSY[0] = idle_share(machine, machine_cpu())
+        LAST_IDLE[0], LAST_BUSY[0] = machine_use(machine, machine_cpu())
         return took
     finally:
         api.close()
