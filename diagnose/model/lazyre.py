@@ -39,6 +39,11 @@ class _LazyPattern:
 
     def __getattr__(self, name: str) -> Any:
         # Reached only for what is not set yet (an empty slot, or any other attribute).
+        if not hasattr(re.Pattern, name):
+            # A compiled pattern has no attribute its type lacks (no instance dict), so a
+            # probe such as the check registry's getattr(value, "__diagnose_check__", None)
+            # over a module's names is answered without compiling the pattern.
+            raise AttributeError(name)
         value = getattr(self._get(), name)
         if name in _METHODS:
             object.__setattr__(self, name, value)

@@ -36,3 +36,13 @@ def test_after_first_use_a_method_is_the_compiled_patterns_own():
     compiled = lazy._compiled  # type: ignore[attr-defined]
     assert lazy.sub == compiled.sub and lazy.sub.__self__ is compiled
     assert lazy.search.__self__ is compiled and lazy.split("ayb") == ["a", "b"]
+
+
+def test_asking_for_what_no_pattern_has_does_not_compile():
+    """The check registry probes every value of a check module for its mark: a pattern
+    among them stays uncompiled until a check uses it."""
+    lazy = lazy_compile(r"z+")
+    assert getattr(lazy, "__diagnose_check__", None) is None
+    assert not hasattr(lazy, "no_such_attribute")
+    assert lazy._compiled is None  # type: ignore[attr-defined]
+    assert lazy.groups == 0 and lazy._compiled is not None  # type: ignore[attr-defined]
