@@ -14,6 +14,12 @@ For each N it creates N real containers (half running, half exited, each with ab
 
   engine floor: the manual procedure's Engine API calls, asked concurrently with nothing
             done to the answers -- no tool that asks the engine can beat it here;
+  card floor: a fresh process that imports the product card's libraries, asks those calls
+            and what else a bundle holds (version, info, a stats sample of each running
+            container) and deflates the answers, doing nothing else
+            (scripts/bench_card_floor.py) -- the least any tool built to the card needs to
+            write this evidence; a speed goal set against the engine floor leaves diagnose
+            (goal - card floor) for redacting, analysing and reporting;
 
 and prints the times, every ratio against diagnose and diagnose's peak RSS, and where
 diagnose's time goes: its CPU and the engine's (dockerd and containerd with their children,
@@ -40,7 +46,6 @@ SIGTERM too.
 from __future__ import annotations
 
 import argparse
-import calendar
 import datetime
 import json
 import os
@@ -56,6 +61,8 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
+
+import bench_card_floor as card_floor
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGNOSE = [str(ROOT / ".venv" / "bin" / "diagnose")]
@@ -288,8 +295,6 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
     low-level client with nothing done to the answers.  No tool that gets its evidence from
     the Engine API can be faster than this on this machine: manual / floor is the ceiling
     for the ratio."""
-    import concurrent.futures as cf
-
     import docker
 
     from diagnose.collect.connect import one_pool_per_socket
@@ -300,30 +305,7 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
     try:
         own = time.process_time()
         started = time.perf_counter()
-        until = f"{time.time():.9f}"
-        with cf.ThreadPoolExecutor(workers) as pool:
-            inspects = list(pool.map(api.inspect_container, names))
-            calls: list[tuple[str, str, dict[str, Any]]] = []
-            for ins in inspects:
-                cid = ins["Id"]
-                created = calendar.timegm(time.strptime(ins["Created"][:19],
-                                                        "%Y-%m-%dT%H:%M:%S"))
-                calls += [("/containers/{0}/json", cid, {}),
-                          ("/containers/{0}/logs", cid, {"stdout": 1, "stderr": 1,
-                                                         "timestamps": 1, "tail": tail}),
-                          ("/images/{0}/history", ins["Image"], {}),
-                          ("/events", "", {"since": created - 1, "until": until,
-                                           "filters": json.dumps({"container": [cid]})}),
-                          ("/containers/{0}/changes", cid, {})]
-                if ins["State"]["Running"]:
-                    calls.append(("/containers/{0}/top", cid, {}))
-
-            def get(call: tuple[str, str, dict[str, Any]]) -> int:
-                path, arg, params = call
-                url = api._url(path, arg) if arg else api._url(path)
-                return len(api._get(url, params=params).content)
-
-            sum(pool.map(get, calls))
+        card_floor.collect(api, names, tail, workers, stats=False)
         took = time.perf_counter() - started
         LAST_FLOOR_CPU[0] = time.process_time() - own
         LAST_ENGINE_CPU[0] = engine_cpu() - engine
@@ -331,6 +313,21 @@ def engine_floor(names: list[str], tail: int, workers: int = 16) -> float:
         return took
     finally:
         api.close()
+
+
+def run_card_floor(names: list[str], tail: int, where: Path) -> float:
+    """Seconds of the card floor (scripts/bench_card_floor.py): a fresh process that imports
+    the product card's libraries, asks the engine everything a bundle holds of it and of
+    these containers, and deflates the answers into an archive, doing nothing else.  Its CPU
+    and the machine's meanwhile are in :data:`LAST_CPU`, :data:`LAST_ENGINE_CPU`,
+    :data:`LAST_IDLE` and :data:`LAST_BUSY`, as for a diagnose run."""
+    python = str(Path(DIAGNOSE[0]).with_name("python"))
+    where.mkdir(parents=True, exist_ok=True)
+    script = str(Path(card_floor.__file__).resolve())
+    took, _rss, code = measured([python, script, str(tail), *names], where)
+    if code != 0:
+        raise SystemExit(f"bench: the card floor exited {code}")
+    return took
 
 
 def stats_back_to_back(names: list[str], times: int = 5) -> float:
@@ -396,21 +393,33 @@ def bench_n(n: int, lines: int, work: Path, repeat: int, parallel: int,
             "engine_cpu_floor_s": [], "floor_cpu_s": [], "diagnose_cpu_s": [],
             "engine_cpu_diagnose_s": [], "idle_floor": [], "idle_diagnose": [],
             "machine_cpu_floor_s": [], "machine_cpu_diagnose_s": [],
-            "rss_mib": [], "bundle_mib": []}
-        last_diagnose = 0.0
+            "card_floor_s": [], "card_floor_cpu_s": [], "idle_card_floor": [],
+            "machine_cpu_card_floor_s": [], "rss_mib": [], "bundle_mib": []}
+        last_stats = 0.0
+
+        def stats_sampler_idle() -> None:
+            """The engine's stats sampler idle, as for a user's run (see
+            stats_back_to_back): the card floor and diagnose ask for stats."""
+            time.sleep(max(0.0, last_stats + STATS_PAUSE - time.monotonic()))
+
         for i in range(repeat):
             runs["engine_floor_s"].append(engine_floor(names, lines))
             runs["engine_cpu_floor_s"].append(LAST_ENGINE_CPU[0])
             runs["floor_cpu_s"].append(LAST_FLOOR_CPU[0])
             runs["idle_floor"].append(LAST_IDLE[0])
             runs["machine_cpu_floor_s"].append(LAST_BUSY[0])
+            stats_sampler_idle()
+            runs["card_floor_s"].append(run_card_floor(names, lines, work / f"card-{n}-{i}"))
+            last_stats = time.monotonic()
+            runs["card_floor_cpu_s"].append(LAST_CPU[0])
+            runs["idle_card_floor"].append(LAST_IDLE[0])
+            runs["machine_cpu_card_floor_s"].append(LAST_BUSY[0])
             runs["manual_s"].append(run_manual(facts, lines, 0, work / f"manual-{n}-{i}"))
             runs["parallel_s"].append(run_manual(facts, lines, parallel,
                                                  work / f"parallel-{n}-{i}"))
-            # The engine's stats sampler idle, as for a user's run (see stats_back_to_back).
-            time.sleep(max(0.0, last_diagnose + STATS_PAUSE - time.monotonic()))
+            stats_sampler_idle()
             took, rss, size = run_diagnose(names, lines, work / f"diagnose-{n}-{i}")
-            last_diagnose = time.monotonic()
+            last_stats = time.monotonic()
             runs["diagnose_s"].append(took)
             runs["diagnose_cpu_s"].append(LAST_CPU[0])
             runs["engine_cpu_diagnose_s"].append(LAST_ENGINE_CPU[0])
@@ -628,6 +637,13 @@ def bench_card_import() -> float:
                       "import docker, typer, jinja2, psutil, tabulate"])
 
 
+def goal_limit_s(n: int, import_s: float, floor: float) -> float:
+    """The most a run over `n` containers may take under the speed goals (issue 18): 1.5x
+    of (Python + `import docker`) + the engine floor for one container, 1.3x of the engine
+    floor for more."""
+    return 1.5 * (import_s + floor) if n == 1 else 1.3 * floor
+
+
 def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int,
                machine_cpus: int | None = None) -> None:
     """Every ratio against diagnose (and the floors') into one N's result.
@@ -636,6 +652,10 @@ def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int,
     (the containers' shims and the kernel's workers too; :data:`LAST_BUSY`):
     `machine_bound_over_floor` is the least diagnose / floor this machine allows for the CPU
     that diagnosing cost it, when the floor itself leaves no CPU idle.
+
+    `room_under_goal_s`: what the goal (:func:`goal_limit_s`) leaves for redacting, analysing
+    and reporting once the card floor is paid (negative: the floor alone misses the goal);
+    `diagnose_over_card_floor_s` is what diagnose spends on them.
 
     `cpu_bound_s`: the least wall time diagnose's run could take on `cpus` CPUs given the CPU
     it and the engine used (their sum spread over every CPU; the engine's threads use them
@@ -657,6 +677,12 @@ def add_ratios(run: dict[str, Any], import_s: float, card_s: float, cpus: int,
                diagnose_cpu_over_floor_cpu=own / floor_client if floor_client else 0.0,
                manual_over_floor=run["manual_s"] / floor,
                parallel_over_floor=run["parallel_s"] / floor)
+    if "card_floor_s" in run:  # nor a card floor
+        card = run["card_floor_s"]
+        limit = goal_limit_s(run["n"], import_s, floor)
+        run.update(card_floor_over_floor=card / floor, diagnose_over_card_floor=diag / card,
+                   goal_limit_s=limit, room_under_goal_s=limit - card,
+                   diagnose_over_card_floor_s=diag - card)
     if "machine_cpu_diagnose_s" in run:  # JSON of an older benchmark has no machine figures
         every = max(1, machine_cpus or cpus)  # /proc/stat counts every CPU of the machine
         machine = run["machine_cpu_diagnose_s"] / every
@@ -719,6 +745,20 @@ def report(results: dict[str, Any]) -> None:
                        ["N", "busy CPU s (floor)", "idle (floor)", "bound s (floor)",
                         "busy CPU s (diagnose)", "idle (diagnose)", "bound s (diagnose)",
                         "diag/its bound", "its bound/floor"],
+                       colalign=("right",) * 9, disable_numparse=True))
+    card = [r for r in results["runs"] if "card_floor_s" in r]
+    if card:
+        print("\nthe card floor: a fresh process that imports the product card's libraries, asks "
+              "the engine what a bundle holds (the floor's calls, version, info, stats) and "
+              "deflates the answers, nothing else; the goal's limit (1.5x import+floor at N=1, "
+              "1.3x floor above) less it is the room left for redacting, analysing, reporting")
+        print(tabulate([[r["n"], f"{r['card_floor_s']:.2f}", f"{r['card_floor_over_floor']:.2f}x",
+                         f"{r['card_floor_cpu_s']:.2f}", f"{r['idle_card_floor']:.0%}",
+                         f"{r['goal_limit_s']:.2f}", f"{r['room_under_goal_s']:.2f}",
+                         f"{r['diagnose_over_card_floor_s']:.2f}",
+                         f"{r['diagnose_over_card_floor']:.2f}x"] for r in card],
+                       ["N", "card floor s", "card/floor", "its CPU s", "idle", "goal s",
+                        "room s", "diagnose - card floor s", "diag/card floor"],
                        colalign=("right",) * 9, disable_numparse=True))
     huge = [[r["case"], f"{r['log_bytes'] / 2**30:.2f} GiB", f"{r['manual_s']:.2f}",
              f"{r['diagnose_s']:.2f}", f"{r['ratio']:.1f}x", f"{r['rss_mib']:.0f} MiB"]
