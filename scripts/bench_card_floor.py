@@ -110,10 +110,12 @@ def main() -> None:
     one_pool_per_socket(api)
     deflate, level = deflate_module()
     packer = deflate.compressobj(level, deflate.DEFLATED, 31)  # a gzip stream
-    with tempfile.TemporaryFile() as out:
-        out.write(packer.compress(json.dumps([api.version(), api.info()]).encode()))
+    with tempfile.TemporaryFile() as out, cf.ThreadPoolExecutor(1) as side:
+        # The engine's facts are asked meanwhile, as diagnose asks them.
+        facts = side.submit(lambda: json.dumps([api.version(), api.info()]).encode())
         collect(api, names, tail, workers, stats=True,
                 keep=lambda data: out.write(packer.compress(data)))
+        out.write(packer.compress(facts.result()))
         out.write(packer.flush())
     api.close()
 
