@@ -66,6 +66,9 @@ def collect_events(api: Any, inspect: Mapping[str, Any], now: float,
     made here for this container alone when not given); Podman is asked per container."""
     since = events_since(inspect, now)
     if podman:
+        # Podman's endpoint has no `until`, so no answer asked for several targets serves
+        # it: each container asks its own, whatever was shared.
+        asked = None
         seen, events = _podman_events_of(api, inspect, since)
     else:
         if asked is None:

@@ -4,6 +4,7 @@ seen twice across the reconnect are dropped.  (The real engine: tests/engine/tes
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from diagnose.collect import events as ev
@@ -124,3 +125,47 @@ def test_a_failed_events_call_fails_every_targets_events(monkeypatch):
                 None, {"Id": "a" * 64}, 1e9, asked=opts.events.result()))
             assert rec.status == "failed" and "did not answer in time" in rec.reason, rec
             assert "errors/events.txt" in files
+
+
+class PodmanApi:
+    """Podman's events endpoint as the SDK's low-level calls see it (one answer, closed)."""
+
+    def __init__(self, events: list[dict[str, Any]]):
+        self.events, self.asked = events, []
+
+    def _url(self, path: str) -> str:
+        return path
+
+    def _get(self, url: str, **kwargs: Any) -> Any:
+        self.asked.append((url, kwargs["params"]))
+        lines = [json.dumps(e).encode() for e in self.events]  # one JSON document a line
+
+        class Response:
+            def iter_lines(self):
+                return iter(lines)
+
+            def close(self) -> None:
+                pass
+
+        return Response()
+
+    def _raise_for_status(self, response: Any) -> None:
+        pass
+
+
+def test_podman_asks_its_own_events_even_when_an_answer_was_shared():
+    """A shared answer is dockerd's (asked `until` the run's start); Podman's endpoint has
+    no `until`, so a Podman container asks for its own and says nothing of a shared call."""
+    from diagnose.collect import past_events as pe
+    from diagnose.collect.runner import run_collector
+
+    cid = "d" * 64
+    inspect = {"Id": cid, "Created": "2026-09-21T14:13:20Z"}
+    shared = pe.EventsAnswer(1.8e9, {cid: (1, [event("kill", 1)])})
+    api = PodmanApi([event("create", 1_790_000_000 * 10**9), event("start", 1_790_000_001 * 10**9)])
+    rec, files = run_collector("events", "p", lambda: pe.collect_events(
+        api, inspect, 1.8e9, podman=True, asked=shared))
+    assert rec.status == "ok" and "asked_with" not in rec.detail
+    assert rec.detail["until"] is None and rec.detail["events"] == 2
+    assert len(api.asked) == 1 and api.asked[0][1]["stream"] == "false"
+    assert [e["Action"] for e in json.loads(files["events.json"])] == ["create", "start"]
