@@ -27,8 +27,8 @@ scripts/images.sh   # the failure-taxonomy images (tests/engine/test_taxonomy.py
 scripts/podman.sh   # the Podman service tests/podman runs against (its own socket)
 scripts/browser.sh
 .venv/bin/ruff check diagnose checks tests scripts
-.venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/bench_card_floor.py scripts/bench_watch.py \
-    scripts/make_samples.py scripts/make_man.py
+.venv/bin/mypy diagnose checks tests/support scripts/bench.py scripts/bench_card_floor.py \
+    scripts/bench_watch.py scripts/make_samples.py scripts/make_man.py
 .venv/bin/lint-imports  # the layer contracts of pyproject.toml [tool.importlinter]
 if [ -z "$unit_pid" ]; then
     exec .venv/bin/python -m pytest "$@"
